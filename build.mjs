@@ -1,0 +1,35 @@
+// Builds dist/: type-checks the whole tree, then bundles each entry with esbuild. Bundling keeps the
+// helper's start-up to a single small file; stores, providers and SDKs become chunks loaded on demand.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+
+if (!process.argv.includes('--no-typecheck')) {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { stdio: 'inherit' });
+}
+
+rmSync('dist', { recursive: true, force: true });
+await build({
+  entryPoints: {
+    'docker-credential-berth': 'helper/main.ts',
+    berth: 'cli/berth.ts',
+  },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  chunkNames: 'chunks/[name]-[hash]',
+  // Native addon: loaded from node_modules at run time.
+  external: ['@napi-rs/keyring'],
+  define: { __BERTH_VERSION__: JSON.stringify(pkg.version) },
+  // Bundled CommonJS dependencies still call require(); give them one.
+  banner: {
+    js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
+  },
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -1,0 +1,40 @@
+/**
+ * @module
+ * The `berth` program. Each command lives in `cli/commands/<name>.ts` and registers itself with one
+ * line in `COMMANDS`; a command loads its implementation only when it runs.
+ */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../core/version.js';
+import { processContext, reportError, type CliContext } from './run.js';
+import { registerStoreCommands } from './commands/store.js';
+
+export type Register = (program: Command, ctx: CliContext) => void;
+
+const COMMANDS: Register[] = [registerStoreCommands];
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('berth')
+    .description('registry credentials for container tools')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+      outputError: (text, write) => write(`berth: error: ${text.replace(/^error: /, '')}`),
+    })
+    .exitOverride();
+  for (const register of COMMANDS) register(program, ctx);
+  return program;
+}
+
+export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    return reportError(err, ctx);
+  }
+}
+

@@ -1,0 +1,64 @@
+/**
+ * @module
+ * The few error classes berth raises. Each carries a one-line message, an exit code and an optional
+ * hint that diagnoses the likely mistake; the CLIs print them as `berth: error: …` / `berth: hint: …`.
+ */
+
+export class BerthError extends Error {
+  override name = 'BerthError';
+  readonly exitCode: number;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.exitCode = options.exitCode ?? 1;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad input from the user: arguments, stdin, a config file. */
+export class UsageError extends BerthError {
+  override name = 'UsageError';
+}
+
+/** A credential store could not do its job (locked keychain, pass not initialised, unreadable file). */
+export class StoreError extends BerthError {
+  override name = 'StoreError';
+}
+
+/** A provider could not produce a credential (cloud API refused, unreachable, misconfigured). */
+export class ProviderError extends BerthError {
+  override name = 'ProviderError';
+}
+
+/** An encrypted file could not be read: wrong key, tampered, truncated, not a berth file. */
+export class FormatError extends BerthError {
+  override name = 'FormatError';
+}
+
+/** Several sources were tried and none worked; every reason is kept. */
+export class AllFailedError extends BerthError {
+  override name = 'AllFailedError';
+  readonly reasons: readonly Error[];
+
+  constructor(what: string, reasons: readonly Error[], options: { hint?: string } = {}) {
+    super(`${what}: ${reasons.map((r) => r.message).join('; ')}`, options);
+    this.reasons = reasons;
+  }
+}
+
+/** The credential-helper protocol's not-found text: clients compare it byte for byte. */
+export const NOT_FOUND_MESSAGE = 'credentials not found in native keychain';
+
+export class NotFoundError extends BerthError {
+  override name = 'NotFoundError';
+  constructor() {
+    super(NOT_FOUND_MESSAGE);
+  }
+}
+
+/** One line for a user, whatever was thrown. */
+export function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
+}

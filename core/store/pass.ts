@@ -1,0 +1,7 @@
+/** @module The `pass` store (not yet available). */
+import { StoreError } from '../errors.js';
+import type { Store, StoreContext } from './store.js';
+
+export async function openPassStore(_ctx: StoreContext): Promise<Store> {
+  throw new StoreError('the pass store is not available yet', { hint: 'use BERTH_STORE=file' });
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * @module
+ * `docker-credential-berth`: the entry docker, docker-py, buildx and containers/image start once per
+ * pull. Only this file touches argv and the exit code; the work is in `handleCommand`. Its import
+ * graph stays small: stores and providers are loaded only when an action needs them.
+ */
+import { openActiveStore } from '../core/active-store.js';
+import { VERSION } from '../core/version.js';
+import { handleCommand, isAction, usage } from './protocol.js';
+
+async function serve(): Promise<number> {
+  const args = process.argv.slice(2);
+  const action = args[0];
+  if (args.length !== 1 || action === undefined || !isAction(action)) {
+    process.stdout.write(`${usage('docker-credential-berth')}\n`);
+    return 1;
+  }
+  const env = process.env;
+  return handleCommand(
+    action,
+    { openStore: () => openActiveStore(env), version: VERSION },
+    { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+  );
+}
+
+process.exitCode = await serve();

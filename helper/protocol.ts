@@ -1,0 +1,115 @@
+/**
+ * @module
+ * The credential-helper protocol of docker-credential-helpers, byte for byte: one action, stdin in,
+ * stdout out. Errors are one line on stdout and exit 1; the not-found text is a constant that
+ * clients compare. `list` never reads stdin (docker-py hands the helper its own stdin).
+ */
+import { BerthError, NOT_FOUND_MESSAGE, NotFoundError, UsageError, oneLine } from '../core/errors.js';
+import { readAll } from '../core/stdin.js';
+import { registryKey } from '../core/registry-host.js';
+import type { Credentials, Store } from '../core/store/store.js';
+
+export const ACTIONS = ['store', 'get', 'erase', 'list', 'version'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export interface HelperIO {
+  stdin: NodeJS.ReadableStream;
+  stdout: { write(text: string): unknown };
+  /** Diagnostics only: clients never read it, users see it in their terminal. */
+  stderr: { write(text: string): unknown };
+}
+
+export interface HelperDeps {
+  openStore: () => Promise<Store>;
+  /** Resolves credentials that are not in the store (cloud providers); undefined when none applies. */
+  resolve?: (serverURL: string) => Promise<Credentials | undefined>;
+  version: string;
+}
+
+export function isAction(name: string): name is Action {
+  return (ACTIONS as readonly string[]).includes(name);
+}
+
+export function usage(program: string): string {
+  return `Usage: ${program} <store|get|erase|list|version>`;
+}
+
+/** Runs one action and returns the exit code. */
+export async function handleCommand(action: Action, deps: HelperDeps, io: HelperIO): Promise<number> {
+  try {
+    const output = await run(action, deps, io);
+    if (output !== undefined) io.stdout.write(output);
+    return 0;
+  } catch (err) {
+    io.stdout.write(`${oneLine(err)}\n`);
+    if (!(err instanceof NotFoundError) && err instanceof BerthError && err.hint) {
+      io.stderr.write(`berth: hint: ${err.hint}\n`);
+    }
+    if (err instanceof NotFoundError && err.cause) io.stderr.write(`berth: ${oneLine(err.cause)}\n`);
+    return 1;
+  }
+}
+
+async function run(action: Action, deps: HelperDeps, io: HelperIO): Promise<string | undefined> {
+  switch (action) {
+    case 'version':
+      return `docker-credential-berth berth ${deps.version}\n`;
+    case 'list': {
+      const store = await deps.openStore();
+      return `${JSON.stringify(await store.list())}\n`;
+    }
+    case 'store': {
+      const credentials = parseCredentials(await readAll(io.stdin));
+      const store = await deps.openStore();
+      await store.set(registryKey(credentials.serverURL), credentials);
+      return undefined;
+    }
+    case 'get': {
+      const serverURL = await readServerURL(io.stdin);
+      const store = await deps.openStore();
+      const found = (await store.get(registryKey(serverURL))) ?? (await deps.resolve?.(serverURL));
+      if (!found) throw new NotFoundError();
+      return `${JSON.stringify({ ServerURL: serverURL, Username: found.username, Secret: found.secret })}\n`;
+    }
+    case 'erase': {
+      const serverURL = await readServerURL(io.stdin);
+      const store = await deps.openStore();
+      await store.erase(registryKey(serverURL));
+      return undefined;
+    }
+  }
+}
+
+async function readServerURL(stdin: NodeJS.ReadableStream): Promise<string> {
+  const serverURL = (await readAll(stdin)).trim();
+  if (serverURL === '' || registryKey(serverURL) === '') throw new UsageError('no credentials server URL');
+  return serverURL;
+}
+
+/** Parses `store`'s input: `{"ServerURL","Username","Secret"}`, with docker-credential-helpers' messages. */
+export function parseCredentials(text: string): Credentials {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`invalid credentials JSON on stdin: ${oneLine(err)}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError('invalid credentials JSON on stdin: expected an object with ServerURL, Username, Secret');
+  }
+  const record = parsed as Record<string, unknown>;
+  for (const field of ['ServerURL', 'Username', 'Secret']) {
+    if (record[field] !== undefined && typeof record[field] !== 'string') {
+      throw new UsageError(`invalid credentials JSON on stdin: ${field} must be a string`);
+    }
+  }
+  const serverURL = ((record.ServerURL as string | undefined) ?? '').trim();
+  const username = (record.Username as string | undefined) ?? '';
+  const secret = (record.Secret as string | undefined) ?? '';
+  if (serverURL === '' || registryKey(serverURL) === '') throw new UsageError('no credentials server URL');
+  if (username === '') throw new UsageError('no credentials username');
+  if (secret === '') throw new UsageError('no credentials secret');
+  return { serverURL, username, secret };
+}
+
+export { NOT_FOUND_MESSAGE };
