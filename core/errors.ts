@@ -52,8 +52,9 @@ export const NOT_FOUND_MESSAGE = 'credentials not found in native keychain';
 
 export class NotFoundError extends BerthError {
   override name = 'NotFoundError';
-  constructor() {
-    super(NOT_FOUND_MESSAGE);
+  /** `cause` says why (a provider failed); the helper prints it on stderr, never on stdout. */
+  constructor(options: { cause?: unknown } = {}) {
+    super(NOT_FOUND_MESSAGE, options);
   }
 }
 
