@@ -19,7 +19,12 @@ async function serve(): Promise<number> {
   const env = process.env;
   return handleCommand(
     action,
-    { openStore: () => openActiveStore(env), version: VERSION },
+    {
+      openStore: () => openActiveStore(env),
+      // Loaded only when the store has no entry: a plain get never imports config, cache or clouds.
+      resolve: async (serverURL) => (await import('../core/credentials.js')).resolveForHelper(serverURL, env, process.stderr),
+      version: VERSION,
+    },
     { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   );
 }
