@@ -6,11 +6,13 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
 import { processContext, reportError, type CliContext } from './run.js';
+import { registerGenerateCommand } from './commands/generate.js';
+import { registerRegistriesCommands } from './commands/registries.js';
 import { registerStoreCommands } from './commands/store.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [registerStoreCommands];
+const COMMANDS: Register[] = [registerStoreCommands, registerGenerateCommand, registerRegistriesCommands];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')

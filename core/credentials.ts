@@ -31,7 +31,7 @@ export function processCache(env: Env, location: CacheLocation, now: () => numbe
   return openCredentialCache({ dir, keyPath, now, warn });
 }
 
-export async function processContext(env: Env, location: CacheLocation, warn: (line: string) => void): Promise<ResolveContext> {
+export async function resolveContextFor(env: Env, location: CacheLocation, warn: (line: string) => void): Promise<ResolveContext> {
   const { config } = await loadConfig(env);
   const now = () => Date.now();
   return { env, config, now, cache: processCache(env, location, now, warn), warn };
@@ -45,7 +45,7 @@ export async function processContext(env: Env, location: CacheLocation, warn: (l
 export async function resolveForHelper(serverURL: string, env: Env, stderr: { write(text: string): unknown }): Promise<Credentials | undefined> {
   const warn = (line: string) => stderr.write(`berth: warning: ${line}\n`);
   try {
-    const resolved = await resolveServerURL(serverURL, await processContext(env, {}, warn));
+    const resolved = await resolveServerURL(serverURL, await resolveContextFor(env, {}, warn));
     if (!resolved) return undefined;
     return { serverURL, username: resolved.credential.username, secret: resolved.credential.secret };
   } catch (err) {

@@ -1,0 +1,63 @@
+/**
+ * @module
+ * `berth generate OUTPUT`: resolve registries (configured, or cloud hosts named with --registry)
+ * and write a Docker config, legacy .dockercfg or Kubernetes pull Secret, mode 0600, atomically.
+ * Progress goes to stderr, never a secret; exit 0 only when the file was written.
+ */
+import { Option, type Command } from 'commander';
+import { DOCKERCFG_FORMATS, DEFAULT_SECRET_NAME, type DockercfgFormat } from '../../core/dockercfg.js';
+import type { CliContext } from '../run.js';
+
+interface GenerateFlags {
+  format: DockercfgFormat;
+  registry: string[];
+  cacheDir?: string;
+  cache: boolean;
+  secretName?: string;
+  namespace?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerGenerateCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('generate')
+    .description('write a credentials file for registries: Docker config.json, .dockercfg or a Kubernetes Secret')
+    .argument('<output>', 'the file to write (mode 0600, replaced atomically)')
+    .addOption(new Option('-f, --format <format>', 'what to write').choices(DOCKERCFG_FORMATS).default('config'))
+    .option('-r, --registry <name>', 'a configured registry name or a cloud registry host (repeatable; default: all configured)', collect, [])
+    .option('--cache-dir <dir>', 'keep tokens in this directory (its key is kept with it)')
+    .option('--no-cache', 'always ask the providers')
+    .option('--secret-name <name>', `the Secret's name for k8s formats (default ${DEFAULT_SECRET_NAME})`)
+    .option('--namespace <namespace>', 'the Secret\'s namespace for k8s formats')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  berth generate ~/.docker/config.json --registry 123456789012.dkr.ecr.us-east-1.amazonaws.com',
+        '  berth generate pull-secret.json --format k8s-secret --secret-name ecr-pull --namespace ci',
+        '',
+      ].join('\n'),
+    )
+    .action(async (output: string, flags: GenerateFlags) => {
+      const { resolve } = await import('node:path');
+      const { generateDockercfg, selectRegistries, describeResolved } = await import('../../core/generate.js');
+      const { resolveContextFor } = await import('../../core/credentials.js');
+      const note = (line: string) => ctx.stderr.write(`berth: ${line}\n`);
+      const resolveCtx = await resolveContextFor(ctx.env, flags.cacheDir ? { cacheDir: resolve(ctx.cwd, flags.cacheDir) } : {}, (line) =>
+        ctx.stderr.write(`berth: warning: ${line}\n`),
+      );
+      if (!flags.cache) delete resolveCtx.cache;
+      resolveCtx.onProgress = note;
+      const registries = selectRegistries(resolveCtx.config, flags.registry);
+      const target = resolve(ctx.cwd, output);
+      const result = await generateDockercfg(
+        registries,
+        { output: target, format: flags.format, secretName: flags.secretName, namespace: flags.namespace },
+        resolveCtx,
+      );
+      for (const resolved of result.resolved) note(describeResolved(resolved, resolveCtx.now()));
+      note(`wrote ${target} (${flags.format}, ${result.resolved.length} ${result.resolved.length === 1 ? 'registry' : 'registries'})`);
+    });
+}
