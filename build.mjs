@@ -1,7 +1,7 @@
 // Builds dist/: type-checks the whole tree, then bundles each entry with esbuild. Bundling keeps the
 // helper's start-up to a single small file; stores, providers and SDKs become chunks loaded on demand.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -11,20 +11,14 @@ if (!process.argv.includes('--no-typecheck')) {
 }
 
 rmSync('dist', { recursive: true, force: true });
-await build({
-  entryPoints: {
-    'docker-credential-berth': 'helper/main.ts',
-    berth: 'cli/berth.ts',
-  },
-  outdir: 'dist',
+
+const common = {
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
-  // Native addon: loaded from node_modules at run time.
-  external: ['@napi-rs/keyring'],
   define: { __BERTH_VERSION__: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies still call require(); give them one.
   banner: {
@@ -32,4 +26,26 @@ await build({
   },
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: {
+      'docker-credential-berth': 'helper/main.ts',
+      berth: 'cli/berth.ts',
+    },
+    outdir: 'dist',
+    // Native addon: loaded from node_modules at run time.
+    external: ['@napi-rs/keyring'],
+  }),
+  // The generator images copy dist/generator/ alone: it holds every chunk the generator can load
+  // and nothing is external, so an image needs no node_modules.
+  build({
+    ...common,
+    entryPoints: { 'berth-generate': 'generators/main.ts' },
+    outdir: 'dist/generator',
+  }),
+]);
+// Outside the repository (in an image) nothing else says these files are ES modules.
+writeFileSync('dist/generator/package.json', `${JSON.stringify({ type: 'module' })}\n`);

@@ -1,0 +1,163 @@
+/**
+ * @module
+ * The generator images' only input: environment variables. The SDKs' own variables (AWS_*,
+ * GOOGLE_APPLICATION_CREDENTIALS, AZURE_*) reach the providers untouched; this file maps the
+ * Codeship names and berth's own into registry configurations, and names the variable when one
+ * that is needed is missing.
+ */
+import type { ProviderName, RegistryConfig } from '../core/config.js';
+import { DOCKERCFG_FORMATS, isDockercfgFormat, type DockercfgFormat } from '../core/dockercfg.js';
+import { UsageError } from '../core/errors.js';
+import type { Env } from '../core/paths.js';
+import { DOCKER_HUB_KEY, registryHost } from '../core/registry-host.js';
+
+export interface GeneratorPlan {
+  registries: RegistryConfig[];
+  format: DockercfgFormat;
+  cacheDir?: string;
+  secretName?: string;
+  namespace?: string;
+}
+
+const GENERATOR_PROVIDERS = ['ecr', 'ecr-public', 'google', 'azure', 'static'] as const;
+const GCR_HOSTS = ['gcr.io', 'us.gcr.io', 'eu.gcr.io', 'asia.gcr.io'];
+
+/** A variable the generator needs is not set; the message names it. */
+export class MissingVariableError extends UsageError {
+  override name = 'MissingVariableError';
+  constructor(variable: string, why: string) {
+    super(`${variable} is not set: ${why}`);
+  }
+}
+
+function value(env: Env, name: string): string | undefined {
+  const text = env[name]?.trim();
+  return text ? text : undefined;
+}
+
+function required(env: Env, name: string, why: string): string {
+  const text = value(env, name);
+  if (text === undefined) throw new MissingVariableError(name, why);
+  return text;
+}
+
+function hostList(env: Env): string[] | undefined {
+  const hosts = value(env, 'BERTH_REGISTRIES')
+    ?.split(',')
+    .map((host) => host.trim())
+    .filter(Boolean);
+  return hosts && hosts.length > 0 ? hosts : undefined;
+}
+
+/** Which provider this image runs: `BERTH_PROVIDER` (set by single-cloud images), `ECR_PUBLIC` for ECR Public. */
+export function providerFromEnv(env: Env): ProviderName | 'auto' {
+  const named = value(env, 'BERTH_PROVIDER');
+  if (named === undefined || named === 'auto') return 'auto';
+  if (!(GENERATOR_PROVIDERS as readonly string[]).includes(named)) {
+    throw new UsageError(`BERTH_PROVIDER=${named} is not a provider; use one of ${GENERATOR_PROVIDERS.join(', ')}`);
+  }
+  if (named === 'ecr' && isTrue(value(env, 'ECR_PUBLIC'))) return 'ecr-public';
+  return named as ProviderName;
+}
+
+function isTrue(text: string | undefined): boolean {
+  return text !== undefined && /^(1|true|yes|on)$/i.test(text);
+}
+
+/** Reads the plan; throws MissingVariableError or UsageError naming the variable. */
+export function planFromEnv(env: Env, detect: (host: string) => ProviderName | undefined): GeneratorPlan {
+  const format = value(env, 'BERTH_FORMAT') ?? 'config';
+  if (!isDockercfgFormat(format)) {
+    throw new UsageError(`BERTH_FORMAT=${format} is not a format; use one of ${DOCKERCFG_FORMATS.join(', ')}`);
+  }
+  const provider = providerFromEnv(env);
+  const registries = provider === 'auto' ? autoRegistries(env, detect) : registriesFor(provider, env, hostList(env));
+  return {
+    registries,
+    format,
+    cacheDir: value(env, 'BERTH_CACHE_DIR'),
+    secretName: value(env, 'BERTH_SECRET_NAME'),
+    namespace: value(env, 'BERTH_NAMESPACE'),
+  };
+}
+
+/** The multi-cloud image: each host in BERTH_REGISTRIES by its cloud, other hosts static. */
+function autoRegistries(env: Env, detect: (host: string) => ProviderName | undefined): RegistryConfig[] {
+  const hosts = hostList(env);
+  if (hosts === undefined) {
+    if (value(env, 'DOCKER_USERNAME') !== undefined) return registriesFor('static', env, undefined);
+    throw new MissingVariableError('BERTH_REGISTRIES', 'name the registry hosts to write (comma-separated), or set BERTH_PROVIDER');
+  }
+  return hosts.flatMap((host) => registriesFor(detect(host) ?? 'static', env, [host]));
+}
+
+function registriesFor(provider: ProviderName, env: Env, hosts: string[] | undefined): RegistryConfig[] {
+  const options = optionsFor(provider, env);
+  const chosen = hosts ?? defaultHosts(provider, env);
+  return chosen.map((host) => {
+    const registry: RegistryConfig = { name: registryHost(host) || host, provider, host };
+    if (Object.keys(options).length > 0) registry.options = options;
+    return registry;
+  });
+}
+
+function defaultHosts(provider: ProviderName, env: Env): string[] {
+  switch (provider) {
+    case 'ecr': {
+      const account = value(env, 'AWS_ACCOUNT_ID') ?? value(env, 'AWS_STS_ACCOUNT');
+      if (account === undefined) {
+        throw new MissingVariableError('BERTH_REGISTRIES', 'name the ECR registry host, or set AWS_ACCOUNT_ID and AWS_REGION');
+      }
+      const region = value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION');
+      if (region === undefined) throw new MissingVariableError('AWS_REGION', 'the region of the ECR registry, e.g. us-east-1');
+      return [`${account}.dkr.ecr.${region}.amazonaws.com`];
+    }
+    case 'ecr-public':
+      return ['public.ecr.aws'];
+    case 'google': {
+      const location = value(env, 'GOOGLE_LOCATION');
+      return location === undefined ? GCR_HOSTS : [`${location}-docker.pkg.dev`];
+    }
+    case 'azure':
+      throw new MissingVariableError('BERTH_REGISTRIES', 'name the Azure registry, e.g. myregistry.azurecr.io');
+    case 'static':
+      return [value(env, 'DOCKER_REGISTRY') ?? DOCKER_HUB_KEY];
+  }
+}
+
+/** Provider settings from the Codeship variable names; the SDKs read their own variables themselves. */
+function optionsFor(provider: ProviderName, env: Env): Record<string, string> {
+  switch (provider) {
+    case 'ecr':
+    case 'ecr-public':
+      return ecrOptions(env);
+    case 'google': {
+      const options: Record<string, string> = {};
+      const json = value(env, 'GOOGLE_AUTH_JSON');
+      const project = value(env, 'GOOGLE_PROJECT_ID');
+      if (json !== undefined) options.credentialsJson = json;
+      if (project !== undefined) options.projectId = project;
+      return options;
+    }
+    case 'azure':
+      return {};
+    case 'static':
+      return {
+        username: required(env, 'DOCKER_USERNAME', 'the registry user name'),
+        password: required(env, 'DOCKER_PASSWORD', 'the registry password or access token'),
+      };
+  }
+}
+
+function ecrOptions(env: Env): Record<string, string> {
+  const options: Record<string, string> = {};
+  const region = value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION');
+  if (region !== undefined) options.region = region;
+  const role = value(env, 'AWS_STS_ROLE');
+  if (role !== undefined) {
+    options.roleArn = role.startsWith('arn:')
+      ? role
+      : `arn:aws:iam::${required(env, 'AWS_STS_ACCOUNT', 'the account of AWS_STS_ROLE')}:role/${role}`;
+  }
+  return options;
+}

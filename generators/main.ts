@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * @module
+ * The generator images' entry: `berth-generate OUTPUT_PATH`. Everything else comes from environment
+ * variables (see generators/env.ts). Resolves the registries, writes the file (mode 0600, atomic)
+ * and exits 0 only when it was written. Progress and errors go to stderr, one line each, no secret.
+ */
+import { join } from 'node:path';
+import { openCredentialCache, CACHE_KEY_FILE_NAME } from '../core/cache.js';
+import { oneLine } from '../core/errors.js';
+import { generateDockercfg, describeResolved } from '../core/generate.js';
+import { detectProvider } from '../core/providers/index.js';
+import type { ResolveContext } from '../core/resolve.js';
+import { planFromEnv } from './env.js';
+
+const log = (line: string) => process.stderr.write(`berth-generate: ${line}\n`);
+
+async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (args.length !== 1 || !args[0] || args[0].startsWith('-')) {
+    log('usage: berth-generate OUTPUT_PATH (settings come from environment variables)');
+    return 2;
+  }
+  const output = args[0];
+  const plan = planFromEnv(env, detectProvider);
+  const now = () => Date.now();
+  const warn = (line: string) => log(`warning: ${line}`);
+  const ctx: ResolveContext = { env, config: { registries: plan.registries }, now, onProgress: log, warn };
+  if (plan.cacheDir) {
+    ctx.cache = openCredentialCache({ dir: plan.cacheDir, keyPath: join(plan.cacheDir, CACHE_KEY_FILE_NAME), now, warn });
+  }
+  const result = await generateDockercfg(plan.registries, { output, ...plan }, ctx);
+  for (const resolved of result.resolved) log(describeResolved(resolved, now()));
+  log(`wrote ${output} (${plan.format})`);
+  return 0;
+}
+
+try {
+  process.exitCode = await serve(process.argv.slice(2), process.env);
+} catch (err) {
+  log(`error: ${oneLine(err)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const GENERATOR = resolve('dist/generator/berth-generate.js');
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-generator-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+function generate(args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+    execFile(process.execPath, [GENERATOR, ...args], { env: { HOME: dir, PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('berth-generate (built)', () => {
+  it.each([
+    [{ BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u' }, 'DOCKER_PASSWORD'],
+    [{ BERTH_PROVIDER: 'ecr', AWS_ACCOUNT_ID: '123456789012' }, 'AWS_REGION'],
+    [{ BERTH_PROVIDER: 'azure' }, 'BERTH_REGISTRIES'],
+  ])('a missing variable: exit 1, one line naming it, no file (%o)', async (env, variable) => {
+    const result = await generate([join(dir, 'dockercfg')], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(new RegExp(`^berth-generate: error: ${variable} is not set: [^\\n]+\\n$`));
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('wants exactly one argument, the output path', async () => {
+    for (const args of [[], ['a', 'b'], ['--help']]) {
+      const result = await generate(args, { BERTH_PROVIDER: 'static' });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe('berth-generate: usage: berth-generate OUTPUT_PATH (settings come from environment variables)\n');
+    }
+  });
+});
