@@ -58,7 +58,7 @@ describe('file store', () => {
     await store.set('r1.example', credentials(1));
     const { storePath } = fileStorePaths({ env });
     const sealed = await readFile(storePath);
-    sealed[sealed.length - 5] ^= 1;
+    sealed.writeUInt8(sealed.readUInt8(sealed.length - 5) ^ 1, sealed.length - 5);
     await writeFile(storePath, sealed);
     const failure = store.get('r1.example');
     await expect(failure).rejects.toBeInstanceOf(StoreError);
