@@ -1,0 +1,13 @@
+# berth dockercfg generator: every provider: each host in BERTH_REGISTRIES by its cloud, other hosts with DOCKER_USERNAME/DOCKER_PASSWORD.
+#   docker run --rm -v "$PWD:/opt/data" -e … berth/all-generator /opt/data/dockercfg
+# Build after `npm run build`, from the repository root:
+#   docker build -f Dockerfiles/all.Dockerfile -t berth/all-generator .
+# The bundle in dist/generator/ needs no node_modules; BASE_IMAGE only has to provide
+# /usr/local/bin/node (Node >= 20) and CA certificates. No RUN step: the build needs no shell.
+ARG BASE_IMAGE=docker.io/library/node:24-alpine
+FROM ${BASE_IMAGE}
+COPY dist/generator/ /opt/berth/
+# BERTH_PROVIDER unset: each host in BERTH_REGISTRIES picks its provider.
+# A numeric user: runs as non-root even where the base image has no such name.
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/node", "/opt/berth/berth-generate.js"]
