@@ -147,9 +147,33 @@ async function resolveOne(registry: RegistryConfig, ctx: ResolveContext): Promis
   );
 }
 
-/** Errors no retry can fix: bad settings, or a provider that does not handle the registry. */
+interface ServiceErrorShape {
+  name?: string;
+  $fault?: string;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  status?: unknown;
+  statusCode?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * Errors no retry can fix: bad settings, a provider that does not handle the registry, no
+ * credentials to sign with, or a service that refused the request (4xx but 408 and 429). Looks
+ * through `cause`, where providers keep the SDK's error. Anything else may be passing.
+ */
 function isPermanent(err: unknown): boolean {
-  return err instanceof UsageError || err instanceof NotMyRegistryError || !(err instanceof Error);
+  if (!(err instanceof Error)) return true;
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 8; depth++, current = (current as ServiceErrorShape).cause) {
+    if (current instanceof UsageError || current instanceof NotMyRegistryError) return true;
+    const shape = current as ServiceErrorShape;
+    if (shape.$retryable) return false; // AWS marks throttling and transient faults
+    if (shape.$fault === 'client' || shape.name === 'CredentialsProviderError') return true;
+    const status = shape.$metadata?.httpStatusCode ?? shape.statusCode ?? shape.status;
+    if (typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429) return true;
+  }
+  return false;
 }
 
 /** Exponential backoff with jitter (node-retry's `randomize`), bounded by `policy`. */

@@ -92,13 +92,18 @@ function autoRegistries(env: Env, detect: (host: string) => ProviderName | undef
 }
 
 function registriesFor(provider: ProviderName, env: Env, hosts: string[] | undefined): RegistryConfig[] {
-  const options = optionsFor(provider, env);
+  checkVariables(provider, env);
   const chosen = hosts ?? defaultHosts(provider, env);
-  return chosen.map((host) => {
-    const registry: RegistryConfig = { name: registryHost(host) || host, provider, host };
-    if (Object.keys(options).length > 0) registry.options = options;
-    return registry;
-  });
+  // No options: each provider reads its own variables (AWS_STS_ROLE, GOOGLE_AUTH_JSON, DOCKER_PASSWORD…).
+  return chosen.map((host) => ({ name: registryHost(host) || host, provider, host }));
+}
+
+/** Variables without which a provider cannot work at all: named before any cloud is asked. */
+function checkVariables(provider: ProviderName, env: Env): void {
+  if (provider === 'static') {
+    required(env, 'DOCKER_USERNAME', 'the registry user name');
+    required(env, 'DOCKER_PASSWORD', 'the registry password or access token');
+  }
 }
 
 function defaultHosts(provider: ProviderName, env: Env): string[] {
@@ -123,41 +128,4 @@ function defaultHosts(provider: ProviderName, env: Env): string[] {
     case 'static':
       return [value(env, 'DOCKER_REGISTRY') ?? DOCKER_HUB_KEY];
   }
-}
-
-/** Provider settings from the Codeship variable names; the SDKs read their own variables themselves. */
-function optionsFor(provider: ProviderName, env: Env): Record<string, string> {
-  switch (provider) {
-    case 'ecr':
-    case 'ecr-public':
-      return ecrOptions(env);
-    case 'google': {
-      const options: Record<string, string> = {};
-      const json = value(env, 'GOOGLE_AUTH_JSON');
-      const project = value(env, 'GOOGLE_PROJECT_ID');
-      if (json !== undefined) options.credentialsJson = json;
-      if (project !== undefined) options.projectId = project;
-      return options;
-    }
-    case 'azure':
-      return {};
-    case 'static':
-      return {
-        username: required(env, 'DOCKER_USERNAME', 'the registry user name'),
-        password: required(env, 'DOCKER_PASSWORD', 'the registry password or access token'),
-      };
-  }
-}
-
-function ecrOptions(env: Env): Record<string, string> {
-  const options: Record<string, string> = {};
-  const region = value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION');
-  if (region !== undefined) options.region = region;
-  const role = value(env, 'AWS_STS_ROLE');
-  if (role !== undefined) {
-    options.roleArn = role.startsWith('arn:')
-      ? role
-      : `arn:aws:iam::${required(env, 'AWS_STS_ACCOUNT', 'the account of AWS_STS_ROLE')}:role/${role}`;
-  }
-  return options;
 }

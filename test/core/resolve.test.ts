@@ -147,3 +147,24 @@ describe('withRetry', () => {
     expect(attempts).toBe(4);
   });
 });
+
+describe('withRetry: what is worth retrying', () => {
+  const serviceError = (fields: Record<string, unknown>) => Object.assign(new Error('refused'), fields);
+  it.each([
+    ['an AWS client fault (AccessDenied)', serviceError({ $fault: 'client', $metadata: { httpStatusCode: 403 } }), 1],
+    ['a 401 from a token endpoint', serviceError({ status: 401 }), 1],
+    ['missing AWS credentials', serviceError({ name: 'CredentialsProviderError' }), 1],
+    ['AWS throttling', serviceError({ $fault: 'client', $retryable: { throttling: true } }), 3],
+    ['a 503', serviceError({ statusCode: 503 }), 3],
+    ['a 429', serviceError({ status: 429 }), 3],
+    ['a connection reset', serviceError({ code: 'ECONNRESET' }), 3],
+  ])('%s: %i attempt(s), looking through the provider error to its cause', async (_what, cause, attempts) => {
+    let count = 0;
+    const failing = async () => {
+      count += 1;
+      throw new Error('wrapped by the provider', { cause });
+    };
+    await expect(withRetry(failing, FAST)).rejects.toThrow('wrapped by the provider');
+    expect(count).toBe(attempts);
+  });
+});

@@ -19,7 +19,7 @@ describe('berth registries', () => {
     await writeFile(configPath, '{\n  "store": "file",\n  "daemon": { "autoStart": true }\n}\n', { mode: 0o644 });
     let result = await cli.run('registries', 'add', 'prod', '--provider', 'ecr', '--host', ECR, '-o', 'profile=prod', '-o', 'fips=true', '-o', 'account=012345678901');
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    result = await cli.run('registries', 'add', 'hub', '--provider', 'static', '--host', 'docker.io', '-o', 'password=hunter2', '--default');
+    result = await cli.run('registries', 'add', 'hub', '--provider', 'static', '--host', 'docker.io', '-o', 'passwordFile=/run/secrets/hunter2', '--default');
     expect(result.code).toBe(0);
     const config = JSON.parse(await readFile(configPath, 'utf8'));
     expect(config.store).toBe('file');
@@ -28,7 +28,7 @@ describe('berth registries', () => {
     expect((await stat(configPath)).mode & 0o777).toBe(0o644); // an existing file keeps its mode
 
     result = await cli.run('registries', 'list');
-    expect(result.stdout).toMatch(/^NAME +PROVIDER +HOST +DETAILS\nprod +ecr +123456789012\S+ +options: profile, fips, account\nhub +static +docker\.io +default; options: password\n$/);
+    expect(result.stdout).toMatch(/^NAME +PROVIDER +HOST +DETAILS\nprod +ecr +123456789012\S+ +options: profile, fips, account\nhub +static +docker\.io +default; options: passwordFile\n$/);
     expect(result.stdout).not.toContain('hunter2');
   });
 
