@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import * as v from 'valibot';
 import type { RegistryConfig } from './config.js';
 import { UsageError, oneLine } from './errors.js';
@@ -74,6 +73,8 @@ export function openCredentialCache(options: CacheOptions): CredentialCache {
       if (!credential.expiresAt) return;
       await mkdir(options.dir, { recursive: true, mode: 0o700 });
       const keyBytes = await ensureCacheKey(options.keyPath);
+      // Loaded on writes only: a warm `get` reads the cache and never locks.
+      const { default: lockfile } = await import('proper-lockfile');
       const release = await lockfile.lock(file, {
         realpath: false,
         stale: 10_000,
