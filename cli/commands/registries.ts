@@ -33,7 +33,13 @@ export function registerRegistriesCommands(program: Command, ctx: CliContext): v
     .command('registries')
     .description('manage the named registry configurations (cloud providers and static credentials)')
     .addHelpText('after', '\nExample:\n  berth registries add prod --provider ecr --host 123456789012.dkr.ecr.us-east-1.amazonaws.com\n');
+  registerList(registries, ctx);
+  registerAdd(registries, ctx);
+  registerRemove(registries, ctx);
+  registerTest(registries, ctx);
+}
 
+function registerList(registries: Command, ctx: CliContext): void {
   registries
     .command('list')
     .description('list configured registries (option names only, never their values)')
@@ -52,7 +58,9 @@ export function registerRegistriesCommands(program: Command, ctx: CliContext): v
         ctx.stdout.write(`${row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]!) : cell)).join('  ').trimEnd()}\n`);
       }
     });
+}
 
+function registerAdd(registries: Command, ctx: CliContext): void {
   registries
     .command('add')
     .description('add a registry configuration to the berth config file')
@@ -81,7 +89,9 @@ export function registerRegistriesCommands(program: Command, ctx: CliContext): v
       const path = await addRegistry(ctx.env, registry);
       ctx.stdout.write(`added registry ${name} (${flags.provider}, ${flags.host}) to ${path}\n`);
     });
+}
 
+function registerRemove(registries: Command, ctx: CliContext): void {
   registries
     .command('remove')
     .description('remove a registry configuration from the berth config file')
@@ -92,7 +102,9 @@ export function registerRegistriesCommands(program: Command, ctx: CliContext): v
       const path = await removeRegistry(ctx.env, name);
       ctx.stdout.write(`removed registry ${name} from ${path}\n`);
     });
+}
 
+function registerTest(registries: Command, ctx: CliContext): void {
   registries
     .command('test')
     .description('ask a registry\'s provider for a token now and report its user and expiry (never the token)')
