@@ -150,12 +150,15 @@ async function ensureCacheKey(keyPath: string): Promise<Buffer> {
  * Never an access key id: rotating keys must not miss the cache or leak into it.
  */
 export async function cacheKeyFor(registry: RegistryConfig, module: ProviderModule, request: ProviderRequest): Promise<string> {
-  const identity = module.identity ? await module.identity(request) : `options:${optionsHash(request.options)}`;
+  const identity = module.identity ? await module.identity(request) : `settings:${settingsHash(request, module.identityEnv ?? [])}`;
   return `${registryKey(registry.host)} ${registry.provider} ${identity}`;
 }
 
-function optionsHash(options: ProviderRequest['options']): string {
-  const canonical = JSON.stringify(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+/** A hash of the options and the identity-bearing variables: equal settings, equal key; no value readable. */
+function settingsHash({ options, env }: ProviderRequest, identityEnv: readonly string[]): string {
+  const sorted = (entries: [string, unknown][]) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const variables = identityEnv.map((name): [string, unknown] => [name, env[name] ?? null]);
+  const canonical = JSON.stringify([sorted(Object.entries(options)), sorted(variables)]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 

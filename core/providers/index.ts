@@ -16,6 +16,12 @@ export interface ProviderModule {
    * to key cached tokens. Never a secret and never an access key id: keys rotate, identities do not.
    */
   identity?: (request: ProviderRequest) => string | Promise<string>;
+  /**
+   * Without `identity`: the environment variables that choose who the credential is for (a key
+   * file, a client id). Their values are hashed into the cache key with the registry's options, so
+   * two service accounts sharing a cache never get each other's token.
+   */
+  identityEnv?: readonly string[];
 }
 
 export type ProviderLoader = () => Promise<ProviderModule>;

@@ -113,6 +113,16 @@ describe('cacheKeyFor', () => {
     expect(a).not.toBe(c);
     expect(a).not.toMatch(/prod|AKIA/);
   });
+
+  it('tells apart credentials chosen by the environment (two key files, one registry)', async () => {
+    const module = { ...fakeCloud().module, identityEnv: ['GOOGLE_APPLICATION_CREDENTIALS'] };
+    const google: RegistryConfig = { name: 'g', provider: 'google', host: 'europe-west1-docker.pkg.dev' };
+    const keyFor = (keyFile: string) =>
+      cacheKeyFor(google, module, { registryHost: google.host, options: {}, env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile }, now: () => T0 });
+    expect(await keyFor('/keys/a.json')).not.toBe(await keyFor('/keys/b.json'));
+    expect(await keyFor('/keys/a.json')).toBe(await keyFor('/keys/a.json'));
+    expect(await keyFor('/keys/a.json')).not.toContain('a.json');
+  });
 });
 
 describe('withCache', () => {
