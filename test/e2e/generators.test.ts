@@ -4,13 +4,11 @@
  * is valid JSON, mode 0600, written by a non-root user, and skopeo pushes and pulls with it against
  * a real registry in every format skopeo reads. A missing variable fails in one line, with no file.
  */
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeOciImage } from './harness/image.js';
-import { openPodman, PODMAN_TOOLS, type Podman, type Result } from './harness/podman.js';
+import { placeForSkopeo, pushAndPull, runGenerator, skopeoHome, TempDirs } from './harness/generator.js';
+import { openPodman, PODMAN_TOOLS, type Podman } from './harness/podman.js';
 import { startRegistry, type Registry } from './harness/registry.js';
 import { missingTools, requireTools, TOOLS } from './harness/tools.js';
 
@@ -22,7 +20,7 @@ const ROOT = resolve('.');
 let registry: Registry | undefined;
 let podman: Podman | undefined;
 const images: Record<string, string> = {};
-const dirs: string[] = [];
+const temp = new TempDirs();
 
 beforeAll(async () => {
   if (missingTools(NEEDED) !== '') return;
@@ -38,64 +36,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await registry?.stop();
   await podman?.cleanup();
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  await temp.cleanup();
 });
 
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-/** Runs a generator with `OUT` mounted at /opt/data; OUT is world-writable like /tmp. */
-async function generate(image: string, env: Record<string, string>): Promise<{ result: Result; out: string }> {
-  const out = await tempDir('berth-gen-out-');
-  await chmod(out, 0o1777);
-  const envFlags = Object.entries(env).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
-  const result = await podman!.exec(['run', '--rm', '--network', 'host', '-v', `${out}:/opt/data`, ...envFlags, image, '/opt/data/dockercfg']);
-  return { result, out };
-}
-
-function skopeo(args: string[], home: string): Promise<Result> {
-  const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_RUNTIME_DIR: join(home, 'run'), XDG_CONFIG_HOME: join(home, 'config') };
-  return new Promise((done) => {
-    execFile('skopeo', args, { env, timeout: 120_000 }, (err, stdout, stderr) =>
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-/** A home where skopeo finds no credentials but the ones the test places. */
-async function skopeoHome(): Promise<string> {
-  const home = await tempDir('berth-gen-skopeo-');
-  await mkdir(join(home, 'run'), { mode: 0o700 });
-  return home;
-}
-
-/** Pushes a fresh image and pulls it back with the given auth; returns the failing step or ''. */
-async function pushAndPull(home: string, authArgs: string[], repository: string): Promise<string> {
-  const image = await makeOciImage(await tempDir('berth-gen-image-'));
-  const target = `docker://${registry!.host}/${repository}:v1`;
-  const push = await skopeo(['copy', '--insecure-policy', '--dest-tls-verify=false', ...authArgs, image, target], home);
-  if (push.code !== 0) return `push: ${push.stderr}`;
-  const pulled = join(home, 'pulled');
-  const pull = await skopeo(['copy', '--insecure-policy', '--src-tls-verify=false', ...authArgs, target, `dir:${pulled}`], home);
-  if (pull.code !== 0) return `pull: ${pull.stderr}`;
-  return (await readdir(pulled)).includes('manifest.json') ? '' : 'pull: no manifest';
-}
-
-/** Where skopeo reads each format: an --authfile, or the legacy ~/.dockercfg. */
-async function placeForSkopeo(format: string, text: string, home: string): Promise<string[]> {
-  const parsed = JSON.parse(text);
-  const dataKey = format === 'k8s-secret' ? '.dockerconfigjson' : format === 'k8s-dockercfg-secret' ? '.dockercfg' : undefined;
-  const payload = dataKey ? Buffer.from(parsed.data[dataKey], 'base64').toString('utf8') : text;
-  if (format === 'dockercfg' || format === 'k8s-dockercfg-secret') {
-    await writeFile(join(home, '.dockercfg'), payload, { mode: 0o600 });
-    return [];
-  }
-  await writeFile(join(home, 'auth.json'), payload, { mode: 0o600 });
-  return ['--authfile', join(home, 'auth.json')];
-}
+const generate = (image: string, env: Record<string, string>) => runGenerator(podman!, temp, image, env);
+const push = async (home: string, authArgs: string[], repository: string) => pushAndPull({ home }, temp, authArgs, registry!.host, repository);
 
 describe('static generator image', () => {
   const staticEnv = () => ({ DOCKER_USERNAME: USER, DOCKER_PASSWORD: PASSWORD, DOCKER_REGISTRY: registry!.host });
@@ -113,8 +58,8 @@ describe('static generator image', () => {
       expect((info.mode & 0o777).toString(8)).toBe('600');
       expect(info.uid).not.toBe(0);
       const text = await readFile(file, 'utf8');
-      const home = await skopeoHome();
-      expect(await pushAndPull(home, await placeForSkopeo(format, text, home), `berth/gen-${format}`)).toBe('');
+      const home = await skopeoHome(temp);
+      expect(await push(home, await placeForSkopeo(format, text, home), `berth/gen-${format}`)).toBe('');
     },
   );
 
@@ -122,8 +67,8 @@ describe('static generator image', () => {
     requireTools(NEEDED, ctx.skip);
     const { result, out } = await generate(images.static!, { ...staticEnv(), DOCKER_PASSWORD: 'wrong-password' });
     expect(result.code, result.stderr).toBe(0);
-    const home = await skopeoHome();
-    const failure = await pushAndPull(home, await placeForSkopeo('config', await readFile(join(out, 'dockercfg'), 'utf8'), home), 'berth/gen-wrong');
+    const home = await skopeoHome(temp);
+    const failure = await push(home, await placeForSkopeo('config', await readFile(join(out, 'dockercfg'), 'utf8'), home), 'berth/gen-wrong');
     expect(failure).toMatch(/^push: .*(unauthorized|authentication required)/is);
   });
 
@@ -142,9 +87,9 @@ describe('all-providers generator image', () => {
     const env = { BERTH_REGISTRIES: registry!.host, DOCKER_USERNAME: USER, DOCKER_PASSWORD: PASSWORD };
     const { result, out } = await generate(images.all!, env);
     expect(result.code, result.stderr).toBe(0);
-    const home = await skopeoHome();
+    const home = await skopeoHome(temp);
     const authArgs = await placeForSkopeo('config', await readFile(join(out, 'dockercfg'), 'utf8'), home);
-    expect(await pushAndPull(home, authArgs, 'berth/gen-all')).toBe('');
+    expect(await push(home, authArgs, 'berth/gen-all')).toBe('');
   });
 
   it('without BERTH_REGISTRIES or BERTH_PROVIDER it names the variable', async (ctx) => {
