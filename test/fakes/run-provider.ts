@@ -1,0 +1,53 @@
+/**
+ * @module
+ * Runs a provider in a child process. `bundleProviderChild` builds test/fakes/provider-child.ts
+ * with the production bundler settings (SDKs bundled in, dynamic imports lazy); `runProvider`
+ * starts it with exactly the environment given, so nothing leaks in from the test runner.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export interface ProviderRun {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  credential?: { username: string; secret: string; expiresAt?: string };
+  error?: { name: string; message: string; hint?: string };
+}
+
+/** Bundles the child entry into `dir`; returns the script path. */
+export async function bundleProviderChild(dir: string): Promise<string> {
+  const outfile = join(dir, 'provider-child.mjs');
+  await build({
+    entryPoints: [fileURLToPath(new URL('./provider-child.ts', import.meta.url))],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+export async function runProvider(
+  script: string,
+  provider: string,
+  request: { registryHost: string; options?: Record<string, string | number | boolean> },
+  env: Record<string, string>,
+): Promise<ProviderRun> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [script, provider, JSON.stringify(request)],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: 60_000 },
+      (_err, stdout, stderr) => {
+        const parsed = stdout.trim() ? (JSON.parse(stdout.trim().split('\n').pop()!) as Partial<ProviderRun>) : {};
+        resolve({ exitCode: child.exitCode, stdout, stderr, ...parsed });
+      },
+    );
+  });
+}
