@@ -119,6 +119,18 @@ describe('azureProvider', () => {
     ]);
   });
 
+  it('says no credential was found when nothing is configured', async () => {
+    // IMDS is never reached through a proxy; without NO_PROXY the SDK retries the proxy's 502s.
+    const env = childEnv({ NO_PROXY: '169.254.169.254' });
+    delete env.AZURE_TENANT_ID;
+    const run = await runProvider(script, 'azure', { registryHost: HOST }, env);
+    expect(run.exitCode).toBe(1);
+    expect(run.error?.message).toBe(
+      `azure token for ${HOST} (default Azure credential): no Azure credential found (no service principal variables, no managed identity, no az login)`,
+    );
+    expect(run.error?.hint).toMatch(/az login/);
+  });
+
   it('reports a wrong client secret in one line with the AADSTS code and a hint', async () => {
     const run = await runProvider(script, 'azure', { registryHost: HOST }, childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: 'wrong' }));
     expect(run.exitCode).toBe(1);

@@ -106,4 +106,15 @@ describe('googleProvider', () => {
     const run = await runProvider(script, 'google', { registryHost: HOST, options: { keyFile: missing } }, childEnv());
     expect(run.error?.message).toBe(`google token for ${HOST} (key file ${missing}): cannot read the credential file: ENOENT`);
   });
+
+  it('says no credentials were found when there is no key, no ADC file and no metadata server', async () => {
+    // A proxy that serves no Google host: the metadata server is unreachable, as off Google Cloud.
+    const bare = await startHttpsProxy({ dir: mkdtempSync(join(dir, 'bare-')) });
+    const run = await runProvider(script, 'google', { registryHost: HOST }, { ...childEnv(), ...bare.env }).finally(() => bare.close());
+    expect(run.exitCode).toBe(1);
+    expect(run.error?.message).toBe(
+      `google token for ${HOST} (application default credentials): no Google credentials found (no key file, no gcloud ADC file, no metadata server)`,
+    );
+    expect(run.error?.hint).toMatch(/gcloud auth application-default login/);
+  });
 });
