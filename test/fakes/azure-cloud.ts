@@ -19,7 +19,14 @@ export interface FakeAzureClient {
   clientId: string;
   secret?: string;
   certificate?: ClientCertificate;
+  /** A federated identity credential: tokens from this issuer for this subject (workload identity). */
+  federated?: { issuer: string; subject: string; publicKeyPem: string };
 }
+
+/** The audience Entra requires of federated tokens. */
+export const FEDERATED_AUDIENCE = 'api://AzureADTokenExchange';
+/** Azure's instance metadata service, which serves managed identity tokens. */
+export const IMDS_HOST = '169.254.169.254';
 
 export interface FakeAzureOptions {
   tenantId: string;
@@ -37,7 +44,7 @@ export interface FakeAzureOptions {
 }
 
 export interface FakeAzure {
-  calls: { token: number; exchange: number; discovery: number };
+  calls: { token: number; exchange: number; discovery: number; imds: number };
   /** Refresh tokens issued, in order. */
   issued: string[];
   /** The scope of the last token request. */
@@ -68,7 +75,7 @@ export function fakeAzure(options: FakeAzureOptions): FakeAzure {
   const entraKeys = generateRsaKeyPair();
   const acrKeys = generateRsaKeyPair();
   const audiences = options.audiences ?? [ACR_AUDIENCE];
-  const fake: FakeAzure = { calls: { token: 0, exchange: 0, discovery: 0 }, issued: [], install };
+  const fake: FakeAzure = { calls: { token: 0, exchange: 0, discovery: 0, imds: 0 }, issued: [], install };
   const now = (): number => Math.floor(Date.now() / 1000);
 
   /** Checks the client's proof; undefined when it holds, else Entra's answer. */
@@ -80,6 +87,7 @@ export function fakeAzure(options: FakeAzureOptions): FakeAzure {
         ? undefined
         : entraError(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
     }
+    if (client.federated && form.get('client_assertion_type') === ASSERTION_TYPE) return checkFederated(form.get('client_assertion') ?? '', client.federated);
     if (form.get('client_assertion_type') !== ASSERTION_TYPE || !client.certificate) {
       return entraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
     }
@@ -95,6 +103,35 @@ export function fakeAzure(options: FakeAzureOptions): FakeAzure {
     if (claims.iss !== client.clientId || claims.sub !== client.clientId) return entraError(401, 'invalid_client', 700023, 'Client assertion issuer or subject is not the client.');
     if (!(Number(claims.exp) > now())) return entraError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
     return undefined;
+  };
+
+  const checkFederated = (assertion: string, federated: NonNullable<FakeAzureClient['federated']>): FakeResponse | undefined => {
+    const claims = verifyJwt(assertion, federated.publicKeyPem)?.claims;
+    const audience = [claims?.aud].flat();
+    if (!claims || claims.iss !== federated.issuer || claims.sub !== federated.subject || !audience.includes(FEDERATED_AUDIENCE)) {
+      return entraError(400, 'invalid_client', 70021, 'No matching federated identity record found for presented assertion.');
+    }
+    if (!(Number(claims.exp) > now())) return entraError(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
+    return undefined;
+  };
+
+  const accessTokenFor = (tenant: string, audience: string, clientId: string): { token: string; lifetime: number } => {
+    const lifetime = options.accessTokenLifetime ?? 3599;
+    const claims = { aud: audience, iss: `https://sts.windows.net/${tenant}/`, tid: tenant, appid: clientId, oid: randomUUID(), iat: now(), nbf: now(), exp: now() + lifetime };
+    return { token: signJwt(claims, entraKeys.privateKeyPem, { kid: 'entra-test-key' }), lifetime };
+  };
+
+  // IMDS: the token for the VM's managed identity; the real service wants `Metadata: true`.
+  const imds: HostHandler = (request) => {
+    fake.calls.imds++;
+    if (request.headers.metadata !== 'true') return { status: 400, json: { error: 'invalid_request', error_description: 'Required metadata header not specified' } };
+    if (request.url.pathname !== '/metadata/identity/oauth2/token') return { status: 404, json: { error: 'not_found' } };
+    const resource = (request.url.searchParams.get('resource') ?? '').replace(/\/$/, '');
+    if (!audiences.includes(resource)) return { status: 400, json: { error: 'invalid_resource', error_description: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.` } };
+    fake.lastScope = `${resource}/.default`;
+    const { token, lifetime } = accessTokenFor(options.tenantId, resource, 'managed-identity');
+    const expiresOn = String(now() + lifetime);
+    return { json: { access_token: token, client_id: 'managed-identity', expires_in: String(lifetime), expires_on: expiresOn, ext_expires_in: String(lifetime), not_before: String(now()), resource, token_type: 'Bearer' } };
   };
 
   const entra: HostHandler = (request) => {
@@ -122,10 +159,8 @@ export function fakeAzure(options: FakeAzureOptions): FakeAzure {
     if (!scope.endsWith('/.default') || !audiences.includes(audience)) {
       return entraError(400, 'invalid_resource', 500011, `The resource principal named ${audience} was not found in the tenant named ${options.tenantId}.`);
     }
-    const lifetime = options.accessTokenLifetime ?? 3599;
-    const claims = { aud: audience, iss: `https://sts.windows.net/${tenant}/`, tid: tenant, appid: request.form.get('client_id'), oid: randomUUID(), iat: now(), nbf: now(), exp: now() + lifetime };
-    const accessToken = signJwt(claims, entraKeys.privateKeyPem, { kid: 'entra-test-key' });
-    return { json: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken } };
+    const { token, lifetime } = accessTokenFor(tenant, audience, request.form.get('client_id') ?? '');
+    return { json: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token } };
   };
 
   const exchange: HostHandler = (request) => {
@@ -156,6 +191,7 @@ export function fakeAzure(options: FakeAzureOptions): FakeAzure {
   function install(proxy: HttpsProxy): void {
     for (const host of options.entraHosts ?? [ENTRA_HOST]) proxy.route(host, entra);
     for (const registry of options.registries) proxy.route(registry, exchange);
+    proxy.route(IMDS_HOST, imds);
   }
   return fake;
 }

@@ -9,7 +9,8 @@ import { azureCloud, jwtExpiry } from '../../../core/providers/azure.js';
 import { ACR_AUDIENCE, ENTRA_HOST, fakeAzure, type FakeAzure } from '../../fakes/azure-cloud.js';
 import { startHttpsProxy, type HttpsProxy } from '../../fakes/https-proxy.js';
 import { bundleProviderChild, runProvider, type ProviderRun } from '../../fakes/run-provider.js';
-import { createClientCertificate, type ClientCertificate } from '../../fakes/test-ca.js';
+import { signJwt } from '../../fakes/jwt.js';
+import { createClientCertificate, generateRsaKeyPair, type ClientCertificate, type KeyPairPem } from '../../fakes/test-ca.js';
 
 const HOST = 'berthtest.azurecr.io';
 const CHINA_HOST = 'berthtest.azurecr.cn';
@@ -18,6 +19,9 @@ const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const SECRET_CLIENT = '11111111-2222-3333-4444-555555555555';
 const CERT_CLIENT = '66666666-7777-8888-9999-000000000000';
 const CLIENT_SECRET = 'Qx8~secret-value-for-tests';
+const WORKLOAD_CLIENT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+const ISSUER = 'https://oidc.prod-aks.azure.com/berth-test/';
+const SUBJECT = 'system:serviceaccount:ci:berth';
 const REFRESH_LIFETIME = 2 * 60 * 60;
 
 let dir: string;
@@ -26,17 +30,23 @@ let proxy: HttpsProxy;
 let azure: FakeAzure;
 let certificate: ClientCertificate;
 let certificatePath: string;
+let issuerKeys: KeyPairPem;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-azure-'));
   script = await bundleProviderChild(dir);
   proxy = await startHttpsProxy({ dir });
   certificate = createClientCertificate('berth-test-app');
+  issuerKeys = generateRsaKeyPair();
   certificatePath = join(dir, 'client.pem');
   writeFileSync(certificatePath, `${certificate.keyPem}${certificate.certPem}`, { mode: 0o600 });
   azure = fakeAzure({
     tenantId: TENANT,
-    clients: [{ clientId: SECRET_CLIENT, secret: CLIENT_SECRET }, { clientId: CERT_CLIENT, certificate }],
+    clients: [
+      { clientId: SECRET_CLIENT, secret: CLIENT_SECRET },
+      { clientId: CERT_CLIENT, certificate },
+      { clientId: WORKLOAD_CLIENT, federated: { issuer: ISSUER, subject: SUBJECT, publicKeyPem: issuerKeys.publicKeyPem } },
+    ],
     registries: [HOST, CHINA_HOST],
     entraHosts: [ENTRA_HOST, 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn', CUSTOM_AUTHORITY],
     audiences: [ACR_AUDIENCE, 'https://containerregistry.azure.cn'],
@@ -92,6 +102,26 @@ describe('azureProvider', () => {
     delete env.AZURE_TENANT_ID;
     const run = await runProvider(script, 'azure', { registryHost: HOST, options: { tenantId: TENANT, clientId: SECRET_CLIENT } }, env);
     expectRefreshToken(run, startedAt);
+  });
+
+  it('uses the workload identity token file (AKS workload identity)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const tokenFile = join(dir, 'azure-identity-token');
+    const serviceAccountToken = signJwt({ iss: ISSUER, sub: SUBJECT, aud: ['api://AzureADTokenExchange'], iat: now, exp: now + 3600 }, issuerKeys.privateKeyPem);
+    writeFileSync(tokenFile, serviceAccountToken, { mode: 0o600 });
+    const startedAt = Date.now();
+    const run = await runProvider(script, 'azure', { registryHost: HOST }, childEnv({ AZURE_CLIENT_ID: WORKLOAD_CLIENT, AZURE_FEDERATED_TOKEN_FILE: tokenFile }));
+    expectRefreshToken(run, startedAt);
+  });
+
+  it('uses the managed identity from IMDS when no identity is configured, tenant from the token', async () => {
+    const env = childEnv({});
+    delete env.AZURE_TENANT_ID;
+    const before = azure.calls.imds;
+    const startedAt = Date.now();
+    const run = await runProvider(script, 'azure', { registryHost: HOST }, env);
+    expectRefreshToken(run, startedAt);
+    expect(azure.calls.imds).toBeGreaterThan(before);
   });
 
   it('asks the registry cloud for its own audience (Azure China)', async () => {
