@@ -33,6 +33,38 @@ export async function bundleProviderChild(dir: string): Promise<string> {
   return outfile;
 }
 
+/**
+ * The source files in the chunk that loads first when `entry` is imported, bundled as the
+ * production build does (code splitting): what a process pays for before any dynamic import runs.
+ */
+export async function eagerInputs(entry: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: { entry },
+    outdir: '/nonexistent',
+    write: false,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    metafile: true,
+    logLevel: 'error',
+  });
+  const output = Object.entries(result.metafile.outputs).find(([, meta]) => meta.entryPoint !== undefined)?.[1];
+  const eager = new Set<string>();
+  const visit = (meta: typeof output): void => {
+    for (const input of Object.keys(meta?.inputs ?? {})) eager.add(input);
+    for (const imported of meta?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !eager.has(imported.path)) {
+        eager.add(imported.path);
+        visit(result.metafile.outputs[imported.path]);
+      }
+    }
+  };
+  visit(output);
+  return [...eager];
+}
+
 export async function runProvider(
   script: string,
   provider: string,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azureCloud, jwtExpiry } from '../../../core/providers/azure.js';
 import { ACR_AUDIENCE, ENTRA_HOST, fakeAzure, type FakeAzure } from '../../fakes/azure-cloud.js';
 import { startHttpsProxy, type HttpsProxy } from '../../fakes/https-proxy.js';
-import { bundleProviderChild, runProvider, type ProviderRun } from '../../fakes/run-provider.js';
+import { bundleProviderChild, eagerInputs, runProvider, type ProviderRun } from '../../fakes/run-provider.js';
 import { signJwt } from '../../fakes/jwt.js';
 import { createClientCertificate, generateRsaKeyPair, type ClientCertificate, type KeyPairPem } from '../../fakes/test-ca.js';
 
@@ -205,5 +205,13 @@ describe('jwtExpiry', () => {
   it('is undefined without a numeric exp or for a non-JWT', () => {
     expect(jwtExpiry(jwt({ exp: 'soon' }))).toBeUndefined();
     expect(jwtExpiry('opaque-token')).toBeUndefined();
+  });
+});
+
+describe('azureProvider loading', () => {
+  it('does not load the cloud SDK until a credential is asked for', async () => {
+    const eager = await eagerInputs('core/providers/azure.ts');
+    expect(eager).toContain('core/providers/azure.ts');
+    for (const sdk of ['@azure/identity', '@azure/msal-node', 'undici']) expect(eager.filter((input) => input.includes(`node_modules/${sdk}/`))).toEqual([]);
   });
 });

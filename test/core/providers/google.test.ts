@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceAccount, fakeGoogle, type FakeGoogle, type GoogleServiceAccount } from '../../fakes/google-cloud.js';
 import { startHttpsProxy, type HttpsProxy } from '../../fakes/https-proxy.js';
-import { bundleProviderChild, runProvider } from '../../fakes/run-provider.js';
+import { bundleProviderChild, eagerInputs, runProvider } from '../../fakes/run-provider.js';
 
 const HOST = 'europe-docker.pkg.dev';
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
@@ -116,5 +116,13 @@ describe('googleProvider', () => {
       `google token for ${HOST} (application default credentials): no Google credentials found (no key file, no gcloud ADC file, no metadata server)`,
     );
     expect(run.error?.hint).toMatch(/gcloud auth application-default login/);
+  });
+});
+
+describe('googleProvider loading', () => {
+  it('does not load the cloud SDK until a credential is asked for', async () => {
+    const eager = await eagerInputs('core/providers/google.ts');
+    expect(eager).toContain('core/providers/google.ts');
+    for (const sdk of ['google-auth-library', 'gaxios', 'gcp-metadata']) expect(eager.filter((input) => input.includes(`node_modules/${sdk}/`))).toEqual([]);
   });
 });
