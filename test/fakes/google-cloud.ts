@@ -11,6 +11,7 @@ import { generateRsaKeyPair } from './test-ca.js';
 
 export const GOOGLE_TOKEN_HOST = 'oauth2.googleapis.com';
 export const GOOGLE_TOKEN_URL = `https://${GOOGLE_TOKEN_HOST}/token`;
+export const STS_HOST = 'sts.googleapis.com';
 export const METADATA_HOSTS = ['metadata.google.internal', '169.254.169.254'];
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
@@ -39,9 +40,18 @@ export function createServiceAccount(email = 'berth-test@berth-project.iam.gserv
   return { email, keyId, privateKeyPem, publicKeyPem, keyJson };
 }
 
+export interface WorkloadPool {
+  /** `//iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/V` */
+  audience: string;
+  issuer: string;
+  publicKeyPem: string;
+}
+
 export interface FakeGoogleOptions {
   /** Accounts whose keys the token endpoint accepts (Google's registered public keys). */
   serviceAccounts?: GoogleServiceAccount[];
+  /** Workload identity pool providers STS trusts: OIDC tokens from `issuer`, signed by its key. */
+  workloadPools?: WorkloadPool[];
   /** The access token to issue; a fresh random one per call when not given. */
   accessToken?: string | (() => string);
   /** Seconds; Google issues 3599. */
@@ -49,7 +59,7 @@ export interface FakeGoogleOptions {
 }
 
 export interface FakeGoogle {
-  calls: { token: number; metadataToken: number; metadata: number };
+  calls: { token: number; sts: number; metadataToken: number; metadata: number };
   /** Tokens issued, in order. */
   issued: string[];
   /** Scopes requested in the last accepted assertion or metadata call. */
@@ -65,7 +75,7 @@ const oauthError = (error: string, description: string, status = 400): FakeRespo
 export function fakeGoogle(options: FakeGoogleOptions = {}): FakeGoogle {
   const accounts = options.serviceAccounts ?? [];
   const expiresIn = options.expiresIn ?? 3599;
-  const fake: FakeGoogle = { calls: { token: 0, metadataToken: 0, metadata: 0 }, issued: [], install };
+  const fake: FakeGoogle = { calls: { token: 0, sts: 0, metadataToken: 0, metadata: 0 }, issued: [], install };
   const issue = (scope: string): FakeResponse => {
     const token = typeof options.accessToken === 'function' ? options.accessToken() : (options.accessToken ?? `ya29.${randomBytes(24).toString('base64url')}`);
     fake.issued.push(token);
@@ -93,6 +103,23 @@ export function fakeGoogle(options: FakeGoogleOptions = {}): FakeGoogle {
     return issue(claims.scope);
   };
 
+  // STS token exchange (workload identity federation): the subject token must be signed by the
+  // pool provider's issuer and name the provider (with an https: prefix) as its audience.
+  const sts: HostHandler = (request) => {
+    fake.calls.sts++;
+    if (request.method !== 'POST' || request.url.pathname !== '/v1/token') return { status: 404, text: 'Not Found' };
+    const form = request.form;
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange') return oauthError('invalid_request', 'Invalid value for "grant_type"');
+    const pool = (options.workloadPools ?? []).find((candidate) => candidate.audience === form.get('audience'));
+    if (!pool) return oauthError('invalid_target', 'The target service indicated by the "audience" parameters is invalid.');
+    const claims = verifyJwt(form.get('subject_token') ?? '', pool.publicKeyPem)?.claims;
+    if (!claims || claims.iss !== pool.issuer) return oauthError('invalid_grant', 'The ID Token signature or issuer does not match the provider configuration.');
+    if (![claims.aud].flat().includes(`https:${pool.audience}`)) return oauthError('invalid_grant', 'The audience in ID Token does not match the expected audience.');
+    if (!(Number(claims.exp) > Math.floor(Date.now() / 1000))) return oauthError('invalid_grant', 'ID Token has expired.');
+    const reply = issue(form.get('scope') ?? '');
+    return { json: { ...(reply.json as object), issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' } };
+  };
+
   const metadata: HostHandler = (request) => {
     fake.calls.metadata++;
     const flavor = { 'Metadata-Flavor': 'Google' };
@@ -115,6 +142,7 @@ export function fakeGoogle(options: FakeGoogleOptions = {}): FakeGoogle {
 
   function install(proxy: HttpsProxy): void {
     proxy.route(GOOGLE_TOKEN_HOST, token);
+    proxy.route(STS_HOST, sts);
     for (const host of METADATA_HOSTS) proxy.route(host, metadata);
   }
   return fake;

@@ -6,10 +6,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceAccount, fakeGoogle, type FakeGoogle, type GoogleServiceAccount } from '../../fakes/google-cloud.js';
 import { startHttpsProxy, type HttpsProxy } from '../../fakes/https-proxy.js';
+import { signJwt } from '../../fakes/jwt.js';
+import { generateRsaKeyPair, type KeyPairPem } from '../../fakes/test-ca.js';
 import { bundleProviderChild, eagerInputs, runProvider } from '../../fakes/run-provider.js';
 
 const HOST = 'europe-docker.pkg.dev';
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+const POOL_AUDIENCE = '//iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/ci/providers/github';
+const ISSUER = 'https://token.actions.githubusercontent.com';
 
 let dir: string;
 let script: string;
@@ -17,13 +21,15 @@ let proxy: HttpsProxy;
 let google: FakeGoogle;
 let account: GoogleServiceAccount;
 let keyFile: string;
+let issuerKeys: KeyPairPem;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-google-'));
   script = await bundleProviderChild(dir);
   proxy = await startHttpsProxy({ dir });
   account = createServiceAccount();
-  google = fakeGoogle({ serviceAccounts: [account], expiresIn: 1800 });
+  issuerKeys = generateRsaKeyPair();
+  google = fakeGoogle({ serviceAccounts: [account], workloadPools: [{ audience: POOL_AUDIENCE, issuer: ISSUER, publicKeyPem: issuerKeys.publicKeyPem }], expiresIn: 1800 });
   google.install(proxy);
   keyFile = join(dir, 'key.json');
   writeFileSync(keyFile, account.keyJson, { mode: 0o600 });
@@ -82,6 +88,29 @@ describe('googleProvider', () => {
     const run = await runProvider(script, 'google', { registryHost: HOST }, childEnv({ GCE_METADATA_HOST: 'metadata.google.internal' }));
     expectFreshToken(run, startedAt);
     expect(google.calls.metadataToken).toBe(before + 1);
+    expect(google.lastScope).toBe(SCOPE);
+  });
+
+  it('exchanges an OIDC token at STS with a workload identity federation config', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const subjectFile = join(dir, 'oidc-token');
+    writeFileSync(subjectFile, signJwt({ iss: ISSUER, sub: 'repo:acme/app:ref:refs/heads/main', aud: `https:${POOL_AUDIENCE}`, iat: now, exp: now + 600 }, issuerKeys.privateKeyPem));
+    const config = join(dir, 'wif.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        type: 'external_account',
+        audience: POOL_AUDIENCE,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        token_url: 'https://sts.googleapis.com/v1/token',
+        credential_source: { file: subjectFile },
+      }),
+    );
+    const before = google.calls.sts;
+    const startedAt = Date.now();
+    const run = await runProvider(script, 'google', { registryHost: HOST }, childEnv({ GOOGLE_APPLICATION_CREDENTIALS: config }));
+    expectFreshToken(run, startedAt);
+    expect(google.calls.sts).toBe(before + 1);
     expect(google.lastScope).toBe(SCOPE);
   });
 
