@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { createTestCa, type TestCa } from './test-ca.js';
 
@@ -39,6 +39,11 @@ export interface HttpsProxy {
   /** What a child process needs to reach the fakes: HTTPS_PROXY, HTTP_PROXY, NODE_EXTRA_CA_CERTS. */
   env: Record<string, string>;
   route(host: string, handler: HostHandler): void;
+  /**
+   * Serve `host` (port 443) from a plain-HTTP server on 127.0.0.1:`port`, e.g. a real docker-registry:
+   * TLS ends at the proxy, bytes flow unchanged to the server.
+   */
+  forward(host: string, port: number): void;
   /** Every request answered, as `METHOD host/path`, in order. */
   log: string[];
   /** Tunnels or requests refused because no handler serves the host. */
@@ -51,6 +56,7 @@ export interface HttpsProxy {
 export async function startHttpsProxy(options: { dir: string; routes?: Record<string, HostHandler> }): Promise<HttpsProxy> {
   const ca = createTestCa(options.dir);
   const routes = new Map(Object.entries(options.routes ?? {}));
+  const forwards = new Map<string, number>();
   const contexts = new Map<string, SecureContext>();
   const sockets = new Set<Socket>();
   const tunnelHost = new WeakMap<object, string>();
@@ -105,6 +111,19 @@ export async function startHttpsProxy(options: { dir: string; routes?: Record<st
   proxy.on('connect', (req: IncomingMessage, socket: Socket) => {
     const target = new URL(`http://${req.url ?? ''}`);
     const host = stripDot(target.hostname);
+    const forwardPort = target.port === '443' ? forwards.get(host) : undefined;
+    if (forwardPort !== undefined) {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      const tls = new TLSSocket(socket, { isServer: true, secureContext: secureContext(host) });
+      const upstream = connect(forwardPort, '127.0.0.1');
+      track(sockets, upstream);
+      log.push(`CONNECT ${host} -> 127.0.0.1:${forwardPort}`);
+      tls.pipe(upstream).pipe(tls);
+      const destroy = (): void => void (tls.destroy(), upstream.destroy());
+      tls.on('error', destroy).on('close', destroy);
+      upstream.on('error', destroy).on('close', destroy);
+      return;
+    }
     if (!routes.has(host)) {
       refused.push(`CONNECT ${req.url}`);
       socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
@@ -127,6 +146,7 @@ export async function startHttpsProxy(options: { dir: string; routes?: Record<st
     ca,
     env: { HTTPS_PROXY: url, HTTP_PROXY: url, NODE_EXTRA_CA_CERTS: ca.certPath },
     route: (host, handler) => void routes.set(host, handler),
+    forward: (host, port) => void forwards.set(host, port),
     log,
     refused,
     errors,
