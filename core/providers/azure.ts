@@ -83,47 +83,54 @@ function resolveSettings({ registryHost, options, env }: ProviderRequest): Azure
   };
 }
 
-/** Which identity is used, for messages: never a secret. */
-function identityName(settings: AzureSettings): string {
-  const { env, clientId } = settings;
-  if (clientId && env.AZURE_CLIENT_SECRET) return `client secret of ${clientId}`;
-  if (clientId && env.AZURE_CLIENT_CERTIFICATE_PATH) return `certificate ${env.AZURE_CLIENT_CERTIFICATE_PATH}`;
-  if (clientId && env.AZURE_FEDERATED_TOKEN_FILE) return `workload identity ${clientId}`;
-  return 'default Azure credential';
-}
-
+type IdentityModule = typeof import('@azure/identity');
 type TokenCredential = import('@azure/identity').TokenCredential;
 
+/** The identity to sign in as: a description for messages (never a secret) and how to build it. */
+interface Identity {
+  description: string;
+  create(identity: IdentityModule): TokenCredential;
+}
+
 /**
- * The credential named by the environment this request carries (service principal secret or
- * certificate, workload identity), else DefaultAzureCredential: managed identity, az login, azd.
+ * The identity named by the environment this request carries (service principal secret or
+ * certificate, workload identity token file), else DefaultAzureCredential: managed identity,
+ * az login, azd. A half-configured service principal is an error, not a silent fallback.
  */
-async function credentialFor(settings: AzureSettings): Promise<TokenCredential> {
-  const identity = await import('@azure/identity');
-  const { env, tenantId, clientId, authorityHost } = settings;
-  const common = { authorityHost };
-  if (tenantId && clientId && env.AZURE_CLIENT_SECRET) {
-    return new identity.ClientSecretCredential(tenantId, clientId, env.AZURE_CLIENT_SECRET, common);
+function chooseIdentity(settings: AzureSettings): Identity {
+  const { env, tenantId, clientId, authorityHost, registryHost } = settings;
+  const kinds = [
+    ['AZURE_CLIENT_SECRET', `client secret of ${clientId}`],
+    ['AZURE_CLIENT_CERTIFICATE_PATH', `certificate ${env.AZURE_CLIENT_CERTIFICATE_PATH}`],
+    ['AZURE_FEDERATED_TOKEN_FILE', `workload identity ${clientId}`],
+  ] as const;
+  const configured = kinds.find(([variable]) => env[variable]);
+  if (!configured) {
+    const ids = { ...(tenantId ? { tenantId } : {}), ...(clientId ? { managedIdentityClientId: clientId, workloadIdentityClientId: clientId } : {}) };
+    return { description: 'default Azure credential', create: (identity) => new identity.DefaultAzureCredential({ authorityHost, ...ids }) };
   }
-  if (tenantId && clientId && env.AZURE_CLIENT_CERTIFICATE_PATH) {
-    const certificate = { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH, certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD };
-    return new identity.ClientCertificateCredential(tenantId, clientId, certificate, common);
+  const [variable, description] = configured;
+  if (!tenantId || !clientId) {
+    const missing = !tenantId ? 'AZURE_TENANT_ID (or the "tenantId" option)' : 'AZURE_CLIENT_ID (or the "clientId" option)';
+    throw new ProviderError(`azure token for ${registryHost}: ${variable} is set but ${missing} is not`, { hint: `set ${missing.split(' ')[0]} to the app registration's value` });
   }
-  if (tenantId && clientId && env.AZURE_FEDERATED_TOKEN_FILE) {
-    return new identity.WorkloadIdentityCredential({ ...common, tenantId, clientId, tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE });
-  }
-  return new identity.DefaultAzureCredential({
-    ...common,
-    ...(tenantId ? { tenantId } : {}),
-    ...(clientId ? { managedIdentityClientId: clientId, workloadIdentityClientId: clientId } : {}),
-  });
+  const create = (identity: IdentityModule): TokenCredential => {
+    if (variable === 'AZURE_CLIENT_SECRET') return new identity.ClientSecretCredential(tenantId, clientId, env.AZURE_CLIENT_SECRET!, { authorityHost });
+    if (variable === 'AZURE_CLIENT_CERTIFICATE_PATH') {
+      const certificate = { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH!, certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD };
+      return new identity.ClientCertificateCredential(tenantId, clientId, certificate, { authorityHost });
+    }
+    return new identity.WorkloadIdentityCredential({ authorityHost, tenantId, clientId, tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE! });
+  };
+  return { description, create };
 }
 
 async function entraToken(settings: AzureSettings, signal: AbortSignal | undefined): Promise<{ token: string; tenantId: string | undefined }> {
-  const what = `azure token for ${settings.registryHost} (${identityName(settings)})`;
+  const chosen = chooseIdentity(settings);
+  const what = `azure token for ${settings.registryHost} (${chosen.description})`;
   let token: string;
   try {
-    const credential = await credentialFor(settings);
+    const credential = chosen.create(await import('@azure/identity'));
     const accessToken = await credential.getToken(settings.scope, signal ? { abortSignal: signal } : {});
     if (!accessToken) throw new Error('the credential returned no token');
     token = accessToken.token;

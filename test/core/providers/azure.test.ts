@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { azureCloud, jwtExpiry } from '../../../core/providers/azure.js';
+import { ProviderError } from '../../../core/errors.js';
+import { azureCloud, azureProvider, jwtExpiry } from '../../../core/providers/azure.js';
 import { ACR_AUDIENCE, ENTRA_HOST, fakeAzure, type FakeAzure } from '../../fakes/azure-cloud.js';
 import { startHttpsProxy, type HttpsProxy } from '../../fakes/https-proxy.js';
 import { bundleProviderChild, eagerInputs, runProvider, type ProviderRun } from '../../fakes/run-provider.js';
@@ -184,6 +185,18 @@ describe('azureProvider', () => {
     const run = await runProvider(script, 'azure', { registryHost: other }, childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: CLIENT_SECRET }));
     expect(run.error?.message).toBe(`azure token exchange at ${other}: 401 UNAUTHORIZED: authentication required`);
     expect(run.error?.hint).toMatch(/AcrPull/);
+  });
+});
+
+describe('azureProvider settings', () => {
+  it('refuses a service principal without a tenant before asking Entra', async () => {
+    const env = { AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: CLIENT_SECRET };
+    const attempt = azureProvider({ registryHost: HOST, options: {}, env, now: Date.now });
+    await expect(attempt).rejects.toBeInstanceOf(ProviderError);
+    await expect(attempt).rejects.toMatchObject({
+      message: `azure token for ${HOST}: AZURE_CLIENT_SECRET is set but AZURE_TENANT_ID (or the "tenantId" option) is not`,
+      hint: "set AZURE_TENANT_ID to the app registration's value",
+    });
   });
 });
 
