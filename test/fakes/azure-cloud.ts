@@ -7,7 +7,7 @@
  * token JWT with `exp`. Issued tokens are configurable; calls are counted.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FakeResponse, HostHandler, HttpsProxy } from './https-proxy.js';
+import type { FakeRequest, FakeResponse, HttpsProxy } from './https-proxy.js';
 import { decodeJwt, signJwt, verifyJwt } from './jwt.js';
 import { generateRsaKeyPair, type ClientCertificate } from './test-ca.js';
 
@@ -43,17 +43,6 @@ export interface FakeAzureOptions {
   audiences?: string[];
 }
 
-export interface FakeAzure {
-  calls: { token: number; exchange: number; discovery: number; imds: number };
-  /** Refresh tokens issued, in order. */
-  issued: string[];
-  /** The scope of the last token request. */
-  lastScope?: string;
-  /** The form of the last exchange request. */
-  lastExchange?: URLSearchParams;
-  install(proxy: HttpsProxy): void;
-}
-
 /** Entra's error shape: the AADSTS code leads the description. */
 function entraError(status: number, error: string, code: number, description: string): FakeResponse {
   return {
@@ -71,129 +60,157 @@ function entraError(status: number, error: string, code: number, description: st
 
 const acrError = (message: string): FakeResponse => ({ status: 401, json: { errors: [{ code: 'UNAUTHORIZED', message }] } });
 
-export function fakeAzure(options: FakeAzureOptions): FakeAzure {
-  const entraKeys = generateRsaKeyPair();
-  const acrKeys = generateRsaKeyPair();
-  const audiences = options.audiences ?? [ACR_AUDIENCE];
-  const fake: FakeAzure = { calls: { token: 0, exchange: 0, discovery: 0, imds: 0 }, issued: [], install };
-  const now = (): number => Math.floor(Date.now() / 1000);
+const now = (): number => Math.floor(Date.now() / 1000);
+
+export class FakeAzure {
+  readonly calls = { token: 0, exchange: 0, discovery: 0, imds: 0 };
+  /** Refresh tokens issued, in order. */
+  readonly issued: string[] = [];
+  /** The scope of the last token request. */
+  lastScope?: string;
+  /** The form of the last exchange request. */
+  lastExchange?: URLSearchParams;
+  readonly #options: FakeAzureOptions;
+  readonly #audiences: string[];
+  readonly #entraKeys = generateRsaKeyPair();
+  readonly #acrKeys = generateRsaKeyPair();
+
+  constructor(options: FakeAzureOptions) {
+    this.#options = options;
+    this.#audiences = options.audiences ?? [ACR_AUDIENCE];
+  }
+
+  install(proxy: HttpsProxy): void {
+    for (const host of this.#options.entraHosts ?? [ENTRA_HOST]) proxy.route(host, (request) => this.#entra(request));
+    for (const registry of this.#options.registries) proxy.route(registry, (request) => this.#exchange(request));
+    proxy.route(IMDS_HOST, (request) => this.#imds(request));
+  }
+
+  #entra(request: FakeRequest): FakeResponse {
+    const path = request.url.pathname;
+    const tenant = path.split('/')[1] ?? '';
+    if (request.method === 'GET' && path.endsWith('/v2.0/.well-known/openid-configuration')) {
+      this.calls.discovery++;
+      if (tenant !== this.#options.tenantId) return entraError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
+      return { json: openIdConfiguration(request.host, tenant) };
+    }
+    if (request.method === 'GET' && path === '/common/discovery/instance') {
+      this.calls.discovery++;
+      return { json: instanceDiscovery(request.host) };
+    }
+    if (request.method !== 'POST' || path !== `/${tenant}/oauth2/v2.0/token`) return { status: 404, text: 'Not Found' };
+    this.calls.token++;
+    return this.#token(request, tenant);
+  }
+
+  /** The v2.0 token endpoint, client credentials grant. */
+  #token(request: FakeRequest, tenant: string): FakeResponse {
+    const form = request.form;
+    if (tenant !== this.#options.tenantId) return entraError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found.`);
+    if (form.get('grant_type') !== 'client_credentials') return entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+    const refused = this.#authenticate(form, `https://${request.host}/${tenant}/oauth2/v2.0/token`);
+    if (refused) return refused;
+    const scope = form.get('scope') ?? '';
+    this.lastScope = scope;
+    const audience = scope.replace(/\/\.default$/, '');
+    if (!scope.endsWith('/.default') || !this.#audiences.includes(audience)) {
+      return entraError(400, 'invalid_resource', 500011, `The resource principal named ${audience} was not found in the tenant named ${tenant}.`);
+    }
+    const { token, lifetime } = this.#accessToken(tenant, audience, form.get('client_id') ?? '');
+    return { json: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token } };
+  }
 
   /** Checks the client's proof; undefined when it holds, else Entra's answer. */
-  const authenticate = (form: URLSearchParams, tokenUrl: string): FakeResponse | undefined => {
-    const client = options.clients.find((candidate) => candidate.clientId === form.get('client_id'));
-    if (!client) return entraError(400, 'unauthorized_client', 700016, `Application with identifier '${form.get('client_id')}' was not found in the directory '${options.tenantId}'.`);
+  #authenticate(form: URLSearchParams, tokenUrl: string): FakeResponse | undefined {
+    const client = this.#options.clients.find((candidate) => candidate.clientId === form.get('client_id'));
+    if (!client) return entraError(400, 'unauthorized_client', 700016, `Application with identifier '${form.get('client_id')}' was not found in the directory '${this.#options.tenantId}'.`);
     if (form.has('client_secret')) {
       return client.secret !== undefined && form.get('client_secret') === client.secret
         ? undefined
         : entraError(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
     }
-    if (client.federated && form.get('client_assertion_type') === ASSERTION_TYPE) return checkFederated(form.get('client_assertion') ?? '', client.federated);
-    if (form.get('client_assertion_type') !== ASSERTION_TYPE || !client.certificate) {
-      return entraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-    }
     const assertion = form.get('client_assertion') ?? '';
-    const header = decodeJwt(assertion)?.header;
-    const { certificate } = client;
-    if (header?.x5t !== certificate.x5t && header?.['x5t#S256'] !== certificate.x5tS256) {
-      return entraError(401, 'invalid_client', 700027, 'Client assertion failed signature validation. The key was not found.');
-    }
-    const claims = verifyJwt(assertion, certificate.publicKeyPem)?.claims;
-    if (!claims) return entraError(401, 'invalid_client', 700027, 'Client assertion contains an invalid signature.');
-    if (claims.aud !== tokenUrl) return entraError(401, 'invalid_client', 700021, `Client assertion audience claim does not match Realm issuer.`);
-    if (claims.iss !== client.clientId || claims.sub !== client.clientId) return entraError(401, 'invalid_client', 700023, 'Client assertion issuer or subject is not the client.');
-    if (!(Number(claims.exp) > now())) return entraError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
-    return undefined;
-  };
+    if (form.get('client_assertion_type') === ASSERTION_TYPE && client.federated) return checkFederated(assertion, client.federated);
+    if (form.get('client_assertion_type') === ASSERTION_TYPE && client.certificate) return checkCertificate(assertion, client.clientId, client.certificate, tokenUrl);
+    return entraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+  }
 
-  const checkFederated = (assertion: string, federated: NonNullable<FakeAzureClient['federated']>): FakeResponse | undefined => {
-    const claims = verifyJwt(assertion, federated.publicKeyPem)?.claims;
-    const audience = [claims?.aud].flat();
-    if (!claims || claims.iss !== federated.issuer || claims.sub !== federated.subject || !audience.includes(FEDERATED_AUDIENCE)) {
-      return entraError(400, 'invalid_client', 70021, 'No matching federated identity record found for presented assertion.');
-    }
-    if (!(Number(claims.exp) > now())) return entraError(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
-    return undefined;
-  };
-
-  const accessTokenFor = (tenant: string, audience: string, clientId: string): { token: string; lifetime: number } => {
-    const lifetime = options.accessTokenLifetime ?? 3599;
+  /** An access token as Entra signs it; the registry checks it with the matching public key. */
+  #accessToken(tenant: string, audience: string, clientId: string): { token: string; lifetime: number } {
+    const lifetime = this.#options.accessTokenLifetime ?? 3599;
     const claims = { aud: audience, iss: `https://sts.windows.net/${tenant}/`, tid: tenant, appid: clientId, oid: randomUUID(), iat: now(), nbf: now(), exp: now() + lifetime };
-    return { token: signJwt(claims, entraKeys.privateKeyPem, { kid: 'entra-test-key' }), lifetime };
-  };
+    return { token: signJwt(claims, this.#entraKeys.privateKeyPem, { kid: 'entra-test-key' }), lifetime };
+  }
 
-  // IMDS: the token for the VM's managed identity; the real service wants `Metadata: true`.
-  const imds: HostHandler = (request) => {
-    fake.calls.imds++;
+  /** IMDS: the token for the VM's managed identity; the real service wants `Metadata: true`. */
+  #imds(request: FakeRequest): FakeResponse {
+    this.calls.imds++;
     if (request.headers.metadata !== 'true') return { status: 400, json: { error: 'invalid_request', error_description: 'Required metadata header not specified' } };
     if (request.url.pathname !== '/metadata/identity/oauth2/token') return { status: 404, json: { error: 'not_found' } };
     const resource = (request.url.searchParams.get('resource') ?? '').replace(/\/$/, '');
-    if (!audiences.includes(resource)) return { status: 400, json: { error: 'invalid_resource', error_description: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.` } };
-    fake.lastScope = `${resource}/.default`;
-    const { token, lifetime } = accessTokenFor(options.tenantId, resource, 'managed-identity');
-    const expiresOn = String(now() + lifetime);
-    return { json: { access_token: token, client_id: 'managed-identity', expires_in: String(lifetime), expires_on: expiresOn, ext_expires_in: String(lifetime), not_before: String(now()), resource, token_type: 'Bearer' } };
-  };
+    if (!this.#audiences.includes(resource)) {
+      return { status: 400, json: { error: 'invalid_resource', error_description: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.` } };
+    }
+    this.lastScope = `${resource}/.default`;
+    const { token, lifetime } = this.#accessToken(this.#options.tenantId, resource, 'managed-identity');
+    const times = { expires_in: String(lifetime), expires_on: String(now() + lifetime), ext_expires_in: String(lifetime), not_before: String(now()) };
+    return { json: { access_token: token, client_id: 'managed-identity', ...times, resource, token_type: 'Bearer' } };
+  }
 
-  const entra: HostHandler = (request) => {
-    const path = request.url.pathname;
-    const tenant = path.split('/')[1] ?? '';
-    const base = `https://${request.host}/${tenant}`;
-    if (request.method === 'GET' && path.endsWith('/v2.0/.well-known/openid-configuration')) {
-      fake.calls.discovery++;
-      if (tenant !== options.tenantId) return entraError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
-      return { json: openIdConfiguration(request.host, tenant) };
-    }
-    if (request.method === 'GET' && path === '/common/discovery/instance') {
-      fake.calls.discovery++;
-      return { json: instanceDiscovery(request.host) };
-    }
-    if (request.method !== 'POST' || path !== `/${tenant}/oauth2/v2.0/token`) return { status: 404, text: 'Not Found' };
-    fake.calls.token++;
-    if (tenant !== options.tenantId) return entraError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found.`);
-    if (request.form.get('grant_type') !== 'client_credentials') return entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
-    const refused = authenticate(request.form, `${base}/oauth2/v2.0/token`);
-    if (refused) return refused;
-    const scope = request.form.get('scope') ?? '';
-    fake.lastScope = scope;
-    const audience = scope.replace(/\/\.default$/, '');
-    if (!scope.endsWith('/.default') || !audiences.includes(audience)) {
-      return entraError(400, 'invalid_resource', 500011, `The resource principal named ${audience} was not found in the tenant named ${options.tenantId}.`);
-    }
-    const { token, lifetime } = accessTokenFor(tenant, audience, request.form.get('client_id') ?? '');
-    return { json: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token } };
-  };
-
-  const exchange: HostHandler = (request) => {
+  /** ACR's `/oauth2/exchange`: an Entra access token in, a refresh token out. */
+  #exchange(request: FakeRequest): FakeResponse {
     if (request.method !== 'POST' || request.url.pathname !== '/oauth2/exchange') return { status: 404, json: { errors: [{ code: 'NOT_FOUND', message: 'not found' }] } };
-    fake.calls.exchange++;
+    this.calls.exchange++;
     const form = request.form;
-    fake.lastExchange = form;
+    this.lastExchange = form;
     if (form.get('grant_type') !== 'access_token') return { status: 400, json: { errors: [{ code: 'BAD_REQUEST', message: 'unsupported grant_type' }] } };
     if (form.get('service') !== request.host) return acrError(`service ${form.get('service')} is not this registry`);
-    const claims = verifyJwt(form.get('access_token') ?? '', entraKeys.publicKeyPem)?.claims;
+    const claims = verifyJwt(form.get('access_token') ?? '', this.#entraKeys.publicKeyPem)?.claims;
     if (!claims) return acrError('invalid access token signature');
-    if (!audiences.includes(String(claims.aud))) return acrError(`access token audience ${String(claims.aud)} is not accepted`);
+    if (!this.#audiences.includes(String(claims.aud))) return acrError(`access token audience ${String(claims.aud)} is not accepted`);
     if (!(Number(claims.exp) > now())) return acrError('access token expired');
     if (form.has('tenant') && form.get('tenant') !== claims.tid) return acrError('tenant does not match the access token');
-    const lifetime = options.refreshTokenLifetime ?? 3 * 60 * 60;
-    const refreshToken =
-      typeof options.refreshToken === 'function'
-        ? options.refreshToken()
-        : (options.refreshToken ??
-          signJwt(
-            { jti: randomUUID(), sub: claims.oid, iss: 'Azure Container Registry', aud: request.host, tenant: claims.tid, grant_type: 'refresh_token', nbf: now(), iat: now(), exp: now() + lifetime, nonce: randomBytes(8).toString('hex') },
-            acrKeys.privateKeyPem,
-          ));
-    fake.issued.push(refreshToken);
+    const refreshToken = this.#refreshToken(request.host, claims);
+    this.issued.push(refreshToken);
     return { json: { refresh_token: refreshToken } };
-  };
-
-  function install(proxy: HttpsProxy): void {
-    for (const host of options.entraHosts ?? [ENTRA_HOST]) proxy.route(host, entra);
-    for (const registry of options.registries) proxy.route(registry, exchange);
-    proxy.route(IMDS_HOST, imds);
   }
-  return fake;
+
+  #refreshToken(registryHost: string, accessClaims: Record<string, unknown>): string {
+    const configured = this.#options.refreshToken;
+    if (configured !== undefined) return typeof configured === 'function' ? configured() : configured;
+    const lifetime = this.#options.refreshTokenLifetime ?? 3 * 60 * 60;
+    const claims = { jti: randomUUID(), sub: accessClaims.oid, iss: 'Azure Container Registry', aud: registryHost, tenant: accessClaims.tid, grant_type: 'refresh_token' };
+    return signJwt({ ...claims, nbf: now(), iat: now(), exp: now() + lifetime, nonce: randomBytes(8).toString('hex') }, this.#acrKeys.privateKeyPem);
+  }
+}
+
+export function fakeAzure(options: FakeAzureOptions): FakeAzure {
+  return new FakeAzure(options);
+}
+
+/** A federated credential's check: the workload's token, signed by its issuer, for Entra's audience. */
+function checkFederated(assertion: string, federated: NonNullable<FakeAzureClient['federated']>): FakeResponse | undefined {
+  const claims = verifyJwt(assertion, federated.publicKeyPem)?.claims;
+  const audience = [claims?.aud].flat();
+  if (!claims || claims.iss !== federated.issuer || claims.sub !== federated.subject || !audience.includes(FEDERATED_AUDIENCE)) {
+    return entraError(400, 'invalid_client', 70021, 'No matching federated identity record found for presented assertion.');
+  }
+  if (!(Number(claims.exp) > now())) return entraError(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
+  return undefined;
+}
+
+/** A certificate credential's check: found by thumbprint, signed by its key, for this endpoint. */
+function checkCertificate(assertion: string, clientId: string, certificate: ClientCertificate, tokenUrl: string): FakeResponse | undefined {
+  const header = decodeJwt(assertion)?.header;
+  if (header?.x5t !== certificate.x5t && header?.['x5t#S256'] !== certificate.x5tS256) {
+    return entraError(401, 'invalid_client', 700027, 'Client assertion failed signature validation. The key was not found.');
+  }
+  const claims = verifyJwt(assertion, certificate.publicKeyPem)?.claims;
+  if (!claims) return entraError(401, 'invalid_client', 700027, 'Client assertion contains an invalid signature.');
+  if (claims.aud !== tokenUrl) return entraError(401, 'invalid_client', 700021, 'Client assertion audience claim does not match Realm issuer.');
+  if (claims.iss !== clientId || claims.sub !== clientId) return entraError(401, 'invalid_client', 700023, 'Client assertion issuer or subject is not the client.');
+  if (!(Number(claims.exp) > now())) return entraError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
+  return undefined;
 }
 
 function openIdConfiguration(host: string, tenant: string): Record<string, unknown> {
