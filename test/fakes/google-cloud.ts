@@ -1,8 +1,9 @@
 /**
  * @module
  * Fake Google endpoints for the HTTPS proxy: the OAuth token endpoint (`oauth2.googleapis.com`),
- * which checks a service account's RS256 JWT assertion as Google does, and the GCE metadata server,
- * which insists on `Metadata-Flavor: Google`. Issued tokens are configurable; calls are counted.
+ * which checks a service account's RS256 JWT assertion as Google does, STS (`sts.googleapis.com`),
+ * which checks a workload's OIDC token for workload identity federation, and the GCE metadata
+ * server, which insists on `Metadata-Flavor: Google`. Issued tokens are configurable; calls counted.
  */
 import { randomBytes } from 'node:crypto';
 import type { FakeRequest, FakeResponse, HttpsProxy } from './https-proxy.js';
