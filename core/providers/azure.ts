@@ -198,7 +198,7 @@ async function exchange(settings: AzureSettings, accessToken: string, tenantId: 
   } catch (err) {
     if (err instanceof ProviderError) throw err;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new ProviderError(`${what}: ${oneLine(cause?.code ?? cause?.message ?? err)}`, {
+    throw new ProviderError(`${what}: cannot connect: ${oneLine(cause?.code ?? cause?.message ?? err)}`, {
       hint: 'check that the registry name is right and reachable (HTTPS_PROXY, NO_PROXY)',
     });
   } finally {

@@ -158,8 +158,9 @@ export class FakeAzure {
   }
 
   /** ACR's `/oauth2/exchange`: an Entra access token in, a refresh token out. */
-  #exchange(request: FakeRequest): FakeResponse {
-    if (request.method !== 'POST' || request.url.pathname !== '/oauth2/exchange') return { status: 404, json: { errors: [{ code: 'NOT_FOUND', message: 'not found' }] } };
+  #exchange(request: FakeRequest): FakeResponse | undefined {
+    // Anything else (the registry API itself) is for the real registry the proxy may forward to.
+    if (request.method !== 'POST' || request.url.pathname !== '/oauth2/exchange') return undefined;
     this.calls.exchange++;
     const form = request.form;
     this.lastExchange = form;

@@ -24,7 +24,10 @@ beforeAll(async () => {
   backend = createServer((req, res) => res.end(`backend saw ${req.method} ${req.url} for ${req.headers.host}`));
   backend.listen(0, '127.0.0.1');
   await once(backend, 'listening');
-  proxy.forward('registry.example.test', (backend.address() as AddressInfo).port);
+  const backendPort = (backend.address() as AddressInfo).port;
+  proxy.forward('registry.example.test', backendPort);
+  proxy.forward('mixed.example.test', backendPort);
+  proxy.route('mixed.example.test', (request) => (request.url.pathname === '/oauth2/exchange' ? { json: { refresh_token: 'r' } } : undefined));
   trusted = new ProxyAgent({ uri: proxy.url, requestTls: { ca: proxy.ca.certPem } });
 });
 
@@ -61,5 +64,13 @@ describe('startHttpsProxy', () => {
   it('forwards a host to a local plain-HTTP server', async () => {
     const response = await fetch('https://registry.example.test/v2/', { dispatcher: trusted });
     expect(await response.text()).toBe('backend saw GET /v2/ for registry.example.test');
+  });
+
+  it('answers from the route first and forwards what it passes on', async () => {
+    const exchange = await fetch('https://mixed.example.test/oauth2/exchange', { method: 'POST', body: 'a=b', dispatcher: trusted });
+    expect(await exchange.json()).toEqual({ refresh_token: 'r' });
+    const api = await fetch('https://mixed.example.test/v2/_catalog?n=1', { dispatcher: trusted });
+    expect(await api.text()).toBe('backend saw GET /v2/_catalog?n=1 for mixed.example.test');
+    expect(proxy.log).toContain(`GET mixed.example.test/v2/_catalog -> 127.0.0.1:${(backend.address() as AddressInfo).port}`);
   });
 });

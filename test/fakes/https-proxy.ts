@@ -6,7 +6,7 @@
  * NODE_EXTRA_CA_CERTS) talks to these handlers with unmodified SDKs, as it would to the real service.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { createTestCa, type TestCa } from './test-ca.js';
@@ -30,7 +30,8 @@ export interface FakeResponse {
   text?: string;
 }
 
-export type HostHandler = (request: FakeRequest) => FakeResponse | Promise<FakeResponse>;
+/** Answers a request; undefined passes it on to the host's forward (see `forward`), else 404. */
+export type HostHandler = (request: FakeRequest) => FakeResponse | undefined | Promise<FakeResponse | undefined>;
 
 export class HttpsProxy {
   /** `http://127.0.0.1:PORT` once started. */
@@ -85,7 +86,9 @@ export class HttpsProxy {
 
   /**
    * Serve `host` (port 443) from a plain-HTTP server on 127.0.0.1:`port`, e.g. a real docker-registry:
-   * TLS ends at the proxy, bytes flow unchanged to the server.
+   * TLS ends at the proxy, bytes flow unchanged to the server. With a route for the same host too,
+   * the route answers first and what it passes on (undefined) goes to the server: a fake ACR
+   * `/oauth2/exchange` in front of a real registry's `/v2/`.
    */
   forward(host: string, port: number): void {
     this.#forwards.set(host, port);
@@ -111,7 +114,7 @@ export class HttpsProxy {
     // HTTP otherwise (the metadata server on port 80): TLSSocket takes over the socket's handle, so
     // peeking at the first byte would lose it.
     const stream = target.port === '443' ? new TLSSocket(socket, { isServer: true, secureContext: this.#secureContext(host) }) : socket;
-    if (forwardPort !== undefined) {
+    if (forwardPort !== undefined && !this.#routes.has(host)) {
       this.#pipe(stream, host, forwardPort);
       return;
     }
@@ -139,15 +142,39 @@ export class HttpsProxy {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    this.log.push(`${req.method} ${host}${url.pathname}`);
     try {
       const reply = await handler({ method: req.method ?? 'GET', host, url, headers: req.headers, body, form: new URLSearchParams(body) });
+      const forwardPort = this.#forwards.get(host);
+      if (reply === undefined && forwardPort !== undefined) {
+        this.log.push(`${req.method} ${host}${url.pathname} -> 127.0.0.1:${forwardPort}`);
+        this.#relay(req, res, forwardPort, Buffer.concat(chunks));
+        return;
+      }
+      this.log.push(`${req.method} ${host}${url.pathname}`);
+      if (reply === undefined) {
+        res.writeHead(404).end();
+        return;
+      }
       const headers = { ...(reply.json !== undefined ? { 'content-type': 'application/json' } : {}), ...reply.headers };
       res.writeHead(reply.status ?? 200, headers).end(reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? ''));
     } catch (err) {
       this.errors.push(err as Error);
       res.writeHead(500).end();
     }
+  }
+
+  /** One request passed on to a local server, its answer streamed back. */
+  #relay(req: IncomingMessage, res: ServerResponse, port: number, body: Buffer): void {
+    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (err) => {
+      this.errors.push(err);
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    upstream.end(body);
   }
 
   #secureContext(host: string): SecureContext {

@@ -162,6 +162,15 @@ describe('azureProvider', () => {
     expect(run.error?.hint).toMatch(/az login/);
   });
 
+  it('honours NO_PROXY for the exchange (undici EnvHttpProxyAgent, not Node fetch)', async () => {
+    const before = azure.calls.exchange;
+    const env = childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: CLIENT_SECRET, NO_PROXY: HOST });
+    const run = await runProvider(script, 'azure', { registryHost: HOST }, env);
+    // Entra went through the proxy; the registry was dialled directly, and there is no such host here.
+    expect(run.error?.message).toMatch(new RegExp(`^azure token exchange at ${HOST}: `));
+    expect(azure.calls.exchange).toBe(before);
+  });
+
   it('reports a wrong client secret in one line with the AADSTS code and a hint', async () => {
     const run = await runProvider(script, 'azure', { registryHost: HOST }, childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: 'wrong' }));
     expect(run.exitCode).toBe(1);
