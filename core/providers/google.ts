@@ -97,7 +97,7 @@ function oauthError(err: unknown): { code: string; description?: string } | unde
 
 const HINTS: Record<string, string> = {
   invalid_grant:
-    'the service account key was deleted or disabled, or this machine\'s clock is wrong; create a new key (gcloud iam service-accounts keys create) and check the clock',
+    "the service account key was deleted or disabled, or this machine's clock is wrong: create a new key (gcloud iam service-accounts keys create); with workload identity federation, check the pool provider's issuer and audience",
   invalid_client: 'the credential JSON is not a valid client; download a fresh key for the service account',
   unauthorized_client: 'this identity may not request cloud-platform access tokens; check the service account and its workload identity binding',
   invalid_scope: 'the identity cannot get cloud-platform tokens; check its workload identity pool or impersonation settings',
