@@ -76,10 +76,16 @@ export async function runProvider(
       process.execPath,
       [script, provider, JSON.stringify(request)],
       { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: 60_000 },
-      (_err, stdout, stderr) => {
-        const parsed = stdout.trim() ? (JSON.parse(stdout.trim().split('\n').pop()!) as Partial<ProviderRun>) : {};
-        resolve({ exitCode: child.exitCode, stdout, stderr, ...parsed });
-      },
+      (_err, stdout, stderr) => resolve({ exitCode: child.exitCode, stdout, stderr, ...lastJsonLine(stdout) }),
     );
   });
+}
+
+/** The child's result line; nothing when it crashed before printing one (the test sees stderr). */
+function lastJsonLine(stdout: string): Partial<ProviderRun> {
+  try {
+    return JSON.parse(stdout.trim().split('\n').pop() ?? '') as Partial<ProviderRun>;
+  } catch {
+    return {};
+  }
 }
