@@ -106,6 +106,7 @@ export class FakeAzure {
   /** The v2.0 token endpoint, client credentials grant. */
   #token(request: FakeRequest, tenant: string): FakeResponse {
     const form = request.form;
+    if (!request.isForm) return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
     if (tenant !== this.#options.tenantId) return entraError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found.`);
     if (form.get('grant_type') !== 'client_credentials') return entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
     const refused = this.#authenticate(form, `https://${request.host}/${tenant}/oauth2/v2.0/token`);
@@ -164,6 +165,7 @@ export class FakeAzure {
     this.calls.exchange++;
     const form = request.form;
     this.lastExchange = form;
+    if (!request.isForm) return { status: 400, json: { errors: [{ code: 'BAD_REQUEST', message: 'expected a form body' }] } };
     if (form.get('grant_type') !== 'access_token') return { status: 400, json: { errors: [{ code: 'BAD_REQUEST', message: 'unsupported grant_type' }] } };
     if (form.get('service') !== request.host) return acrError(`service ${form.get('service')} is not this registry`);
     const claims = verifyJwt(form.get('access_token') ?? '', this.#entraKeys.publicKeyPem)?.claims;

@@ -94,6 +94,7 @@ export class FakeGoogle {
   #token(request: FakeRequest): FakeResponse {
     this.calls.token++;
     if (request.method !== 'POST' || request.url.pathname !== '/token') return { status: 404, text: 'Not Found' };
+    if (!request.isForm) return oauthError('invalid_request', 'Invalid content type: expected application/x-www-form-urlencoded');
     if (request.form.get('grant_type') !== JWT_BEARER) return oauthError('unsupported_grant_type', `Invalid grant_type: ${request.form.get('grant_type')}`);
     const assertion = request.form.get('assertion') ?? '';
     const claims = decodeJwt(assertion)?.claims;

@@ -20,6 +20,8 @@ export interface FakeRequest {
   body: string;
   /** The body parsed as an HTML form. */
   form: URLSearchParams;
+  /** Whether the body was sent as a form (`application/x-www-form-urlencoded`), as OAuth endpoints require. */
+  isForm: boolean;
 }
 
 export interface FakeResponse {
@@ -143,7 +145,8 @@ export class HttpsProxy {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
     try {
-      const reply = await handler({ method: req.method ?? 'GET', host, url, headers: req.headers, body, form: new URLSearchParams(body) });
+      const isForm = /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '');
+      const reply = await handler({ method: req.method ?? 'GET', host, url, headers: req.headers, body, form: new URLSearchParams(body), isForm });
       const forwardPort = this.#forwards.get(host);
       if (reply === undefined && forwardPort !== undefined) {
         this.log.push(`${req.method} ${host}${url.pathname} -> 127.0.0.1:${forwardPort}`);
