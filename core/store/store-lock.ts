@@ -11,9 +11,12 @@ import { StoreError, oneLine } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
 
 /** How long a writer waits for the lock before giving up with an error. */
-const LOCK_WAIT_MS = 60_000;
-/** A lock not refreshed for this long belongs to a crashed process. */
-const STALE_MS = 10_000;
+const LOCK_WAIT_MS = 90_000;
+/**
+ * A lock not refreshed for this long belongs to a crashed process. Generous, because a holder's
+ * refresh timer can be held up by a slow synchronous keychain call on a loaded machine.
+ */
+const STALE_MS = 20_000;
 
 export async function withStoreLock<T>(env: Env, name: string, work: () => Promise<T>): Promise<T> {
   const dir = berthCacheDir(env);
