@@ -1,0 +1,180 @@
+/**
+ * The pass store against a real `pass` + gpg with a throwaway key, driven through the built helper,
+ * and checked both ways against Debian's docker-credential-pass: what one stores, the other reads.
+ */
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NOT_FOUND_MESSAGE } from '../../../core/errors.js';
+import { encodeServerURL } from '../../../core/store/pass.js';
+import { missingComponents, onPath } from '../../e2e/harness/components.js';
+import { PASS_COMPONENTS, createPassStore, dockerCredentialPass, type PassFixture } from '../../e2e/harness/pass-store.js';
+import { credentialsJSON, requireBuiltHelper, runHelper, tempHome, type HelperResult } from '../../e2e/harness/run-berth-helper.js';
+
+const missing = missingComponents(PASS_COMPONENTS);
+const SECRET = 'pass-secret-41c2e8';
+
+function expectOneLineError(result: HelperResult, pattern: RegExp): void {
+  expect(result.code).toBe(1);
+  expect(result.stdout.trimEnd().split('\n')).toHaveLength(1);
+  expect(result.stdout).toMatch(pattern);
+  expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m);
+}
+
+function expectNoSecretInStderr(results: HelperResult[], secret: string): void {
+  for (const result of results) expect(result.stderr).not.toContain(secret);
+}
+
+const FILE_STORE_ADVICE = /BERTH_STORE=file, or "store": "file" in \S+config\.json/;
+
+describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)', () => {
+  let fixture: PassFixture;
+  let home: Awaited<ReturnType<typeof tempHome>>;
+  const env = () => ({ ...home.env, ...fixture.env, HOME: home.dir, BERTH_STORE: 'pass' });
+  const helper = (action: string, input?: string) => runHelper(action, { env: env(), input });
+  const folders = async () => (await readdir(join(fixture.storeDir, 'docker-credential-helpers'))).sort();
+
+  beforeAll(async () => {
+    requireBuiltHelper();
+    [fixture, home] = await Promise.all([createPassStore(), tempHome()]);
+  }, 180_000);
+  afterAll(async () => {
+    await Promise.all([fixture?.remove(), home?.remove()]);
+  });
+
+  it('stores, gets, lists and erases through the helper protocol', async () => {
+    const results = [
+      await helper('store', credentialsJSON('https://GHCR.io/', 'octocat', SECRET)),
+      await helper('get', 'ghcr.io'),
+      await helper('list'),
+      await helper('erase', 'https://ghcr.io'),
+      await helper('get', 'ghcr.io'),
+      await helper('erase', 'ghcr.io'),
+      await helper('list'),
+    ];
+    const [stored, got, listed, erased, gone, erasedAgain, empty] = results as [HelperResult, ...HelperResult[]];
+    expect(stored).toMatchObject({ code: 0, stdout: '' });
+    expect(got?.stdout).toBe(`${JSON.stringify({ ServerURL: 'ghcr.io', Username: 'octocat', Secret: SECRET })}\n`);
+    expect(JSON.parse(listed?.stdout ?? '')).toEqual({ 'ghcr.io': 'octocat' });
+    expect(erased).toMatchObject({ code: 0, stdout: '' });
+    expect(gone).toMatchObject({ code: 1, stdout: `${NOT_FOUND_MESSAGE}\n` });
+    expect(erasedAgain).toMatchObject({ code: 0 });
+    expect(empty?.stdout).toBe('{}\n');
+    expectNoSecretInStderr(results, SECRET);
+  });
+
+  it('reads what docker-credential-pass stored, under docker\'s and containers/image\'s spellings', async () => {
+    for (const [serverURL, username] of [
+      ['https://index.docker.io/v1/', 'hubuser'],
+      ['localhost:5000', 'local'],
+      ['https://quay.io', 'org+robot'],
+    ]) {
+      const stored = await dockerCredentialPass(fixture, 'store', credentialsJSON(serverURL!, username!, `${SECRET}-${username}`));
+      expect(stored.code).toBe(0);
+    }
+    const hub = await helper('get', 'docker.io');
+    expect(JSON.parse(hub.stdout)).toEqual({ ServerURL: 'docker.io', Username: 'hubuser', Secret: `${SECRET}-hubuser` });
+    const local = await helper('get', 'http://localhost:5000/');
+    expect(JSON.parse(local.stdout)).toMatchObject({ Username: 'local', Secret: `${SECRET}-local` });
+    const quay = await helper('get', 'quay.io');
+    expect(JSON.parse(quay.stdout)).toMatchObject({ Username: 'org+robot', Secret: `${SECRET}-org+robot` });
+    expect(JSON.parse((await helper('list')).stdout)).toEqual({
+      'https://index.docker.io/v1/': 'hubuser',
+      'localhost:5000': 'local',
+      'quay.io': 'org+robot',
+    });
+    for (const key of ['docker.io', 'localhost:5000', 'quay.io']) expect((await helper('erase', key)).code).toBe(0);
+    expect(await folders()).toEqual([]);
+  });
+
+  it('stores where docker-credential-pass finds it, under docker\'s spellings', async () => {
+    expect((await helper('store', credentialsJSON('registry-1.docker.io', 'hubuser', SECRET))).code).toBe(0);
+    expect((await helper('store', credentialsJSON('https://localhost:5000/v2/', 'local', `${SECRET}-2`))).code).toBe(0);
+    expect(await folders()).toEqual(
+      [encodeServerURL('https://index.docker.io/v1/'), encodeServerURL('localhost:5000')].sort(),
+    );
+    const hub = await dockerCredentialPass(fixture, 'get', 'https://index.docker.io/v1/');
+    expect(JSON.parse(hub.stdout)).toEqual({ ServerURL: 'https://index.docker.io/v1/', Username: 'hubuser', Secret: SECRET });
+    const local = await dockerCredentialPass(fixture, 'get', 'localhost:5000');
+    expect(JSON.parse(local.stdout)).toMatchObject({ Username: 'local', Secret: `${SECRET}-2` });
+    expect(JSON.parse((await dockerCredentialPass(fixture, 'list')).stdout)).toEqual({
+      'https://index.docker.io/v1/': 'hubuser',
+      'localhost:5000': 'local',
+    });
+    await helper('erase', 'docker.io');
+    await helper('erase', 'localhost:5000');
+  });
+
+  it('a store replaces every other spelling and username of the registry; an erase removes them all', async () => {
+    await dockerCredentialPass(fixture, 'store', credentialsJSON('https://ghcr.io', 'old-user', `${SECRET}-old`));
+    await dockerCredentialPass(fixture, 'store', credentialsJSON('ghcr.io', 'older-user', `${SECRET}-older`));
+    expect((await helper('store', credentialsJSON('ghcr.io', 'new-user', SECRET))).code).toBe(0);
+    expect(await folders()).toEqual([encodeServerURL('ghcr.io')]);
+    const viaDocker = await dockerCredentialPass(fixture, 'get', 'ghcr.io');
+    expect(JSON.parse(viaDocker.stdout)).toMatchObject({ Username: 'new-user', Secret: SECRET });
+
+    await dockerCredentialPass(fixture, 'store', credentialsJSON('https://ghcr.io/', 'other', `${SECRET}-other`));
+    expect((await helper('erase', 'ghcr.io')).code).toBe(0);
+    expect(await folders()).toEqual([]);
+  });
+
+  it('loses no entry when 50 helpers store at once', async () => {
+    const registries = Array.from({ length: 50 }, (_, i) => `registry-${i}.example:5000`);
+    const results = await Promise.all(
+      registries.map((registry, i) => helper('store', credentialsJSON(registry, `user-${i}`, `${SECRET}-${i}`))),
+    );
+    for (const result of results) expect(result).toMatchObject({ code: 0, stdout: '' });
+    const listed = JSON.parse((await helper('list')).stdout) as Record<string, string>;
+    for (const [i, registry] of registries.entries()) expect(listed[registry]).toBe(`user-${i}`);
+    expect(JSON.parse((await helper('get', 'registry-49.example:5000')).stdout).Secret).toBe(`${SECRET}-49`);
+    expectNoSecretInStderr(results, SECRET);
+  }, 300_000);
+
+  it('not initialised: one line naming the pass init command and the file store', async () => {
+    const emptyStore = await mkdtemp(join(tmpdir(), 'berth-pass-empty-'));
+    try {
+      const result = await runHelper('store', {
+        env: { ...env(), PASSWORD_STORE_DIR: emptyStore },
+        input: credentialsJSON('ghcr.io', 'octocat', SECRET),
+      });
+      expectOneLineError(result, /the pass store is not initialised .*run "pass init <your-gpg-key-id>"/);
+      expect(result.stdout).toMatch(FILE_STORE_ADVICE);
+      expect(await readdir(emptyStore)).toEqual([]);
+      expectNoSecretInStderr([result], SECRET);
+    } finally {
+      await rm(emptyStore, { recursive: true, force: true });
+    }
+  });
+
+  it('pass not installed: one line naming the package and the file store', async () => {
+    const bin = join(home.dir, 'bin-without-pass');
+    await mkdir(bin, { recursive: true });
+    await symlink(onPath('gpg') as string, join(bin, 'gpg'));
+    const noPass = { ...env(), PATH: bin };
+    const stored = await runHelper('store', { env: noPass, input: credentialsJSON('ghcr.io', 'octocat', SECRET) });
+    expectOneLineError(stored, /the pass command is not installed .*apt install pass/);
+    expect(stored.stdout).toMatch(FILE_STORE_ADVICE);
+
+    expect((await helper('store', credentialsJSON('ghcr.io', 'octocat', SECRET))).code).toBe(0);
+    const got = await runHelper('get', { env: noPass, input: 'ghcr.io' });
+    expectOneLineError(got, /the pass command is not installed/);
+    expect(got.stdout).not.toContain(SECRET);
+    expect((await helper('erase', 'ghcr.io')).code).toBe(0);
+  });
+
+  it('gpg failure (store initialised for a key that is not in the keyring): one line from gpg', async () => {
+    const otherStore = await mkdtemp(join(tmpdir(), 'berth-pass-nokey-'));
+    try {
+      await writeFile(join(otherStore, '.gpg-id'), '0123456789ABCDEF0123456789ABCDEF01234567\n');
+      const result = await runHelper('store', {
+        env: { ...env(), PASSWORD_STORE_DIR: otherStore },
+        input: credentialsJSON('ghcr.io', 'octocat', SECRET),
+      });
+      expectOneLineError(result, /^pass insert failed: gpg could not do its part: gpg: .*(No public key|skipped)/);
+      expectNoSecretInStderr([result], SECRET);
+    } finally {
+      await rm(otherStore, { recursive: true, force: true });
+    }
+  });
+});
