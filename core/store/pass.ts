@@ -10,7 +10,7 @@
  * folder's decoded name through `registryKey()`; a write replaces them, an erase removes them all.
  * Listing reads the folder names directly (as docker-credential-pass does), with no gpg call.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError, oneLine } from '../errors.js';
 import { registryKey } from '../registry-host.js';
@@ -111,7 +111,14 @@ function passStore(env: Env, storeDir: string): Store {
 async function setEntry(env: Env, storeDir: string, key: string, credentials: Credentials): Promise<void> {
   checkUsername(credentials.username);
   const folder = encodeServerURL(key);
-  await runPass(env, ['insert', '-m', '-f', `${PASS_FOLDER}/${folder}/${credentials.username}`], credentials.secret);
+  try {
+    await runPass(env, ['insert', '-m', '-f', `${PASS_FOLDER}/${folder}/${credentials.username}`], credentials.secret);
+  } catch (err) {
+    // pass creates the folder before gpg runs. An empty folder left by a failed gpg makes
+    // docker-credential-pass's list fail ("no usernames for …"); rmdir removes it only if it is empty.
+    await rmdir(join(storeDir, PASS_FOLDER, folder)).catch(() => undefined);
+    throw err;
+  }
   for (const entry of (await readEntries(storeDir)).filter((e) => e.key === key)) {
     if (entry.folder !== folder) {
       await runPass(env, ['rm', '-r', '-f', `${PASS_FOLDER}/${entry.folder}`]);
@@ -195,7 +202,7 @@ function passFailure(env: Env, action: string, stderr: string): StoreError {
   const gpgLines = lines.filter((l) => l.startsWith('gpg:'));
   if (gpgLines.length > 0) {
     const reason = gpgLines.find((l) => /fail|no (public|secret) key|skipped/i.test(l)) ?? gpgLines[gpgLines.length - 1];
-    return new StoreError(`${action} failed: gpg could not do its part: ${reason}`, {
+    return new StoreError(`${action} failed: ${reason}`, {
       hint: 'check that the key named in the store\'s .gpg-id is in your keyring: gpg --list-secret-keys',
     });
   }

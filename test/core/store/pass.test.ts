@@ -26,6 +26,11 @@ function expectNoSecretInStderr(results: HelperResult[], secret: string): void {
   for (const result of results) expect(result.stderr).not.toContain(secret);
 }
 
+/** A folder's names, [] when pass removed the folder itself along with its last entry. */
+async function names(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [])).sort();
+}
+
 const FILE_STORE_ADVICE = /BERTH_STORE=file, or "store": "file" in \S+config\.json/;
 
 describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)', () => {
@@ -33,7 +38,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
   let home: Awaited<ReturnType<typeof tempHome>>;
   const env = () => ({ ...home.env, ...fixture.env, HOME: home.dir, BERTH_STORE: 'pass' });
   const helper = (action: string, input?: string) => runHelper(action, { env: env(), input });
-  const folders = async () => (await readdir(join(fixture.storeDir, 'docker-credential-helpers'))).sort();
+  const folders = () => names(join(fixture.storeDir, 'docker-credential-helpers'));
 
   beforeAll(async () => {
     requireBuiltHelper();
@@ -171,7 +176,9 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
         env: { ...env(), PASSWORD_STORE_DIR: otherStore },
         input: credentialsJSON('ghcr.io', 'octocat', SECRET),
       });
-      expectOneLineError(result, /^pass insert failed: gpg could not do its part: gpg: .*(No public key|skipped)/);
+      expectOneLineError(result, /^pass insert failed: gpg: .*(No public key|skipped)/);
+      // No empty folder left behind: docker-credential-pass's list would fail on it.
+      expect(await names(join(otherStore, 'docker-credential-helpers'))).toEqual([]);
       expectNoSecretInStderr([result], SECRET);
     } finally {
       await rm(otherStore, { recursive: true, force: true });
