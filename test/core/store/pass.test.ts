@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_FOUND_MESSAGE } from '../../../core/errors.js';
-import { encodeServerURL } from '../../../core/store/pass.js';
+import { decodeServerURL, encodeServerURL } from '../../../core/store/pass.js';
 import { missingComponents, onPath } from '../../e2e/harness/components.js';
 import { PASS_COMPONENTS, createPassStore, dockerCredentialPass, type PassFixture } from '../../e2e/harness/pass-store.js';
 import { credentialsJSON, requireBuiltHelper, runHelper, tempHome, type HelperResult } from '../../e2e/harness/run-berth-helper.js';
@@ -32,6 +32,29 @@ async function names(dir: string): Promise<string[]> {
 }
 
 const FILE_STORE_ADVICE = /BERTH_STORE=file, or "store": "file" in \S+config\.json/;
+
+describe('folder names (docker-credential-pass: Go base64.URLEncoding of the server URL, padded)', () => {
+  it.each([
+    ['https://index.docker.io/v1/', 'aHR0cHM6Ly9pbmRleC5kb2NrZXIuaW8vdjEv'],
+    ['localhost:5000', 'bG9jYWxob3N0OjUwMDA='],
+    ['ghcr.io', 'Z2hjci5pbw=='],
+    ['a??>', 'YT8_Pg=='],
+    ['??>', 'Pz8-'],
+  ])('%s <-> %s', (serverURL, folder) => {
+    expect(encodeServerURL(serverURL)).toBe(folder);
+    expect(decodeServerURL(folder)).toBe(serverURL);
+  });
+
+  it.each([
+    ['abc', 'not a whole base64 quantum'],
+    ['Z2hjci5pbw', 'unpadded: Go\'s URLEncoding rejects it'],
+    ['Pz8+', 'standard alphabet'],
+    ['.git', 'not base64 at all'],
+    ['', 'empty'],
+  ])('%s is not a docker folder name (%s)', (folder) => {
+    expect(decodeServerURL(folder)).toBeUndefined();
+  });
+});
 
 describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)', () => {
   let fixture: PassFixture;
