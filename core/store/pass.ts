@@ -11,6 +11,7 @@
  * Listing reads the folder names directly (as docker-credential-pass does), with no gpg call.
  */
 import { readdir, rmdir, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StoreError, oneLine } from '../errors.js';
 import { registryKey } from '../registry-host.js';
@@ -33,7 +34,7 @@ export async function openPassStore(ctx: StoreContext): Promise<Store> {
 
 /** Where `pass` keeps its files: `$PASSWORD_STORE_DIR`, else `~/.password-store`. */
 export function passStoreDir(env: Env): string {
-  return env.PASSWORD_STORE_DIR || join(env.HOME || process.env.HOME || '', '.password-store');
+  return env.PASSWORD_STORE_DIR || join(env.HOME || homedir(), '.password-store');
 }
 
 /** docker-credential-pass's folder name for a server URL: base64url, with padding, of the URL as given. */

@@ -6,12 +6,15 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { StoreError, oneLine } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
 
-/** How long a writer waits for the lock before giving up with an error. */
-const LOCK_WAIT_MS = 90_000;
+/**
+ * How long a writer waits for the lock before giving up with an error. Long: the lock is only ever
+ * held for one write, so a long wait means a long queue (a parallel build logging in everywhere on a
+ * slow keychain), not a dead holder; a dead holder's lock goes stale much sooner.
+ */
+const LOCK_WAIT_MS = 180_000;
 /**
  * A lock not refreshed for this long belongs to a crashed process. Generous, because a holder's
  * refresh timer can be held up by a slow synchronous keychain call on a loaded machine.
@@ -24,6 +27,8 @@ export async function withStoreLock<T>(env: Env, name: string, work: () => Promi
   const lockPath = join(dir, `${name}.lock`);
   let compromised: Error | undefined;
   let release: () => Promise<void>;
+  // Loaded here, not at the top: `get` and `list` never lock, and the helper's start-up should not pay for it.
+  const { default: lockfile } = await import('proper-lockfile');
   try {
     release = await lockfile.lock(dir, {
       lockfilePath: lockPath,
