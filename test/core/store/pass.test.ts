@@ -3,7 +3,9 @@
  * and checked both ways against Debian's docker-credential-pass: what one stores, the other reads.
  */
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_FOUND_MESSAGE } from '../../../core/errors.js';
@@ -12,6 +14,7 @@ import { missingComponents, onPath } from '../../e2e/harness/components.js';
 import { PASS_COMPONENTS, createPassStore, dockerCredentialPass, type PassFixture } from '../../e2e/harness/pass-store.js';
 import { credentialsJSON, requireBuiltHelper, runHelper, tempHome, type HelperResult } from '../../e2e/harness/run-berth-helper.js';
 
+const execFileAsync = promisify(execFile);
 const missing = missingComponents(PASS_COMPONENTS);
 const SECRET = 'pass-secret-41c2e8';
 
@@ -189,6 +192,20 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
     expectOneLineError(got, /the pass command is not installed/);
     expect(got.stdout).not.toContain(SECRET);
     expect((await helper('erase', 'ghcr.io')).code).toBe(0);
+  });
+
+  it('gpg failure (the secret key is not in the keyring): get says what gpg said, never the secret', async () => {
+    expect((await helper('store', credentialsJSON('ghcr.io', 'octocat', SECRET))).code).toBe(0);
+    const emptyGnupg = await mkdtemp(join(tmpdir(), 'berth-gnupg-'));
+    try {
+      const got = await runHelper('get', { env: { ...env(), GNUPGHOME: emptyGnupg }, input: 'ghcr.io' });
+      expectOneLineError(got, /^pass show failed: gpg: decryption failed: No secret key/);
+      expect(got.stdout + got.stderr).not.toContain(SECRET);
+    } finally {
+      await execFileAsync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...env(), GNUPGHOME: emptyGnupg } }).catch(() => undefined);
+      await rm(emptyGnupg, { recursive: true, force: true });
+      await helper('erase', 'ghcr.io');
+    }
   });
 
   it('gpg failure (store initialised for a key that is not in the keyring): one line from gpg', async () => {
