@@ -10,6 +10,7 @@
  * folder's decoded name through `registryKey()`; a write replaces them, an erase removes them all.
  * Listing reads the folder names directly (as docker-credential-pass does), with no gpg call.
  */
+import { createHash } from 'node:crypto';
 import { readdir, rmdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -79,11 +80,12 @@ interface PassEntry {
 }
 
 function passStore(env: Env, storeDir: string): Store {
-  const locked = <T>(work: () => Promise<T>) => withStoreLock(env, 'pass', work);
+  const locked = async <T>(key: string, work: () => Promise<T>) =>
+    withStoreLock(env, await lockName(storeDir, key), work);
   const matching = async (key: string) => sortForKey(key, (await readEntries(storeDir)).filter((e) => e.key === key));
   return {
     name: 'pass',
-    set: (key, credentials) => locked(() => setEntry(env, storeDir, key, credentials)),
+    set: (key, credentials) => locked(key, () => setEntry(env, storeDir, key, credentials)),
     async get(key) {
       const entry = (await matching(key)).find((e) => e.usernames.length > 0);
       const username = entry?.usernames[0];
@@ -93,7 +95,7 @@ function passStore(env: Env, storeDir: string): Store {
       return { serverURL: entry.serverURL, username, secret: shown.replace(/[\r\n]+$/, '') };
     },
     erase: (key) =>
-      locked(async () => {
+      locked(key, async () => {
         for (const entry of await matching(key)) await runPass(env, ['rm', '-r', '-f', `${PASS_FOLDER}/${entry.folder}`]);
       }),
     async list() {
@@ -106,6 +108,18 @@ function passStore(env: Env, storeDir: string): Store {
       return result;
     },
   };
+}
+
+/**
+ * Writes to one registry are serialised (a write reads the registry's folders, then replaces them);
+ * different registries are written in parallel, unless the store is a git repository: there every
+ * `pass` write commits, and concurrent commits trip over git's index lock.
+ */
+async function lockName(storeDir: string, key: string): Promise<string> {
+  const gitDirs = [join(storeDir, '.git'), join(storeDir, PASS_FOLDER, '.git')];
+  const isGitRepository = (await Promise.all(gitDirs.map((dir) => stat(dir).then(() => true, () => false)))).some(Boolean);
+  const scope = isGitRepository ? storeDir : `${storeDir}\0${key}`;
+  return `pass-${createHash('sha256').update(scope).digest('hex').slice(0, 16)}`;
 }
 
 /** Writes the new entry first, then removes what it replaces: a failure never leaves the registry empty. */

@@ -15,7 +15,7 @@ import { PASS_COMPONENTS, createPassStore, dockerCredentialPass, type PassFixtur
 import { credentialsJSON, requireBuiltHelper, runHelper, tempHome, type HelperResult } from '../../e2e/harness/run-berth-helper.js';
 
 const execFileAsync = promisify(execFile);
-const missing = missingComponents(PASS_COMPONENTS);
+const missing = missingComponents({ ...PASS_COMPONENTS, git: 'git' });
 const SECRET = 'pass-secret-41c2e8';
 
 function expectOneLineError(result: HelperResult, pattern: RegExp): void {
@@ -160,6 +160,33 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
     for (const [i, registry] of registries.entries()) expect(listed[registry]).toBe(`user-${i}`);
     expect(JSON.parse((await helper('get', 'registry-49.example:5000')).stdout).Secret).toBe(`${SECRET}-49`);
     expectNoSecretInStderr(results, SECRET);
+  }, 300_000);
+
+  it('a git-backed store: parallel stores each commit, none fails on git\'s index lock', async () => {
+    const gitStore = await mkdtemp(join(tmpdir(), 'berth-pass-git-'));
+    const gitEnv = {
+      ...env(),
+      PASSWORD_STORE_DIR: gitStore,
+      GIT_AUTHOR_NAME: 'berth test',
+      GIT_AUTHOR_EMAIL: 'berth-test@example.invalid',
+      GIT_COMMITTER_NAME: 'berth test',
+      GIT_COMMITTER_EMAIL: 'berth-test@example.invalid',
+    };
+    try {
+      await execFileAsync('pass', ['init', fixture.fingerprint], { env: gitEnv });
+      await execFileAsync('pass', ['git', 'init'], { env: gitEnv });
+      const registries = Array.from({ length: 10 }, (_, i) => `git-${i}.example`);
+      const results = await Promise.all(
+        registries.map((registry) => runHelper('store', { env: gitEnv, input: credentialsJSON(registry, 'user', SECRET) })),
+      );
+      for (const result of results) expect(result).toMatchObject({ code: 0, stdout: '' });
+      const listed = JSON.parse((await runHelper('list', { env: gitEnv })).stdout) as Record<string, string>;
+      expect(Object.keys(listed).sort()).toEqual([...registries].sort());
+      const { stdout: log } = await execFileAsync('git', ['-C', gitStore, 'log', '--format=%s'], { env: gitEnv });
+      for (const registry of registries) expect(log).toContain(`${encodeServerURL(registry)}/user`);
+    } finally {
+      await rm(gitStore, { recursive: true, force: true });
+    }
   }, 300_000);
 
   it('not initialised: one line naming the pass init command and the file store', async () => {
