@@ -37,7 +37,8 @@ function expectNoSecretInStderr(results: HelperResult[], secret: string): void {
 
 const FILE_STORE_ADVICE = /BERTH_STORE=file, or "store": "file" in \S+config\.json/;
 
-describe.skipIf(missing)('keychain store on a Secret Service (gnome-keyring)', () => {
+// Each helper run is a fresh process talking to gnome-keyring: seconds apiece on a loaded machine.
+describe.skipIf(missing)('keychain store on a Secret Service (gnome-keyring)', { timeout: 180_000 }, () => {
   let bus: SessionBus;
   let home: Awaited<ReturnType<typeof tempHome>>;
   const env = () => ({ ...home.env, DBUS_SESSION_BUS_ADDRESS: bus.address, BERTH_STORE: 'keychain' });

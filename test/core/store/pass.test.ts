@@ -59,7 +59,8 @@ describe('folder names (docker-credential-pass: Go base64.URLEncoding of the ser
   });
 });
 
-describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)', () => {
+// Each helper run starts pass and gpg: seconds apiece on a loaded machine.
+describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)', { timeout: 180_000 }, () => {
   let fixture: PassFixture;
   let home: Awaited<ReturnType<typeof tempHome>>;
   const env = () => ({ ...home.env, ...fixture.env, HOME: home.dir, BERTH_STORE: 'pass' });
