@@ -93,7 +93,8 @@ export function parseEcrHost(serverURL: string): EcrHost | undefined {
   const host = cloudHostName(serverURL);
   const match = host === undefined ? null : ECR_PATTERN.exec(host);
   if (!match) return undefined;
-  const [, accountId, label, fips, region, partitionDomain] = match;
+  // Groups 1, 2, 4 and 5 always take part in a match; group 3 (`-fips`) is optional.
+  const [, accountId, label, fips, region, partitionDomain] = match as unknown as [string, string, string, string?, string, string];
   return { accountId, region, fips: fips !== undefined, dualStack: label === 'dkr-ecr', partitionDomain };
 }
 
@@ -119,7 +120,7 @@ export function parseAcrHost(serverURL: string): AcrHost | undefined {
   const match = host === undefined ? null : ACR_PATTERN.exec(host);
   if (!match) return undefined;
   const tld = match[2] as keyof typeof ACR_CLOUDS;
-  return { registryName: match[1], cloud: ACR_CLOUDS[tld], domainSuffix: `azurecr.${tld}` };
+  return { registryName: match[1] as string, cloud: ACR_CLOUDS[tld], domainSuffix: `azurecr.${tld}` };
 }
 
 /** The cloud whose provider can mint a token for this registry, or undefined for any other host. */
