@@ -1,0 +1,360 @@
+/**
+ * @module
+ * A fake AWS for tests: one local HTTP server speaking the real wire protocols of ECR
+ * (`AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken`, JSON 1.1), ECR Public
+ * (`SpencerFrontendService.GetAuthorizationToken`) and STS (`AssumeRole`,
+ * `AssumeRoleWithWebIdentity`, query protocol with XML answers). Like AWS it verifies every SigV4
+ * signature against the secret of the claimed key, checks the signing service and region, checks
+ * session tokens of the temporary keys it issued and the RS256 signature of web identity tokens,
+ * and refuses with the real error shapes. Point the unmodified SDK at it with `fake.env`
+ * (`AWS_ENDPOINT_URL_ECR`, `AWS_ENDPOINT_URL_ECR_PUBLIC`, `AWS_ENDPOINT_URL_STS`).
+ */
+import { createSign, createVerify, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { parseAuthorization, SigV4Error, verifySignature, type SignedRequest } from './sigv4.js';
+
+export interface FakeAwsKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** The principal the key belongs to, e.g. `arn:aws:iam::123456789012:user/ci`. */
+  arn: string;
+  sessionToken?: string;
+}
+
+export interface FakeAwsRole {
+  /** When set, AssumeRole must pass exactly this ExternalId. */
+  externalId?: string;
+}
+
+/** What the fake saw: one entry per request that reached a service (after the connection). */
+export interface FakeAwsRequest {
+  service: 'ecr' | 'ecr-public' | 'sts';
+  action: string;
+  /** The region of the SigV4 credential scope; undefined for unsigned calls. */
+  signingRegion?: string;
+  /** The principal whose key signed (or the role a web identity asked for). */
+  principal?: string;
+  /** `ok`, or the error code the fake answered with. */
+  outcome: string;
+}
+
+export type FakeAwsFailure = 'server-error' | 'throttle';
+
+/** The long-term test key every fake knows; its secret is what tests put in the environment. */
+export const TEST_KEY: FakeAwsKey = {
+  accessKeyId: 'AKIAFAKEBERTHTEST001',
+  secretAccessKey: 'fake/berth/test/secret/key/0000000000001',
+  arn: 'arn:aws:iam::123456789012:user/berth-test',
+};
+
+interface Issued {
+  username: string;
+  password: string;
+  lifetimeSeconds: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const ECR_TARGET = 'AmazonEC2ContainerRegistry_V20150921.';
+const ECR_PUBLIC_TARGET = 'SpencerFrontendService.';
+const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+export class FakeAws {
+  readonly requests: FakeAwsRequest[] = [];
+  private readonly keys = new Map<string, FakeAwsKey>([[TEST_KEY.accessKeyId, TEST_KEY]]);
+  private readonly roles = new Map<string, FakeAwsRole>();
+  private readonly sockets = new Set<Socket>();
+  private readonly webIdentityKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  private token: Issued = { username: 'AWS', password: 'fake-ecr-password', lifetimeSeconds: 12 * 3600 };
+  private failure: { kind: FakeAwsFailure; remaining: number } | undefined;
+  private port = 0;
+  readonly server: Server = createServer((req, res) => void this.handle(req, res));
+
+  static async start(): Promise<FakeAws> {
+    const fake = new FakeAws();
+    fake.server.on('connection', (socket) => {
+      fake.sockets.add(socket);
+      socket.on('close', () => fake.sockets.delete(socket));
+    });
+    await fake.listen(0);
+    return fake;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The environment that sends the SDK's ECR, ECR Public and STS calls here. */
+  get env(): Record<string, string> {
+    return { AWS_ENDPOINT_URL_ECR: this.url, AWS_ENDPOINT_URL_ECR_PUBLIC: this.url, AWS_ENDPOINT_URL_STS: this.url };
+  }
+
+  /** The credential GetAuthorizationToken hands out (base64 `username:password`) and its lifetime. */
+  setToken(token: Partial<Issued>): void {
+    this.token = { ...this.token, ...token };
+  }
+
+  addKey(key: FakeAwsKey): void {
+    this.keys.set(key.accessKeyId, key);
+  }
+
+  addRole(roleArn: string, role: FakeAwsRole = {}): void {
+    this.roles.set(roleArn, role);
+  }
+
+  /** Answer the next `count` service calls with a 500 or a ThrottlingException. */
+  fail(kind: FakeAwsFailure, count = Number.POSITIVE_INFINITY): void {
+    this.failure = { kind, remaining: count };
+  }
+
+  heal(): void {
+    this.failure = undefined;
+  }
+
+  /** Stop listening and drop open connections: clients now get ECONNREFUSED on this port. */
+  async refuseConnections(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  /** Listen again on the same port after `refuseConnections`. */
+  async acceptConnections(): Promise<void> {
+    await this.listen(this.port);
+  }
+
+  /** How many calls of an action reached the fake (`GetAuthorizationToken`, `AssumeRole`…). */
+  count(action: string, service?: FakeAwsRequest['service']): number {
+    return this.requests.filter((r) => r.action === action && (service === undefined || r.service === service)).length;
+  }
+
+  /** A web identity token (RS256 JWT) this fake's STS accepts, like one an OIDC provider issues. */
+  webIdentityToken(claims: { sub?: string; aud?: string; lifetimeSeconds?: number } = {}): string {
+    const now = Math.floor(Date.now() / 1000);
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const payload = { iss: this.url, sub: claims.sub ?? 'system:serviceaccount:ci:berth', aud: claims.aud ?? 'sts.amazonaws.com' };
+    const body = `${encode({ alg: 'RS256', typ: 'JWT' })}.${encode({ ...payload, iat: now, exp: now + (claims.lifetimeSeconds ?? 3600) })}`;
+    return `${body}.${createSign('RSA-SHA256').update(body).sign(this.webIdentityKeys.privateKey).toString('base64url')}`;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    await this.refuseConnections();
+  }
+
+  private async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const request: SignedRequest = { method: req.method ?? '', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (target.startsWith(ECR_TARGET)) return this.answerJson(request, res, 'ecr', target.slice(ECR_TARGET.length));
+    if (target.startsWith(ECR_PUBLIC_TARGET)) {
+      return this.answerJson(request, res, 'ecr-public', target.slice(ECR_PUBLIC_TARGET.length));
+    }
+    return this.answerSts(request, res);
+  }
+
+  private takeFailure(): HttpError | undefined {
+    if (!this.failure || this.failure.remaining <= 0) return undefined;
+    this.failure.remaining -= 1;
+    return this.failure.kind === 'throttle'
+      ? new HttpError(400, 'ThrottlingException', 'Rate exceeded')
+      : new HttpError(500, 'ServerException', 'We encountered an internal error. Please try again.');
+  }
+
+  /** Checks the signature and returns the signing key and region, or throws the error AWS would. */
+  private authenticate(request: SignedRequest, service: string): { key: FakeAwsKey; region: string } {
+    let scope;
+    try {
+      scope = parseAuthorization(request);
+    } catch (err) {
+      throw new HttpError(400, 'IncompleteSignatureException', (err as Error).message);
+    }
+    if (!scope) throw new HttpError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+    const key = this.keys.get(scope.accessKeyId);
+    const token = request.headers['x-amz-security-token'];
+    if (!key || key.sessionToken !== token || (token !== undefined && !scope.signedHeaders.includes('x-amz-security-token'))) {
+      throw new HttpError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    }
+    if (scope.service !== service) {
+      throw new HttpError(400, 'InvalidSignatureException', `Credential should be scoped to correct service: '${service}'. `);
+    }
+    // The ECR Public API exists only in us-east-1.
+    if (!/^[a-z]{2,4}(-[a-z]+)+-\d+$/.test(scope.region) || (service === 'ecr-public' && scope.region !== 'us-east-1')) {
+      throw new HttpError(400, 'InvalidSignatureException', 'Credential should be scoped to a valid region. ');
+    }
+    try {
+      verifySignature(request, scope, key.secretAccessKey, Date.now());
+    } catch (err) {
+      if (!(err instanceof SigV4Error)) throw err;
+      throw new HttpError(400, err.code === 'SignatureExpired' ? 'InvalidSignatureException' : `${err.code}Exception`, err.message);
+    }
+    return { key, region: scope.region };
+  }
+
+  private answerJson(request: SignedRequest, res: ServerResponse, service: 'ecr' | 'ecr-public', action: string): void {
+    const seen: FakeAwsRequest = { service, action, outcome: 'ok' };
+    this.requests.push(seen);
+    try {
+      const { key, region } = this.authenticate(request, service);
+      seen.signingRegion = region;
+      seen.principal = key.arn;
+      const failure = this.takeFailure();
+      if (failure) throw failure;
+      if (action !== 'GetAuthorizationToken') throw new HttpError(400, 'UnknownOperationException', '');
+      const body = JSON.parse(request.body.toString() || '{}') as { registryIds?: unknown };
+      if (body.registryIds !== undefined) throw new HttpError(400, 'InvalidParameterException', 'registryIds is deprecated');
+      const authorizationToken = Buffer.from(`${this.token.username}:${this.token.password}`).toString('base64');
+      const expiresAt = Math.floor(Date.now() / 1000) + this.token.lifetimeSeconds;
+      const account = key.arn.split(':')[4];
+      const data =
+        service === 'ecr'
+          ? { authorizationData: [{ authorizationToken, expiresAt, proxyEndpoint: `https://${account}.dkr.ecr.${region}.amazonaws.com` }] }
+          : { authorizationData: { authorizationToken, expiresAt } };
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
+      res.end(JSON.stringify(data));
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      seen.outcome = err.code;
+      res.writeHead(err.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': err.code });
+      res.end(JSON.stringify({ __type: err.code, message: err.message }));
+    }
+  }
+
+  private answerSts(request: SignedRequest, res: ServerResponse): void {
+    const params = new URLSearchParams(request.body.toString());
+    const action = params.get('Action') ?? '';
+    const seen: FakeAwsRequest = { service: 'sts', action, outcome: 'ok' };
+    this.requests.push(seen);
+    try {
+      const failure = this.takeFailure();
+      if (failure) throw new HttpError(failure.status, failure.code === 'ThrottlingException' ? 'Throttling' : 'InternalFailure', failure.message);
+      let result: string;
+      if (action === 'AssumeRole') {
+        const { key, region } = this.authenticateSts(request);
+        seen.signingRegion = region;
+        seen.principal = key.arn;
+        result = this.assumeRole(params, key);
+      } else if (action === 'AssumeRoleWithWebIdentity') {
+        seen.principal = params.get('RoleArn') ?? undefined;
+        result = this.assumeRoleWithWebIdentity(params);
+      } else {
+        throw new HttpError(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+      }
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(
+        `<${action}Response xmlns="${STS_NS}"><${action}Result>${result}</${action}Result>` +
+          `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+      );
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      seen.outcome = err.code;
+      res.writeHead(err.status, { 'content-type': 'text/xml' });
+      res.end(
+        `<ErrorResponse xmlns="${STS_NS}"><Error><Type>Sender</Type><Code>${err.code}</Code>` +
+          `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+      );
+    }
+  }
+
+  private authenticateSts(request: SignedRequest): { key: FakeAwsKey; region: string } {
+    try {
+      return this.authenticate(request, 'sts');
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      // STS names the same failures differently from the JSON services, and answers 403.
+      const code = err.code === 'UnrecognizedClientException' ? 'InvalidClientTokenId' : 'SignatureDoesNotMatch';
+      throw new HttpError(403, err.code === 'MissingAuthenticationTokenException' ? 'MissingAuthenticationToken' : code, err.message);
+    }
+  }
+
+  private assumeRole(params: URLSearchParams, caller: FakeAwsKey): string {
+    const roleArn = params.get('RoleArn') ?? '';
+    const role = this.roles.get(roleArn);
+    if (!role || (role.externalId !== undefined && role.externalId !== params.get('ExternalId'))) {
+      throw new HttpError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+    }
+    return this.issueRoleCredentials(roleArn, params);
+  }
+
+  private assumeRoleWithWebIdentity(params: URLSearchParams): string {
+    const token = params.get('WebIdentityToken') ?? '';
+    const [header, payload, signature] = token.split('.');
+    const valid =
+      header !== undefined &&
+      payload !== undefined &&
+      signature !== undefined &&
+      createVerify('RSA-SHA256').update(`${header}.${payload}`).verify(this.webIdentityKeys.publicKey, Buffer.from(signature, 'base64url'));
+    if (!valid) {
+      throw new HttpError(400, 'InvalidIdentityToken', 'The web identity token that was passed could not be validated by AWS.');
+    }
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp: number; sub: string; aud: string };
+    if (claims.exp * 1000 < Date.now()) throw new HttpError(400, 'ExpiredTokenException', 'Token expired');
+    const roleArn = params.get('RoleArn') ?? '';
+    if (!this.roles.has(roleArn)) {
+      throw new HttpError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
+    }
+    return `<SubjectFromWebIdentityToken>${escapeXml(claims.sub)}</SubjectFromWebIdentityToken><Audience>${escapeXml(claims.aud)}</Audience>${this.issueRoleCredentials(roleArn, params)}<Provider>${this.url}</Provider>`;
+  }
+
+  /** Mints a temporary key for a role session and remembers it, so requests signed with it pass. */
+  private issueRoleCredentials(roleArn: string, params: URLSearchParams): string {
+    const session = params.get('RoleSessionName') ?? '';
+    if (!/^[\w+=,.@-]{2,64}$/.test(session)) {
+      throw new HttpError(400, 'ValidationError', `1 validation error detected: Value '${session}' at 'roleSessionName' failed to satisfy constraint`);
+    }
+    const [, , , , account, resource] = roleArn.split(':');
+    const assumedArn = `arn:aws:sts::${account}:assumed-role/${resource?.replace(/^role\//, '')}/${session}`;
+    const key: FakeAwsKey = {
+      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: randomBytes(48).toString('base64'),
+      arn: assumedArn,
+    };
+    this.keys.set(key.accessKeyId, key);
+    const expiration = new Date(Date.now() + Number(params.get('DurationSeconds') ?? 3600) * 1000).toISOString();
+    return (
+      `<AssumedRoleUser><Arn>${assumedArn}</Arn><AssumedRoleId>AROAFAKE:${session}</AssumedRoleId></AssumedRoleUser>` +
+      `<Credentials><AccessKeyId>${key.accessKeyId}</AccessKeyId><SecretAccessKey>${key.secretAccessKey}</SecretAccessKey>` +
+      `<SessionToken>${key.sessionToken}</SessionToken><Expiration>${expiration}</Expiration></Credentials>`
+    );
+  }
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * A clean AWS environment for a test: no AWS variable from the machine, `HOME` in `home` (so no
+ * real ~/.aws is read), instance metadata off (nothing to wait for), the SDK's calls sent to `fake`,
+ * then `vars`. The AWS SDK reads `process.env` itself, so tests apply the result to both the
+ * process (vi.stubEnv) and the provider request.
+ */
+export function fakeAwsEnv(fake: FakeAws, home: string, vars: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of Object.keys(process.env)) {
+    if (/^(AWS_|ECR_|HTTPS?_PROXY$|NO_PROXY$)/i.test(name)) env[name] = undefined;
+  }
+  return { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true', ...fake.env, ...vars };
+}
