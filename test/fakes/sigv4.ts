@@ -75,7 +75,9 @@ function canonicalRequest(request: SignedRequest, signedHeaders: string[]): stri
     const text = Array.isArray(value) ? value.join(',') : (value ?? '');
     return `${name}:${text.trim().replace(/\s+/g, ' ')}\n`;
   });
-  const payloadHash = String(request.headers['x-amz-content-sha256'] ?? sha256(request.body));
+  // The hash of the body received, never the client's x-amz-content-sha256: ECR and STS take no
+  // unsigned payloads, and a body changed in transit must fail.
+  const payloadHash = sha256(request.body);
   return [request.method, path, canonicalQuery(url.searchParams), headers.join(''), signedHeaders.join(';'), payloadHash].join(
     '\n',
   );
