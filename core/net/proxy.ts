@@ -16,32 +16,38 @@ function variable(env: Env, name: string): string | undefined {
   return env[name.toLowerCase()] || env[name] || undefined;
 }
 
+/** An entry's host (or CIDR range) and optional port: `h`, `h:p`, `[v6]:p`, bare IPv6 (colons, no port). */
+function splitEntry(entry: string): { pattern: string; port?: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+  if (bracketed) return { pattern: bracketed[1]!, ...(bracketed[2] && { port: Number(bracketed[2]) }) };
+  const withPort = /^([^:]+):(\d+)$/.exec(entry);
+  return withPort ? { pattern: withPort[1]!, port: Number(withPort[2]) } : { pattern: entry };
+}
+
+function inRange(ip: string, cidr: string): boolean {
+  const [network = '', prefix] = cidr.split('/');
+  const family = (address: string) => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
+  const list = new BlockList();
+  try {
+    list.addSubnet(network, Number(prefix), family(network));
+  } catch {
+    return false;
+  }
+  return list.check(ip, family(ip));
+}
+
 /** True when NO_PROXY says `host:port` is reached directly. */
 export function bypassesProxy(host: string, port: number, noProxy: string | undefined): boolean {
   const hostname = host.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
-  for (const raw of (noProxy ?? '').split(',')) {
+  return (noProxy ?? '').split(',').some((raw) => {
     const entry = raw.trim().toLowerCase();
-    if (entry === '') continue;
     if (entry === '*') return true;
-    const withPort = /^(.*):(\d+)$/.exec(entry);
-    const pattern = (withPort && !entry.includes('::') ? withPort[1]! : entry).replace(/^\[(.*)\]$/, '$1');
-    if (withPort && !entry.includes('::') && Number(withPort[2]) !== port) continue;
-    if (pattern.includes('/') && isIP(hostname)) {
-      const [network, prefix] = pattern.split('/');
-      const family = isIP(network ?? '') === 6 ? 'ipv6' : 'ipv4';
-      const list = new BlockList();
-      try {
-        list.addSubnet(network ?? '', Number(prefix), family);
-      } catch {
-        continue;
-      }
-      if (list.check(hostname, isIP(hostname) === 6 ? 'ipv6' : 'ipv4')) return true;
-      continue;
-    }
+    const { pattern, port: entryPort } = splitEntry(entry);
+    if (pattern === '' || (entryPort !== undefined && entryPort !== port)) return false;
+    if (pattern.includes('/')) return isIP(hostname) !== 0 && inRange(hostname, pattern);
     const domain = pattern.replace(/^\*?\./, '');
-    if (hostname === domain || hostname.endsWith(`.${domain}`)) return true;
-  }
-  return false;
+    return hostname === domain || hostname.endsWith(`.${domain}`);
+  });
 }
 
 type AgentConnectOpts = Parameters<HttpsProxyAgent<string>['connect']>[1];
