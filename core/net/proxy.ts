@@ -38,7 +38,10 @@ function inRange(ip: string, cidr: string): boolean {
 
 /** True when NO_PROXY says `host:port` is reached directly. */
 export function bypassesProxy(host: string, port: number, noProxy: string | undefined): boolean {
-  const hostname = host.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+  const hostname = host
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '')
+    .toLowerCase();
   return (noProxy ?? '').split(',').some((raw) => {
     const entry = raw.trim().toLowerCase();
     if (entry === '*') return true;

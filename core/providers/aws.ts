@@ -148,7 +148,12 @@ export async function fetchAwsToken(
   let data: AuthorizationData | undefined;
   try {
     data = await getToken(
-      { region: settings.region, credentials, ...(endpoint && { endpoint }), ...(requestHandler && { requestHandler }) },
+      {
+        region: settings.region,
+        credentials,
+        ...(endpoint && { endpoint }),
+        ...(requestHandler && { requestHandler }),
+      },
       // An explicit endpoint is used as given; FIPS and dual-stack variants apply only to AWS's own.
       { awsEndpoint: endpoint === undefined },
     );
@@ -190,12 +195,18 @@ async function resolveCredentials(
   }
 }
 
-function credentialFromToken(service: AwsService, request: ProviderRequest, data: AuthorizationData | undefined): Credential {
+function credentialFromToken(
+  service: AwsService,
+  request: ProviderRequest,
+  data: AuthorizationData | undefined,
+): Credential {
   const token = data?.authorizationToken ?? '';
   const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(token) ? Buffer.from(token, 'base64').toString('utf8') : '';
   const colon = decoded.indexOf(':');
   if (colon <= 0 || colon === decoded.length - 1) {
-    throw new ProviderError(`${service}: ${request.registryHost}: GetAuthorizationToken answered without a base64 "user:password" token`);
+    throw new ProviderError(
+      `${service}: ${request.registryHost}: GetAuthorizationToken answered without a base64 "user:password" token`,
+    );
   }
   const expiresAt = data?.expiresAt ?? new Date(request.now() + TOKEN_LIFETIME_MS);
   return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1), expiresAt };
@@ -219,7 +230,8 @@ export function awsError(
 ): ProviderError {
   let shape = (err ?? {}) as AwsErrorShape;
   // Node's connection errors may come wrapped in an AggregateError with an empty message.
-  if (!shape.message && Array.isArray(shape.errors) && shape.errors.length > 0) shape = shape.errors[0] as AwsErrorShape;
+  if (!shape.message && Array.isArray(shape.errors) && shape.errors.length > 0)
+    shape = shape.errors[0] as AwsErrorShape;
   const code = shape.name && shape.name !== 'Error' ? shape.name : shape.code;
   const detail = oneLine(shape.message ?? String(err)).replace(/\.\s*$/, '');
   const label = code && !detail.includes(code) ? `${code}: ` : '';
@@ -239,16 +251,20 @@ function awsHint(service: AwsService, code: string, step: string | undefined, se
       ? `check that ${credentialSource(settings)} exists; for an SSO profile run \`aws sso login --profile ${settings.profile}\``
       : `no credentials came from ${credentialSource(settings)}`;
   }
-  if (/^(UnrecognizedClient|InvalidClientTokenId|InvalidSignature|SignatureDoesNotMatch|IncompleteSignature)/.test(code)) {
+  if (
+    /^(UnrecognizedClient|InvalidClientTokenId|InvalidSignature|SignatureDoesNotMatch|IncompleteSignature)/.test(code)
+  ) {
     return `AWS refused the credentials from ${credentialSource(settings)}: check the access key and its secret`;
   }
-  if (/^ExpiredToken/.test(code)) return `the session credentials from ${credentialSource(settings)} have expired: renew them`;
+  if (/^ExpiredToken/.test(code))
+    return `the session credentials from ${credentialSource(settings)} have expired: renew them`;
   if (/^AccessDenied/.test(code)) {
     return step
       ? `the role's trust policy must let the caller assume it (and ExternalId must match, if the role requires one)`
       : `the identity needs permission for ${service}:GetAuthorizationToken${service === 'ecr-public' ? ' and sts:GetServiceBearerToken' : ''}`;
   }
-  if (/^(Throttl|ServerException|InternalFailure|ServiceUnavailable)/.test(code)) return 'AWS is throttling or failing: try again later';
+  if (/^(Throttl|ServerException|InternalFailure|ServiceUnavailable)/.test(code))
+    return 'AWS is throttling or failing: try again later';
   if (/^(ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|TimeoutError)/.test(code)) {
     return 'AWS could not be reached: check the network, HTTPS_PROXY and NO_PROXY';
   }

@@ -94,7 +94,14 @@ export function parseEcrHost(serverURL: string): EcrHost | undefined {
   const match = host === undefined ? null : ECR_PATTERN.exec(host);
   if (!match) return undefined;
   // Groups 1, 2, 4 and 5 always take part in a match; group 3 (`-fips`) is optional.
-  const [, accountId, label, fips, region, partitionDomain] = match as unknown as [string, string, string, string | undefined, string, string];
+  const [, accountId, label, fips, region, partitionDomain] = match as unknown as [
+    string,
+    string,
+    string,
+    string | undefined,
+    string,
+    string,
+  ];
   return { accountId, region, fips: fips !== undefined, dualStack: label === 'dkr-ecr', partitionDomain };
 }
 

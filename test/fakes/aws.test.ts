@@ -7,7 +7,9 @@ import { FakeAws, TEST_KEY } from './aws.js';
 
 function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
   if (typeof data === 'string') return data;
-  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  return ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
 }
 
 /** The hash interface the signer takes, over node:crypto (HMAC when given a secret). */
@@ -82,13 +84,19 @@ describe('FakeAws', () => {
 
   it('refuses a signature scoped to another service', async () => {
     const answer = await call({ target: ECR, service: 'sts', region: 'eu-west-1' });
-    expect(answer.body).toEqual({ __type: 'InvalidSignatureException', message: "Credential should be scoped to correct service: 'ecr'. " });
+    expect(answer.body).toEqual({
+      __type: 'InvalidSignatureException',
+      message: "Credential should be scoped to correct service: 'ecr'. ",
+    });
   });
 
   it('refuses ECR Public calls signed outside us-east-1', async () => {
     expect((await call({ target: PUBLIC, service: 'ecr-public', region: 'us-east-1' })).status).toBe(200);
     const answer = await call({ target: PUBLIC, service: 'ecr-public', region: 'us-west-2' });
-    expect(answer.body).toEqual({ __type: 'InvalidSignatureException', message: 'Credential should be scoped to a valid region. ' });
+    expect(answer.body).toEqual({
+      __type: 'InvalidSignatureException',
+      message: 'Credential should be scoped to a valid region. ',
+    });
   });
 
   it('refuses an unsigned call', async () => {

@@ -9,23 +9,13 @@
  * and refuses with the real error shapes. Point the unmodified SDK at it with `fake.env`
  * (`AWS_ENDPOINT_URL_ECR`, `AWS_ENDPOINT_URL_ECR_PUBLIC`, `AWS_ENDPOINT_URL_STS`).
  */
-import { createSign, createVerify, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { AwsHttpError, FakeSts, stsErrorResponse, stsResponse, type FakeAwsKey, type FakeAwsRole } from './aws-sts.js';
 import { parseAuthorization, SigV4Error, verifySignature, type SignedRequest } from './sigv4.js';
 
-export interface FakeAwsKey {
-  accessKeyId: string;
-  secretAccessKey: string;
-  /** The principal the key belongs to, e.g. `arn:aws:iam::123456789012:user/ci`. */
-  arn: string;
-  sessionToken?: string;
-}
-
-export interface FakeAwsRole {
-  /** When set, AssumeRole must pass exactly this ExternalId. */
-  externalId?: string;
-}
+export type { FakeAwsKey, FakeAwsRole } from './aws-sts.js';
 
 /** What the fake saw: one entry per request that reached a service (after the connection). */
 export interface FakeAwsRequest {
@@ -54,26 +44,15 @@ interface Issued {
   lifetimeSeconds: number;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const ECR_TARGET = 'AmazonEC2ContainerRegistry_V20150921.';
 const ECR_PUBLIC_TARGET = 'SpencerFrontendService.';
-const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
 export class FakeAws {
   readonly requests: FakeAwsRequest[] = [];
   private readonly keys = new Map<string, FakeAwsKey>([[TEST_KEY.accessKeyId, TEST_KEY]]);
   private readonly roles = new Map<string, FakeAwsRole>();
   private readonly sockets = new Set<Socket>();
-  private readonly webIdentityKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  private readonly sts = new FakeSts(this.keys, this.roles, () => this.url);
   private token: Issued = { username: 'AWS', password: 'fake-ecr-password', lifetimeSeconds: 12 * 3600 };
   private failure: { kind: FakeAwsFailure; remaining: number } | undefined;
   private port = 0;
@@ -139,11 +118,7 @@ export class FakeAws {
 
   /** A web identity token (RS256 JWT) this fake's STS accepts, like one an OIDC provider issues. */
   webIdentityToken(claims: { sub?: string; aud?: string; lifetimeSeconds?: number } = {}): string {
-    const now = Math.floor(Date.now() / 1000);
-    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const payload = { iss: this.url, sub: claims.sub ?? 'system:serviceaccount:ci:berth', aud: claims.aud ?? 'sts.amazonaws.com' };
-    const body = `${encode({ alg: 'RS256', typ: 'JWT' })}.${encode({ ...payload, iat: now, exp: now + (claims.lifetimeSeconds ?? 3600) })}`;
-    return `${body}.${createSign('RSA-SHA256').update(body).sign(this.webIdentityKeys.privateKey).toString('base64url')}`;
+    return this.sts.webIdentityToken(claims);
   }
 
   async close(): Promise<void> {
@@ -165,7 +140,12 @@ export class FakeAws {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const request: SignedRequest = { method: req.method ?? '', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
+    const request: SignedRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body: Buffer.concat(chunks),
+    };
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target.startsWith(ECR_TARGET)) return this.answerJson(request, res, 'ecr', target.slice(ECR_TARGET.length));
     if (target.startsWith(ECR_PUBLIC_TARGET)) {
@@ -174,12 +154,12 @@ export class FakeAws {
     return this.answerSts(request, res);
   }
 
-  private takeFailure(): HttpError | undefined {
+  private takeFailure(): AwsHttpError | undefined {
     if (!this.failure || this.failure.remaining <= 0) return undefined;
     this.failure.remaining -= 1;
     return this.failure.kind === 'throttle'
-      ? new HttpError(400, 'ThrottlingException', 'Rate exceeded')
-      : new HttpError(500, 'ServerException', 'We encountered an internal error. Please try again.');
+      ? new AwsHttpError(400, 'ThrottlingException', 'Rate exceeded')
+      : new AwsHttpError(500, 'ServerException', 'We encountered an internal error. Please try again.');
   }
 
   /** Checks the signature and returns the signing key and region, or throws the error AWS would. */
@@ -188,26 +168,45 @@ export class FakeAws {
     try {
       scope = parseAuthorization(request);
     } catch (err) {
-      throw new HttpError(400, 'IncompleteSignatureException', (err as Error).message);
+      throw new AwsHttpError(400, 'IncompleteSignatureException', (err as Error).message);
     }
-    if (!scope) throw new HttpError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+    if (!scope) throw new AwsHttpError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     const key = this.keys.get(scope.accessKeyId);
     const token = request.headers['x-amz-security-token'];
-    if (!key || key.sessionToken !== token || (token !== undefined && !scope.signedHeaders.includes('x-amz-security-token'))) {
-      throw new HttpError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    if (
+      !key ||
+      key.sessionToken !== token ||
+      (token !== undefined && !scope.signedHeaders.includes('x-amz-security-token'))
+    ) {
+      throw new AwsHttpError(
+        400,
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+      );
     }
     if (scope.service !== service) {
-      throw new HttpError(400, 'InvalidSignatureException', `Credential should be scoped to correct service: '${service}'. `);
+      throw new AwsHttpError(
+        400,
+        'InvalidSignatureException',
+        `Credential should be scoped to correct service: '${service}'. `,
+      );
     }
     // The ECR Public API exists only in us-east-1.
-    if (!/^[a-z]{2,4}(-[a-z]+)+-\d+$/.test(scope.region) || (service === 'ecr-public' && scope.region !== 'us-east-1')) {
-      throw new HttpError(400, 'InvalidSignatureException', 'Credential should be scoped to a valid region. ');
+    if (
+      !/^[a-z]{2,4}(-[a-z]+)+-\d+$/.test(scope.region) ||
+      (service === 'ecr-public' && scope.region !== 'us-east-1')
+    ) {
+      throw new AwsHttpError(400, 'InvalidSignatureException', 'Credential should be scoped to a valid region. ');
     }
     try {
       verifySignature(request, scope, key.secretAccessKey, Date.now());
     } catch (err) {
       if (!(err instanceof SigV4Error)) throw err;
-      throw new HttpError(400, err.code === 'SignatureExpired' ? 'InvalidSignatureException' : `${err.code}Exception`, err.message);
+      throw new AwsHttpError(
+        400,
+        err.code === 'SignatureExpired' ? 'InvalidSignatureException' : `${err.code}Exception`,
+        err.message,
+      );
     }
     return { key, region: scope.region };
   }
@@ -221,20 +220,25 @@ export class FakeAws {
       seen.principal = key.arn;
       const failure = this.takeFailure();
       if (failure) throw failure;
-      if (action !== 'GetAuthorizationToken') throw new HttpError(400, 'UnknownOperationException', '');
+      if (action !== 'GetAuthorizationToken') throw new AwsHttpError(400, 'UnknownOperationException', '');
       const body = JSON.parse(request.body.toString() || '{}') as { registryIds?: unknown };
-      if (body.registryIds !== undefined) throw new HttpError(400, 'InvalidParameterException', 'registryIds is deprecated');
+      if (body.registryIds !== undefined)
+        throw new AwsHttpError(400, 'InvalidParameterException', 'registryIds is deprecated');
       const authorizationToken = Buffer.from(`${this.token.username}:${this.token.password}`).toString('base64');
       const expiresAt = Math.floor(Date.now() / 1000) + this.token.lifetimeSeconds;
       const account = key.arn.split(':')[4];
       const data =
         service === 'ecr'
-          ? { authorizationData: [{ authorizationToken, expiresAt, proxyEndpoint: `https://${account}.dkr.ecr.${region}.amazonaws.com` }] }
+          ? {
+              authorizationData: [
+                { authorizationToken, expiresAt, proxyEndpoint: `https://${account}.dkr.ecr.${region}.amazonaws.com` },
+              ],
+            }
           : { authorizationData: { authorizationToken, expiresAt } };
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
       res.end(JSON.stringify(data));
     } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
+      if (!(err instanceof AwsHttpError)) throw err;
       seen.outcome = err.code;
       res.writeHead(err.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': err.code });
       res.end(JSON.stringify({ __type: err.code, message: err.message }));
@@ -248,32 +252,31 @@ export class FakeAws {
     this.requests.push(seen);
     try {
       const failure = this.takeFailure();
-      if (failure) throw new HttpError(failure.status, failure.code === 'ThrottlingException' ? 'Throttling' : 'InternalFailure', failure.message);
+      if (failure)
+        throw new AwsHttpError(
+          failure.status,
+          failure.code === 'ThrottlingException' ? 'Throttling' : 'InternalFailure',
+          failure.message,
+        );
       let result: string;
       if (action === 'AssumeRole') {
         const { key, region } = this.authenticateSts(request);
         seen.signingRegion = region;
         seen.principal = key.arn;
-        result = this.assumeRole(params, key);
+        result = this.sts.assumeRole(params, key);
       } else if (action === 'AssumeRoleWithWebIdentity') {
         seen.principal = params.get('RoleArn') ?? undefined;
-        result = this.assumeRoleWithWebIdentity(params);
+        result = this.sts.assumeRoleWithWebIdentity(params);
       } else {
-        throw new HttpError(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+        throw new AwsHttpError(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
       }
       res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(
-        `<${action}Response xmlns="${STS_NS}"><${action}Result>${result}</${action}Result>` +
-          `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
-      );
+      res.end(stsResponse(action, result));
     } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
+      if (!(err instanceof AwsHttpError)) throw err;
       seen.outcome = err.code;
       res.writeHead(err.status, { 'content-type': 'text/xml' });
-      res.end(
-        `<ErrorResponse xmlns="${STS_NS}"><Error><Type>Sender</Type><Code>${err.code}</Code>` +
-          `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
-      );
+      res.end(stsErrorResponse(err));
     }
   }
 
@@ -281,68 +284,16 @@ export class FakeAws {
     try {
       return this.authenticate(request, 'sts');
     } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
+      if (!(err instanceof AwsHttpError)) throw err;
       // STS names the same failures differently from the JSON services, and answers 403.
       const code = err.code === 'UnrecognizedClientException' ? 'InvalidClientTokenId' : 'SignatureDoesNotMatch';
-      throw new HttpError(403, err.code === 'MissingAuthenticationTokenException' ? 'MissingAuthenticationToken' : code, err.message);
+      throw new AwsHttpError(
+        403,
+        err.code === 'MissingAuthenticationTokenException' ? 'MissingAuthenticationToken' : code,
+        err.message,
+      );
     }
   }
-
-  private assumeRole(params: URLSearchParams, caller: FakeAwsKey): string {
-    const roleArn = params.get('RoleArn') ?? '';
-    const role = this.roles.get(roleArn);
-    if (!role || (role.externalId !== undefined && role.externalId !== params.get('ExternalId'))) {
-      throw new HttpError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
-    }
-    return this.issueRoleCredentials(roleArn, params);
-  }
-
-  private assumeRoleWithWebIdentity(params: URLSearchParams): string {
-    const token = params.get('WebIdentityToken') ?? '';
-    const [header, payload, signature] = token.split('.');
-    const valid =
-      header !== undefined &&
-      payload !== undefined &&
-      signature !== undefined &&
-      createVerify('RSA-SHA256').update(`${header}.${payload}`).verify(this.webIdentityKeys.publicKey, Buffer.from(signature, 'base64url'));
-    if (!valid) {
-      throw new HttpError(400, 'InvalidIdentityToken', 'The web identity token that was passed could not be validated by AWS.');
-    }
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp: number; sub: string; aud: string };
-    if (claims.exp * 1000 < Date.now()) throw new HttpError(400, 'ExpiredTokenException', 'Token expired');
-    const roleArn = params.get('RoleArn') ?? '';
-    if (!this.roles.has(roleArn)) {
-      throw new HttpError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
-    }
-    return `<SubjectFromWebIdentityToken>${escapeXml(claims.sub)}</SubjectFromWebIdentityToken><Audience>${escapeXml(claims.aud)}</Audience>${this.issueRoleCredentials(roleArn, params)}<Provider>${this.url}</Provider>`;
-  }
-
-  /** Mints a temporary key for a role session and remembers it, so requests signed with it pass. */
-  private issueRoleCredentials(roleArn: string, params: URLSearchParams): string {
-    const session = params.get('RoleSessionName') ?? '';
-    if (!/^[\w+=,.@-]{2,64}$/.test(session)) {
-      throw new HttpError(400, 'ValidationError', `1 validation error detected: Value '${session}' at 'roleSessionName' failed to satisfy constraint`);
-    }
-    const [, , , , account, resource] = roleArn.split(':');
-    const assumedArn = `arn:aws:sts::${account}:assumed-role/${resource?.replace(/^role\//, '')}/${session}`;
-    const key: FakeAwsKey = {
-      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
-      secretAccessKey: randomBytes(30).toString('base64'),
-      sessionToken: randomBytes(48).toString('base64'),
-      arn: assumedArn,
-    };
-    this.keys.set(key.accessKeyId, key);
-    const expiration = new Date(Date.now() + Number(params.get('DurationSeconds') ?? 3600) * 1000).toISOString();
-    return (
-      `<AssumedRoleUser><Arn>${assumedArn}</Arn><AssumedRoleId>AROAFAKE:${session}</AssumedRoleId></AssumedRoleUser>` +
-      `<Credentials><AccessKeyId>${key.accessKeyId}</AccessKeyId><SecretAccessKey>${key.secretAccessKey}</SecretAccessKey>` +
-      `<SessionToken>${key.sessionToken}</SessionToken><Expiration>${expiration}</Expiration></Credentials>`
-    );
-  }
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**
@@ -351,7 +302,11 @@ function escapeXml(text: string): string {
  * then `vars`. The AWS SDK reads `process.env` itself, so tests apply the result to both the
  * process (vi.stubEnv) and the provider request.
  */
-export function fakeAwsEnv(fake: FakeAws, home: string, vars: Record<string, string> = {}): Record<string, string | undefined> {
+export function fakeAwsEnv(
+  fake: FakeAws,
+  home: string,
+  vars: Record<string, string> = {},
+): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
   for (const name of Object.keys(process.env)) {
     if (/^(AWS_|ECR_|HTTPS?_PROXY$|NO_PROXY$)/i.test(name)) env[name] = undefined;

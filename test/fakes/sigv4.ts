@@ -44,8 +44,20 @@ export function parseAuthorization(request: SignedRequest): SigV4Scope | undefin
   const header = request.headers.authorization;
   if (header === undefined) return undefined;
   const match = AUTH_PATTERN.exec(header);
-  if (!match) throw new SigV4Error('IncompleteSignature', `Authorization header requires Credential, SignedHeaders and Signature`);
-  const [, accessKeyId, date, region, service, signedHeaders, signature] = match as unknown as [string, string, string, string, string, string, string];
+  if (!match)
+    throw new SigV4Error(
+      'IncompleteSignature',
+      `Authorization header requires Credential, SignedHeaders and Signature`,
+    );
+  const [, accessKeyId, date, region, service, signedHeaders, signature] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const amzDate = String(request.headers['x-amz-date'] ?? '');
   return { accessKeyId, date, region, service, signedHeaders: signedHeaders.split(';'), signature, amzDate };
 }
@@ -69,7 +81,10 @@ function canonicalQuery(search: URLSearchParams): string {
 function canonicalRequest(request: SignedRequest, signedHeaders: string[]): string {
   const url = new URL(request.url, 'http://fake');
   // Non-S3 services encode each path segment twice: once by the client, once for the signature.
-  const path = url.pathname.split('/').map((segment) => uriEncode(decodeURIComponent(segment))).join('/');
+  const path = url.pathname
+    .split('/')
+    .map((segment) => uriEncode(decodeURIComponent(segment)))
+    .join('/');
   const headers = signedHeaders.map((name) => {
     const value = request.headers[name];
     const text = Array.isArray(value) ? value.join(',') : (value ?? '');
@@ -78,9 +93,14 @@ function canonicalRequest(request: SignedRequest, signedHeaders: string[]): stri
   // The hash of the body received, never the client's x-amz-content-sha256: ECR and STS take no
   // unsigned payloads, and a body changed in transit must fail.
   const payloadHash = sha256(request.body);
-  return [request.method, path, canonicalQuery(url.searchParams), headers.join(''), signedHeaders.join(';'), payloadHash].join(
-    '\n',
-  );
+  return [
+    request.method,
+    path,
+    canonicalQuery(url.searchParams),
+    headers.join(''),
+    signedHeaders.join(';'),
+    payloadHash,
+  ].join('\n');
 }
 
 /** Throws SigV4Error unless `scope.signature` is the request's signature under `secretAccessKey`. */
@@ -90,19 +110,31 @@ export function verifySignature(request: SignedRequest, scope: SigV4Scope, secre
   }
   const stamp = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(scope.amzDate);
   if (!stamp || !scope.signedHeaders.includes('x-amz-date')) {
-    throw new SigV4Error('IncompleteSignature', `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.`);
+    throw new SigV4Error(
+      'IncompleteSignature',
+      `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.`,
+    );
   }
   const signedAt = Date.UTC(+stamp[1]!, +stamp[2]! - 1, +stamp[3]!, +stamp[4]!, +stamp[5]!, +stamp[6]!);
   if (Math.abs(now - signedAt) > 15 * 60_000) {
-    throw new SigV4Error('SignatureExpired', `Signature expired: ${scope.amzDate} is now earlier or later than the allowed 15 minutes.`);
+    throw new SigV4Error(
+      'SignatureExpired',
+      `Signature expired: ${scope.amzDate} is now earlier or later than the allowed 15 minutes.`,
+    );
   }
   if (scope.amzDate.slice(0, 8) !== scope.date) {
-    throw new SigV4Error('InvalidSignature', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP`);
+    throw new SigV4Error(
+      'InvalidSignature',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP`,
+    );
   }
   const credentialScope = `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', scope.amzDate, credentialScope, sha256(canonicalRequest(request, scope.signedHeaders))].join(
-    '\n',
-  );
+  const stringToSign = [
+    'AWS4-HMAC-SHA256',
+    scope.amzDate,
+    credentialScope,
+    sha256(canonicalRequest(request, scope.signedHeaders)),
+  ].join('\n');
   let key = hmac(`AWS4${secretAccessKey}`, scope.date);
   for (const part of [scope.region, scope.service, 'aws4_request']) key = hmac(key, part);
   const expected = hmac(key, stringToSign);

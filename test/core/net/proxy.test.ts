@@ -36,7 +36,11 @@ describe('proxyAgentsFromEnv', () => {
   });
 
   it('takes the lower-case names first and adds a missing scheme', () => {
-    const agents = proxyAgentsFromEnv({ https_proxy: 'proxy.corp:3128', HTTPS_PROXY: 'http://other:1', HTTP_PROXY: 'http://p:8080' });
+    const agents = proxyAgentsFromEnv({
+      https_proxy: 'proxy.corp:3128',
+      HTTPS_PROXY: 'http://other:1',
+      HTTP_PROXY: 'http://p:8080',
+    });
     expect(agents.httpsAgent?.proxy.href).toBe('http://proxy.corp:3128/');
     expect(agents.httpAgent?.proxy.href).toBe('http://p:8080/');
   });

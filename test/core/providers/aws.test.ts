@@ -43,21 +43,30 @@ describe('awsSettings', () => {
 
   it('lets options win over the environment', () => {
     const env = { AWS_PROFILE: 'dev', AWS_STS_ROLE: 'arn:aws:iam::1:role/env' };
-    const settings = awsSettings('ecr', request({ profile: 'prod', roleArn: 'arn:aws:iam::2:role/opt', region: 'us-west-1' }, env), target);
+    const settings = awsSettings(
+      'ecr',
+      request({ profile: 'prod', roleArn: 'arn:aws:iam::2:role/opt', region: 'us-west-1' }, env),
+      target,
+    );
     expect(settings).toMatchObject({ profile: 'prod', roleArn: 'arn:aws:iam::2:role/opt', region: 'us-west-1' });
   });
 
   it('builds a bare AWS_STS_ROLE in the registry account and partition', () => {
     const china = { region: 'cn-north-1', accountId: '210987654321' };
-    expect(awsSettings('ecr', request({}, { AWS_STS_ROLE: 'pull' }), china).roleArn).toBe('arn:aws-cn:iam::210987654321:role/pull');
-    expect(awsSettings('ecr', request({}, { AWS_STS_ROLE: 'pull', AWS_STS_ACCOUNT: '999999999999' }), target).roleArn).toBe(
-      'arn:aws:iam::999999999999:role/pull',
+    expect(awsSettings('ecr', request({}, { AWS_STS_ROLE: 'pull' }), china).roleArn).toBe(
+      'arn:aws-cn:iam::210987654321:role/pull',
     );
+    expect(
+      awsSettings('ecr', request({}, { AWS_STS_ROLE: 'pull', AWS_STS_ACCOUNT: '999999999999' }), target).roleArn,
+    ).toBe('arn:aws:iam::999999999999:role/pull');
   });
 
-  it.each<ProviderRequest['options']>([{ profile: 3 }, { profile: '' }, { roleArn: true }, { role: 'x' }])('refuses options %j', (options) => {
-    expect(() => awsSettings('ecr', request(options), target)).toThrow(ProviderError);
-  });
+  it.each<ProviderRequest['options']>([{ profile: 3 }, { profile: '' }, { roleArn: true }, { role: 'x' }])(
+    'refuses options %j',
+    (options) => {
+      expect(() => awsSettings('ecr', request(options), target)).toThrow(ProviderError);
+    },
+  );
 });
 
 describe('awsError', () => {
@@ -71,7 +80,9 @@ describe('awsError', () => {
   });
 
   it('keeps a multi-line SDK message on one line without its final period', () => {
-    const cause = Object.assign(new Error('Could not load credentials\n  from any providers.'), { name: 'CredentialsProviderError' });
+    const cause = Object.assign(new Error('Could not load credentials\n  from any providers.'), {
+      name: 'CredentialsProviderError',
+    });
     const err = awsError('ecr-public', 'public.ecr.aws', 'no usable AWS credentials', cause, settings);
     expect(err.message).toBe(
       'ecr-public: public.ecr.aws: no usable AWS credentials: CredentialsProviderError: Could not load credentials from any providers',

@@ -25,7 +25,11 @@ afterEach(async () => {
 });
 
 /** A provider request whose environment is also the process's: the AWS SDK reads process.env. */
-function request(vars: Record<string, string>, options: ProviderRequest['options'] = {}, registryHost = 'public.ecr.aws'): ProviderRequest {
+function request(
+  vars: Record<string, string>,
+  options: ProviderRequest['options'] = {},
+  registryHost = 'public.ecr.aws',
+): ProviderRequest {
   const env = fakeAwsEnv(fake, home, vars);
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   return { registryHost, options, env, now: Date.now };
@@ -38,7 +42,13 @@ describe('ecrPublicProvider', () => {
     expect(credential).toMatchObject({ username: 'AWS', secret: 'public-password' });
     expect(Math.abs(credential.expiresAt!.getTime() - (Date.now() + 3600_000))).toBeLessThan(60_000);
     expect(fake.requests).toEqual([
-      { service: 'ecr-public', action: 'GetAuthorizationToken', signingRegion: 'us-east-1', principal: TEST_KEY.arn, outcome: 'ok' },
+      {
+        service: 'ecr-public',
+        action: 'GetAuthorizationToken',
+        signingRegion: 'us-east-1',
+        principal: TEST_KEY.arn,
+        outcome: 'ok',
+      },
     ]);
   });
 
@@ -49,8 +59,13 @@ describe('ecrPublicProvider', () => {
 
   it('reads a named profile', async () => {
     const credentials = join(home, 'credentials');
-    await writeFile(credentials, `[pub]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`);
-    await ecrPublicProvider(request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(home, 'config') }, { profile: 'pub' }));
+    await writeFile(
+      credentials,
+      `[pub]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`,
+    );
+    await ecrPublicProvider(
+      request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(home, 'config') }, { profile: 'pub' }),
+    );
     expect(fake.requests[0]).toMatchObject({ principal: TEST_KEY.arn, outcome: 'ok' });
   });
 
@@ -66,14 +81,20 @@ describe('ecrPublicProvider', () => {
   it('needs AWS_STS_ACCOUNT for a bare AWS_STS_ROLE name (the host names no account)', async () => {
     const err = await ecrPublicProvider(request({ ...ENV_KEYS, AWS_STS_ROLE: 'publisher' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
-    expect((err as ProviderError).message).toBe('ecr-public: public.ecr.aws: AWS_STS_ROLE names role "publisher" but no account');
+    expect((err as ProviderError).message).toBe(
+      'ecr-public: public.ecr.aws: AWS_STS_ROLE names role "publisher" but no account',
+    );
     expect((err as ProviderError).hint).toContain('AWS_STS_ACCOUNT');
   });
 
   it('reports a wrong secret in one line naming the registry', async () => {
-    const err = await ecrPublicProvider(request({ ...ENV_KEYS, AWS_SECRET_ACCESS_KEY: 'wrong' })).catch((e: unknown) => e);
+    const err = await ecrPublicProvider(request({ ...ENV_KEYS, AWS_SECRET_ACCESS_KEY: 'wrong' })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ProviderError);
-    expect((err as ProviderError).message).toMatch(/^ecr-public: public\.ecr\.aws: InvalidSignatureException: The request signature we calculated/);
+    expect((err as ProviderError).message).toMatch(
+      /^ecr-public: public\.ecr\.aws: InvalidSignatureException: The request signature we calculated/,
+    );
   });
 
   it('takes no region option: the API lives in us-east-1 only', async () => {
@@ -83,10 +104,12 @@ describe('ecrPublicProvider', () => {
   });
 
   it('leaves other hosts to the next provider', async () => {
-    await expect(ecrPublicProvider(request(ENV_KEYS, {}, '123456789012.dkr.ecr.us-east-1.amazonaws.com'))).rejects.toBeInstanceOf(
+    await expect(
+      ecrPublicProvider(request(ENV_KEYS, {}, '123456789012.dkr.ecr.us-east-1.amazonaws.com')),
+    ).rejects.toBeInstanceOf(NotMyRegistryError);
+    await expect(ecrPublicProvider(request(ENV_KEYS, {}, 'public.ecr.aws.evil.example'))).rejects.toBeInstanceOf(
       NotMyRegistryError,
     );
-    await expect(ecrPublicProvider(request(ENV_KEYS, {}, 'public.ecr.aws.evil.example'))).rejects.toBeInstanceOf(NotMyRegistryError);
   });
 
   it('keys the cache by registry and role, not by key', () => {

@@ -71,7 +71,13 @@ describe('ecrProvider', () => {
     expect(lifetime).toBeGreaterThan(12 * 3600_000 - 60_000);
     expect(lifetime).toBeLessThan(12 * 3600_000 + 60_000);
     expect(fake.requests).toEqual([
-      { service: 'ecr', action: 'GetAuthorizationToken', signingRegion: 'us-west-2', principal: TEST_KEY.arn, outcome: 'ok' },
+      {
+        service: 'ecr',
+        action: 'GetAuthorizationToken',
+        signingRegion: 'us-west-2',
+        principal: TEST_KEY.arn,
+        outcome: 'ok',
+      },
     ]);
   });
 
@@ -94,8 +100,14 @@ describe('ecrProvider', () => {
 
   it('reads a named profile from the shared credentials file', async () => {
     const credentials = join(home, 'credentials');
-    await writeFile(credentials, `[dev]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`);
-    const req = request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(home, 'config') }, { profile: 'dev' });
+    await writeFile(
+      credentials,
+      `[dev]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`,
+    );
+    const req = request(
+      { AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(home, 'config') },
+      { profile: 'dev' },
+    );
     await expect(ecrProvider(req)).resolves.toMatchObject({ username: 'AWS' });
     expect(fake.requests[0]).toMatchObject({ principal: TEST_KEY.arn, outcome: 'ok' });
   });
@@ -104,15 +116,26 @@ describe('ecrProvider', () => {
     fake.addRole(ROLE);
     const credentials = join(home, 'credentials');
     const config = join(home, 'config');
-    await writeFile(credentials, `[base]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`);
+    await writeFile(
+      credentials,
+      `[base]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`,
+    );
     await writeFile(config, `[profile pull]\nrole_arn = ${ROLE}\nsource_profile = base\nregion = us-west-2\n`);
-    await ecrProvider(request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: config, AWS_PROFILE: 'pull' }));
+    await ecrProvider(
+      request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: config, AWS_PROFILE: 'pull' }),
+    );
     expect(fake.count('AssumeRole')).toBe(1);
-    expect(fake.requests.at(-1)).toMatchObject({ service: 'ecr', principal: expect.stringMatching(/^arn:aws:sts::123456789012:assumed-role\/puller\//) });
+    expect(fake.requests.at(-1)).toMatchObject({
+      service: 'ecr',
+      principal: expect.stringMatching(/^arn:aws:sts::123456789012:assumed-role\/puller\//),
+    });
   });
 
   it('names a missing profile in one line', async () => {
-    const req = request({ AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'), AWS_CONFIG_FILE: join(home, 'none') }, { profile: 'nope' });
+    const req = request(
+      { AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'), AWS_CONFIG_FILE: join(home, 'none') },
+      { profile: 'nope' },
+    );
     const err = await failure(ecrProvider(req));
     expect(err.message).toMatch(new RegExp(`^ecr: ${HOST.replaceAll('.', '\\.')}: no usable AWS credentials: `));
     expect(err.message).not.toContain('\n');
@@ -124,9 +147,15 @@ describe('ecrProvider', () => {
     fake.addRole(ROLE);
     const tokenFile = join(home, 'token');
     await writeFile(tokenFile, fake.webIdentityToken());
-    await ecrProvider(request({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE, AWS_ROLE_SESSION_NAME: 'ci' }));
+    await ecrProvider(
+      request({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE, AWS_ROLE_SESSION_NAME: 'ci' }),
+    );
     expect(fake.count('AssumeRoleWithWebIdentity')).toBe(1);
-    expect(fake.requests.at(-1)).toMatchObject({ service: 'ecr', principal: 'arn:aws:sts::123456789012:assumed-role/puller/ci', outcome: 'ok' });
+    expect(fake.requests.at(-1)).toMatchObject({
+      service: 'ecr',
+      principal: 'arn:aws:sts::123456789012:assumed-role/puller/ci',
+      outcome: 'ok',
+    });
   });
 
   it('refuses a web identity token the identity provider did not sign', async () => {
@@ -176,7 +205,9 @@ describe('ecrProvider', () => {
 
   it('reports an unknown access key as AWS names it', async () => {
     const err = await failure(ecrProvider(request({ ...ENV_KEYS, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNKEY000000' })));
-    expect(err.message).toBe(`ecr: ${HOST}: UnrecognizedClientException: The security token included in the request is invalid`);
+    expect(err.message).toBe(
+      `ecr: ${HOST}: UnrecognizedClientException: The security token included in the request is invalid`,
+    );
   });
 
   it('reports an unreachable endpoint with a network hint', async () => {
@@ -211,7 +242,6 @@ describe('ecrProvider', () => {
     expect(err.message).toBe(`ecr: ${HOST}: bad option "rolearn"`);
     expect(err.hint).toContain('roleArn');
   });
-
 });
 
 describe('ecrProvider behind a proxy', () => {
@@ -264,7 +294,9 @@ describe('ecrCacheIdentity', () => {
     expect(plain).toBe(`ecr:${HOST};region=us-west-2`);
     expect(ecrCacheIdentity(request({ ...ENV_KEYS, AWS_ACCESS_KEY_ID: 'AKIAROTATED000000000' }))).toBe(plain);
     expect(ecrCacheIdentity(request(ENV_KEYS, { profile: 'dev' }))).toBe(`ecr:${HOST};region=us-west-2;profile=dev`);
-    expect(ecrCacheIdentity(request({ ...ENV_KEYS, AWS_PROFILE: 'dev' }))).toBe(`ecr:${HOST};region=us-west-2;profile=dev`);
+    expect(ecrCacheIdentity(request({ ...ENV_KEYS, AWS_PROFILE: 'dev' }))).toBe(
+      `ecr:${HOST};region=us-west-2;profile=dev`,
+    );
     expect(ecrCacheIdentity(request(ENV_KEYS, { roleArn: ROLE, externalId: 'x' }))).toBe(
       `ecr:${HOST};region=us-west-2;role=${ROLE};externalId=x`,
     );
