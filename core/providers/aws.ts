@@ -8,6 +8,7 @@
  */
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { oneLine, ProviderError } from '../errors.js';
+import { importPackage } from '../import-package.js';
 import type { Env } from '../paths.js';
 import type { Credential, ProviderRequest } from './provider.js';
 
@@ -125,7 +126,7 @@ async function requestHandlerFor(env: Env): Promise<NodeHttpHandler | undefined>
   const { proxyAgentsFromEnv } = await import('../net/proxy.js');
   const agents = proxyAgentsFromEnv(env);
   if (!agents.httpAgent && !agents.httpsAgent) return undefined;
-  const { NodeHttpHandler } = await import('@smithy/node-http-handler');
+  const { NodeHttpHandler } = await importPackage(import('@smithy/node-http-handler'));
   return new NodeHttpHandler(agents);
 }
 
@@ -169,7 +170,9 @@ async function resolveCredentials(
   settings: AwsSettings,
   requestHandler: NodeHttpHandler | undefined,
 ): Promise<AwsClientConfig['credentials']> {
-  const { fromNodeProviderChain, fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
+  const { fromNodeProviderChain, fromTemporaryCredentials } = await importPackage(
+    import('@aws-sdk/credential-providers'),
+  );
   const clientConfig = { region: settings.region, ...(requestHandler && { requestHandler }) };
   let base;
   try {

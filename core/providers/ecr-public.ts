@@ -5,6 +5,7 @@
  * higher pull rate limits do. Settings come from the registry's options (`profile`, `roleArn`,
  * `externalId`, `roleSessionName`) and the environment.
  */
+import { importPackage } from '../import-package.js';
 import { awsCacheIdentity, awsSettings, fetchAwsToken, type AwsSettings } from './aws.js';
 import { isEcrPublicHost } from './hosts.js';
 import { NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';
@@ -26,7 +27,7 @@ export function ecrPublicCacheIdentity(request: ProviderRequest): string {
 export const ecrPublicProvider: Provider = async (request) => {
   const settings = ecrPublicSettings(request);
   return fetchAwsToken('ecr-public', request, settings, async (config) => {
-    const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr-public');
+    const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await importPackage(import('@aws-sdk/client-ecr-public'));
     const client = new ECRPUBLICClient(config);
     try {
       const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: request.signal });

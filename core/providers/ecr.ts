@@ -5,6 +5,7 @@
  * caller's AWS credentials, optionally through an assumed role. Settings come from the registry's
  * options (`profile`, `roleArn`, `externalId`, `roleSessionName`, `region`) and the environment.
  */
+import { importPackage } from '../import-package.js';
 import { awsCacheIdentity, awsSettings, fetchAwsToken, type AwsSettings } from './aws.js';
 import { parseEcrHost } from './hosts.js';
 import { NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';
@@ -23,7 +24,7 @@ export function ecrCacheIdentity(request: ProviderRequest): string {
 export const ecrProvider: Provider = async (request) => {
   const { settings, fips, dualStack } = ecrRequest(request);
   return fetchAwsToken('ecr', request, settings, async (config, target) => {
-    const { ECRClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
+    const { ECRClient, GetAuthorizationTokenCommand } = await importPackage(import('@aws-sdk/client-ecr'));
     const client = new ECRClient({
       ...config,
       ...(target.awsEndpoint && { useFipsEndpoint: fips, useDualstackEndpoint: dualStack }),

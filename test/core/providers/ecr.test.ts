@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProviderError } from '../../../core/errors.js';
 import { ecrCacheIdentity, ecrProvider } from '../../../core/providers/ecr.js';
@@ -48,18 +50,41 @@ async function failure(promise: Promise<unknown>): Promise<ProviderError> {
 }
 
 describe('ecrProvider', () => {
-  // First in the file: the SDK warns at most once per process.
-  it('prints no Node version warning', async () => {
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.message);
-    process.on('warning', onWarning);
-    try {
-      await ecrProvider(request(ENV_KEYS));
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', onWarning);
-    }
-    expect(warnings.filter((w) => w.includes('NodeVersionSupportWarning'))).toEqual([]);
+  it('writes nothing to stderr in a fresh process, bundled as the helper is', async () => {
+    const entry = join(home, 'get-token.ts');
+    const provider = resolve('core/providers/ecr.ts');
+    await writeFile(
+      entry,
+      `import { ecrProvider } from ${JSON.stringify(provider)};\n` +
+        `const c = await ecrProvider({ registryHost: process.argv[2], options: {}, env: process.env, now: Date.now });\n` +
+        `process.stdout.write(c.username);\n`,
+    );
+    await build({
+      entryPoints: [entry],
+      outdir: join(home, 'out'),
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      logLevel: 'silent',
+    });
+    const env = Object.fromEntries(
+      Object.entries(fakeAwsEnv(fake, home, ENV_KEYS)).filter(
+        ([name, value]) => value !== undefined && !/^AWS_SDK_JS/.test(name),
+      ),
+    );
+    const child = spawn(process.execPath, [join(home, 'out', 'get-token.mjs'), HOST], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((done) => child.on('close', done));
+    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'AWS', stderr: '' });
   });
 
   it('gets a token with environment credentials, signed for the region in the host', async () => {
