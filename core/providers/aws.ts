@@ -122,12 +122,19 @@ function configuredEndpoint(service: AwsService, env: Env): string | undefined {
   return env[variable] || env.AWS_ENDPOINT_URL || undefined;
 }
 
-async function requestHandlerFor(env: Env): Promise<NodeHttpHandler | undefined> {
+/** Bounds on one HTTP attempt, so a silent network fails a `get` instead of hanging it. */
+const CONNECT_TIMEOUT_MS = 5_000;
+const RESPONSE_TIMEOUT_MS = 20_000;
+
+/** The SDK's HTTP handler with berth's timeouts and, when the environment sets one, a proxy. */
+async function requestHandlerFor(env: Env): Promise<NodeHttpHandler> {
   const { proxyAgentsFromEnv } = await import('../net/proxy.js');
-  const agents = proxyAgentsFromEnv(env);
-  if (!agents.httpAgent && !agents.httpsAgent) return undefined;
   const { NodeHttpHandler } = await importPackage(import('@smithy/node-http-handler'));
-  return new NodeHttpHandler(agents);
+  return new NodeHttpHandler({
+    ...proxyAgentsFromEnv(env),
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    requestTimeout: RESPONSE_TIMEOUT_MS,
+  });
 }
 
 /**
@@ -153,7 +160,7 @@ export async function fetchAwsToken(
         region: settings.region,
         credentials,
         ...(endpoint && { endpoint }),
-        ...(requestHandler && { requestHandler }),
+        requestHandler,
       },
       // An explicit endpoint is used as given; FIPS and dual-stack variants apply only to AWS's own.
       { awsEndpoint: endpoint === undefined },
@@ -168,12 +175,12 @@ async function resolveCredentials(
   service: AwsService,
   request: ProviderRequest,
   settings: AwsSettings,
-  requestHandler: NodeHttpHandler | undefined,
+  requestHandler: NodeHttpHandler,
 ): Promise<AwsClientConfig['credentials']> {
   const { fromNodeProviderChain, fromTemporaryCredentials } = await importPackage(
     import('@aws-sdk/credential-providers'),
   );
-  const clientConfig = { region: settings.region, ...(requestHandler && { requestHandler }) };
+  const clientConfig = { region: settings.region, requestHandler };
   let base;
   try {
     base = await fromNodeProviderChain({

@@ -114,4 +114,24 @@ describe('FakeAws', () => {
     expect((await call({ target: ECR, service: 'ecr', region: 'us-east-1' })).status).toBe(200);
     expect(fake.count('GetAuthorizationToken')).toBe(2);
   });
+
+  it('holds token calls until released, counting them on arrival', async () => {
+    fake.hold();
+    const calls = [1, 2].map(() => call({ target: ECR, service: 'ecr', region: 'us-east-1' }));
+    await fake.waitForCalls('GetAuthorizationToken', 2);
+    fake.release();
+    expect((await Promise.all(calls)).map((answer) => answer.status)).toEqual([200, 200]);
+  });
+
+  it('fails a given number of calls as asked', async () => {
+    fake.fail('throttle', 1);
+    expect((await call({ target: ECR, service: 'ecr', region: 'us-east-1' })).body).toMatchObject({
+      __type: 'ThrottlingException',
+    });
+    expect((await call({ target: ECR, service: 'ecr', region: 'us-east-1' })).status).toBe(200);
+    fake.fail('server-error');
+    expect((await call({ target: ECR, service: 'ecr', region: 'us-east-1' })).status).toBe(500);
+    fake.heal();
+    expect((await call({ target: ECR, service: 'ecr', region: 'us-east-1' })).status).toBe(200);
+  });
 });

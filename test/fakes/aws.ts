@@ -10,6 +10,7 @@
  * (`AWS_ENDPOINT_URL_ECR`, `AWS_ENDPOINT_URL_ECR_PUBLIC`, `AWS_ENDPOINT_URL_STS`).
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { AwsHttpError, FakeSts, stsErrorResponse, stsResponse, type FakeAwsKey, type FakeAwsRole } from './aws-sts.js';
@@ -55,6 +56,9 @@ export class FakeAws {
   private readonly sts = new FakeSts(this.keys, this.roles, () => this.url);
   private token: Issued = { username: 'AWS', password: 'fake-ecr-password', lifetimeSeconds: 12 * 3600 };
   private failure: { kind: FakeAwsFailure; remaining: number } | undefined;
+  /** While set, token calls wait here (already counted) until `release()`. */
+  private held: (() => void)[] | undefined;
+  private readonly arrivals = new EventEmitter();
   private port = 0;
   readonly server: Server = createServer((req, res) => void this.handle(req, res));
 
@@ -93,6 +97,22 @@ export class FakeAws {
   /** Answer the next `count` service calls with a 500 or a ThrottlingException. */
   fail(kind: FakeAwsFailure, count = Number.POSITIVE_INFINITY): void {
     this.failure = { kind, remaining: count };
+  }
+
+  /** Make token calls wait, already counted, until `release()`: shows which calls overlap. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = undefined;
+    for (const go of waiting) go();
+  }
+
+  /** Resolves once `count(action)` has reached `n`. */
+  async waitForCalls(action: string, n: number): Promise<void> {
+    while (this.count(action) < n) await once(this.arrivals, 'request');
   }
 
   heal(): void {
@@ -211,13 +231,21 @@ export class FakeAws {
     return { key, region: scope.region };
   }
 
-  private answerJson(request: SignedRequest, res: ServerResponse, service: 'ecr' | 'ecr-public', action: string): void {
+  private async answerJson(
+    request: SignedRequest,
+    res: ServerResponse,
+    service: 'ecr' | 'ecr-public',
+    action: string,
+  ): Promise<void> {
     const seen: FakeAwsRequest = { service, action, outcome: 'ok' };
     this.requests.push(seen);
+    this.arrivals.emit('request');
     try {
       const { key, region } = this.authenticate(request, service);
       seen.signingRegion = region;
       seen.principal = key.arn;
+      const held = this.held;
+      if (held) await new Promise<void>((go) => held.push(go));
       const failure = this.takeFailure();
       if (failure) throw failure;
       if (action !== 'GetAuthorizationToken') throw new AwsHttpError(400, 'UnknownOperationException', '');
@@ -250,6 +278,7 @@ export class FakeAws {
     const action = params.get('Action') ?? '';
     const seen: FakeAwsRequest = { service: 'sts', action, outcome: 'ok' };
     this.requests.push(seen);
+    this.arrivals.emit('request');
     try {
       const failure = this.takeFailure();
       if (failure)
