@@ -166,7 +166,7 @@ export async function fetchAwsToken(
       { awsEndpoint: endpoint === undefined },
     );
   } catch (err) {
-    throw awsError(service, request.registryHost, undefined, err, settings);
+    throw awsError(service, request.registryHost, 'token', err, settings);
   }
   return credentialFromToken(service, request, data);
 }
@@ -190,7 +190,7 @@ async function resolveCredentials(
       clientConfig,
     })();
   } catch (err) {
-    throw awsError(service, request.registryHost, 'no usable AWS credentials', err, settings);
+    throw awsError(service, request.registryHost, 'credentials', err, settings);
   }
   if (!settings.roleArn) return base;
   const params = {
@@ -201,7 +201,7 @@ async function resolveCredentials(
   try {
     return await fromTemporaryCredentials({ masterCredentials: base, params, clientConfig })();
   } catch (err) {
-    throw awsError(service, request.registryHost, `assuming role ${settings.roleArn}`, err, settings);
+    throw awsError(service, request.registryHost, 'role', err, settings);
   }
 }
 
@@ -227,14 +227,22 @@ interface AwsErrorShape {
   code?: string;
   message?: string;
   errors?: unknown[];
-  $metadata?: { httpStatusCode?: number };
+}
+
+/** Where a token request failed: finding credentials, assuming the role, or asking for the token. */
+export type AwsStep = 'credentials' | 'role' | 'token';
+
+function stepLabel(step: AwsStep, settings: AwsSettings): string {
+  if (step === 'credentials') return 'no usable AWS credentials: ';
+  if (step === 'role') return `assuming role ${settings.roleArn}: `;
+  return '';
 }
 
 /** One line naming the registry, the step and AWS's own error, with a hint for the likely cause. */
 export function awsError(
   service: AwsService,
   registryHost: string,
-  step: string | undefined,
+  step: AwsStep,
   err: unknown,
   settings: AwsSettings,
 ): ProviderError {
@@ -245,7 +253,7 @@ export function awsError(
   const code = shape.name && shape.name !== 'Error' ? shape.name : shape.code;
   const detail = oneLine(shape.message ?? String(err)).replace(/\.\s*$/, '');
   const label = code && !detail.includes(code) ? `${code}: ` : '';
-  const message = `${service}: ${registryHost}: ${step ? `${step}: ` : ''}${label}${detail}`;
+  const message = `${service}: ${registryHost}: ${stepLabel(step, settings)}${label}${detail}`;
   return new ProviderError(message, { hint: awsHint(service, code ?? '', step, settings), cause: err });
 }
 
@@ -255,11 +263,12 @@ function credentialSource(settings: AwsSettings): string {
     : 'the default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, web identity, ECS/EKS, instance metadata)';
 }
 
-function awsHint(service: AwsService, code: string, step: string | undefined, settings: AwsSettings): string {
-  if (step?.startsWith('no usable')) {
+function awsHint(service: AwsService, code: string, step: AwsStep, settings: AwsSettings): string {
+  if (step === 'credentials') {
     return settings.profile
       ? `check that ${credentialSource(settings)} exists; for an SSO profile run \`aws sso login --profile ${settings.profile}\``
-      : `no credentials came from ${credentialSource(settings)}`;
+      : 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile (AWS_PROFILE or the registry\'s "profile" option); ' +
+          'web identity, ECS/EKS and instance metadata credentials were not found either';
   }
   if (
     /^(UnrecognizedClient|InvalidClientTokenId|InvalidSignature|SignatureDoesNotMatch|IncompleteSignature)/.test(code)
@@ -269,7 +278,7 @@ function awsHint(service: AwsService, code: string, step: string | undefined, se
   if (/^ExpiredToken/.test(code))
     return `the session credentials from ${credentialSource(settings)} have expired: renew them`;
   if (/^AccessDenied/.test(code)) {
-    return step
+    return step === 'role'
       ? `the role's trust policy must let the caller assume it (and ExternalId must match, if the role requires one)`
       : `the identity needs permission for ${service}:GetAuthorizationToken${service === 'ecr-public' ? ' and sts:GetServiceBearerToken' : ''}`;
   }

@@ -74,7 +74,7 @@ describe('awsError', () => {
 
   it('names the connection error inside an AggregateError', () => {
     const inner = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
-    const err = awsError('ecr', HOST, undefined, new AggregateError([inner], ''), settings);
+    const err = awsError('ecr', HOST, 'token', new AggregateError([inner], ''), settings);
     expect(err.message).toBe(`ecr: ${HOST}: connect ECONNREFUSED 127.0.0.1:9`);
     expect(err.hint).toContain('HTTPS_PROXY');
   });
@@ -83,7 +83,7 @@ describe('awsError', () => {
     const cause = Object.assign(new Error('Could not load credentials\n  from any providers.'), {
       name: 'CredentialsProviderError',
     });
-    const err = awsError('ecr-public', 'public.ecr.aws', 'no usable AWS credentials', cause, settings);
+    const err = awsError('ecr-public', 'public.ecr.aws', 'credentials', cause, settings);
     expect(err.message).toBe(
       'ecr-public: public.ecr.aws: no usable AWS credentials: CredentialsProviderError: Could not load credentials from any providers',
     );

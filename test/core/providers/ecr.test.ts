@@ -168,6 +168,13 @@ describe('ecrProvider', () => {
     expect(fake.requests).toEqual([]);
   });
 
+  it('says in one line that no credentials were found, and where it looked', async () => {
+    const err = await failure(ecrProvider(request({})));
+    expect(err.message).toMatch(new RegExp(`^ecr: ${HOST.replaceAll('.', '\\.')}: no usable AWS credentials: `));
+    expect(err.hint).toContain('AWS_ACCESS_KEY_ID');
+    expect(fake.requests).toEqual([]);
+  });
+
   it('gets credentials from a web identity token through STS', async () => {
     fake.addRole(ROLE);
     const tokenFile = join(home, 'token');
