@@ -13,6 +13,8 @@ export interface FakeAwsKey {
   /** The principal the key belongs to, e.g. `arn:aws:iam::123456789012:user/ci`. */
   arn: string;
   sessionToken?: string;
+  /** Temporary keys stop working at this time (epoch milliseconds). */
+  expiresAt?: number;
 }
 
 export interface FakeAwsRole {
@@ -140,9 +142,10 @@ export class FakeSts {
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: randomBytes(48).toString('base64'),
       arn: assumedArn,
+      expiresAt: Date.now() + Number(params.get('DurationSeconds') ?? 3600) * 1000,
     };
     this.keys.set(key.accessKeyId, key);
-    const expiration = new Date(Date.now() + Number(params.get('DurationSeconds') ?? 3600) * 1000).toISOString();
+    const expiration = new Date(key.expiresAt!).toISOString();
     return (
       `<AssumedRoleUser><Arn>${assumedArn}</Arn><AssumedRoleId>AROAFAKE:${session}</AssumedRoleId></AssumedRoleUser>` +
       `<Credentials><AccessKeyId>${key.accessKeyId}</AccessKeyId>` +

@@ -134,4 +134,11 @@ describe('FakeAws', () => {
     fake.heal();
     expect((await call({ target: ECR, service: 'ecr', region: 'us-east-1' })).status).toBe(200);
   });
+
+  it('refuses a temporary key after it expires', async () => {
+    fake.addKey({ ...TEST_KEY, expiresAt: Date.now() - 1 });
+    expect((await call({ target: ECR, service: 'ecr', region: 'us-east-1' })).body).toMatchObject({
+      __type: 'ExpiredTokenException',
+    });
+  });
 });

@@ -204,6 +204,9 @@ export class FakeAws {
         'The security token included in the request is invalid.',
       );
     }
+    if (key.expiresAt !== undefined && key.expiresAt <= Date.now()) {
+      throw new AwsHttpError(400, 'ExpiredTokenException', 'The security token included in the request is expired');
+    }
     if (scope.service !== service) {
       throw new AwsHttpError(
         400,
