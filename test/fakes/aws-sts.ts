@@ -53,6 +53,19 @@ export function stsErrorResponse(err: AwsHttpError): string {
   );
 }
 
+/** A fresh temporary key (ASIA…, with a session token) for `arn`, added to `keys` so it signs. */
+export function issueTemporaryKey(keys: Map<string, FakeAwsKey>, arn: string, lifetimeSeconds: number): FakeAwsKey {
+  const key: FakeAwsKey = {
+    accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+    sessionToken: randomBytes(48).toString('base64'),
+    arn,
+    expiresAt: Date.now() + lifetimeSeconds * 1000,
+  };
+  keys.set(key.accessKeyId, key);
+  return key;
+}
+
 export class FakeSts {
   private readonly identityProviderKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
@@ -137,14 +150,7 @@ export class FakeSts {
     }
     const [, , , , account, resource] = roleArn.split(':');
     const assumedArn = `arn:aws:sts::${account}:assumed-role/${resource?.replace(/^role\//, '')}/${session}`;
-    const key: FakeAwsKey = {
-      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
-      secretAccessKey: randomBytes(30).toString('base64'),
-      sessionToken: randomBytes(48).toString('base64'),
-      arn: assumedArn,
-      expiresAt: Date.now() + Number(params.get('DurationSeconds') ?? 3600) * 1000,
-    };
-    this.keys.set(key.accessKeyId, key);
+    const key = issueTemporaryKey(this.keys, assumedArn, Number(params.get('DurationSeconds') ?? 3600));
     const expiration = new Date(key.expiresAt!).toISOString();
     return (
       `<AssumedRoleUser><Arn>${assumedArn}</Arn><AssumedRoleId>AROAFAKE:${session}</AssumedRoleId></AssumedRoleUser>` +

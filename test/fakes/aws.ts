@@ -14,13 +14,14 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { AwsHttpError, FakeSts, stsErrorResponse, stsResponse, type FakeAwsKey, type FakeAwsRole } from './aws-sts.js';
+import { CONTAINER_CREDENTIALS_PATH, FakeWorkloadCredentials } from './aws-workload.js';
 import { parseAuthorization, SigV4Error, verifySignature, type SignedRequest } from './sigv4.js';
 
 export type { FakeAwsKey, FakeAwsRole } from './aws-sts.js';
 
 /** What the fake saw: one entry per request that reached a service (after the connection). */
 export interface FakeAwsRequest {
-  service: 'ecr' | 'ecr-public' | 'sts';
+  service: 'ecr' | 'ecr-public' | 'sts' | 'workload';
   action: string;
   /** The region of the SigV4 credential scope; undefined for unsigned calls. */
   signingRegion?: string;
@@ -54,6 +55,8 @@ export class FakeAws {
   private readonly roles = new Map<string, FakeAwsRole>();
   private readonly sockets = new Set<Socket>();
   private readonly sts = new FakeSts(this.keys, this.roles, () => this.url);
+  /** The container credentials and instance metadata endpoints (see `workloadEnv`). */
+  readonly workload = new FakeWorkloadCredentials(this.keys);
   private token: Issued = { username: 'AWS', password: 'fake-ecr-password', lifetimeSeconds: 12 * 3600 };
   private failure: { kind: FakeAwsFailure; remaining: number } | undefined;
   /** While set, token calls wait here (already counted) until `release()`. */
@@ -79,6 +82,16 @@ export class FakeAws {
   /** The environment that sends the SDK's ECR, ECR Public and STS calls here. */
   get env(): Record<string, string> {
     return { AWS_ENDPOINT_URL_ECR: this.url, AWS_ENDPOINT_URL_ECR_PUBLIC: this.url, AWS_ENDPOINT_URL_STS: this.url };
+  }
+
+  /** The environment of a workload on ECS/EKS (container credentials) or EC2 (instance metadata). */
+  workloadEnv(kind: 'container' | 'instance'): Record<string, string> {
+    return kind === 'container'
+      ? {
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: `${this.url}${CONTAINER_CREDENTIALS_PATH}`,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN: this.workload.containerAuthToken,
+        }
+      : { AWS_EC2_METADATA_DISABLED: 'false', AWS_EC2_METADATA_SERVICE_ENDPOINT: this.url };
   }
 
   /** The credential GetAuthorizationToken hands out (base64 `username:password`) and its lifetime. */
@@ -166,6 +179,11 @@ export class FakeAws {
       headers: req.headers,
       body: Buffer.concat(chunks),
     };
+    const path = new URL(request.url, 'http://fake').pathname;
+    if (this.workload.handles(path)) {
+      this.requests.push({ service: 'workload', action: this.workload.answer(req, res, path), outcome: 'ok' });
+      return;
+    }
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target.startsWith(ECR_TARGET)) return this.answerJson(request, res, 'ecr', target.slice(ECR_TARGET.length));
     if (target.startsWith(ECR_PUBLIC_TARGET)) {

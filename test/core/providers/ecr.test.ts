@@ -190,6 +190,19 @@ describe('ecrProvider', () => {
     });
   });
 
+  it('gets credentials from the container credentials endpoint (ECS, EKS Pod Identity)', async () => {
+    await ecrProvider(request(fake.workloadEnv('container')));
+    expect(fake.count('ContainerCredentials')).toBe(1);
+    expect(fake.requests.at(-1)).toMatchObject({ service: 'ecr', principal: fake.workload.sessionArn, outcome: 'ok' });
+  });
+
+  it('gets credentials from instance metadata with an IMDSv2 session token', async () => {
+    await ecrProvider(request(fake.workloadEnv('instance')));
+    expect(fake.count('ImdsToken')).toBe(1);
+    expect(fake.count('ImdsCredentials')).toBe(1);
+    expect(fake.requests.at(-1)).toMatchObject({ service: 'ecr', principal: fake.workload.sessionArn, outcome: 'ok' });
+  });
+
   it('refuses a web identity token the identity provider did not sign', async () => {
     fake.addRole(ROLE);
     const tokenFile = join(home, 'token');
