@@ -6,31 +6,11 @@
  * added to the shared key table so the fake's ECR accepts requests signed with it.
  */
 import { createSign, createVerify, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-
-export interface FakeAwsKey {
-  accessKeyId: string;
-  secretAccessKey: string;
-  /** The principal the key belongs to, e.g. `arn:aws:iam::123456789012:user/ci`. */
-  arn: string;
-  sessionToken?: string;
-  /** Temporary keys stop working at this time (epoch milliseconds). */
-  expiresAt?: number;
-}
+import { AwsHttpError, type FakeAwsKey } from './aws-auth.js';
 
 export interface FakeAwsRole {
   /** When set, AssumeRole must pass exactly this ExternalId. */
   externalId?: string;
-}
-
-/** An error answer: HTTP status and the error code AWS names. */
-export class AwsHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';

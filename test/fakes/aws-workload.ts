@@ -8,7 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { issueTemporaryKey, type FakeAwsKey } from './aws-sts.js';
+import type { FakeAwsKey } from './aws-auth.js';
+import { issueTemporaryKey } from './aws-sts.js';
 
 export const CONTAINER_CREDENTIALS_PATH = '/container-credentials';
 const IMDS_CREDENTIALS_PATH = '/latest/meta-data/iam/security-credentials/';

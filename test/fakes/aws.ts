@@ -13,11 +13,13 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { AwsHttpError, FakeSts, stsErrorResponse, stsResponse, type FakeAwsKey, type FakeAwsRole } from './aws-sts.js';
+import { authenticate, AwsHttpError, type FakeAwsKey } from './aws-auth.js';
+import { FakeSts, stsErrorResponse, stsResponse, type FakeAwsRole } from './aws-sts.js';
 import { CONTAINER_CREDENTIALS_PATH, FakeWorkloadCredentials } from './aws-workload.js';
-import { parseAuthorization, SigV4Error, verifySignature, type SignedRequest } from './sigv4.js';
+import type { SignedRequest } from './sigv4.js';
 
-export type { FakeAwsKey, FakeAwsRole } from './aws-sts.js';
+export type { FakeAwsKey } from './aws-auth.js';
+export type { FakeAwsRole } from './aws-sts.js';
 
 /** What the fake saw: one entry per request that reached a service (after the connection). */
 export interface FakeAwsRequest {
@@ -200,58 +202,6 @@ export class FakeAws {
       : new AwsHttpError(500, 'ServerException', 'We encountered an internal error. Please try again.');
   }
 
-  /** Checks the signature and returns the signing key and region, or throws the error AWS would. */
-  private authenticate(request: SignedRequest, service: string): { key: FakeAwsKey; region: string } {
-    let scope;
-    try {
-      scope = parseAuthorization(request);
-    } catch (err) {
-      throw new AwsHttpError(400, 'IncompleteSignatureException', (err as Error).message);
-    }
-    if (!scope) throw new AwsHttpError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
-    const key = this.keys.get(scope.accessKeyId);
-    const token = request.headers['x-amz-security-token'];
-    if (
-      !key ||
-      key.sessionToken !== token ||
-      (token !== undefined && !scope.signedHeaders.includes('x-amz-security-token'))
-    ) {
-      throw new AwsHttpError(
-        400,
-        'UnrecognizedClientException',
-        'The security token included in the request is invalid.',
-      );
-    }
-    if (key.expiresAt !== undefined && key.expiresAt <= Date.now()) {
-      throw new AwsHttpError(400, 'ExpiredTokenException', 'The security token included in the request is expired');
-    }
-    if (scope.service !== service) {
-      throw new AwsHttpError(
-        400,
-        'InvalidSignatureException',
-        `Credential should be scoped to correct service: '${service}'. `,
-      );
-    }
-    // The ECR Public API exists only in us-east-1.
-    if (
-      !/^[a-z]{2,4}(-[a-z]+)+-\d+$/.test(scope.region) ||
-      (service === 'ecr-public' && scope.region !== 'us-east-1')
-    ) {
-      throw new AwsHttpError(400, 'InvalidSignatureException', 'Credential should be scoped to a valid region. ');
-    }
-    try {
-      verifySignature(request, scope, key.secretAccessKey, Date.now());
-    } catch (err) {
-      if (!(err instanceof SigV4Error)) throw err;
-      throw new AwsHttpError(
-        400,
-        err.code === 'SignatureExpired' ? 'InvalidSignatureException' : `${err.code}Exception`,
-        err.message,
-      );
-    }
-    return { key, region: scope.region };
-  }
-
   private async answerJson(
     request: SignedRequest,
     res: ServerResponse,
@@ -262,7 +212,7 @@ export class FakeAws {
     this.requests.push(seen);
     this.arrivals.emit('request');
     try {
-      const { key, region } = this.authenticate(request, service);
+      const { key, region } = authenticate(request, service, this.keys);
       seen.signingRegion = region;
       seen.principal = key.arn;
       const held = this.held;
@@ -310,7 +260,7 @@ export class FakeAws {
         );
       let result: string;
       if (action === 'AssumeRole') {
-        const { key, region } = this.authenticateSts(request);
+        const { key, region } = authenticate(request, 'sts', this.keys);
         seen.signingRegion = region;
         seen.principal = key.arn;
         result = this.sts.assumeRole(params, key);
@@ -327,21 +277,6 @@ export class FakeAws {
       seen.outcome = err.code;
       res.writeHead(err.status, { 'content-type': 'text/xml' });
       res.end(stsErrorResponse(err));
-    }
-  }
-
-  private authenticateSts(request: SignedRequest): { key: FakeAwsKey; region: string } {
-    try {
-      return this.authenticate(request, 'sts');
-    } catch (err) {
-      if (!(err instanceof AwsHttpError)) throw err;
-      // STS names the same failures differently from the JSON services, and answers 403.
-      const code = err.code === 'UnrecognizedClientException' ? 'InvalidClientTokenId' : 'SignatureDoesNotMatch';
-      throw new AwsHttpError(
-        403,
-        err.code === 'MissingAuthenticationTokenException' ? 'MissingAuthenticationToken' : code,
-        err.message,
-      );
     }
   }
 }
