@@ -6,8 +6,12 @@
  * `AssumeRoleWithWebIdentity`, query protocol with XML answers). Like AWS it verifies every SigV4
  * signature against the secret of the claimed key, checks the signing service and region, checks
  * session tokens of the temporary keys it issued and the RS256 signature of web identity tokens,
- * and refuses with the real error shapes. Point the unmodified SDK at it with `fake.env`
- * (`AWS_ENDPOINT_URL_ECR`, `AWS_ENDPOINT_URL_ECR_PUBLIC`, `AWS_ENDPOINT_URL_STS`).
+ * and refuses with the real error shapes. It also serves the container credentials and IMDSv2
+ * endpoints a workload reads its keys from. Point the unmodified SDK at it with `fake.env`
+ * (`AWS_ENDPOINT_URL_ECR`, `AWS_ENDPOINT_URL_ECR_PUBLIC`, `AWS_ENDPOINT_URL_STS`) and
+ * `fake.workloadEnv(…)`. Tests steer it: the token it issues and its lifetime (`setToken`), calls
+ * counted (`count`, `requests`), held until released (`hold`, `release`, `waitForCalls`), failed
+ * (`fail`: 500 or ThrottlingException) or refused at the socket (`refuseConnections`).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
@@ -31,6 +35,8 @@ export interface FakeAwsRequest {
   principal?: string;
   /** `ok`, or the error code the fake answered with. */
   outcome: string;
+  /** The deprecated `registryIds` of a GetAuthorizationToken call, when a client sends them. */
+  registryIds?: string[];
 }
 
 export type FakeAwsFailure = 'server-error' | 'throttle';
@@ -220,9 +226,9 @@ export class FakeAws {
       const failure = this.takeFailure();
       if (failure) throw failure;
       if (action !== 'GetAuthorizationToken') throw new AwsHttpError(400, 'UnknownOperationException', '');
-      const body = JSON.parse(request.body.toString() || '{}') as { registryIds?: unknown };
-      if (body.registryIds !== undefined)
-        throw new AwsHttpError(400, 'InvalidParameterException', 'registryIds is deprecated');
+      const body = JSON.parse(request.body.toString() || '{}') as { registryIds?: string[] };
+      // AWS still honours the deprecated registryIds; the fake records them so tests can see none are sent.
+      if (body.registryIds !== undefined) seen.registryIds = body.registryIds;
       const authorizationToken = Buffer.from(`${this.token.username}:${this.token.password}`).toString('base64');
       const expiresAt = Math.floor(Date.now() / 1000) + this.token.lifetimeSeconds;
       const account = key.arn.split(':')[4];
