@@ -2,7 +2,7 @@
  * @module
  * `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` for SDKs that take a Node `http.Agent` (the AWS SDK v3
  * ignores these variables by itself). The choice is made per connection, from the host actually
- * dialled, with the rules users know from Go's `httpproxy`: lower-case names win, `*` disables the
+ * dialled, with the rules users know from Go's `httpproxy`: upper-case names first, `*` disables the
  * proxy, an entry matches the host and its subdomains, an optional `:port` must match, and IP
  * ranges may be given in CIDR form.
  */
@@ -13,7 +13,7 @@ import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { Env } from '../paths.js';
 
 function variable(env: Env, name: string): string | undefined {
-  return env[name.toLowerCase()] || env[name] || undefined;
+  return env[name] || env[name.toLowerCase()] || undefined;
 }
 
 /** An entry's host (or CIDR range) and optional port: `h`, `h:p`, `[v6]:p`, bare IPv6 (colons, no port). */

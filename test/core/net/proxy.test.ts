@@ -35,10 +35,10 @@ describe('proxyAgentsFromEnv', () => {
     expect(proxyAgentsFromEnv({ NO_PROXY: '*' })).toEqual({});
   });
 
-  it('takes the lower-case names first and adds a missing scheme', () => {
+  it('takes the upper-case names first, as Go does, and adds a missing scheme', () => {
     const agents = proxyAgentsFromEnv({
-      https_proxy: 'proxy.corp:3128',
-      HTTPS_PROXY: 'http://other:1',
+      HTTPS_PROXY: 'proxy.corp:3128',
+      https_proxy: 'http://other:1',
       HTTP_PROXY: 'http://p:8080',
     });
     expect(agents.httpsAgent?.proxy.href).toBe('http://proxy.corp:3128/');
