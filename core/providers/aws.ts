@@ -227,6 +227,7 @@ interface AwsErrorShape {
   code?: string;
   message?: string;
   errors?: unknown[];
+  $metadata?: { httpStatusCode?: number };
 }
 
 /** Where a token request failed: finding credentials, assuming the role, or asking for the token. */
@@ -248,8 +249,16 @@ export function awsError(
 ): ProviderError {
   let shape = (err ?? {}) as AwsErrorShape;
   // Node's connection errors may come wrapped in an AggregateError with an empty message.
-  if (!shape.message && Array.isArray(shape.errors) && shape.errors.length > 0)
+  if (!shape.message && Array.isArray(shape.errors) && shape.errors.length > 0) {
     shape = shape.errors[0] as AwsErrorShape;
+  }
+  const status = shape.$metadata?.httpStatusCode;
+  // An answer without an AWS error in it (the SDK's `Unknown`) did not come from AWS.
+  if (shape.name === 'Unknown' && status !== undefined) {
+    const message = `${service}: ${registryHost}: ${stepLabel(step, settings)}HTTP ${status} without an AWS error`;
+    const hint = 'something other than AWS answered (a proxy or firewall?): check HTTPS_PROXY and NO_PROXY';
+    return new ProviderError(message, { hint, cause: err });
+  }
   const code = shape.name && shape.name !== 'Error' ? shape.name : shape.code;
   const detail = oneLine(shape.message ?? String(err)).replace(/\.\s*$/, '');
   const label = code && !detail.includes(code) ? `${code}: ` : '';

@@ -299,6 +299,8 @@ describe('ecrProvider behind a proxy', () => {
     proxy.on('connect', (req, client, head) => {
       tunnels.push(req.url ?? '');
       const [host, port] = (req.url ?? '').split(':');
+      // Only the fake is reachable; AWS's own hosts are refused, after the proxy saw where the SDK went.
+      if (host !== '127.0.0.1') return void client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       const upstream = connect(Number(port), host, () => {
         client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         upstream.write(head);
@@ -324,6 +326,21 @@ describe('ecrProvider behind a proxy', () => {
     expect(fake.requests.map((r) => r.outcome)).toEqual(['ok', 'ok']);
     expect(tunnels.length).toBeGreaterThanOrEqual(1);
     expect(new Set(tunnels)).toEqual(new Set([new URL(fake.url).host]));
+  });
+
+  it.each([
+    [HOST, 'api.ecr.us-west-2.amazonaws.com:443'],
+    ['210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn', 'api.ecr.cn-north-1.amazonaws.com.cn:443'],
+    ['123456789012.dkr.ecr-fips.us-east-1.amazonaws.com', 'api.ecr-fips.us-east-1.amazonaws.com:443'],
+    ['123456789012.dkr-ecr.us-east-1.on.aws', 'ecr.us-east-1.api.aws:443'],
+    ['123456789012.dkr-ecr-fips.us-east-1.on.aws', 'ecr-fips.us-east-1.api.aws:443'],
+  ])('asks for the token of %s at AWS endpoint %s through HTTPS_PROXY', async (registryHost, endpoint) => {
+    const noEndpoint = { AWS_ENDPOINT_URL_ECR: '', AWS_ENDPOINT_URL_STS: '' };
+    const req = request({ ...ENV_KEYS, ...noEndpoint, HTTPS_PROXY: proxyURL() }, {}, registryHost);
+    const err = await failure(ecrProvider(req));
+    expect(err.message).toBe(`ecr: ${registryHost}: HTTP 403 without an AWS error`);
+    expect(err.hint).toContain('HTTPS_PROXY');
+    expect(new Set(tunnels)).toEqual(new Set([endpoint]));
   });
 
   it('goes direct to hosts in NO_PROXY', async () => {
