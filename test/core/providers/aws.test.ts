@@ -1,7 +1,7 @@
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../core/errors.js';
-import { awsError, awsPartition, awsSettings } from '../../../core/providers/aws.js';
+import { awsPartition, awsSettings } from '../../../core/providers/aws.js';
 import type { ProviderRequest } from '../../../core/providers/provider.js';
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
@@ -67,28 +67,6 @@ describe('awsSettings', () => {
       expect(() => awsSettings('ecr', request(options), target)).toThrow(ProviderError);
     },
   );
-});
-
-describe('awsError', () => {
-  const settings = { region: 'us-east-1' };
-
-  it('names the connection error inside an AggregateError', () => {
-    const inner = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
-    const err = awsError('ecr', HOST, 'token', new AggregateError([inner], ''), settings);
-    expect(err.message).toBe(`ecr: ${HOST}: connect ECONNREFUSED 127.0.0.1:9`);
-    expect(err.hint).toContain('HTTPS_PROXY');
-  });
-
-  it('keeps a multi-line SDK message on one line without its final period', () => {
-    const cause = Object.assign(new Error('Could not load credentials\n  from any providers.'), {
-      name: 'CredentialsProviderError',
-    });
-    const err = awsError('ecr-public', 'public.ecr.aws', 'credentials', cause, settings);
-    expect(err.message).toBe(
-      'ecr-public: public.ecr.aws: no usable AWS credentials: CredentialsProviderError: Could not load credentials from any providers',
-    );
-    expect(err.hint).toContain('AWS_ACCESS_KEY_ID');
-  });
 });
 
 describe('lazy SDK loading', () => {
