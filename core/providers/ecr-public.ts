@@ -37,3 +37,6 @@ export const ecrPublicProvider: Provider = async (request) => {
     }
   });
 };
+
+/** The names the provider registration table loads from each provider file. */
+export { ecrPublicProvider as provider, ecrPublicCacheIdentity as identity };

@@ -38,3 +38,6 @@ export const ecrProvider: Provider = async (request) => {
     }
   });
 };
+
+/** The names the provider registration table loads from each provider file. */
+export { ecrProvider as provider, ecrCacheIdentity as identity };
