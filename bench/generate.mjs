@@ -4,7 +4,7 @@
 // generator image. Run after `npm run build`: node bench/generate.mjs [--runs N] [--no-images]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -15,6 +15,7 @@ const SECRET = 'bench-password';
 const ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1]) || 40;
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
 
 /** berth's own modules, bundled on the fly so this script can seed the cache exactly as berth keys it. */
 async function loadBerth(dir) {
@@ -65,12 +66,19 @@ function seedEcrLogin(home) {
   writeFileSync(join(home, '.ecr', 'cache.json'), JSON.stringify(cache), { mode: 0o600 });
 }
 
+/** CPU time (user + system) of this process's finished children, in ms: less shaken by a busy machine than wall time. */
+function childrenCpuMs() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * (1000 / CLOCK_TICKS);
+}
+
 function timeOnce(command, commandArgs, env, input) {
+  const cpuBefore = childrenCpuMs();
   const started = process.hrtime.bigint();
   const result = spawnSync(command, commandArgs, { env, input, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')}: exit ${result.status}: ${result.stdout}${result.stderr}`);
-  return { ms, stdout: result.stdout, stderr: result.stderr };
+  return { ms, cpuMs: childrenCpuMs() - cpuBefore, stdout: result.stdout, stderr: result.stderr };
 }
 
 function stats(samples) {
@@ -106,17 +114,22 @@ async function benchGet() {
       if (name.includes('berth') && stderr !== '') throw new Error(`${name} wrote to stderr: ${stderr}`);
     }
     const samples = contenders.map(() => []);
+    const cpu = contenders.map(() => 0);
     for (let run = 0; run < RUNS + 3; run++) {
       contenders.forEach(([, command, commandArgs, input], index) => {
-        const { ms } = timeOnce(command, commandArgs, env, input);
-        if (run >= 3) samples[index].push(ms); // the first rounds warm the page cache
+        const { ms, cpuMs } = timeOnce(command, commandArgs, env, input);
+        if (run < 3) return; // the first rounds warm the page cache
+        samples[index].push(ms);
+        cpu[index] += cpuMs;
       });
     }
     const peer = stats(samples[1]).median;
-    console.log(`warm-cache get for ${HOST} (${RUNS} runs each, interleaved; ratio = median / ecr-login's median)`);
+    const peerCpu = cpu[1];
+    console.log(`warm-cache get for ${HOST} (${RUNS} runs each, interleaved; ratios against docker-credential-ecr-login)`);
     contenders.forEach(([name], index) => {
       const { mean, median, min } = stats(samples[index]);
-      console.log(`  ${name.padEnd(34)} median ${median.toFixed(1).padStart(6)} ms  mean ${mean.toFixed(1).padStart(6)} ms  min ${min.toFixed(1).padStart(6)} ms  ×${(median / peer).toFixed(2)}`);
+      const wall = `wall median ${median.toFixed(1).padStart(6)} ms (×${(median / peer).toFixed(2)})  mean ${mean.toFixed(1).padStart(6)}  min ${min.toFixed(1).padStart(6)}`;
+      console.log(`  ${name.padEnd(32)} ${wall}  cpu ${(cpu[index] / RUNS).toFixed(1).padStart(6)} ms (×${(cpu[index] / peerCpu).toFixed(2)})`);
     });
   } finally {
     rmSync(home, { recursive: true, force: true });

@@ -5,7 +5,6 @@
  * registry never pays for it. Adding a cloud is one file in this folder and one line here.
  */
 import type { ProviderName } from '../config.js';
-import { ProviderError } from '../errors.js';
 import type { Provider, ProviderRequest } from './provider.js';
 
 /** What a provider file offers: the provider, and optionally who its credentials are for. */
@@ -26,21 +25,13 @@ export interface ProviderModule {
 
 export type ProviderLoader = () => Promise<ProviderModule>;
 
-function notBuiltIn(name: ProviderName): ProviderLoader {
-  return async () => {
-    throw new ProviderError(`the ${name} provider is not part of this build`);
-  };
-}
-
 export const PROVIDERS: Readonly<Record<ProviderName, ProviderLoader>> = {
-  ecr: notBuiltIn('ecr'),
-  'ecr-public': notBuiltIn('ecr-public'),
-  google: notBuiltIn('google'),
-  azure: notBuiltIn('azure'),
-  static: notBuiltIn('static'),
+  ecr: () => import('./ecr.js').then((m) => ({ provider: m.provider, identity: m.identity })),
+  'ecr-public': () => import('./ecr-public.js').then((m) => ({ provider: m.provider, identity: m.identity })),
+  google: () => import('./google.js').then((m) => ({ provider: m.googleProvider, identityEnv: ['GOOGLE_AUTH_JSON', 'GOOGLE_APPLICATION_CREDENTIALS'] })),
+  azure: () => import('./azure.js').then((m) => ({ provider: m.azureProvider, identityEnv: ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID'] })),
+  static: () => import('./static.js').then((m) => ({ provider: m.staticProvider })),
 };
 
 /** The cloud whose registry a server URL names, from its host alone; undefined for any other host. */
-export function detectProvider(_serverURL: string): ProviderName | undefined {
-  return undefined;
-}
+export { detectProvider } from './hosts.js';
