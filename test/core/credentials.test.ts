@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveForHelper } from '../../core/credentials.js';
 import { NOT_FOUND_MESSAGE, NotFoundError } from '../../core/errors.js';
+import { FakeAws, TEST_KEY } from '../fakes/aws.js';
 
 const HELPER = resolve('dist/docker-credential-berth.js');
 let home: string;
@@ -36,9 +37,10 @@ describe('resolveForHelper', () => {
 });
 
 describe('docker-credential-berth get (built)', () => {
-  function get(serverURL: string) {
+  function get(serverURL: string, extraEnv: Record<string, string> = {}) {
     return new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-      const child = execFile(process.execPath, [HELPER, 'get'], { env: { ...env, PATH: process.env.PATH ?? '' } }, (err, stdout, stderr) =>
+      const childEnv = { ...env, PATH: process.env.PATH ?? '', ...extraEnv };
+      const child = execFile(process.execPath, [HELPER, 'get'], { env: childEnv }, (err, stdout, stderr) =>
         done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
       child.stdin?.end(serverURL);
@@ -55,6 +57,45 @@ describe('docker-credential-berth get (built)', () => {
   it('prints only the not-found text for a registry nobody configured', async () => {
     const result = await get('ghcr.io');
     expect(result).toEqual({ code: 1, stdout: `${NOT_FOUND_MESSAGE}\n`, stderr: '' });
+  });
+});
+
+describe('docker-credential-berth get for an ECR registry (built, fake AWS)', () => {
+  const ECR_HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+  let aws: FakeAws;
+  beforeEach(async () => {
+    aws = await FakeAws.start();
+  });
+  afterEach(() => aws.close());
+
+  function get(serverURL: string) {
+    const awsEnv = {
+      ...aws.env,
+      AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    return new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      const child = execFile(process.execPath, [HELPER, 'get'], { env: { ...env, PATH: process.env.PATH ?? '', ...awsEnv } }, (err, stdout, stderr) =>
+        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+      child.stdin?.end(serverURL);
+    });
+  }
+
+  it('asks AWS once, then answers from its encrypted cache, with a clean stderr', async () => {
+    const expected = `${JSON.stringify({ ServerURL: `https://${ECR_HOST}`, Username: 'AWS', Secret: 'fake-ecr-password' })}\n`;
+    expect(await get(`https://${ECR_HOST}`)).toEqual({ code: 0, stdout: expected, stderr: '' });
+    expect(await get(`https://${ECR_HOST}`)).toEqual({ code: 0, stdout: expected, stderr: '' });
+    expect(aws.count('GetAuthorizationToken', 'ecr')).toBe(1);
+  });
+
+  it('on an AWS failure prints the not-found text, and the reason on stderr in one line', async () => {
+    aws.fail('server-error');
+    const result = await get(ECR_HOST);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(`${NOT_FOUND_MESSAGE}\n`);
+    expect(result.stderr).toMatch(new RegExp(`^berth: no credentials for ${ECR_HOST.replace(/\./g, '\\.')}: [^\n]+\n$`));
   });
 });
 

@@ -1,7 +1,9 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cliSandbox, type CliSandbox } from './cli-harness.js';
+
+
 
 let cli: CliSandbox;
 
@@ -32,3 +34,29 @@ describe('berth generate', () => {
     expect(result.stderr).toMatch(/^berth: error: no registries configured\nberth: hint: add one with `berth registries add/);
   });
 });
+
+describe('berth generate with static credentials', () => {
+  it('writes a 0600 Kubernetes Secret and reports progress without the secret', async () => {
+    const sandbox = await cliSandbox({ HUB_USER: 'octocat', HUB_TOKEN: 'dckr_pat_secret123' });
+    try {
+      const registries = [{ name: 'hub', provider: 'static', host: 'docker.io', options: { usernameEnv: 'HUB_USER', passwordEnv: 'HUB_TOKEN' } }];
+      await mkdir(join(sandbox.home, 'config', 'berth'), { recursive: true });
+      await writeFile(join(sandbox.home, 'config', 'berth', 'config.json'), JSON.stringify({ registries }));
+      const result = await sandbox.run('generate', 'out/pull.json', '--format', 'k8s-secret', '--secret-name', 'hub-pull', '--namespace', 'ci');
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^berth: hub: https:\/\/index\.docker\.io\/v1\/ as octocat via static, does not expire$/m);
+      expect(result.stderr).toMatch(/^berth: wrote .*out\/pull\.json \(k8s-secret, 1 registry\)$/m);
+      expect(result.stderr).not.toContain('dckr_pat_secret123');
+      const file = join(sandbox.home, 'out', 'pull.json');
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      const secret = JSON.parse(await readFile(file, 'utf8'));
+      expect(secret.metadata).toEqual({ name: 'hub-pull', namespace: 'ci' });
+      const config = JSON.parse(Buffer.from(secret.data['.dockerconfigjson'], 'base64').toString());
+      expect(config).toEqual({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('octocat:dckr_pat_secret123').toString('base64') } } });
+    } finally {
+      await sandbox.cleanup();
+    }
+  });
+});
+
