@@ -57,18 +57,22 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
     .option('--dry-run', 'show what would change and write nothing')
     .addHelpText('after', CONFIGURE_HELP)
     .action(async (options: ConfigureOptions) => {
-      const clients = clientsFrom(options);
       const lib = await import('../../core/client-config.js');
+      // Read (and refuse broken) files before anything else is said or written.
+      const files = await Promise.all(clientsFrom(options).map((client) => lib.readClientFile(ctx.env, client)));
       const registryKeys = await registriesToConfigure(options.registry, ctx);
-      for (const client of clients) {
-        const file = await lib.readClientFile(ctx.env, client);
-        const change = lib.planConfigure(file, { registryKeys, credsStore: options.registry === undefined });
+      const perRegistry = options.registry !== undefined;
+      for (const file of files) {
+        const client = file.client;
+        // docker's credsStore covers every registry; containers/image needs an entry for each.
+        const keys = client === 'docker' && !perRegistry ? [] : registryKeys;
+        const change = lib.planConfigure(file, { registryKeys: keys, credsStore: !perRegistry });
         await report(change, options.dryRun, ctx, 'configure');
         if (client === 'containers' && registryKeys.length === 0) {
           ctx.stdout.write('  no registries known yet: `berth login` adds each registry here\n');
         }
       }
-      if (clients.includes('containers')) {
+      if (files.some((file) => file.client === 'containers')) {
         for (const line of await lib.shadowedByPrimaryAuthFile(ctx.env, registryKeys)) warn(ctx, line);
       }
     });
