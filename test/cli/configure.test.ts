@@ -109,6 +109,7 @@ describe('berth configure', () => {
     await writeClientFiles();
     const result = await home.berth(['configure']);
     expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
     const after = await readFile(dockerFile, 'utf8');
     expect(addedLines(DOCKER_CONFIG, after)).toEqual(['\t"credsStore": "berth"']);
     const parsed = await json(dockerFile);
