@@ -20,7 +20,8 @@ import {
 } from './client-config.js';
 import { oneLine } from './errors.js';
 import { knownRegistries } from './known-registries.js';
-import { berthDataDir, type Env } from './paths.js';
+import type { Env } from './paths.js';
+import { fileStorePaths } from './store/file.js';
 import { openStore, type StoreChoice } from './store/store.js';
 import { withTimeout } from './timeout.js';
 
@@ -73,8 +74,21 @@ async function storeChecks(env: Env, choice: StoreChoice): Promise<Check[]> {
     const hint = (err as { hint?: string }).hint;
     checks.push({ level: 'fail', subject, message: `${choice.name} (${choice.reason}): ${oneLine(err)}`, hint });
   }
-  if (choice.name === 'file') checks.push(...(await looseFileChecks(berthDataDir(env))));
+  if (choice.name === 'file') checks.push(...(await fileStoreChecks(env)));
   return checks;
+}
+
+/** The key file (made at the first login) and every file beside it must be private. */
+async function fileStoreChecks(env: Env): Promise<Check[]> {
+  const { keyPath, storePath, dir } = fileStorePaths({ env });
+  const key = await stat(keyPath).catch(() => undefined);
+  const loose = await looseFileChecks(dir);
+  if (!key) {
+    if (await exists(storePath)) return loose; // list() above already failed and said so
+    return [{ level: 'ok', subject: 'store', message: `no key file yet; the first login creates ${keyPath} (0600)` }, ...loose];
+  }
+  if ((key.mode & 0o077) !== 0) return loose;
+  return [{ level: 'ok', subject: 'store', message: `key file ${keyPath} (0600)` }, ...loose];
 }
 
 /** What a backend needs before it can be asked anything; undefined when it is there. */

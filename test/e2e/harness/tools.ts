@@ -20,6 +20,7 @@ export const TOOLS = {
   secretservice: { program: 'docker-credential-secretservice', debianPackage: 'golang-docker-credential-helpers' },
   dbus: { program: 'dbus-run-session', debianPackage: 'dbus-daemon' },
   gnomeKeyring: { program: 'gnome-keyring-daemon', debianPackage: 'gnome-keyring' },
+  pass: { program: 'pass', debianPackage: 'pass' },
 } satisfies Record<string, Tool>;
 
 export function findProgram(program: string, path = process.env.PATH ?? ''): string | undefined {
