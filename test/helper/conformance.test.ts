@@ -84,6 +84,7 @@ const SCRIPT: Step[] = [
 
   { name: 'store with an empty ServerURL', args: ['store'], stdin: creds('', 'u', 'p'), stdout: 'no credentials server URL\n', exit: 1 },
   { name: 'store with an empty Username', args: ['store'], stdin: creds('x.example', '', 'p'), stdout: 'no credentials username\n', exit: 1 },
+  { name: 'store with an empty Secret (never exit 0 with empty credentials)', args: ['store'], stdin: creds('x.example', 'u', ''), stdout: 'no credentials secret\n', exit: 1 },
   { name: 'store with empty input', args: ['store'], stdin: '', stdout: /^invalid credentials JSON on stdin: [^\n]+\n$/, exit: 1 },
   { name: 'store with malformed JSON', args: ['store'], stdin: '{"ServerURL":', stdout: /^invalid credentials JSON on stdin: [^\n]+\n$/, exit: 1 },
   { name: 'get with empty input', args: ['get'], stdin: '', stdout: 'no credentials server URL\n', exit: 1 },
