@@ -69,7 +69,9 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
         const change = lib.planConfigure(file, { registryKeys: keys, credsStore: !perRegistry });
         await report(change, options.dryRun, ctx, 'configure');
         if (client === 'containers' && registryKeys.length === 0) {
-          ctx.stdout.write('  no registries known yet: `berth login` adds each registry here\n');
+          // A later login adds itself here only when docker's credsStore says berth is wanted.
+          const later = files.some((other) => other.client === 'docker') && !perRegistry;
+          ctx.stdout.write(`  no registries known yet: ${later ? '`berth login` adds each registry here' : 'run this again after `berth login`'}\n`);
         }
       }
       if (files.some((file) => file.client === 'containers')) {
