@@ -73,7 +73,10 @@ async function expectPrivateFiles(dir: string): Promise<void> {
   for (const file of files) expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
 }
 
-describe('skopeo through docker-credential-berth', () => {
+// Each test starts a dozen node and skopeo processes: allow for a loaded 2-core machine.
+const SLOW = { timeout: 240_000 };
+
+describe('skopeo through docker-credential-berth', SLOW, () => {
   it('login then configure: push and inspect with credentials only from the helper', async (ctx) => {
     requireTools(NEEDED, ctx.skip);
     const home = await newHome();
@@ -143,7 +146,7 @@ elif step == 'resolve':
     print(json.dumps(auth.load_config().resolve_authconfig(host)))
 `;
 
-describe('docker-py', () => {
+describe('docker-py', SLOW, () => {
   it('credentials.Store("berth") stores, gets, lists, erases; resolve_authconfig uses credsStore', async (ctx) => {
     requireTools([TOOLS.debianPython], ctx.skip);
     const home = await newHome();
