@@ -52,5 +52,6 @@ export function requireTools(tools: readonly Tool[], skip: (note: string) => voi
   const missing = missingTools(tools);
   if (missing === '') return;
   if (process.env.CI) throw new Error(`required for this test: ${missing}`);
+  process.stderr.write(`skipped: ${missing}\n`);
   skip(missing);
 }
