@@ -110,6 +110,8 @@ async function main() {
     }
     const benches = [
       { name: 'node -e 0', command: [process.execPath, '-e', '0'], env },
+      // The helper's floor: its own modules, no store opened.
+      { name: 'berth version', command: [...berth, 'version'], expect: 'docker-credential-berth', env },
       { name: 'berth get', command: [...berth, 'get'], input: 'registry5.example.com', expect: 'user5', env },
       { name: 'berth list', command: [...berth, 'list'], expect: 'registry9.example.com', env },
     ];
