@@ -12,7 +12,7 @@ import { applyEdits, modify, type ParseError, parse as parseJsonc } from 'jsonc-
 import { UsageError } from './errors.js';
 import { writeFileAtomic } from './fs/atomic.js';
 import { containersAuthFile, dockerConfigFile, type Env } from './paths.js';
-import { DOCKER_HUB_KEY } from './registry-host.js';
+import { DOCKER_HUB_KEY, registryKey as storeKeyOf } from './registry-host.js';
 
 /** The helper name clients turn into `docker-credential-berth`. */
 export const HELPER_NAME = 'berth';
@@ -141,6 +141,8 @@ export interface ConfigureRequest {
   registryKeys: readonly string[];
   /** docker only: make berth the catch-all `credsStore`. */
   credsStore: boolean;
+  /** Registry keys berth has credentials for; default `registryKeys`. */
+  known?: readonly string[];
 }
 
 /** Plans the edit of one file that sends the requested registries to berth. */
@@ -151,19 +153,41 @@ export function planConfigure(file: ClientFile, request: ConfigureRequest): File
     editor.set(['credsStore'], HELPER_NAME, `credsStore: ${typeof previous === 'string' ? `${previous} → ` : ''}${HELPER_NAME}`);
   }
   const helpers = credHelpersOf(file);
-  const auths = (file.json.auths ?? {}) as Record<string, unknown>;
-  for (const registryKey of new Set(request.registryKeys)) {
-    const key = clientKey(file.client, registryKey);
+  for (const wanted of new Set(request.registryKeys)) {
+    const key = clientKey(file.client, wanted);
     if (helpers[key] === HELPER_NAME) continue;
     const previous = helpers[key];
     editor.set(['credHelpers', key], HELPER_NAME, `credHelpers.${key}: ${previous ? `${previous} → ` : ''}${HELPER_NAME}`);
-    if (Object.hasOwn(auths, key)) {
-      editor.warnings.push(
-        `${file.path} still holds a password for ${key} under "auths"; berth's entry is used instead and the old one is left as it was`,
-      );
-    }
   }
+  if (editor.changes.length > 0) editor.warnings.push(...inlineLoginWarnings(file, request));
   return editor.result();
+}
+
+/**
+ * Inline logins under `auths` that clients stop using once berth answers for their registry: docker
+ * asks a helper instead of reading `auths` (even when the helper has nothing), and containers/image
+ * tries `credHelpers` first. The old secret stays in the file; say so, and say when berth has no
+ * login to stand in for it.
+ */
+function inlineLoginWarnings(file: ClientFile, request: ConfigureRequest): string[] {
+  const auths = (file.json.auths ?? {}) as Record<string, Record<string, unknown> | null>;
+  const helpers = credHelpersOf(file);
+  const known = new Set(request.known ?? request.registryKeys);
+  const sentToBerth = new Set(request.registryKeys);
+  const warnings: string[] = [];
+  for (const [entry, value] of Object.entries(auths)) {
+    const hasSecret = ['auth', 'password', 'identitytoken'].some((field) => typeof value?.[field] === 'string' && value[field] !== '');
+    const key = storeKeyOf(entry);
+    const otherHelper = helpers[clientKey(file.client, key)];
+    const asksBerth = sentToBerth.has(key) || (request.credsStore && file.client === 'docker' && (!otherHelper || otherHelper === HELPER_NAME));
+    if (!hasSecret || key === '' || !asksBerth) continue;
+    warnings.push(
+      known.has(key)
+        ? `${file.path} still holds an inline login for ${entry} under "auths"; berth's is used now and the old one is left in the file`
+        : `${file.path} has an inline login for ${entry} under "auths" that is no longer used, and berth has none (run: berth login ${key})`,
+    );
+  }
+  return warnings;
 }
 
 /** Plans the edit that stops sending anything to berth: berth's entries go, everything else stays. */

@@ -60,13 +60,16 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
       const lib = await import('../../core/client-config.js');
       // Read (and refuse broken) files before anything else is said or written.
       const files = await Promise.all(clientsFrom(options).map((client) => lib.readClientFile(ctx.env, client)));
-      const registryKeys = await registriesToConfigure(options.registry, ctx);
+      const { knownRegistries } = await import('../../core/known-registries.js');
+      const known = await knownRegistries(ctx.env);
+      for (const problem of known.problems) warn(ctx, problem);
       const perRegistry = options.registry !== undefined;
+      const registryKeys = perRegistry ? requestedKeys(options.registry!) : known.registryKeys;
       for (const file of files) {
         const client = file.client;
         // docker's credsStore covers every registry; containers/image needs an entry for each.
         const keys = client === 'docker' && !perRegistry ? [] : registryKeys;
-        const change = lib.planConfigure(file, { registryKeys: keys, credsStore: !perRegistry });
+        const change = lib.planConfigure(file, { registryKeys: keys, credsStore: !perRegistry, known: known.registryKeys });
         await report(change, options.dryRun, ctx, 'configure');
         if (client === 'containers' && registryKeys.length === 0) {
           // A later login adds itself here only when docker's credsStore says berth is wanted.
@@ -95,18 +98,12 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
     });
 }
 
-async function registriesToConfigure(requested: string[] | undefined, ctx: CliContext): Promise<string[]> {
-  if (requested !== undefined) {
-    return requested.map((registry) => {
-      const key = registryKey(registry);
-      if (key === '') throw new UsageError(`--registry "${registry}" names no registry`, { hint: 'give a host, e.g. ghcr.io or localhost:5000' });
-      return key;
-    });
-  }
-  const { knownRegistries } = await import('../../core/known-registries.js');
-  const known = await knownRegistries(ctx.env);
-  for (const problem of known.problems) warn(ctx, problem);
-  return known.registryKeys;
+function requestedKeys(requested: string[]): string[] {
+  return requested.map((registry) => {
+    const key = registryKey(registry);
+    if (key === '') throw new UsageError(`--registry "${registry}" names no registry`, { hint: 'give a host, e.g. ghcr.io or localhost:5000' });
+    return key;
+  });
 }
 
 async function report(

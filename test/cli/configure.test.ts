@@ -109,7 +109,10 @@ describe('berth configure', () => {
     await writeClientFiles();
     const result = await home.berth(['configure']);
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe('');
+    // docker asks the helper, not "auths", once credsStore is set: the inline ghcr.io login goes unused.
+    expect(result.stderr).toBe(
+      `berth: warning: ${dockerFile} has an inline login for ghcr.io under "auths" that is no longer used, and berth has none (run: berth login ghcr.io)\n`,
+    );
     const after = await readFile(dockerFile, 'utf8');
     expect(addedLines(DOCKER_CONFIG, after)).toEqual(['\t"credsStore": "berth"']);
     const parsed = await json(dockerFile);
@@ -188,7 +191,18 @@ describe('berth configure', () => {
       'https://index.docker.io/v1/': 'berth',
     });
     expect((await json(authFile)).credHelpers).toEqual({ 'public.ecr.aws': 'ecr-login', 'ghcr.io': 'berth', 'docker.io': 'berth' });
-    expect(result.stderr).toContain('still holds a password for ghcr.io under "auths"');
+    expect(result.stderr).toContain(`${dockerFile} has an inline login for ghcr.io under "auths" that is no longer used, and berth has none`);
+  });
+
+  it('after berth login, an inline login is only pointed out as left behind, never printed', async () => {
+    await writeClientFiles();
+    expect((await home.berth(['login', 'ghcr.io', '-u', 'octocat', '--password-stdin'], 'ghp_new_s3cret')).code).toBe(0);
+    const result = await home.berth(['configure']);
+    expect(result.stderr).toBe(
+      `berth: warning: ${dockerFile} still holds an inline login for ghcr.io under "auths"; berth's is used now and the old one is left in the file\n`,
+    );
+    expect((await json(authFile)).credHelpers).toMatchObject({ 'ghcr.io': 'berth' });
+    expect(result.stdout + result.stderr).not.toMatch(/b2N0b2NhdDpnaHBf|ghp_new_s3cret/);
   });
 
   it('--docker-only leaves auth.json alone', async () => {

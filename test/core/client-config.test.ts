@@ -74,6 +74,18 @@ describe('planConfigure', () => {
     expect(JSON.parse(change.after)).toEqual({ credHelpers: { 'ghcr.io': 'berth' } });
   });
 
+  it('points out inline logins berth now answers for, not those another helper keeps', () => {
+    const text = JSON.stringify({
+      auths: { 'https://ghcr.io': { auth: 'dTpw' }, 'gcr.io': { auth: 'dTpw' }, 'quay.io': {}, 'a.io': { identitytoken: 't' } },
+      credHelpers: { 'gcr.io': 'gcloud' },
+    });
+    const change = planConfigure(fileOf('docker', text), { registryKeys: [], credsStore: true, known: ['a.io'] });
+    expect(change.warnings).toEqual([
+      '/x/docker.json has an inline login for https://ghcr.io under "auths" that is no longer used, and berth has none (run: berth login ghcr.io)',
+      '/x/docker.json still holds an inline login for a.io under "auths"; berth\'s is used now and the old one is left in the file',
+    ]);
+  });
+
   it('replaces another credsStore and says so', () => {
     const change = planConfigure(fileOf('docker', '{"credsStore": "desktop"}'), { registryKeys: [], credsStore: true });
     expect(change.changes).toEqual(['credsStore: desktop → berth']);
