@@ -122,6 +122,11 @@ describe('docker-credential-berth, built, as a child process', () => {
     });
   }
 
+  it('runs from its own #! line, as an installed bin does', async () => {
+    const result = await spawnCollect(HELPER_JS, ['version'], home.env);
+    expect(result).toMatchObject({ stdout: `docker-credential-berth berth ${version}\n`, stderr: '', code: 0 });
+  });
+
   it('list with a stdin that never closes answers and exits', async () => {
     const child = spawn(process.execPath, [HELPER_JS, 'list'], { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
