@@ -207,10 +207,22 @@ export function planUnconfigure(file: ClientFile): FileChange {
   return editor.result();
 }
 
-/** Writes a planned change atomically, keeping the file's mode. A no-op change writes nothing. */
+/**
+ * Writes a planned change atomically, keeping the file's mode. A no-op change writes nothing. If
+ * someone (a `docker login`) rewrote the file since it was read, nothing is written: their change
+ * would be lost.
+ */
 export async function applyChange(change: FileChange): Promise<boolean> {
   if (change.changes.length === 0) return false;
-  await writeFileAtomic(change.file.realPath, change.after, { mode: change.file.mode });
+  const { file } = change;
+  const current = await readFile(file.realPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (current !== (file.exists ? file.text : undefined)) {
+    throw new UsageError(`${file.path} changed while berth was editing it; nothing was written`, { hint: 'run the command again' });
+  }
+  await writeFileAtomic(file.realPath, change.after, { mode: file.mode });
   return true;
 }
 

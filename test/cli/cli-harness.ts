@@ -3,12 +3,13 @@
  * Runs `berth` in-process with a fresh temporary HOME/XDG tree, capturing stdout, stderr and the
  * exit code, so CLI tests read like scripts of command, stdin, stdout, stderr, exit code.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../cli/program.js';
 import type { Env } from '../../core/paths.js';
+import { HELPER_JS } from '../e2e/harness/clients.js';
 
 export interface CliResult {
   stdout: string;
@@ -23,16 +24,28 @@ export interface TempHome {
   cleanup(): Promise<void>;
 }
 
-export async function tempHome(extra: Env = {}): Promise<TempHome> {
+/**
+ * A fresh home. `helperOnPath` puts a `docker-credential-berth` for the built helper first on PATH,
+ * as an installed berth would be.
+ */
+export async function tempHome(extra: Env = {}, { helperOnPath = false } = {}): Promise<TempHome> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-cli-'));
+  const basePath = extra.PATH ?? process.env.PATH ?? '';
+  let path = basePath;
+  if (helperOnPath) {
+    await mkdir(join(dir, 'bin'));
+    const shim = `#!/bin/sh\nexec '${process.execPath}' '${HELPER_JS}' "$@"\n`;
+    await writeFile(join(dir, 'bin/docker-credential-berth'), shim, { mode: 0o755 });
+    path = `${join(dir, 'bin')}:${basePath}`;
+  }
   const env: Env = {
     HOME: dir,
     XDG_CONFIG_HOME: join(dir, '.config'),
     XDG_DATA_HOME: join(dir, '.local/share'),
     XDG_CACHE_HOME: join(dir, '.cache'),
     XDG_RUNTIME_DIR: join(dir, 'run'),
-    PATH: process.env.PATH,
     ...extra,
+    PATH: path,
   };
   return {
     dir,

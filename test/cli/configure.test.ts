@@ -69,7 +69,7 @@ let dockerFile: string;
 let authFile: string;
 
 beforeEach(async () => {
-  home = await tempHome();
+  home = await tempHome({}, { helperOnPath: true });
   dockerFile = join(home.dir, '.docker/config.json');
   authFile = join(home.dir, '.config/containers/auth.json');
   const configFile = join(home.dir, '.config/berth/config.json');
@@ -248,6 +248,19 @@ describe('berth configure', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`berth: warning: ${runtimeAuth} holds a login for ${ECR_HOST} that containers/image uses before berth's (run: podman logout ${ECR_HOST})`);
     expect(result.stderr).not.toContain('eDp5');
+  });
+});
+
+describe('berth configure without the helper installed', () => {
+  it('configures and warns that clients will fail until the helper is on PATH', async () => {
+    const bare = await tempHome({ PATH: '/nonexistent' });
+    try {
+      const result = await bare.berth(['configure', '--docker-only']);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('berth: warning: docker-credential-berth is not on PATH: clients told to use berth fail until it is (see berth doctor)\n');
+    } finally {
+      await bare.cleanup();
+    }
   });
 });
 

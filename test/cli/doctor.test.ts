@@ -5,7 +5,6 @@
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HELPER_JS } from '../e2e/harness/clients.js';
 import { requireTools, TOOLS } from '../e2e/harness/tools.js';
 import { tempHome, type TempHome } from './cli-harness.js';
 
@@ -16,14 +15,8 @@ afterEach(async () => {
 
 /** A home whose PATH holds only node's directory and, if asked, a docker-credential-berth shim. */
 async function home(options: { helperOnPath?: boolean; env?: Record<string, string> } = {}): Promise<TempHome> {
-  const created = await tempHome({ PATH: dirname(process.execPath), ...options.env });
+  const created = await tempHome({ PATH: dirname(process.execPath), ...options.env }, { helperOnPath: options.helperOnPath });
   homes.push(created);
-  if (options.helperOnPath) {
-    const bin = join(created.dir, 'bin');
-    await mkdir(bin);
-    await writeFile(join(bin, 'docker-credential-berth'), `#!/bin/sh\nexec '${process.execPath}' '${HELPER_JS}' "$@"\n`, { mode: 0o755 });
-    (created.env as Record<string, string>).PATH = `${bin}:${created.env.PATH}`;
-  }
   return created;
 }
 

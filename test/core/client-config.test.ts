@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   addRegistryIfConfigured,
+  applyChange,
   clientKey,
   containersPrimaryAuthFile,
   planConfigure,
@@ -124,6 +125,23 @@ describe('readClientFile refuses what it cannot edit safely', () => {
     const custom = { ...env, DOCKER_CONFIG: join(dir, 'dc'), REGISTRY_AUTH_FILE: join(dir, 'ra.json') };
     expect((await readClientFile(custom, 'docker')).path).toBe(join(dir, 'dc/config.json'));
     expect((await readClientFile(custom, 'containers')).path).toBe(join(dir, 'ra.json'));
+  });
+});
+
+describe('applyChange', () => {
+  it("writes nothing over a file someone rewrote since it was read (a concurrent docker login)", async () => {
+    await put(dockerPath(), '{}\n');
+    const change = planConfigure(await readClientFile(env, 'docker'), { registryKeys: [], credsStore: true });
+    await writeFile(dockerPath(), '{"auths": {"new.io": {"auth": "dTpw"}}}\n');
+    await expect(applyChange(change)).rejects.toThrow(`${dockerPath()} changed while berth was editing it; nothing was written`);
+    expect(await readFile(dockerPath(), 'utf8')).toBe('{"auths": {"new.io": {"auth": "dTpw"}}}\n');
+  });
+
+  it('keeps the mode of an existing file', async () => {
+    await put(dockerPath(), '{}\n');
+    await (await import('node:fs/promises')).chmod(dockerPath(), 0o640);
+    await applyChange(planConfigure(await readClientFile(env, 'docker'), { registryKeys: [], credsStore: true }));
+    expect((await stat(dockerPath())).mode & 0o777).toBe(0o640);
   });
 });
 
