@@ -81,7 +81,7 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
         for (const line of await lib.shadowedByPrimaryAuthFile(ctx.env, registryKeys)) warn(ctx, line);
       }
       const { findOnPath, HELPER_PROGRAM } = await import('../../core/doctor.js');
-      if (!(await findOnPath(ctx.env, HELPER_PROGRAM))) {
+      if (!options.dryRun && !(await findOnPath(ctx.env, HELPER_PROGRAM))) {
         warn(ctx, `${HELPER_PROGRAM} is not on PATH: clients told to use berth fail until it is (see berth doctor)`);
       }
     });
