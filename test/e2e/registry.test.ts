@@ -71,6 +71,7 @@ async function expectPrivateFiles(dir: string): Promise<void> {
   const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
   expect(files.length).toBeGreaterThan(0);
   for (const file of files) expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
+  expect(((await stat(dir)).mode & 0o777).toString(8), dir).toBe('700');
 }
 
 // Each test starts a dozen node and skopeo processes: allow for a loaded 2-core machine.
