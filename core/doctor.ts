@@ -14,11 +14,12 @@ import {
   HELPER_NAME,
   berthRegistries,
   clientKey,
+  pointsAtBerth,
   shadowedByPrimaryAuthFile,
   tryReadClientFile,
   type ClientFile,
 } from './client-config.js';
-import { oneLine } from './errors.js';
+import { BerthError, oneLine } from './errors.js';
 import { knownRegistries } from './known-registries.js';
 import type { Env } from './paths.js';
 import { fileStorePaths } from './store/file.js';
@@ -43,21 +44,17 @@ export async function runChecks(env: Env): Promise<Check[]> {
   try {
     choice = await activeStoreChoice(env);
   } catch (err) {
-    checks.push({ level: 'fail', subject: 'store', message: oneLine(err), hint: (err as { hint?: string }).hint });
+    checks.push({ level: 'fail', subject: 'store', message: oneLine(err), hint: hintOf(err) });
   }
   if (choice) checks.push(...(await storeChecks(env, choice)));
   const helper = await helperCheck(env);
   const files = await Promise.all(CLIENT_NAMES.map((client) => tryReadClientFile(env, client)));
   const fileChecks = await clientFileChecks(env, files);
-  const anyPointsAtBerth = files.some((file) => !(file instanceof Error) && isConfigured(file));
+  const anyPointsAtBerth = files.some((file) => !(file instanceof Error) && pointsAtBerth(file));
   // A missing helper only breaks something once a client is told to call it.
   if (helper.level === 'fail' && !anyPointsAtBerth) helper.level = 'warn';
   checks.push(helper, ...fileChecks);
   return checks;
-}
-
-function isConfigured(file: ClientFile): boolean {
-  return (file.client === 'docker' && file.json.credsStore === HELPER_NAME) || berthRegistries(file).length > 0;
 }
 
 async function storeChecks(env: Env, choice: StoreChoice): Promise<Check[]> {
@@ -71,8 +68,7 @@ async function storeChecks(env: Env, choice: StoreChoice): Promise<Check[]> {
     const count = Object.keys(entries).length;
     checks.push({ level: 'ok', subject, message: `${choice.name} (${choice.reason}), ${count} ${count === 1 ? 'entry' : 'entries'}` });
   } catch (err) {
-    const hint = (err as { hint?: string }).hint;
-    checks.push({ level: 'fail', subject, message: `${choice.name} (${choice.reason}): ${oneLine(err)}`, hint });
+    checks.push({ level: 'fail', subject, message: `${choice.name} (${choice.reason}): ${oneLine(err)}`, hint: hintOf(err) });
   }
   if (choice.name === 'file') checks.push(...(await fileStoreChecks(env)));
   return checks;
@@ -127,6 +123,10 @@ async function looseFileChecks(dir: string): Promise<Check[]> {
   return checks;
 }
 
+function hintOf(err: unknown): string | undefined {
+  return err instanceof BerthError ? err.hint : undefined;
+}
+
 async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
@@ -161,7 +161,7 @@ async function clientFileChecks(env: Env, files: (ClientFile | Error)[]): Promis
   const known = await knownRegistries(env);
   for (const file of files) {
     if (file instanceof Error) {
-      checks.push({ level: 'fail', subject: 'config', message: oneLine(file), hint: (file as { hint?: string }).hint });
+      checks.push({ level: 'fail', subject: 'config', message: oneLine(file), hint: hintOf(file) });
       continue;
     }
     checks.push(describeClientFile(file, known.registryKeys));
