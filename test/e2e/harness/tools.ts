@@ -3,6 +3,7 @@
  * Real components the end-to-end tests need. In CI a missing one FAILS the test; on a developer
  * machine the test is skipped with a message naming the Debian package to install.
  */
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -10,13 +11,15 @@ export interface Tool {
   /** A program on PATH, or an absolute path. */
   program: string;
   debianPackage: string;
+  /** Arguments of a run that must succeed for the tool to count as present. */
+  probe?: string[];
 }
 
 export const TOOLS = {
   registry: { program: 'docker-registry', debianPackage: 'docker-registry' },
   htpasswd: { program: 'htpasswd', debianPackage: 'apache2-utils' },
   skopeo: { program: 'skopeo', debianPackage: 'skopeo' },
-  debianPython: { program: '/usr/bin/python3', debianPackage: 'python3-docker' },
+  debianPython: { program: '/usr/bin/python3', debianPackage: 'python3-docker', probe: ['-c', 'import docker.credentials'] },
   secretservice: { program: 'docker-credential-secretservice', debianPackage: 'golang-docker-credential-helpers' },
   dbus: { program: 'dbus-run-session', debianPackage: 'dbus-daemon' },
   gnomeKeyring: { program: 'gnome-keyring-daemon', debianPackage: 'gnome-keyring' },
@@ -38,7 +41,10 @@ export function findProgram(program: string, path = process.env.PATH ?? ''): str
 
 /** The tools that are missing, as an install hint; '' when all are there. */
 export function missingTools(tools: readonly Tool[]): string {
-  const missing = tools.filter((tool) => !findProgram(tool.program));
+  const missing = tools.filter((tool) => {
+    const path = findProgram(tool.program);
+    return !path || (tool.probe !== undefined && spawnSync(path, tool.probe, { stdio: 'ignore', timeout: 30_000 }).status !== 0);
+  });
   if (missing.length === 0) return '';
   const packages = [...new Set(missing.map((tool) => tool.debianPackage))].join(' ');
   return `${missing.map((tool) => tool.program).join(', ')} not found (apt install ${packages})`;
