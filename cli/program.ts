@@ -7,10 +7,12 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
 import { processContext, reportError, type CliContext } from './run.js';
 import { registerStoreCommands } from './commands/store.js';
+import { registerConfigureCommands } from './commands/configure.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [registerStoreCommands];
+const COMMANDS: Register[] = [registerStoreCommands, registerConfigureCommands, registerDoctorCommand];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')
