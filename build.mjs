@@ -33,8 +33,6 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // Native addon: loaded from node_modules at run time.
   external: ['@napi-rs/keyring'],
-  // jsonc-parser's "main" is a UMD build whose internal require()s esbuild cannot follow.
-  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   define: { __BERTH_VERSION__: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies still call require(); give them one.
   banner: {
