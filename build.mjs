@@ -1,9 +1,7 @@
 // Builds dist/: type-checks the whole tree, then bundles each entry with esbuild. Bundling keeps the
 // helper's start-up to a single small file; stores, providers and SDKs become chunks loaded on demand.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -19,53 +17,14 @@ if (!process.argv.includes('--no-typecheck')) {
 
 rmSync('dist', { recursive: true, force: true });
 
-function isCommonJs(file) {
-  if (file.endsWith('.cjs') || file.endsWith('.mjs')) return file.endsWith('.cjs');
-  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).type !== 'module';
-  }
-  return true;
-}
-
-const isIdentifier = (name) => {
-  try {
-    new Function(`var ${name};`);
-    return name !== 'default';
-  } catch {
-    return false;
-  }
-};
-
-// With code splitting, esbuild gives `await import('cjs-package')` only a `default` export, so
-// `const { GoogleAuth } = await import('google-auth-library')` finds nothing. Route such imports
-// through a module that names the package's exports (read from the package at build time).
-const cjsNamedExports = {
-  name: 'cjs-named-exports',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, async (args) => {
-      if (args.kind !== 'dynamic-import') return undefined;
-      const resolved = await b.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir });
-      if (resolved.errors.length > 0 || resolved.external || !isCommonJs(resolved.path)) return undefined;
-      let names;
-      try {
-        names = Object.keys(createRequire(resolved.path)(resolved.path)).filter(isIdentifier);
-      } catch {
-        return undefined; // not loadable as CommonJS after all: leave it to esbuild
-      }
-      return { path: resolved.path, namespace: 'cjs-named-exports', pluginData: names };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'cjs-named-exports' }, (args) => {
-      const contents = `import * as m from ${JSON.stringify(args.path)};\nexport const { ${args.pluginData.join(', ')} } = m;\nexport default m.default;\n`;
-      return { contents, resolveDir: dirname(args.path), loader: 'js' };
-    });
-  },
-};
-
 const common = {
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
+  // Prefer a package's ESM build: esbuild exposes a CommonJS module loaded with import() only under
+  // `default` (see core/import-package.ts), and some UMD builds do not bundle at all.
+  mainFields: ['module', 'main'],
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
   define: { __BERTH_VERSION__: JSON.stringify(pkg.version) },
@@ -75,7 +34,6 @@ const common = {
   },
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [cjsNamedExports],
 };
 
 await Promise.all([

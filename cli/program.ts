@@ -9,10 +9,18 @@ import { processContext, reportError, type CliContext } from './run.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerRegistriesCommands } from './commands/registries.js';
 import { registerStoreCommands } from './commands/store.js';
+import { registerConfigureCommands } from './commands/configure.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [registerStoreCommands, registerGenerateCommand, registerRegistriesCommands];
+const COMMANDS: Register[] = [
+  registerStoreCommands,
+  registerConfigureCommands,
+  registerDoctorCommand,
+  registerGenerateCommand,
+  registerRegistriesCommands,
+];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')

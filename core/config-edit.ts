@@ -10,6 +10,7 @@ import lockfile from 'proper-lockfile';
 import { parseConfig, type Config, type RegistryConfig } from './config.js';
 import { UsageError } from './errors.js';
 import { writeFileAtomic } from './fs/atomic.js';
+import { importPackage } from './import-package.js';
 import { berthConfigFile, type Env } from './paths.js';
 
 const FORMATTING = { formattingOptions: { insertSpaces: true, tabSize: 2, eol: '\n' } };
@@ -48,7 +49,7 @@ async function readConfigText(path: string): Promise<{ text: string; mode: numbe
 }
 
 async function modified(text: string, path: (string | number)[], value: unknown, insert = false): Promise<string> {
-  const { applyEdits, modify } = await import('jsonc-parser');
+  const { applyEdits, modify } = await importPackage(import('jsonc-parser'));
   return applyEdits(text, modify(text, path, value, { ...FORMATTING, isArrayInsertion: insert }));
 }
 

@@ -35,7 +35,7 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
       [
         '',
         'Examples:',
-        '  berth generate ~/.docker/config.json --registry 123456789012.dkr.ecr.us-east-1.amazonaws.com',
+        '  berth generate ci-docker/config.json --registry 123456789012.dkr.ecr.us-east-1.amazonaws.com && docker --config ci-docker pull …',
         '  berth generate pull-secret.json --format k8s-secret --secret-name ecr-pull --namespace ci',
         '',
       ].join('\n'),
