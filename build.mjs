@@ -1,7 +1,9 @@
 // Builds dist/: type-checks the whole tree, then bundles each entry with esbuild. Bundling keeps the
 // helper's start-up to a single small file; stores, providers and SDKs become chunks loaded on demand.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -16,6 +18,49 @@ if (!process.argv.includes('--no-typecheck')) {
 }
 
 rmSync('dist', { recursive: true, force: true });
+
+function isCommonJs(file) {
+  if (file.endsWith('.cjs') || file.endsWith('.mjs')) return file.endsWith('.cjs');
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).type !== 'module';
+  }
+  return true;
+}
+
+const isIdentifier = (name) => {
+  try {
+    new Function(`var ${name};`);
+    return name !== 'default';
+  } catch {
+    return false;
+  }
+};
+
+// importPackage() covers berth's own dynamic imports; dependencies make their own, e.g. gaxios's
+// `const { HttpsProxyAgent } = await import('https-proxy-agent')` (Google behind HTTPS_PROXY), which
+// code splitting would leave with only `default`. Route every dynamic import of a CommonJS package
+// through a module that names its exports (read from the package at build time).
+const cjsNamedExports = {
+  name: 'cjs-named-exports',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const resolved = await b.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir });
+      if (resolved.errors.length > 0 || resolved.external || !isCommonJs(resolved.path)) return undefined;
+      let names;
+      try {
+        names = Object.keys(createRequire(resolved.path)(resolved.path)).filter(isIdentifier);
+      } catch {
+        return undefined; // not loadable as CommonJS after all: leave it to esbuild
+      }
+      return { path: resolved.path, namespace: 'cjs-named-exports', pluginData: names };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cjs-named-exports' }, (args) => {
+      const contents = `import * as m from ${JSON.stringify(args.path)};\nexport const { ${args.pluginData.join(', ')} } = m;\nexport default m.default;\n`;
+      return { contents, resolveDir: dirname(args.path), loader: 'js' };
+    });
+  },
+};
 
 const common = {
   bundle: true,
@@ -34,6 +79,7 @@ const common = {
   },
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [cjsNamedExports],
 };
 
 await Promise.all([
