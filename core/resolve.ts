@@ -7,7 +7,7 @@
  */
 import retry from 'retry';
 import type { Config, ProviderName, RegistryConfig } from './config.js';
-import { AllFailedError, ProviderError, UsageError, oneLine } from './errors.js';
+import { AllFailedError, BerthError, ProviderError, UsageError, oneLine } from './errors.js';
 import type { Env } from './paths.js';
 import { PROVIDERS, detectProvider, type ProviderLoader } from './providers/index.js';
 import { NotMyRegistryError, type Credential, type ProviderRequest } from './providers/provider.js';
@@ -108,10 +108,11 @@ export async function resolveRegistry(registry: RegistryConfig, ctx: ResolveCont
       reasons.push(labelled(current, err));
     }
   }
+  const providerHint = reasons.map((reason) => (reason as BerthError).hint).find((hint) => hint !== undefined);
   throw new AllFailedError(`no credentials for ${registryKey(registry.host)}`, reasons, {
     hint: reasons.some((reason) => reason instanceof BadSettingError)
       ? `check the registry's settings: berth registries list`
-      : undefined,
+      : providerHint,
   });
 }
 
@@ -125,9 +126,11 @@ class BadSettingError extends ProviderError {
   override name = 'BadSettingError';
 }
 
-function labelled(registry: RegistryConfig, err: unknown): Error {
+/** The reason with the registry's name in front; the provider's hint is kept. */
+function labelled(registry: RegistryConfig, err: unknown): BerthError {
   const message = `${registry.name} (${registry.provider}): ${oneLine(err)}`;
-  return err instanceof UsageError ? new BadSettingError(message, { cause: err }) : new ProviderError(message, { cause: err });
+  const options = { cause: err, hint: err instanceof BerthError ? err.hint : undefined };
+  return err instanceof UsageError ? new BadSettingError(message, options) : new ProviderError(message, options);
 }
 
 async function resolveOne(registry: RegistryConfig, ctx: ResolveContext): Promise<Credential> {
@@ -158,12 +161,13 @@ interface ServiceErrorShape {
 }
 
 /**
- * Errors no retry can fix: bad settings, a provider that does not handle the registry, no
- * credentials to sign with, or a service that refused the request (4xx but 408 and 429). Looks
+ * Errors no retry can fix: bad settings, a provider that does not handle the registry, a provider's
+ * own verdict (a berth error with no underlying cause: a variable not set, an unreadable key file),
+ * no credentials to sign with, or a service that refused the request (4xx but 408 and 429). Looks
  * through `cause`, where providers keep the SDK's error. Anything else may be passing.
  */
 function isPermanent(err: unknown): boolean {
-  if (!(err instanceof Error)) return true;
+  if (!(err instanceof Error) || (err instanceof BerthError && err.cause === undefined)) return true;
   let current: unknown = err;
   for (let depth = 0; current && depth < 8; depth++, current = (current as ServiceErrorShape).cause) {
     if (current instanceof UsageError || current instanceof NotMyRegistryError) return true;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Config, ProviderName, RegistryConfig } from '../../core/config.js';
-import { AllFailedError, UsageError } from '../../core/errors.js';
+import { AllFailedError, ProviderError, UsageError } from '../../core/errors.js';
 import { pickRegistry, resolveRegistry, resolveServerURL, withRetry, type ResolveContext } from '../../core/resolve.js';
 import { fakeCloud, fakeProviderTable, type FakeCloud } from '../fakes/provider.js';
 
@@ -166,5 +166,23 @@ describe('withRetry: what is worth retrying', () => {
     };
     await expect(withRetry(failing, FAST)).rejects.toThrow('wrapped by the provider');
     expect(count).toBe(attempts);
+  });
+});
+
+describe('resolveRegistry: hints and verdicts', () => {
+  it('keeps the provider hint, and does not retry a provider verdict with no cause', async () => {
+    let calls = 0;
+    const table = fakeProviderTable(fakeCloud());
+    table.static = async () => ({
+      provider: async () => {
+        calls += 1;
+        throw new ProviderError('password variable DOCKER_PASSWORD is not set', { hint: 'export DOCKER_PASSWORD' });
+      },
+    });
+    const registry: RegistryConfig = { name: 'hub', provider: 'static', host: 'docker.io' };
+    const error = (await resolveRegistry(registry, context({ registries: [registry] }, fakeCloud(), { providers: table })).catch((e: unknown) => e)) as AllFailedError;
+    expect(error.message).toBe('no credentials for https://index.docker.io/v1/: hub (static): password variable DOCKER_PASSWORD is not set');
+    expect(error.hint).toBe('export DOCKER_PASSWORD');
+    expect(calls).toBe(1);
   });
 });

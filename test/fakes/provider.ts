@@ -35,7 +35,8 @@ export function fakeCloud(options: FakeCloudOptions = {}): FakeCloud {
     const failure = failures.get(request.registryHost);
     if (failure && failure.count > 0) {
       failure.count -= 1;
-      throw new ProviderError(failure.message);
+      // Like a provider wrapping its SDK's error: the cause says the network failed, so it may pass.
+      throw new ProviderError(failure.message, { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
     }
     return {
       username: options.username ?? 'AWS',
