@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as v from 'valibot';
 import type { RegistryConfig } from './config.js';
 import { UsageError, oneLine } from './errors.js';
 import { writeFileAtomic } from './fs/atomic.js';
@@ -41,15 +40,27 @@ export interface CacheOptions {
   warn?: (message: string) => void;
 }
 
-const EntrySchema = v.object({
-  username: v.string(),
-  secret: v.string(),
-  expiresAt: v.pipe(v.string(), v.isoTimestamp()),
-  obtainedAt: v.pipe(v.string(), v.isoTimestamp()),
-});
-const CacheFileSchema = v.object({ version: v.literal(1), entries: v.record(v.string(), EntrySchema) });
-type Entry = v.InferOutput<typeof EntrySchema>;
+interface Entry {
+  username: string;
+  secret: string;
+  expiresAt: string;
+  obtainedAt: string;
+}
 type Entries = Record<string, Entry>;
+
+/** The decrypted file's entries. It is authenticated, so only its shape is checked, not its origin. */
+function parseEntries(text: string): Entries {
+  const file = JSON.parse(text) as { version?: unknown; entries?: unknown };
+  if (file.version !== 1 || typeof file.entries !== 'object' || file.entries === null) throw new Error('not a version 1 cache');
+  const entries: Entries = {};
+  for (const [key, value] of Object.entries(file.entries as Record<string, Partial<Entry>>)) {
+    const fields = [value?.username, value?.secret, value?.expiresAt, value?.obtainedAt];
+    if (!fields.every((field) => typeof field === 'string')) throw new Error(`entry ${JSON.stringify(key)} is malformed`);
+    if (Number.isNaN(Date.parse(value.expiresAt!)) || Number.isNaN(Date.parse(value.obtainedAt!))) throw new Error(`entry ${JSON.stringify(key)} has a bad date`);
+    entries[key] = value as Entry;
+  }
+  return entries;
+}
 
 /** True while `now` is before the expiry less the margin. */
 export function isFresh(entry: { expiresAt: string; obtainedAt: string }, now: number): boolean {
@@ -112,8 +123,7 @@ async function readEntries(file: string, key: Buffer, options: CacheOptions): Pr
   }
   try {
     const { decryptBuffer } = await import('./crypto/format.js');
-    const parsed = v.parse(CacheFileSchema, JSON.parse((await decryptBuffer(sealed, key)).toString('utf8')));
-    return { ...parsed.entries };
+    return parseEntries((await decryptBuffer(sealed, key)).toString('utf8'));
   } catch (err) {
     options.warn?.(`the credential cache ${file} is unreadable (${oneLine(err)}); starting an empty one`);
     return {};

@@ -7,7 +7,8 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { parseConfig, type Config, type RegistryConfig } from './config.js';
+import type { Config, RegistryConfig } from './config.js';
+import { parseConfig } from './config-schema.js';
 import { UsageError } from './errors.js';
 import { writeFileAtomic } from './fs/atomic.js';
 import { importPackage } from './import-package.js';

@@ -5,7 +5,8 @@
  * reports who it got a token for and until when, never the token.
  */
 import type { Command } from 'commander';
-import { PROVIDER_NAMES, type ProviderName, type RegistryConfig } from '../../core/config.js';
+import type { ProviderName, RegistryConfig } from '../../core/config.js';
+import { PROVIDERS } from '../../core/providers/index.js';
 import { UsageError } from '../../core/errors.js';
 import type { CliContext } from '../run.js';
 
@@ -19,6 +20,7 @@ interface AddFlags {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+const PROVIDER_NAMES = Object.keys(PROVIDERS);
 
 /** `key=value`; `true`/`false` become booleans, everything else stays text (account ids keep their zeros). */
 export function parseOption(text: string): [string, string | boolean] {
