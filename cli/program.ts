@@ -7,10 +7,16 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
 import { processContext, reportError, type CliContext } from './run.js';
 import { registerStoreCommands } from './commands/store.js';
+import { registerEncryptCommands } from './commands/encrypt.js';
+import { registerExecCommand } from './commands/exec.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [registerStoreCommands];
+const COMMANDS: Register[] = [
+  registerStoreCommands,
+  registerEncryptCommands,
+  registerExecCommand,
+];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')
