@@ -96,7 +96,10 @@ export class ArmorDecoder {
       this.state = 'end';
       return undefined;
     }
-    if (this.state === 'short') this.fail('a short line is followed by more data');
+    if (this.state === 'short') {
+      this.lineNumber--;
+      this.fail('the line is shorter than 64 columns but is not the last one');
+    }
     if (line.length === 0 || line.length > COLUMNS || line.length % 4 !== 0 || !BASE64_LINE.test(line)) {
       this.fail('not a 64-column base64 line');
     }

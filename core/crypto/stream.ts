@@ -119,7 +119,7 @@ export class PayloadOpener {
     if (sealed.length === this.sealedSize && this.open(sealed, false)) {
       throw new TruncatedError(`file truncated: it ends after chunk ${this.counter} without the final chunk`);
     }
-    throw this.tampered();
+    throw new TamperedError(`data corrupted or tampered: chunk ${this.counter} failed authentication (or the file was cut short)`);
   }
 
   private tampered(): TamperedError {
