@@ -60,11 +60,15 @@ export class ArmorDecoder {
     const text = this.partial + Buffer.from(data).toString('latin1');
     const parts = text.split('\n');
     this.partial = parts.pop() ?? '';
-    if (this.partial.length > COLUMNS + 1 && this.state !== 'end') this.fail('line too long');
     const out: Buffer[] = [];
     for (const line of parts) {
       const bytes = this.line(line.endsWith('\r') ? line.slice(0, -1) : line);
       if (bytes) out.push(bytes);
+    }
+    // Bound the memory a file without newlines can take.
+    if (this.partial.length > COLUMNS + 1 && this.state !== 'end') {
+      this.lineNumber++;
+      this.fail('not a 64-column base64 line');
     }
     return out;
   }

@@ -134,6 +134,7 @@ export async function transformToTemp(input: Readable, transform: Transform, tar
   try {
     file = await openAtomic(target, { mode });
   } catch (err) {
+    input.destroy(); // closes its file now rather than at garbage collection
     throw outputError(target, err);
   }
   try {
