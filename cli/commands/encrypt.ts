@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import type { Readable, Transform, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import type { Coder } from '../../core/crypto/format.js';
 import type { RekeyReport } from '../../core/crypto/rekey.js';
 import type { EnvEntry } from '../../core/env-file.js';
 import { UsageError } from '../../core/errors.js';
@@ -27,19 +28,19 @@ export function legacyWarning(ctx: CliContext, file: string): () => void {
     warn(ctx, `${file} is a legacy jet file without authentication: tampering or a wrong key cannot be detected; convert it with: berth rekey ${file}`);
 }
 
-async function input(ctx: CliContext, path: string): Promise<Readable> {
-  if (path === '-') return ctx.stdin as Readable;
-  const { openInput } = await import('../../core/crypto/files.js');
-  return openInput(resolve(ctx.cwd, path));
+async function source(ctx: CliContext, path: string): Promise<AsyncIterable<Buffer>> {
+  if (path === '-') return ctx.stdin as AsyncIterable<Buffer>;
+  const { openSource } = await import('../../core/crypto/files.js');
+  return openSource(resolve(ctx.cwd, path));
 }
 
-/** Streams IN through `transform` into OUT (atomically, with `mode`) or to stdout. */
-async function run(ctx: CliContext, inPath: string, outPath: string, transform: Transform, mode: number): Promise<void> {
+/** Runs IN through `coder` into OUT (atomically, with `mode`) or to stdout. */
+async function run(ctx: CliContext, inPath: string, outPath: string, coder: Coder, mode: number): Promise<void> {
   const [files, { inFile }] = await Promise.all([import('../../core/crypto/files.js'), import('../../core/crypto/errors.js')]);
-  const source = await input(ctx, inPath);
+  const input = await source(ctx, inPath);
   try {
-    if (outPath === '-') await files.transformToStream(source, transform, ctx.stdout as Writable);
-    else await files.transformToFile(source, transform, resolve(ctx.cwd, outPath), mode);
+    if (outPath === '-') await files.transformToStream(input, coder, ctx.stdout as Writable);
+    else await files.transformToFile(input, coder, resolve(ctx.cwd, outPath), mode);
   } catch (err) {
     throw inFile(err as Error, inPath === '-' ? 'stdin' : inPath);
   }
@@ -127,8 +128,8 @@ function registerEncrypt(program: Command, ctx: CliContext): void {
       const keyPaths = options.keyPath.length > 0 ? options.keyPath : [undefined];
       const keys = [];
       for (const keyPath of keyPaths) keys.push(await loadKey(ctx, keyPath));
-      const { createEncryptStream } = await import('../../core/crypto/format.js');
-      await run(ctx, inPath, outPath, createEncryptStream(keys, { armor: options.armor ?? false }), 0o644);
+      const { FileSealer } = await import('../../core/crypto/format.js');
+      await run(ctx, inPath, outPath, new FileSealer(keys, { armor: options.armor ?? false }), 0o644);
     });
 }
 
@@ -150,8 +151,8 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
         ctx.stdout.write(formatExports(await readEnvFile(ctx, inPath, key)));
         return;
       }
-      const { createDecryptStream } = await import('../../core/crypto/format.js');
-      await run(ctx, inPath, outPath!, createDecryptStream(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600);
+      const { FileOpener } = await import('../../core/crypto/format.js');
+      await run(ctx, inPath, outPath!, new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600);
     });
 }
 

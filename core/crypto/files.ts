@@ -1,23 +1,29 @@
 /**
  * @module
- * Encrypted files on disk: open an input, stream it through a coder into an output that appears
+ * Encrypted files on disk: read an input, run it through a coder, write an output that appears
  * only when everything succeeded (a temporary file beside the target, renamed at the end), so a
- * failure never leaves partial or plaintext output behind. `-` is for stdin/stdout in the CLI.
+ * failure never leaves partial or plaintext output behind. Files are read and written with one
+ * read and one write in flight while the main thread encrypts, so I/O and AES overlap; stdin and
+ * stdout are plain streams.
  */
-import { open, stat } from 'node:fs/promises';
+import { writev } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { BerthError, UsageError } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../fs/atomic.js';
 import { inFile } from './errors.js';
-import { coderStream } from './format.js';
+import type { Coder } from './format.js';
 import { Rekeyer, type RekeyChanges, type RekeyReport } from './rekey.js';
 
-/** Large reads keep 64 KiB chunks within one buffer (no copying) and cut per-read overhead. */
-const READ_SIZE = 1 << 20;
+/** 256 KiB reads: four chunks, small enough to stay in cache, large enough to cut per-call costs. */
+const READ_SIZE = 256 * 1024;
+/** Bytes written between forced collections; see collector(). */
+const COLLECT_EVERY = 4 << 20;
+const writevAsync = promisify(writev);
 
 /** The output could not be created or written; nothing was left behind. */
 export class OutputError extends BerthError {
@@ -43,76 +49,162 @@ function outputError(target: string, err: unknown): OutputError {
   return new OutputError(`cannot write ${target}: ${reason(err)}`, { cause: err });
 }
 
-export async function openInput(path: string): Promise<Readable> {
+/**
+ * A minor collection, callable from here. Every chunk node:crypto returns is a fresh buffer outside
+ * V8's heap, and V8 reclaims those only after about 64 MiB of them pile up, so streaming a large
+ * file would hold RSS near 100 MiB. They die young, so a scavenge every few MiB frees them (RSS
+ * stays near 60 MiB) for a fraction of a millisecond each, and lets malloc reuse warm pages.
+ */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (options: { type: 'minor' }) => void;
+  return () => gc({ type: 'minor' });
+}
+
+/** Opens a file for reading, failing with one line that names it. */
+export async function openSource(path: string): Promise<AsyncIterable<Buffer>> {
+  let handle: FileHandle;
   try {
-    const handle = await open(path, 'r');
+    handle = await open(path, 'r');
     if ((await handle.stat()).isDirectory()) {
       await handle.close();
       throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     }
-    return handle.createReadStream({ highWaterMark: READ_SIZE });
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${reason(err)}`, { cause: err });
   }
+  return readAhead(handle, path);
 }
 
-/** Resolves when `sink` can take more (or will never: closed or failed). */
-function drained(sink: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      sink.off('drain', done).off('close', done).off('error', done);
-      resolve();
-    };
-    sink.on('drain', done).on('close', done).on('error', done);
+/** Yields the file's bytes, the next read already running while the caller works on the last. */
+async function* readAhead(handle: FileHandle, path: string): AsyncGenerator<Buffer> {
+  const readNext = async () => {
+    const buffer = Buffer.allocUnsafeSlow(READ_SIZE);
+    try {
+      const { bytesRead } = await handle.read(buffer, 0, READ_SIZE, null);
+      return buffer.subarray(0, bytesRead);
+    } catch (err) {
+      throw new UsageError(`cannot read ${path}: ${reason(err)}`, { cause: err });
+    }
+  };
+  let next = readNext();
+  try {
+    for (;;) {
+      const data = await next;
+      if (data.length === 0) return;
+      next = readNext();
+      yield data;
+    }
+  } finally {
+    await next.catch(() => undefined);
+    await handle.close();
+  }
+}
+
+/** Where output goes: `write` returns once the sink can take more; `flush` once all is written. */
+interface Sink {
+  write(pieces: Buffer[]): Promise<void>;
+  flush(): Promise<void>;
+}
+
+/** Writes to a descriptor with one write in flight, so the next chunks are sealed meanwhile. */
+function descriptorSink(fd: number, target: string): Sink {
+  let inFlight: Promise<void> = Promise.resolve();
+  const writeAll = async (pieces: Buffer[]) => {
+    let rest = pieces.filter((piece) => piece.length > 0);
+    while (rest.length > 0) {
+      let { bytesWritten: written } = await writevAsync(fd, rest);
+      // writev may stop short; carry on from where it did.
+      while (rest.length > 0 && written >= rest[0]!.length) written -= rest.shift()!.length;
+      if (written > 0) rest[0] = rest[0]!.subarray(written);
+    }
+  };
+  return {
+    async write(pieces) {
+      await inFlight;
+      inFlight = writeAll(pieces).catch((err: unknown) => {
+        throw outputError(target, err);
+      });
+      inFlight.catch(() => undefined); // observed by the next write or flush
+    },
+    flush: () => inFlight,
+  };
+}
+
+/** Writes to a stream such as stdout with backpressure, failing on the first write error. */
+function streamSink(output: Writable, target: string): Sink {
+  let failure: Error | undefined;
+  output.on('error', (err: Error) => {
+    failure ??= err;
   });
+  const drained = () =>
+    new Promise<void>((done) => {
+      const settle = () => {
+        output.off('drain', settle).off('close', settle).off('error', settle);
+        done();
+      };
+      output.on('drain', settle).on('close', settle).on('error', settle);
+    });
+  return {
+    async write(pieces) {
+      let full = false;
+      for (const piece of pieces) if (failure === undefined) full = !output.write(piece);
+      if (full && failure === undefined) await drained();
+      if (failure) throw outputError(target, failure);
+    },
+    async flush() {
+      if (failure) throw outputError(target, failure);
+    },
+  };
 }
 
-/** Bytes streamed between forced collections; see collector(). */
-const COLLECT_EVERY = 4 << 20;
-
-/**
- * A full garbage collection, callable from here. Every chunk node:crypto returns is a fresh buffer
- * outside V8's heap, and V8 collects those only after about 64 MiB of them pile up, so streaming a
- * large file would hold RSS near 100 MiB. Collecting every few MiB keeps it near 60 MiB for about
- * a millisecond each time (measured on a 1 GiB file: no throughput change within noise).
- */
-function collector(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
-/** Copies `source` into `sink` with backpressure, failing on the first write error. */
-async function drainInto(source: AsyncIterable<Buffer>, sink: Writable, target: string): Promise<void> {
+/** Runs every byte of `source` through `coder` into `sink`, collecting crypto buffers as it goes. */
+async function pump(source: AsyncIterable<Buffer>, coder: Coder, sink: Sink): Promise<void> {
   const collect = collector();
   let sinceCollect = 0;
-  let writeError: Error | undefined;
-  const onError = (err: Error) => {
-    writeError ??= err;
-  };
-  sink.on('error', onError);
   try {
-    for await (const chunk of source) {
-      if (writeError) break;
-      if (!sink.write(chunk)) await drained(sink);
-      sinceCollect += chunk.length;
+    for await (const data of source) {
+      await sink.write(coder.write(data));
+      sinceCollect += data.length;
       if (sinceCollect >= COLLECT_EVERY) {
         sinceCollect = 0;
         collect();
       }
     }
-  } finally {
-    sink.off('error', onError);
+    await sink.write(coder.end());
+  } catch (err) {
+    // Let a write still in flight finish before the caller closes (and the OS reuses) its descriptor.
+    await sink.flush().catch(() => undefined);
+    throw err;
   }
-  if (writeError) throw outputError(target, writeError);
+  await sink.flush();
+}
+
+/** Runs `source` through `coder` into `target` atomically with `mode`. */
+export async function transformToFile(source: AsyncIterable<Buffer>, coder: Coder, target: string, mode: number): Promise<void> {
+  const file = await transformToTemp(source, coder, target, mode);
+  await commitOrAbort(file, target);
 }
 
 /**
- * Streams `input` through `transform` into `target` atomically with `mode`. Coder errors pass
- * through unchanged; failures to create or write the output become OutputError.
+ * Like transformToFile but leaves the temporary file uncommitted, so several files can be prepared
+ * and then renamed together (or all abandoned).
  */
-export async function transformToFile(input: Readable, transform: Transform, target: string, mode: number): Promise<void> {
-  const file = await transformToTemp(input, transform, target, mode);
-  await commitOrAbort(file, target);
+export async function transformToTemp(source: AsyncIterable<Buffer>, coder: Coder, target: string, mode: number): Promise<AtomicFile> {
+  let file: AtomicFile;
+  try {
+    file = await openAtomic(target, { mode });
+  } catch (err) {
+    await source[Symbol.asyncIterator]().return?.(); // closes an input file now, not at garbage collection
+    throw outputError(target, err);
+  }
+  try {
+    await pump(source, coder, descriptorSink(file.fd, target));
+    return file;
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
 }
 
 /** Renames the temporary file over the target; on failure removes it and names the target. */
@@ -125,30 +217,9 @@ export async function commitOrAbort(file: AtomicFile, target: string): Promise<v
   }
 }
 
-/**
- * Like transformToFile but leaves the temporary file uncommitted, so several files can be prepared
- * and then renamed together (or all abandoned).
- */
-export async function transformToTemp(input: Readable, transform: Transform, target: string, mode: number): Promise<AtomicFile> {
-  let file: AtomicFile;
-  try {
-    file = await openAtomic(target, { mode });
-  } catch (err) {
-    input.destroy(); // closes its file now rather than at garbage collection
-    throw outputError(target, err);
-  }
-  try {
-    await pipeline(input, transform, (source: AsyncIterable<Buffer>) => drainInto(source, file.stream, target));
-    return file;
-  } catch (err) {
-    await file.abort();
-    throw err;
-  }
-}
-
-/** Streams `input` through `transform` to an open stream such as stdout (which is not ended). */
-export async function transformToStream(input: Readable, transform: Transform, output: Writable): Promise<void> {
-  await pipeline(input, transform, (source: AsyncIterable<Buffer>) => drainInto(source, output, 'standard output'));
+/** Runs `source` through `coder` to an open stream such as stdout (which is not ended). */
+export async function transformToStream(source: AsyncIterable<Buffer>, coder: Coder, output: Writable): Promise<void> {
+  await pump(source, coder, streamSink(output, 'standard output'));
 }
 
 /**
@@ -167,7 +238,7 @@ export async function rekeyFiles(
       const path = resolve(cwd, name);
       const mode = (await stat(path).catch(() => undefined))?.mode ?? 0o644;
       const rekeyer = new Rekeyer(oldKey, changes);
-      const file = await transformToTemp(await openInput(path), coderStream(rekeyer), path, mode & 0o777).catch((err: Error) => {
+      const file = await transformToTemp(await openSource(path), rekeyer, path, mode & 0o777).catch((err: Error) => {
         throw inFile(err, name);
       });
       prepared.push({ path: name, file, report: rekeyer.report });

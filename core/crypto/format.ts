@@ -163,9 +163,7 @@ export function coderStream(coder: Coder): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
-        // One push per input read: a push per 16-byte tag would cost a write call each.
-        const pieces = coder.write(chunk);
-        if (pieces.length > 0) this.push(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
+        for (const piece of coder.write(chunk)) this.push(piece);
         callback();
       } catch (err) {
         callback(err as Error);

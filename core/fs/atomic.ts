@@ -13,6 +13,8 @@ export interface AtomicFile {
   /** The temporary file being written. */
   readonly tempPath: string;
   readonly stream: WriteStream;
+  /** The temporary file's descriptor, for callers that write with fs calls instead of the stream. */
+  readonly fd: number;
   /** Flushes and renames over the target. */
   commit(): Promise<void>;
   /** Removes the temporary file; safe to call after a failed commit or twice. */
@@ -53,6 +55,7 @@ export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700
   return {
     tempPath,
     stream,
+    fd: handle.fd,
     abort,
     async commit() {
       await new Promise<void>((resolve, reject) => {

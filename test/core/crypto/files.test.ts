@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../core/errors.js';
 import { TamperedError } from '../../../core/crypto/errors.js';
-import { OutputError, openInput, rekeyFiles, transformToFile } from '../../../core/crypto/files.js';
-import { createDecryptStream, createEncryptStream, decryptBuffer, encryptBuffer } from '../../../core/crypto/format.js';
+import { OutputError, openSource, rekeyFiles, transformToFile } from '../../../core/crypto/files.js';
+import { decryptBuffer, encryptBuffer, FileOpener, FileSealer } from '../../../core/crypto/format.js';
 import { keyId } from '../../../core/crypto/key.js';
 
 const key = randomBytes(32);
@@ -23,8 +23,8 @@ describe('transformToFile', () => {
   it('encrypts and decrypts file to file, plaintext with mode 0600', async () => {
     const plaintext = randomBytes(300_000);
     await writeFile(join(dir, 'plain'), plaintext);
-    await transformToFile(await openInput(join(dir, 'plain')), createEncryptStream([key]), join(dir, 'enc'), 0o644);
-    await transformToFile(await openInput(join(dir, 'enc')), createDecryptStream(key), join(dir, 'out'), 0o600);
+    await transformToFile(await openSource(join(dir, 'plain')), new FileSealer([key]), join(dir, 'enc'), 0o644);
+    await transformToFile(await openSource(join(dir, 'enc')), new FileOpener(key), join(dir, 'out'), 0o600);
     expect((await readFile(join(dir, 'out'))).equals(plaintext)).toBe(true);
     expect((await stat(join(dir, 'out'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'enc'))).mode & 0o777).toBe(0o644);
@@ -34,7 +34,7 @@ describe('transformToFile', () => {
     const file = encryptBuffer(randomBytes(200_000), [key]);
     file[file.length - 1] = file[file.length - 1]! ^ 1;
     await writeFile(join(dir, 'enc'), file);
-    const run = async () => transformToFile(await openInput(join(dir, 'enc')), createDecryptStream(key), join(dir, 'out'), 0o600);
+    const run = async () => transformToFile(await openSource(join(dir, 'enc')), new FileOpener(key), join(dir, 'out'), 0o600);
     await expect(run()).rejects.toThrow(TamperedError);
     expect(await readdir(dir)).toEqual(['enc']);
     await writeFile(join(dir, 'out'), 'previous');
@@ -46,15 +46,15 @@ describe('transformToFile', () => {
   it('says when the output cannot be written', async () => {
     await writeFile(join(dir, 'plain'), 'x');
     await writeFile(join(dir, 'file'), 'x');
-    const run = async () => transformToFile(await openInput(join(dir, 'plain')), createEncryptStream([key]), join(dir, 'file', 'out'), 0o644);
+    const run = async () => transformToFile(await openSource(join(dir, 'plain')), new FileSealer([key]), join(dir, 'file', 'out'), 0o644);
     await expect(run()).rejects.toThrow(OutputError);
     await expect(run()).rejects.toThrow(/cannot write .*file\/out: a parent is not a directory/);
   });
 
   it('says when the input cannot be read', async () => {
-    await expect(openInput(join(dir, 'missing'))).rejects.toThrow(UsageError);
-    await expect(openInput(join(dir, 'missing'))).rejects.toThrow(/cannot read .*missing: no such file or directory/);
-    await expect(openInput(dir)).rejects.toThrow(/is a directory/);
+    await expect(openSource(join(dir, 'missing'))).rejects.toThrow(UsageError);
+    await expect(openSource(join(dir, 'missing'))).rejects.toThrow(/cannot read .*missing: no such file or directory/);
+    await expect(openSource(dir)).rejects.toThrow(/is a directory/);
   });
 });
 
