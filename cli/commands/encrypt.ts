@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import type { Source } from '../../core/crypto/files.js';
 import type { Coder } from '../../core/crypto/format.js';
 import type { RekeyReport } from '../../core/crypto/rekey.js';
 import type { EnvEntry } from '../../core/env-file.js';
@@ -28,7 +29,7 @@ export function legacyWarning(ctx: CliContext, file: string): () => void {
     warn(ctx, `${file} is a legacy jet file without authentication: tampering or a wrong key cannot be detected; convert it with: berth rekey ${file}`);
 }
 
-async function source(ctx: CliContext, path: string): Promise<AsyncIterable<Buffer>> {
+async function source(ctx: CliContext, path: string): Promise<Source> {
   if (path === '-') return ctx.stdin as AsyncIterable<Buffer>;
   const { openSource } = await import('../../core/crypto/files.js');
   return openSource(resolve(ctx.cwd, path));
@@ -38,11 +39,25 @@ async function source(ctx: CliContext, path: string): Promise<AsyncIterable<Buff
 async function run(ctx: CliContext, inPath: string, outPath: string, coder: Coder, mode: number): Promise<void> {
   const [files, { inFile }] = await Promise.all([import('../../core/crypto/files.js'), import('../../core/crypto/errors.js')]);
   const input = await source(ctx, inPath);
+  await interruptible(async (signal) => {
+    try {
+      if (outPath === '-') await files.transformToStream(input, coder, ctx.stdout as Writable, { signal });
+      else await files.transformToFile(input, coder, resolve(ctx.cwd, outPath), mode, { signal });
+    } catch (err) {
+      throw inFile(err as Error, inPath === '-' ? 'stdin' : inPath);
+    }
+  });
+}
+
+/** Runs `work` with SIGINT/SIGTERM turned into an abort, so temporary files are removed on Ctrl-C. */
+async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  process.on('SIGINT', abort).on('SIGTERM', abort);
   try {
-    if (outPath === '-') await files.transformToStream(input, coder, ctx.stdout as Writable);
-    else await files.transformToFile(input, coder, resolve(ctx.cwd, outPath), mode);
-  } catch (err) {
-    throw inFile(err as Error, inPath === '-' ? 'stdin' : inPath);
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', abort).off('SIGTERM', abort);
   }
 }
 
@@ -175,10 +190,10 @@ function registerRekey(program: Command, ctx: CliContext): void {
         if (!/^[0-9a-f]{16}$/.test(id)) throw new UsageError(`"${id}" is not a key id (16 hex characters; see berth key-id)`);
       }
       const oldKey = await loadKey(ctx, options.keyPath);
-      const add = [];
+      const add: Buffer[] = [];
       for (const path of options.add) add.push(await loadKey(ctx, path));
       const { rekeyFiles } = await import('../../core/crypto/files.js');
-      const results = await rekeyFiles(files, oldKey, { add, remove: options.remove }, { cwd: ctx.cwd });
+      const results = await interruptible((signal) => rekeyFiles(files, oldKey, { add, remove: options.remove }, { cwd: ctx.cwd, signal }));
       results.forEach(({ report }, index) => ctx.stdout.write(`${files[index]}: ${describeRekey(report)}\n`));
     });
 }

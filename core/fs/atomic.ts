@@ -5,7 +5,7 @@
  * half of either; on any failure the temporary file is removed and the target is untouched.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, open as openFd, write, writev, type WriteStream } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -37,7 +37,14 @@ export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700
   // 'wx' refuses to follow a planted symlink or reuse an existing file; the mode applies at creation.
   const handle = await open(tempPath, 'wx', mode);
   await handle.chmod(mode); // the umask may have narrowed or widened nothing else; be exact
-  const stream = createWriteStream('', { fd: handle.fd, autoClose: false });
+  // The handle owns the descriptor. A stream over a bare fd closes it on destroy() whatever
+  // autoClose says, and the handle would close it again (EBADF, or someone else's reused fd), so
+  // the stream gets a close that does nothing.
+  const stream = createWriteStream('', {
+    fd: handle.fd,
+    autoClose: false,
+    fs: { open: openFd, write, writev, close: (_fd: number, callback: (err: null) => void) => callback(null) },
+  });
   let settled = false;
   const closeHandle = async () => {
     if (!settled) {
@@ -46,7 +53,13 @@ export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700
     }
   };
   const abort = async () => {
-    stream.destroy();
+    if (!stream.closed) {
+      // Wait until a write in flight has finished before the handle closes the descriptor.
+      await new Promise<void>((resolve) => {
+        stream.once('close', resolve);
+        stream.destroy();
+      });
+    }
     await closeHandle();
     await unlink(tempPath).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
