@@ -182,15 +182,16 @@ async function pump(source: Source, coder: Coder, sink: Sink, { signal }: Transf
   const collect = collector();
   let sinceCollect = 0;
   for await (const data of source) {
+    if (signal?.aborted) throw new InterruptedError();
     await sink.write(coder.write(data));
     sinceCollect += data.length;
     if (sinceCollect >= COLLECT_EVERY) {
       sinceCollect = 0;
       collect();
       await new Promise<void>((resolve) => setImmediate(resolve)); // let signal handlers run
-      if (signal?.aborted) throw new InterruptedError();
     }
   }
+  if (signal?.aborted) throw new InterruptedError();
   await sink.write(coder.end());
   await sink.flush();
 }

@@ -152,6 +152,26 @@ async function cut(name: string, length: number): Promise<void> {
   await writeFile(join(dir, name), (await readFile(join(dir, name))).subarray(0, length));
 }
 
+describe('interrupted', () => {
+  it('Ctrl-C during encryption removes the temporary file and exits 130', async () => {
+    await berth(['keygen']);
+    const child = spawn(process.execPath, [BERTH, 'encrypt', '-', 'out.enc'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    const stderr: Buffer[] = [];
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.write(randomBytes(8 << 20));
+    // Wait (without a fixed sleep) until the temporary output exists, then interrupt.
+    while (!(await files()).some((name) => name.endsWith('.tmp'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGINT');
+    // If berth is waiting for input it notices the interrupt with the next piece; it may be gone.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(randomBytes(1 << 20));
+    expect(await exited).toBe(130);
+    expect(Buffer.concat(stderr).toString()).toBe('berth: error: interrupted; no output was written\n');
+    expect(await files()).toEqual(['berth.aes']);
+  });
+});
+
 describe('legacy jet files', () => {
   beforeEach(async () => {
     await copyFile(join(JET, 'environment.encrypted'), join(dir, 'environment.encrypted'));
