@@ -23,4 +23,16 @@ describe('ByteQueue', () => {
     queue.push(buffer);
     expect(queue.take(4).buffer).toBe(buffer.buffer);
   });
+
+  it('own() lets the caller refill its buffer without changing what is queued', () => {
+    const queue = new ByteQueue();
+    const buffer = Buffer.from('abcdef');
+    queue.push(buffer);
+    expect(queue.take(2).toString()).toBe('ab');
+    queue.own();
+    buffer.fill('x');
+    queue.push(Buffer.from('gh'));
+    queue.own();
+    expect(queue.take(6).toString()).toBe('cdefgh');
+  });
 });

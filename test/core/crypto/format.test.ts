@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../../core/errors.js';
 import { NotBerthFileError, TamperedError, TruncatedError, WrongKeyError } from '../../../core/crypto/errors.js';
-import { createDecryptStream, createEncryptStream, decryptBuffer, encryptBuffer } from '../../../core/crypto/format.js';
+import { createDecryptStream, createEncryptStream, decryptBuffer, encryptBuffer, FileOpener, FileSealer } from '../../../core/crypto/format.js';
 import { keyId, parseKey } from '../../../core/crypto/key.js';
 
 const CHUNK = 65536;
@@ -75,6 +75,26 @@ describe('round trip', () => {
     expect(file.length).toBe(HEADER_ONE_KEY + 68 + 17); // the duplicate key made no second block
     expect(decryptBuffer(file, keyA).toString()).toBe('x');
     expect(decryptBuffer(file, keyB).toString()).toBe('x');
+  });
+
+  it('coders keep nothing of the caller\'s buffer: one scratch buffer refilled for every piece', () => {
+    const plaintext = randomBytes(3 * CHUNK + 12345);
+    const scratch = Buffer.alloc(70_000);
+    const feed = (coder: FileSealer | FileOpener, input: Buffer, sizes: number[]) => {
+      const out: Buffer[] = [];
+      for (let at = 0, i = 0; at < input.length; i++) {
+        const size = Math.min(sizes[i % sizes.length]!, input.length - at);
+        input.copy(scratch, 0, at, at + size);
+        out.push(...coder.write(scratch.subarray(0, size)).map((piece) => Buffer.from(piece)));
+        scratch.fill(0xee); // what a reader does next: overwrite the buffer
+        at += size;
+      }
+      return Buffer.concat([...out, ...coder.end()]);
+    };
+    for (const armor of [false, true]) {
+      const file = feed(new FileSealer([keyA], { armor }), plaintext, [50_000, 1, 4096, 777]);
+      expect(feed(new FileOpener(keyA), file, [10, 50_000, 333, 65_552]).equals(plaintext)).toBe(true);
+    }
   });
 
   it('100 MiB through the streams, in constant memory', async () => {
