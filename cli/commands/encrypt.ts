@@ -66,12 +66,8 @@ const ENV_FILE_LIMIT = 16 * 1024 * 1024;
 
 /** Decrypts an env file in memory (the plaintext never touches the disk) and parses it. */
 export async function readEnvFile(ctx: CliContext, path: string, key: Buffer): Promise<EnvEntry[]> {
-  const [{ decryptBuffer }, { parseEnvFile }, { readAll }] = await Promise.all([
-    import('../../core/crypto/format.js'),
-    import('../../core/env-file.js'),
-    import('../../core/stdin.js'),
-  ]);
-  const encrypted = path === '-' ? Buffer.from(await readAll(ctx.stdin, { limit: ENV_FILE_LIMIT }), 'latin1') : await readSmallFile(resolve(ctx.cwd, path), path);
+  const [{ decryptBuffer }, { parseEnvFile }] = await Promise.all([import('../../core/crypto/format.js'), import('../../core/env-file.js')]);
+  const encrypted = path === '-' ? await readStdinBytes(ctx) : await readSmallFile(resolve(ctx.cwd, path), path);
   let plaintext: Buffer;
   try {
     plaintext = decryptBuffer(encrypted, key, { onLegacy: legacyWarning(ctx, path) });
@@ -88,6 +84,18 @@ export async function readEnvFile(ctx: CliContext, path: string, key: Buffer): P
     });
   }
   return parseEnvFile(text, path);
+}
+
+/** All of stdin as bytes (an encrypted file is binary: no text decoding), up to the limit. */
+async function readStdinBytes(ctx: CliContext): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  let size = 0;
+  for await (const piece of ctx.stdin as AsyncIterable<Buffer>) {
+    size += piece.length;
+    if (size > ENV_FILE_LIMIT) throw new UsageError('stdin is too large for an env file');
+    pieces.push(Buffer.from(piece));
+  }
+  return Buffer.concat(pieces);
 }
 
 async function readSmallFile(path: string, shown: string): Promise<Buffer> {

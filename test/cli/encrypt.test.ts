@@ -265,6 +265,13 @@ describe('env files: decrypt --env and exec', () => {
     expect(ok.code).toBe(0);
   });
 
+  it('reads a binary encrypted env file from stdin', async () => {
+    const binary = await berth(['encrypt', '-', '-'], { stdin: 'A=1\n' });
+    const result = await berth(['decrypt', '--env', '-'], { stdin: binary.stdout });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.toString()).toBe(`export A='1'\n`);
+  });
+
   it('exec says when the command does not exist', async () => {
     const result = await berth(['exec', '--env-file', 'env.encrypted', '--', 'no-such-command-berth']);
     expect(result.code).toBe(1);
