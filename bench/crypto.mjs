@@ -86,7 +86,6 @@ function report(results, digest) {
     });
     console.log(`  ${op.padEnd(8)} ${ratios.join('   ')}`);
   }
-  console.log('  (berth also fsyncs its output before renaming it into place; age and openssl do not)');
   const peak = Math.max(...cell('berth', 'decrypt').rss) / 1024;
   console.log(`berth decrypt peak RSS: ${peak.toFixed(0)} MiB (target < 100 MiB: ${peak < 100 ? 'met' : 'NOT met'})`);
   for (const tool of ['berth', 'age', 'openssl']) {

@@ -178,6 +178,8 @@ export class InterruptedError extends BerthError {
 export interface TransferOptions {
   /** Aborting stops the transfer at the next yield (every few MiB) and removes the temporary file. */
   signal?: AbortSignal | undefined;
+  /** fsync the output before renaming it into place (default true); see AtomicOptions.sync. */
+  sync?: boolean;
 }
 
 /** Runs every byte of `source` through `coder` into `sink`, collecting crypto buffers as it goes. */
@@ -212,7 +214,7 @@ export async function transformToFile(source: Source, coder: Coder, target: stri
 export async function transformToTemp(source: Source, coder: Coder, target: string, mode: number, options: TransferOptions = {}): Promise<AtomicFile> {
   let file: AtomicFile;
   try {
-    file = await openAtomic(target, { mode });
+    file = await openAtomic(target, { mode, sync: options.sync ?? true });
   } catch (err) {
     if (source instanceof FileSource) source.close();
     throw outputError(target, err);

@@ -25,13 +25,18 @@ export interface AtomicOptions {
   mode?: number;
   /** Create missing parent directories with this mode (default 0700). */
   dirMode?: number;
+  /**
+   * fsync before the rename (default true), so a crash cannot leave an empty file in place of the
+   * old one. Callers whose input survives anyway (encrypt/decrypt of a large file) may skip it.
+   */
+  sync?: boolean;
 }
 
 function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700 }: AtomicOptions = {}): Promise<AtomicFile> {
+export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700, sync = true }: AtomicOptions = {}): Promise<AtomicFile> {
   await mkdir(dirname(target), { recursive: true, mode: dirMode });
   const tempPath = tempPathFor(target);
   // 'wx' refuses to follow a planted symlink or reuse an existing file; the mode applies at creation.
@@ -76,7 +81,7 @@ export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700
         stream.end(() => resolve());
       });
       try {
-        await handle.sync();
+        if (sync) await handle.sync();
         await closeHandle();
         await rename(tempPath, target);
       } catch (err) {
