@@ -191,11 +191,6 @@ function registerRekey(program: Command, ctx: CliContext): void {
     .option('--remove <keyid>', 'key id to remove (see berth key-id); repeatable', collect, [])
     .addHelpText('after', '\nExamples:\n  berth rekey env.encrypted --key-path old.aes --add new.aes --remove 0123456789abcdef\n  berth rekey environment.encrypted --key-path codeship.aes   # legacy jet file → berth file\n')
     .action(async (files: string[], options: { keyPath?: string; add: string[]; remove: string[] }) => {
-      if (options.add.length === 0 && options.remove.length === 0) {
-        throw new UsageError('nothing to do: give --add KEYFILE and/or --remove KEYID', {
-          hint: 'a legacy jet file is converted with: berth rekey FILE --key-path codeship.aes --add codeship.aes',
-        });
-      }
       for (const id of options.remove) {
         if (!/^[0-9a-f]{16}$/.test(id)) throw new UsageError(`"${id}" is not a key id (16 hex characters; see berth key-id)`);
       }

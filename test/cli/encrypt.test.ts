@@ -188,6 +188,15 @@ describe('legacy jet files', () => {
     );
   });
 
+  it('berth rekey FILE (as the warning says) converts it for the same key', async () => {
+    const result = await berth(['rekey', 'environment.encrypted']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.toString()).toMatch(/^environment\.encrypted: keys 9dd8e9127a2106ad \(converted from a legacy jet file\)\n$/);
+    const decrypted = await berth(['decrypt', 'environment.encrypted', '-']);
+    expect(decrypted).toMatchObject({ code: 0, stderr: '' });
+    expect(decrypted.stdout.equals(await readFile(join(JET, 'environment.expected')))).toBe(true);
+  });
+
   it('berth rekey turns it into a berth file; then it opens without a warning', async () => {
     await berth(['keygen', 'new.aes']);
     const result = await berth(['rekey', 'environment.encrypted', '--key-path', 'codeship.aes', '--add', 'new.aes']);
@@ -234,10 +243,13 @@ describe('berth rekey', () => {
     expect(await files()).toEqual(['a', 'a.enc', 'b.enc', 'c.enc', 'new.aes', 'old.aes']);
   });
 
-  it('says there is nothing to do without --add or --remove', async () => {
+  it('without --add or --remove checks the header and leaves the keys as they are', async () => {
+    await berth(['keygen']);
+    await berth(['encrypt', '-', 'x.enc'], { stdin: 'x' });
+    const id = (await berth(['key-id'])).stdout.toString().trim();
     const result = await berth(['rekey', 'x.enc']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^berth: error: nothing to do: give --add KEYFILE and\/or --remove KEYID\n/);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.toString()).toBe(`x.enc: keys ${id} (unchanged)\n`);
   });
 });
 
