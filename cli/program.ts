@@ -9,10 +9,18 @@ import { processContext, reportError, type CliContext } from './run.js';
 import { registerStoreCommands } from './commands/store.js';
 import { registerConfigureCommands } from './commands/configure.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerEncryptCommands } from './commands/encrypt.js';
+import { registerExecCommand } from './commands/exec.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [registerStoreCommands, registerConfigureCommands, registerDoctorCommand];
+const COMMANDS: Register[] = [
+  registerStoreCommands,
+  registerConfigureCommands,
+  registerDoctorCommand,
+  registerEncryptCommands,
+  registerExecCommand,
+];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')
