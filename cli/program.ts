@@ -11,6 +11,8 @@ import { registerRegistriesCommands } from './commands/registries.js';
 import { registerStoreCommands } from './commands/store.js';
 import { registerConfigureCommands } from './commands/configure.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerEncryptCommands } from './commands/encrypt.js';
+import { registerExecCommand } from './commands/exec.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -18,6 +20,8 @@ const COMMANDS: Register[] = [
   registerStoreCommands,
   registerConfigureCommands,
   registerDoctorCommand,
+  registerEncryptCommands,
+  registerExecCommand,
   registerGenerateCommand,
   registerRegistriesCommands,
 ];
