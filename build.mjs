@@ -83,14 +83,21 @@ const common = {
 };
 
 await Promise.all([
+  // docker starts the helper for every pull, so its start-up is one file: berth's own code only (a
+  // module that is imported lazily is still only evaluated when first needed), while dependencies
+  // (cloud SDKs, the lock library) stay in node_modules and are loaded only on the paths that use them.
   build({
     ...common,
-    entryPoints: {
-      'docker-credential-berth': 'helper/main.ts',
-      berth: 'cli/berth.ts',
-    },
+    entryPoints: { 'docker-credential-berth': 'helper/main.ts' },
     outdir: 'dist',
-    // Native addon: loaded from node_modules at run time.
+    chunkNames: 'chunks/helper-[name]-[hash]',
+    packages: 'external',
+    plugins: [],
+  }),
+  build({
+    ...common,
+    entryPoints: { berth: 'cli/berth.ts' },
+    outdir: 'dist',
     external: ['@napi-rs/keyring'],
   }),
   // The generator images copy dist/generator/ alone: it holds every chunk the generator can load

@@ -2,11 +2,12 @@
  * @module
  * The Store interface every credential backend implements, and how the active backend is chosen:
  * `BERTH_STORE`, else the config file's `store`, else `file`. Adding a backend is one new file and one
- * line in `backends` below; each backend is imported only when chosen, so the helper's start-up
- * never pays for a backend it does not use.
+ * line in `backends` below. The default `file` backend is loaded with the helper; the others only
+ * when chosen, so the helper's start-up never pays for a backend it does not use.
  */
 import type { Env } from '../paths.js';
 import { UsageError } from '../errors.js';
+import { openFileStore } from './file.js';
 
 export interface Credentials {
   /** The server URL as the client gave it. */
@@ -35,7 +36,8 @@ export interface StoreContext {
 type StoreFactory = (ctx: StoreContext) => Promise<Store>;
 
 const backends = {
-  file: async (ctx) => (await import('./file.js')).openFileStore(ctx),
+  // The default store is on nearly every `get`: load it with the helper rather than as one more file.
+  file: openFileStore,
   keychain: async (ctx) => (await import('./keychain.js')).openKeychainStore(ctx),
   pass: async (ctx) => (await import('./pass.js')).openPassStore(ctx),
 } satisfies Record<string, StoreFactory>;
