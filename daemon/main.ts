@@ -1,0 +1,158 @@
+/**
+ * @module
+ * `berth daemon` itself: wires the token cache, the HTTP app and the listeners together, writes the
+ * pid file, and shuts down cleanly on SIGTERM/SIGINT. Bundled as its own file (`berth-daemon.js`)
+ * that `berth daemon start` loads at run time, so the rest of the CLI never pays for express.
+ * How a registry is resolved is injected (`resolve`); the default reads the configured registries.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, stat, unlink } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { dirname, join } from 'node:path';
+import { loadConfig, type RegistryConfig } from '../core/config.js';
+import { PID_FILE_NAME, daemonSocketPath } from '../core/daemon-client.js';
+import { NotFoundError, oneLine } from '../core/errors.js';
+import { writeFileAtomic } from '../core/fs/atomic.js';
+import type { Env } from '../core/paths.js';
+import { TokenCache, type ResolveCredential } from '../core/refresh.js';
+import { registryKey } from '../core/registry-host.js';
+import { VERSION } from '../core/version.js';
+import { createApp } from './app.js';
+import { RequestMetrics } from './metrics.js';
+import { DaemonStartError, closeGracefully, listenTcp, listenUnix } from './server.js';
+
+export interface DaemonOptions {
+  env: Env;
+  socketPath?: string;
+  /** An explicit loopback TCP listener; requests then need the bearer token in `tokenFile`. */
+  listen?: { host: string; port: number };
+  tokenFile?: string;
+  /** Registry host → credential; defaults to the configured registries' providers and the store. */
+  resolve?: ResolveCredential;
+  log?: (line: string) => void;
+  now?: () => number;
+}
+
+export interface RunningDaemon {
+  socketPath: string;
+  pidFile: string;
+  tcp?: { host: string; port: number; tokenFile: string };
+  close(): Promise<void>;
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`berth daemon: ${line}\n`));
+  const now = options.now ?? Date.now;
+  const { config } = await loadConfig(options.env);
+  const registries = config.registries ?? [];
+  const socketPath = options.socketPath ?? daemonSocketPath(options.env, config.daemon?.socket);
+  const cache = new TokenCache({
+    resolve: options.resolve ?? defaultResolve(options.env),
+    now,
+    fallbackFor: fallbackMap(registries),
+  });
+  const shared = { cache, registries: () => registries.map((r) => r.host), metrics: new RequestMetrics(), now, log, version: VERSION };
+  const servers: Server[] = [];
+  const stopAll = async () => {
+    cache.close();
+    await Promise.all(servers.map((server) => closeGracefully(server)));
+  };
+  try {
+    servers.push(await listenUnix(createApp(shared), socketPath));
+    const tcp = options.listen && (await startTcp(options.listen, options.tokenFile ?? join(dirname(socketPath), 'daemon.token'), shared, servers));
+    const pidFile = join(dirname(socketPath), PID_FILE_NAME);
+    await writeFileAtomic(pidFile, `${process.pid}\n`);
+    log(`listening on ${socketPath}${tcp ? ` and http://${tcp.host}:${tcp.port}` : ''} (pid ${process.pid})`);
+    return {
+      socketPath,
+      pidFile,
+      ...(tcp ? { tcp } : {}),
+      close: async () => {
+        await stopAll();
+        await removePidFile(pidFile);
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function startTcp(
+  listen: { host: string; port: number },
+  tokenFile: string,
+  shared: Parameters<typeof createApp>[0],
+  servers: Server[],
+): Promise<{ host: string; port: number; tokenFile: string }> {
+  const token = await loadOrCreateToken(tokenFile);
+  // The Host header must name the listener itself, so a rebound DNS name never gets an answer. The
+  // port is known once listening (port 0 picks one); until then no Host is accepted.
+  const auth = { token, hosts: [] as string[] };
+  const server = await listenTcp(createApp({ ...shared, auth }), listen.host, listen.port);
+  servers.push(server);
+  const address = server.address();
+  const port = address && typeof address === 'object' ? address.port : listen.port;
+  auth.hosts.push(`${listen.host}:${port}`, `localhost:${port}`, `[::1]:${port}`);
+  return { host: listen.host, port, tokenFile };
+}
+
+/** The bearer token for the TCP listener: read from a 0600 file, created with 32 random bytes if absent. */
+export async function loadOrCreateToken(tokenFile: string): Promise<string> {
+  try {
+    const stats = await stat(tokenFile);
+    if ((stats.mode & 0o077) !== 0) {
+      throw new DaemonStartError(`token file ${tokenFile} is readable by other users`, { hint: `chmod 600 ${tokenFile}` });
+    }
+    const token = (await readFile(tokenFile, 'utf8')).trim();
+    if (token.length < 16) throw new DaemonStartError(`token file ${tokenFile} holds no usable token (at least 16 characters)`);
+    return token;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const token = randomBytes(32).toString('base64url');
+  await writeFileAtomic(tokenFile, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function removePidFile(pidFile: string): Promise<void> {
+  const content = await readFile(pidFile, 'utf8').catch(() => '');
+  if (content.trim() === String(process.pid)) await unlink(pidFile).catch(() => undefined);
+}
+
+/** Each registry host → the host of the registry its `fallback` names. */
+function fallbackMap(registries: readonly RegistryConfig[]): (registryHost: string) => string | undefined {
+  const byName = new Map(registries.map((r) => [r.name, r]));
+  const map = new Map<string, string>();
+  for (const registry of registries) {
+    const fallback = registry.fallback === undefined ? undefined : byName.get(registry.fallback);
+    if (fallback) map.set(registryKey(registry.host), registryKey(fallback.host));
+  }
+  return (registryHost) => map.get(registryHost);
+}
+
+/** Without an injected resolver, credentials come from the active store (static registries). */
+function defaultResolve(env: Env): ResolveCredential {
+  return async (registryHost) => {
+    const { openActiveStore } = await import('../core/active-store.js');
+    const found = await (await openActiveStore(env)).get(registryHost);
+    if (!found) throw new NotFoundError();
+    return { username: found.username, secret: found.secret };
+  };
+}
+
+/** Runs until SIGTERM or SIGINT, then finishes in-flight requests and removes the socket. */
+export async function runForeground(options: DaemonOptions): Promise<void> {
+  const daemon = await startDaemon(options);
+  const log = options.log ?? ((line: string) => process.stderr.write(`berth daemon: ${line}\n`));
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop).off('SIGINT', stop);
+      log(`${signal}: shutting down`);
+      daemon.close().then(resolve, (err: unknown) => {
+        log(`shutdown: ${oneLine(err)}`);
+        resolve();
+      });
+    };
+    process.on('SIGTERM', stop).on('SIGINT', stop);
+  });
+}
