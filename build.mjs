@@ -15,6 +15,7 @@ await build({
   entryPoints: {
     'docker-credential-berth': 'helper/main.ts',
     berth: 'cli/berth.ts',
+    'berth-daemon': 'daemon/main.ts',
   },
   outdir: 'dist',
   bundle: true,

@@ -6,11 +6,12 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
 import { processContext, reportError, type CliContext } from './run.js';
+import { registerDaemonCommands } from './commands/daemon.js';
 import { registerStoreCommands } from './commands/store.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [registerStoreCommands];
+const COMMANDS: Register[] = [registerStoreCommands, registerDaemonCommands];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')

@@ -9,7 +9,8 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import lockfile from 'proper-lockfile';
 import { BerthError } from '../core/errors.js';
 
 export class DaemonStartError extends BerthError {
@@ -92,14 +93,22 @@ export async function listenUnix(handler: RequestListener, path: string): Promis
       hint: 'set BERTH_DAEMON_SOCKET to a shorter path',
     });
   }
-  await prepareSocketDir(dirname(path));
-  await replaceStaleSocket(path);
+  const dir = dirname(path);
+  await prepareSocketDir(dir);
+  // Two daemons starting at once (auto-start from parallel pulls) must not both judge the old
+  // socket stale and unlink each other's: the check and the listen happen under one lock.
+  const release = await lockfile.lock(dir, { lockfilePath: join(dir, 'start.lock'), realpath: false, retries: { retries: 20, minTimeout: 50, maxTimeout: 500 } });
   const server = newServer(handler);
-  const previous = setUmask(0o177);
   try {
-    await listen(server, () => server.listen(path));
+    await replaceStaleSocket(path);
+    const previous = setUmask(0o177);
+    try {
+      await listen(server, () => server.listen(path));
+    } finally {
+      if (previous !== undefined) setUmask(previous);
+    }
   } finally {
-    if (previous !== undefined) setUmask(previous);
+    await release();
   }
   // Already 0600 through the umask; chmod too in case this runtime could not set one.
   await chmod(path, 0o600);

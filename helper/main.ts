@@ -6,6 +6,8 @@
  * graph stays small: stores and providers are loaded only when an action needs them.
  */
 import { openActiveStore } from '../core/active-store.js';
+import { daemonFirst } from '../core/daemon-first.js';
+import type { Env } from '../core/paths.js';
 import { VERSION } from '../core/version.js';
 import { handleCommand, isAction, usage } from './protocol.js';
 
@@ -19,9 +21,14 @@ async function serve(): Promise<number> {
   const env = process.env;
   return handleCommand(
     action,
-    { openStore: () => openActiveStore(env), version: VERSION },
+    { openStore: () => openActiveStore(env), resolve: resolver(env), version: VERSION },
     { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   );
+}
+
+/** Registries the store does not hold: the daemon when it answers, else resolved directly. */
+function resolver(env: Env) {
+  return daemonFirst(env, { warn: (line) => process.stderr.write(`berth: ${line}\n`) });
 }
 
 process.exitCode = await serve();
