@@ -29,6 +29,8 @@ export interface DaemonOptions {
   tokenFile?: string;
   /** Registry host → credential; defaults to the configured registries' providers and the store. */
   resolve?: ResolveCredential;
+  /** Retry timing after a failed refresh (tests shorten it). */
+  backoff?: { baseMs: number; capMs: number };
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -50,6 +52,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     resolve: options.resolve ?? defaultResolve(options.env),
     now,
     fallbackFor: fallbackMap(registries),
+    ...(options.backoff ? { backoff: options.backoff } : {}),
   });
   const shared = { cache, registries: () => registries.map((r) => r.host), metrics: new RequestMetrics(), now, log, version: VERSION };
   const servers: Server[] = [];
