@@ -7,7 +7,12 @@ import { build } from 'esbuild';
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 if (!process.argv.includes('--no-typecheck')) {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { stdio: 'inherit' });
+  } catch {
+    console.error('build: type check failed');
+    process.exit(1);
+  }
 }
 
 rmSync('dist', { recursive: true, force: true });

@@ -1,7 +1,157 @@
-/** @module The `file` store (placeholder until the encrypted format lands). */
-import { StoreError } from '../errors.js';
-import type { Store, StoreContext } from './store.js';
+/**
+ * @module
+ * The `file` store, berth's default: every entry in one file encrypted with the berth format
+ * (AES-256-GCM), under the XDG data directory, with a random key file beside it created on first
+ * use (0600). Writers take a lock and replace the file atomically, so any number of concurrent
+ * `docker login`s keep every entry; readers take no lock (they see the old file or the new one).
+ */
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decryptBuffer, encryptBuffer } from '../crypto/format.js';
+import { generateKey, readKeyFile, writeKeyFile } from '../crypto/key.js';
+import { BerthError, StoreError, oneLine } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { berthDataDir } from '../paths.js';
+import type { Credentials, Store, StoreContext } from './store.js';
 
-export async function openFileStore(_ctx: StoreContext): Promise<Store> {
-  throw new StoreError('the file store is not available yet');
+export const STORE_FILE = 'credentials.berth';
+export const KEY_FILE = 'store.key';
+
+interface StoreFile {
+  version: 1;
+  entries: Record<string, Credentials>;
+}
+
+export interface FileStorePaths {
+  dir: string;
+  storePath: string;
+  keyPath: string;
+}
+
+export function fileStorePaths(ctx: StoreContext): FileStorePaths {
+  const dir = berthDataDir(ctx.env);
+  return { dir, storePath: join(dir, STORE_FILE), keyPath: join(dir, KEY_FILE) };
+}
+
+export async function openFileStore(ctx: StoreContext): Promise<Store> {
+  const paths = fileStorePaths(ctx);
+  return {
+    name: 'file',
+    async get(key) {
+      const entries = await readEntries(paths);
+      return Object.hasOwn(entries, key) ? entries[key] : undefined;
+    },
+    async list() {
+      const entries = await readEntries(paths);
+      return Object.fromEntries(Object.entries(entries).map(([key, entry]) => [key, entry.username]));
+    },
+    async set(key, credentials) {
+      await update(paths, (entries) => {
+        entries[key] = { serverURL: credentials.serverURL, username: credentials.username, secret: credentials.secret };
+      });
+    },
+    async erase(key) {
+      await update(paths, (entries) => {
+        delete entries[key];
+      });
+    },
+  };
+}
+
+/** The key, or undefined when none was ever made (an empty store). */
+async function loadKey(paths: FileStorePaths): Promise<Buffer | undefined> {
+  try {
+    return await readKeyFile(paths.keyPath);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw storeError(paths, `cannot read the key file ${paths.keyPath}: ${oneLine(err)}`, err);
+  }
+}
+
+/** The key, made on first use. Two first writers racing both end up with the one that won. */
+async function loadOrCreateKey(paths: FileStorePaths): Promise<Buffer> {
+  const existing = await loadKey(paths);
+  if (existing) return existing;
+  try {
+    await writeKeyFile(paths.keyPath, generateKey(), { force: false });
+  } catch (err) {
+    if (!(await exists(paths.keyPath))) {
+      throw storeError(paths, `cannot create the key file ${paths.keyPath}: ${oneLine(err)}`, err);
+    }
+  }
+  const created = await loadKey(paths);
+  if (!created) throw storeError(paths, `the key file ${paths.keyPath} vanished while it was created`);
+  return created;
+}
+
+async function readEntries(paths: FileStorePaths, key?: Buffer): Promise<Record<string, Credentials>> {
+  let sealed: Buffer;
+  try {
+    sealed = await readFile(paths.storePath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw storeError(paths, `cannot read ${paths.storePath}: ${oneLine(err)}`, err);
+  }
+  const storeKey = key ?? (await loadKey(paths));
+  if (!storeKey) {
+    throw storeError(paths, `${paths.storePath} exists but its key file ${paths.keyPath} is missing`);
+  }
+  let parsed: StoreFile;
+  try {
+    parsed = JSON.parse(decryptBuffer(sealed, storeKey).toString('utf8')) as StoreFile;
+  } catch (err) {
+    const reason = err instanceof BerthError ? err.message : `not valid JSON (${oneLine(err)})`;
+    throw storeError(paths, `cannot open the credential store ${paths.storePath}: ${reason}`, err);
+  }
+  if (parsed?.version !== 1 || typeof parsed.entries !== 'object' || parsed.entries === null) {
+    throw storeError(paths, `${paths.storePath} is not a berth credential store (unknown layout)`);
+  }
+  return parsed.entries;
+}
+
+async function update(paths: FileStorePaths, change: (entries: Record<string, Credentials>) => void): Promise<void> {
+  const key = await loadOrCreateKey(paths);
+  const { default: lockfile } = await import('proper-lockfile');
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(paths.storePath, {
+      realpath: false,
+      lockfilePath: `${paths.storePath}.lock`,
+      stale: 10_000,
+      retries: { retries: 400, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true },
+    });
+  } catch (err) {
+    throw storeError(paths, `cannot lock ${paths.storePath}: ${oneLine(err)}`, err);
+  }
+  try {
+    const entries = await readEntries(paths, key);
+    change(entries);
+    const plaintext = Buffer.from(JSON.stringify({ version: 1, entries } satisfies StoreFile));
+    await writeFileAtomic(paths.storePath, encryptBuffer(plaintext, [key]), { mode: 0o600 });
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    throw storeError(paths, `cannot write ${paths.storePath}: ${oneLine(err)}`, err);
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/** The errno code of an error or of the error it wraps. */
+function errnoCode(err: unknown): string | undefined {
+  const own = (err as NodeJS.ErrnoException | undefined)?.code;
+  return own ?? ((err as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function storeError(paths: FileStorePaths, message: string, cause?: unknown): StoreError {
+  return new StoreError(message, {
+    cause,
+    hint: `the file store lives in ${paths.dir}; \`berth doctor\` checks it`,
+  });
 }

@@ -1,0 +1,53 @@
+/**
+ * @module
+ * The errors an encrypted file can raise, one class per thing the user can fix differently: a
+ * missing or malformed key, a file made for other keys, tampered or truncated data, something that
+ * is not a berth file at all. All are FormatErrors so callers can catch the family.
+ */
+import { FormatError } from '../errors.js';
+
+/** The key file (or `BERTH_AES_KEY`) is not 44 characters of base64 holding 32 bytes. */
+export class KeyFormatError extends FormatError {
+  override name = 'KeyFormatError';
+}
+
+/** No key was given and none was found where berth looks. */
+export class NoKeyError extends FormatError {
+  override name = 'NoKeyError';
+  readonly searched: readonly string[];
+  constructor(searched: readonly string[]) {
+    super(`no key found (looked in ${searched.join(', ')})`, {
+      hint: 'create one with `berth keygen`, or pass --key-path FILE or set BERTH_AES_KEY',
+    });
+    this.searched = searched;
+  }
+}
+
+/** The file was encrypted for other keys; both sides are named by key id. */
+export class WrongKeyError extends FormatError {
+  override name = 'WrongKeyError';
+  readonly fileKeyIds: readonly string[];
+  readonly givenKeyId: string;
+  constructor(fileKeyIds: readonly string[], givenKeyId: string) {
+    super(`wrong key: the file is encrypted for ${fileKeyIds.join(', ')}; your key is ${givenKeyId}`, {
+      hint: 'pass the right key with --key-path (`berth keygen --show-id PATH` prints a key id)',
+    });
+    this.fileKeyIds = fileKeyIds;
+    this.givenKeyId = givenKeyId;
+  }
+}
+
+/** Authentication failed: the header or a chunk was changed, reordered or swapped. */
+export class TamperedError extends FormatError {
+  override name = 'TamperedError';
+}
+
+/** The file ends before its final chunk. */
+export class TruncatedError extends FormatError {
+  override name = 'TruncatedError';
+}
+
+/** The input is not a berth encrypted file (or a format berth knows it cannot read). */
+export class NotBerthFileError extends FormatError {
+  override name = 'NotBerthFileError';
+}

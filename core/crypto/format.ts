@@ -1,0 +1,189 @@
+/**
+ * @module
+ * The berth encrypted file, end to end: header, chunked payload and optional armor, as whole
+ * buffers (small files such as the credential store) or as streams in constant memory. Reading
+ * detects binary and armored files by themselves; legacy jet files only when the caller opts in.
+ */
+import { Transform } from 'node:stream';
+import { ArmorDecoder, ArmorEncoder } from './armor.js';
+import { DETECT_BYTES, detectFormat } from './detect.js';
+import { NotBerthFileError, TruncatedError } from './errors.js';
+import { MAGIC, newHeader, parseHeader, payloadKey, serializeHeader, unwrapFileKey, verifyHeader, wrapFileKey } from './header.js';
+import { keyId } from './key.js';
+import { LegacyDecoder } from './legacy.js';
+import { PayloadOpener, PayloadSealer } from './stream.js';
+
+export interface EncryptOptions {
+  /** Write the PEM-style text form instead of binary. */
+  armor?: boolean;
+  /** log2 of the chunk size; 16 (64 KiB) unless a test wants small chunks. */
+  chunkExponent?: number;
+}
+
+export interface DecryptOptions {
+  /** Accept legacy jet files, calling this when one is read (they are unauthenticated). */
+  onLegacy?: () => void;
+}
+
+/** A push-style coder: bytes in, bytes out, `end` once. Streams and buffers both drive these. */
+export interface Coder {
+  write(data: Uint8Array): Buffer[];
+  end(): Buffer[];
+}
+
+/** Encrypts for one or more keys (duplicates collapse to one key block). */
+export class FileSealer implements Coder {
+  private readonly headerBytes: Buffer;
+  private readonly payload: PayloadSealer;
+  private readonly armor: ArmorEncoder | undefined;
+  private started = false;
+
+  constructor(keys: readonly Uint8Array[], options: EncryptOptions = {}) {
+    if (keys.length === 0) throw new RangeError('encrypting needs at least one key');
+    const { header, fileKey } = newHeader(options.chunkExponent);
+    const unique = new Map(keys.map((key) => [keyId(key), key]));
+    const blocks = [...unique.values()].map((key) => wrapFileKey(header, fileKey, key));
+    this.headerBytes = serializeHeader({ ...header, blocks }, fileKey);
+    this.payload = new PayloadSealer(payloadKey(fileKey, header.salt), 2 ** header.chunkExponent);
+    this.armor = options.armor ? new ArmorEncoder() : undefined;
+  }
+
+  write(data: Uint8Array): Buffer[] {
+    return this.emit(this.payload.write(data));
+  }
+
+  end(): Buffer[] {
+    return [...this.emit(this.payload.end()), ...(this.armor?.end() ?? [])];
+  }
+
+  private emit(pieces: Buffer[]): Buffer[] {
+    if (!this.started) {
+      this.started = true;
+      pieces.unshift(this.headerBytes);
+    }
+    return this.armor ? pieces.flatMap((piece) => this.armor!.write(piece)) : pieces;
+  }
+}
+
+/** Reads a binary berth file: header (checked before any plaintext is released), then payload. */
+class BinaryOpener implements Coder {
+  private headerInput: Buffer = Buffer.alloc(0);
+  private payload: PayloadOpener | undefined;
+
+  constructor(private readonly key: Uint8Array) {}
+
+  write(data: Uint8Array): Buffer[] {
+    if (this.payload) return this.payload.write(data);
+    this.headerInput = join(this.headerInput, data);
+    const magic = this.headerInput.subarray(0, MAGIC.length);
+    if (!MAGIC.subarray(0, magic.length).equals(magic)) throw new NotBerthFileError('not a berth encrypted file: bad magic');
+    const parsed = parseHeader(this.headerInput);
+    if (!parsed) return [];
+    const fileKey = unwrapFileKey(parsed.header, this.key);
+    verifyHeader(parsed, fileKey);
+    this.payload = new PayloadOpener(payloadKey(fileKey, parsed.header.salt), 2 ** parsed.header.chunkExponent);
+    const rest = this.headerInput.subarray(parsed.length);
+    this.headerInput = Buffer.alloc(0);
+    return this.payload.write(rest);
+  }
+
+  end(): Buffer[] {
+    if (!this.payload) throw new TruncatedError('file truncated: it ends inside the header');
+    return this.payload.end();
+  }
+}
+
+/** `a` then `b`, without copying when `a` is empty (the common case: one big write). */
+function join(a: Buffer, b: Uint8Array): Buffer {
+  return a.length === 0 ? Buffer.from(b.buffer, b.byteOffset, b.length) : Buffer.concat([a, b]);
+}
+
+/** Chains coders: the output of each is the input of the next. */
+export function pipe(...coders: [Coder, ...Coder[]]): Coder {
+  return coders.reduce((first, second) => ({
+    write: (data) => first.write(data).flatMap((piece) => second.write(piece)),
+    end: () => [...first.end().flatMap((piece) => second.write(piece)), ...second.end()],
+  }));
+}
+
+/** Reads any berth file (and legacy jet files if allowed), deciding the format from its first bytes. */
+export class FileOpener implements Coder {
+  private prefix: Buffer = Buffer.alloc(0);
+  private inner: Coder | undefined;
+
+  constructor(private readonly key: Uint8Array, private readonly options: DecryptOptions = {}) {}
+
+  write(data: Uint8Array): Buffer[] {
+    if (this.inner) return this.inner.write(data);
+    this.prefix = join(this.prefix, data);
+    const format = detectFormat(this.prefix.subarray(0, DETECT_BYTES), false);
+    return format ? this.start(format) : [];
+  }
+
+  end(): Buffer[] {
+    if (this.inner) return this.inner.end();
+    const out = this.start(detectFormat(this.prefix, true)!);
+    return [...out, ...this.inner!.end()];
+  }
+
+  private start(format: 'binary' | 'armor' | 'legacy'): Buffer[] {
+    this.inner = this.coderFor(format);
+    const prefix = this.prefix;
+    this.prefix = Buffer.alloc(0);
+    return this.inner.write(prefix);
+  }
+
+  private coderFor(format: 'binary' | 'armor' | 'legacy'): Coder {
+    if (format === 'binary') return new BinaryOpener(this.key);
+    if (format === 'armor') return pipe(new ArmorDecoder(), new BinaryOpener(this.key));
+    if (!this.options.onLegacy) {
+      throw new NotBerthFileError('not a berth encrypted file', {
+        hint: 'if it is a legacy `jet encrypt` file, `berth decrypt` reads it and `berth rekey` converts it',
+      });
+    }
+    this.options.onLegacy();
+    return new LegacyDecoder(Buffer.from(this.key));
+  }
+}
+
+function runCoder(coder: Coder, input: Uint8Array): Buffer {
+  return Buffer.concat([...coder.write(input), ...coder.end()]);
+}
+
+export function encryptBuffer(plaintext: Uint8Array, keys: readonly Uint8Array[], options: EncryptOptions = {}): Buffer {
+  return runCoder(new FileSealer(keys, options), plaintext);
+}
+
+export function decryptBuffer(file: Uint8Array, key: Uint8Array, options: DecryptOptions = {}): Buffer {
+  return runCoder(new FileOpener(key, options), file);
+}
+
+/** A node Transform around a coder; memory stays bounded by one chunk plus stream buffers. */
+export function coderStream(coder: Coder): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      try {
+        for (const piece of coder.write(chunk)) this.push(piece);
+        callback();
+      } catch (err) {
+        callback(err as Error);
+      }
+    },
+    flush(callback) {
+      try {
+        for (const piece of coder.end()) this.push(piece);
+        callback();
+      } catch (err) {
+        callback(err as Error);
+      }
+    },
+  });
+}
+
+export function createEncryptStream(keys: readonly Uint8Array[], options: EncryptOptions = {}): Transform {
+  return coderStream(new FileSealer(keys, options));
+}
+
+export function createDecryptStream(key: Uint8Array, options: DecryptOptions = {}): Transform {
+  return coderStream(new FileOpener(key, options));
+}

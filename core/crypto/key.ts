@@ -1,0 +1,104 @@
+/**
+ * @module
+ * Keys for encrypted files: 32 random bytes kept as one line of base64 (44 characters), the same
+ * shape as a `codeship.aes` key. A key is named by its key id, an HMAC of a fixed label, so the id
+ * can be printed and stored in files without revealing anything about the key.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { oneLine, UsageError } from '../errors.js';
+import { KeyFormatError } from './errors.js';
+
+export const KEY_BYTES = 32;
+
+/** The label keyed by the user key to make its id; changing it changes every id. */
+const KEY_ID_LABEL = 'berth key id v1';
+
+export function generateKey(): Buffer {
+  return randomBytes(KEY_BYTES);
+}
+
+/** The text form written to key files: base64 and a newline. */
+export function formatKey(key: Uint8Array): string {
+  return `${Buffer.from(key).toString('base64')}\n`;
+}
+
+/**
+ * Parses a key from text: exactly 44 characters of canonical base64 for 32 bytes, surrounding
+ * whitespace allowed. `source` names where the text came from (a path, `BERTH_AES_KEY`).
+ */
+export function parseKey(text: string, source: string): Buffer {
+  const trimmed = text.trim();
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(trimmed)) {
+    throw new KeyFormatError(`malformed key in ${source}: ${describeKeyText(trimmed)}`, {
+      hint: 'a key is 44 characters of base64 (32 bytes), as written by `berth keygen`',
+    });
+  }
+  const key = Buffer.from(trimmed, 'base64');
+  // Reject non-canonical encodings (stray low bits in the last character) so one key has one text.
+  if (key.length !== KEY_BYTES || key.toString('base64') !== trimmed) {
+    throw new KeyFormatError(`malformed key in ${source}: not canonical base64 of ${KEY_BYTES} bytes`);
+  }
+  return key;
+}
+
+function describeKeyText(trimmed: string): string {
+  if (trimmed === '') return 'it is empty';
+  if (trimmed.includes('\n')) return 'it has more than one line';
+  if (/[^A-Za-z0-9+/=]/.test(trimmed)) return 'it contains characters that are not base64';
+  return `expected 44 base64 characters, found ${trimmed.length}`;
+}
+
+export async function readKeyFile(path: string): Promise<Buffer> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : oneLine(err);
+    throw new UsageError(`cannot read key file ${path}: ${why}`, { cause: err });
+  }
+  return parseKey(text, path);
+}
+
+/**
+ * Writes a key file with mode 0600, creating its directory (0700) if needed. Refuses to replace an
+ * existing file unless `force`: losing a key loses every file encrypted only for it. The key is
+ * written to a temporary file first, so a failure never leaves half a key behind.
+ */
+export async function writeKeyFile(path: string, key: Uint8Array, { force = false }: { force?: boolean } = {}): Promise<void> {
+  if (key.length !== KEY_BYTES) throw new KeyFormatError(`a key is ${KEY_BYTES} bytes, got ${key.length}`);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.chmod(0o600);
+    await handle.writeFile(formatKey(key));
+    await handle.sync();
+    await handle.close();
+    // link() fails if the target exists, so "check, then create" is one step and two keygens
+    // cannot both win; rename() replaces atomically when told to.
+    if (force) await rename(temp, path);
+    else await link(temp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new UsageError(`key file ${path} already exists`, {
+        hint: 'use --force to replace it (files encrypted only for the old key can no longer be opened)',
+      });
+    }
+    throw err;
+  } finally {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+/** 16 hex characters: the first 8 bytes of HMAC-SHA256(key, label). */
+export function keyId(key: Uint8Array): string {
+  return keyIdBytes(key).toString('hex');
+}
+
+export function keyIdBytes(key: Uint8Array): Buffer {
+  return createHmac('sha256', key).update(KEY_ID_LABEL).digest().subarray(0, 8);
+}
