@@ -149,6 +149,52 @@ describe('berth daemon (real process, unix socket)', () => {
   });
 });
 
+describe('docker-credential-berth with the daemon', () => {
+  // Asynchronous: the token service lives in this process and must keep answering meanwhile.
+  const helper = (env: NodeJS.ProcessEnv, action: string, input: string) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string; ms: number }>((resolve, reject) => {
+      const started = performance.now();
+      const child = spawn(process.execPath, [distFile('docker-credential-berth.js'), action], { env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.once('error', reject);
+      child.once('close', (status) => resolve({ status, stdout, stderr, ms: performance.now() - started }));
+      child.stdin.end(input);
+    });
+
+  it('gets through the daemon; after kill -9 it still answers at once; the next start takes over again', async () => {
+    const { tokens, daemon, env } = await daemonWithTokenService({ lifetimeMs: 3_600_000 });
+    const stored = await helper(env, 'store', JSON.stringify({ ServerURL: 'ghcr.io', Username: 'octocat', Secret: 'ghp_static' }));
+    expect(stored.status, stored.stdout + stored.stderr).toBe(0);
+
+    for (let i = 0; i < 2; i++) {
+      const got = await helper(env, 'get', `https://${ECR}`);
+      expect(got.status, got.stdout + got.stderr).toBe(0);
+      expect(JSON.parse(got.stdout)).toEqual({ ServerURL: `https://${ECR}`, Username: 'AWS', Secret: `token-1-${ECR}` });
+      expect(got.stderr).toBe('');
+    }
+    expect(tokens.calls()).toBe(1);
+
+    daemon.child.kill('SIGKILL');
+    await new Promise((resolve) => daemon.child.once('exit', resolve));
+    const fromStore = await helper(env, 'get', 'ghcr.io');
+    expect(JSON.parse(fromStore.stdout)).toMatchObject({ Username: 'octocat', Secret: 'ghp_static' });
+    // The registry only the daemon knew: the helper does not hang on the dead socket, it resolves
+    // directly (nothing configured here, so not found) and says so in the protocol's words.
+    const direct = await helper(env, 'get', ECR);
+    expect(direct.ms).toBeLessThan(10_000);
+    expect(direct.status).toBe(1);
+    expect(direct.stdout).toBe('credentials not found in native keychain\n');
+
+    const next = await startDaemonProcess(await harnessDaemonEntry(), [], env, daemon.socketPath);
+    cleanups.push(() => next.stop());
+    const again = await helper(env, 'get', ECR);
+    expect(JSON.parse(again.stdout)).toMatchObject({ Secret: `token-2-${ECR}` });
+  }, 90_000);
+});
+
 describe('berth daemon start|status|stop (built CLI)', () => {
   it('starts detached, reports status, refuses a second start, stops', async () => {
     const home = await tempHome();
