@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmod, lstat, stat } from 'node:fs/promises';
+import { chmod, lstat, readFile, stat } from 'node:fs/promises';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -217,6 +218,26 @@ describe('berth daemon start|status|stop (built CLI)', () => {
     expect(after.stderr).toMatch(/^berth: error: berth daemon is not running/);
   }, 90_000);
 
+  it('--listen adds a loopback TCP listener that needs the bearer token and its own Host', async () => {
+    const home = await tempHome();
+    cleanups.push(home.cleanup);
+    const socketPath = join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock');
+    const daemon = await startDaemonProcess(distFile('berth.js'), ['daemon', 'start', '--listen', '127.0.0.1:0'], home.env, socketPath);
+    cleanups.push(() => daemon.stop());
+    const listening = /http:\/\/127\.0\.0\.1:(\d+)/;
+    for (const deadline = Date.now() + 30_000; !listening.test(daemon.output()) && Date.now() < deadline; ) await sleep(50);
+    const port = Number(listening.exec(daemon.output())?.[1]);
+    const tokenFile = join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.token');
+    expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
+    const token = (await readFile(tokenFile, 'utf8')).trim();
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const tcp = (headers: Record<string, string>) => httpGet(`http://127.0.0.1:${port}/healthz`, headers);
+    expect(await tcp({})).toBe(401);
+    expect(await tcp({ authorization: 'Bearer wrong' })).toBe(401);
+    expect(await tcp({ authorization: `Bearer ${token}`, host: `rebound.example:${port}` })).toBe(421);
+    expect(await tcp({ authorization: `Bearer ${token}` })).toBe(200);
+  });
+
   it('refuses to start when the socket directory is open to others', async () => {
     const home = await tempHome();
     cleanups.push(home.cleanup);
@@ -231,6 +252,17 @@ describe('berth daemon start|status|stop (built CLI)', () => {
     expect(stderr).toMatch(/^berth: error: .*berth is accessible to other users \(mode 755\)\nberth: hint: chmod 700 /);
   });
 });
+
+function httpGet(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
 
 function rawExchange(socketPath: string, bytes: Buffer): Promise<void> {
   return new Promise((resolve) => {
