@@ -4,7 +4,9 @@
  * - `GET /v1/credentials?registry=<server URL>`: one registry's credential, from the token cache;
  * - `POST /v1/invalidate` `{"registry": "<server URL>"}`: drop one registry's token (it answered 401);
  * - `GET /v1/dockercfg[?registry=…]`: a whole Docker config for the configured registries;
- * - `GET /v1/status`, `GET /healthz`, `GET /metrics` (Prometheus text).
+ * - `GET /v1/status`, `GET /healthz`, `GET /metrics` (Prometheus text);
+ * - `POST /v1/shutdown`: stop gracefully (what `berth daemon stop` asks; a pid could name another
+ *   process when the daemon runs in a container's pid namespace).
  * Errors of ours render their own status; anything else is logged and answered with a bare 500.
  * Bodies are bounded, every request has a deadline, and on TCP every request needs the bearer token
  * and a loopback `Host` header (DNS rebinding).
@@ -35,6 +37,8 @@ export interface AppOptions {
   auth?: { token: string; hosts: readonly string[] };
   bodyLimitBytes?: number;
   requestTimeoutMs?: number;
+  /** Called once the answer to `POST /v1/shutdown` has been sent. */
+  onShutdown?: () => void;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
@@ -82,6 +86,11 @@ export function createApp(options: AppOptions): express.Express {
   app.get('/v1/dockercfg', async (req, res) => {
     const wanted = req.query.registry === undefined ? options.registries() : listOf(req.query.registry);
     res.json(await dockerConfig(options.cache, wanted));
+  });
+  app.post('/v1/shutdown', (_req, res) => {
+    if (!options.onShutdown) throw new HttpError(404, 'this daemon cannot be stopped through its API');
+    res.once('finish', options.onShutdown);
+    res.status(202).json({ stopping: true, pid: process.pid });
   });
   app.use((req) => {
     throw new HttpError(404, `no such endpoint: ${req.method} ${req.path.slice(0, 100)}`);
@@ -150,7 +159,7 @@ function bodyRegistry(body: unknown): string {
 
 /** Times every request into the metrics, labelled by endpoint (never by raw path: unbounded). */
 function observe(options: AppOptions) {
-  const routes = new Set(['/healthz', '/metrics', '/v1/status', '/v1/credentials', '/v1/invalidate', '/v1/dockercfg']);
+  const routes = new Set(['/healthz', '/metrics', '/v1/status', '/v1/credentials', '/v1/invalidate', '/v1/dockercfg', '/v1/shutdown']);
   return (req: Request, res: Response, next: NextFunction) => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {

@@ -39,46 +39,66 @@ export interface RunningDaemon {
   socketPath: string;
   pidFile: string;
   tcp?: { host: string; port: number; tokenFile: string };
+  /** Stops accepting, finishes in-flight requests, removes the socket and pid file. Idempotent. */
   close(): Promise<void>;
+  /** Settles once the daemon has closed, whoever asked (a signal, `POST /v1/shutdown`). */
+  closed: Promise<void>;
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`berth daemon: ${line}\n`));
+  const log = options.log ?? defaultLog;
   const now = options.now ?? Date.now;
   const { config } = await loadConfig(options.env);
   const registries = config.registries ?? [];
   const socketPath = options.socketPath ?? daemonSocketPath(options.env, config.daemon?.socket);
+  const pidFile = join(dirname(socketPath), PID_FILE_NAME);
   const cache = new TokenCache({
     resolve: options.resolve ?? defaultResolve(options.env),
     now,
     fallbackFor: fallbackMap(registries),
     ...(options.backoff ? { backoff: options.backoff } : {}),
   });
-  const shared = { cache, registries: () => registries.map((r) => r.host), metrics: new RequestMetrics(), now, log, version: VERSION };
-  const servers: Server[] = [];
-  const stopAll = async () => {
-    cache.close();
-    await Promise.all(servers.map((server) => closeGracefully(server)));
+  const life = lifecycle(cache, pidFile);
+  const onShutdown = () => {
+    log('shutdown requested');
+    life.close().catch((err: unknown) => log(`shutdown: ${oneLine(err)}`));
   };
+  const registryHosts = () => registries.map((r) => r.host);
+  const shared = { cache, registries: registryHosts, metrics: new RequestMetrics(), now, log, version: VERSION, onShutdown };
   try {
-    servers.push(await listenUnix(createApp(shared), socketPath));
-    const tcp = options.listen && (await startTcp(options.listen, options.tokenFile ?? join(dirname(socketPath), 'daemon.token'), shared, servers));
-    const pidFile = join(dirname(socketPath), PID_FILE_NAME);
+    life.servers.push(await listenUnix(createApp(shared), socketPath));
+    const tokenFile = options.tokenFile ?? join(dirname(socketPath), 'daemon.token');
+    const tcp = options.listen && (await startTcp(options.listen, tokenFile, shared, life.servers));
     await writeFileAtomic(pidFile, `${process.pid}\n`);
     log(`listening on ${socketPath}${tcp ? ` and http://${tcp.host}:${tcp.port}` : ''} (pid ${process.pid})`);
-    return {
-      socketPath,
-      pidFile,
-      ...(tcp ? { tcp } : {}),
-      close: async () => {
-        await stopAll();
-        await removePidFile(pidFile);
-      },
-    };
+    return { socketPath, pidFile, ...(tcp ? { tcp } : {}), close: life.close, closed: life.closed };
   } catch (err) {
-    await stopAll();
+    await life.close();
     throw err;
   }
+}
+
+function defaultLog(line: string): void {
+  process.stderr.write(`berth daemon: ${line}\n`);
+}
+
+/** One close for every way a daemon stops; `closed` settles when it is done. */
+function lifecycle(cache: TokenCache, pidFile: string) {
+  const servers: Server[] = [];
+  let closing: Promise<void> | undefined;
+  let markClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const close = () =>
+    (closing ??= (async () => {
+      cache.close();
+      try {
+        await Promise.all(servers.map((server) => closeGracefully(server)));
+        await removePidFile(pidFile);
+      } finally {
+        markClosed();
+      }
+    })());
+  return { servers, close, closed };
 }
 
 async function startTcp(
@@ -143,19 +163,16 @@ function defaultResolve(env: Env): ResolveCredential {
   };
 }
 
-/** Runs until SIGTERM or SIGINT, then finishes in-flight requests and removes the socket. */
+/** Runs until SIGTERM, SIGINT or `POST /v1/shutdown`, then finishes in-flight requests and removes the socket. */
 export async function runForeground(options: DaemonOptions): Promise<void> {
   const daemon = await startDaemon(options);
-  const log = options.log ?? ((line: string) => process.stderr.write(`berth daemon: ${line}\n`));
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', stop).off('SIGINT', stop);
-      log(`${signal}: shutting down`);
-      daemon.close().then(resolve, (err: unknown) => {
-        log(`shutdown: ${oneLine(err)}`);
-        resolve();
-      });
-    };
-    process.on('SIGTERM', stop).on('SIGINT', stop);
-  });
+  const log = options.log ?? defaultLog;
+  const stop = (signal: NodeJS.Signals) => {
+    log(`${signal}: shutting down`);
+    daemon.close().catch((err: unknown) => log(`shutdown: ${oneLine(err)}`));
+  };
+  process.on('SIGTERM', stop).on('SIGINT', stop);
+  await daemon.closed;
+  process.off('SIGTERM', stop).off('SIGINT', stop);
+  log('stopped');
 }

@@ -59,14 +59,36 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
     .addHelpText('after', '\nExample:\n  berth daemon stop\n')
     .action(async (options: { socket?: string }) => {
       const socketPath = await socketFor(ctx, options.socket);
-      const pid = await daemonPid(socketPath);
-      if (pid === undefined) {
+      // Asked through the socket, not by pid: in a container the daemon's pid names another process here.
+      const reply = await daemonRequest(socketPath, { method: 'POST', path: '/v1/shutdown' }).catch((err: unknown) => {
+        if (err instanceof DaemonUnavailableError) return undefined;
+        throw err;
+      });
+      if (!reply) {
         ctx.stdout.write(`berth daemon is not running (${socketPath})\n`);
         return;
       }
-      process.kill(pid, 'SIGTERM');
+      if (reply.status !== 202) throw new BerthError(`berth daemon refused to stop: ${reply.body}`);
+      const { pid } = JSON.parse(reply.body) as { pid: number };
       await waitFor(async () => (await daemonPid(socketPath)) === undefined, 15_000, `berth daemon (pid ${pid}) did not stop within 15 s`);
       ctx.stdout.write(`berth daemon stopped (pid ${pid})\n`);
+    });
+
+  daemon
+    .command('invalidate')
+    .description("drop one registry's cached token; the next request fetches a new one")
+    .argument('<registry>', 'registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com')
+    .option('--socket <path>', 'unix socket path')
+    .addHelpText('after', '\nExample:\n  berth daemon invalidate 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n')
+    .action(async (registry: string, options: { socket?: string }) => {
+      const socketPath = await socketFor(ctx, options.socket);
+      const reply = await daemonRequest(socketPath, { method: 'POST', path: '/v1/invalidate', body: { registry } }).catch((err: unknown) => {
+        if (err instanceof DaemonUnavailableError) throw notRunning(socketPath);
+        throw err;
+      });
+      const body = JSON.parse(reply.body) as { invalidated?: boolean; error?: string };
+      if (reply.status !== 200) throw new UsageError(body.error ?? `berth daemon answered ${reply.status}`);
+      ctx.stdout.write(body.invalidated ? `dropped the cached token for ${registry}\n` : `no cached token for ${registry}\n`);
     });
 
   daemon
@@ -81,12 +103,15 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
       try {
         reply = await daemonRequest(socketPath, { path: '/v1/status' });
       } catch (err) {
-        if (!(err instanceof DaemonUnavailableError)) throw err;
-        throw new BerthError(`berth daemon is not running (${socketPath})`, { exitCode: NOT_RUNNING_EXIT, hint: 'berth daemon start --detach' });
+        throw err instanceof DaemonUnavailableError ? notRunning(socketPath) : err;
       }
       if (options.json) ctx.stdout.write(`${reply.body}\n`);
       else ctx.stdout.write(formatStatus(JSON.parse(reply.body) as StatusReply, socketPath));
     });
+}
+
+function notRunning(socketPath: string): BerthError {
+  return new BerthError(`berth daemon is not running (${socketPath})`, { exitCode: NOT_RUNNING_EXIT, hint: 'berth daemon start --detach' });
 }
 
 async function socketFor(ctx: CliContext, option: string | undefined): Promise<string> {

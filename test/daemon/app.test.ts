@@ -219,6 +219,17 @@ describe('daemon app', () => {
     expect(metrics.text).not.toMatch(/token-\d/);
   });
 
+  it('POST /v1/shutdown answers 202, then asks the daemon to stop', async () => {
+    let stopped = 0;
+    const { request } = await serve({ onShutdown: () => stopped++ });
+    const res = await request('/v1/shutdown', { method: 'POST' });
+    expect(res.status).toBe(202);
+    expect(res.json()).toEqual({ stopping: true, pid: process.pid });
+    expect(stopped).toBe(1);
+    const without = await serve();
+    expect((await without.request('/v1/shutdown', { method: 'POST' })).status).toBe(404);
+  });
+
   describe('with a bearer token (TCP listener)', () => {
     const token = 'a'.repeat(43);
     const auth = { token, hosts: ['127.0.0.1:4000'] };

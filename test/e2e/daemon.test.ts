@@ -209,12 +209,15 @@ describe('berth daemon start|status|stop (built CLI)', () => {
     const status = run('status');
     expect(status.status).toBe(0);
     expect(status.stdout).toMatch(/^berth daemon \d+\.\d+\.\d+.*, pid \d+/);
+    const invalidated = run('invalidate', 'ghcr.io');
+    expect(invalidated.stdout).toBe('no cached token for ghcr.io\n');
     const again = run('start', '--detach');
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/^berth: error: a berth daemon is already running/);
     expect(run('stop').stdout).toMatch(/^berth daemon stopped/);
     const after = run('status');
     expect(after.status).toBe(3);
+    expect(run('invalidate', 'ghcr.io').status).toBe(3);
     expect(after.stderr).toMatch(/^berth: error: berth daemon is not running/);
   }, 90_000);
 
