@@ -53,7 +53,8 @@ describe('berth daemon (real process, unix socket)', () => {
       const r = await get(daemon);
       expect(r.status).toBe(200);
       expect(Date.parse(r.body!.ExpiresAt)).toBeGreaterThan(r.receivedAt);
-      expect(r.ms, 'a get waited on the 1.5 s provider').toBeLessThan(1_000);
+      // A get that waited on the 1.5 s provider takes longer than this; the misses counter below is exact.
+      expect(r.ms, 'a get waited on the provider').toBeLessThan(1_450);
       secrets.add(r.body!.Secret);
       await sleep(100);
     }
