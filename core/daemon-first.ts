@@ -9,7 +9,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadConfig } from './config.js';
-import { DaemonUnavailableError, credentialFromDaemon, daemonSocketPath } from './daemon-client.js';
+import { DaemonUnavailableError, credentialFromDaemon, daemonSocketPath, type DaemonRequest } from './daemon-client.js';
 import type { Env } from './paths.js';
 import type { Credentials } from './store/store.js';
 
@@ -22,6 +22,8 @@ export interface DaemonFirstOptions {
   warn?: (line: string) => void;
   /** The `berth` CLI to start the daemon with; default: `berth.js` beside the running script. */
   berthScript?: string;
+  /** The client's timeouts; the defaults are short (a live local socket answers in a millisecond). */
+  timeouts?: Pick<DaemonRequest, 'connectTimeoutMs' | 'responseTimeoutMs'>;
 }
 
 export function daemonFirst(env: Env, options: DaemonFirstOptions = {}): ResolveServerURL {
@@ -29,7 +31,7 @@ export function daemonFirst(env: Env, options: DaemonFirstOptions = {}): Resolve
     const { config } = await loadConfig(env);
     const socketPath = daemonSocketPath(env, config.daemon?.socket);
     try {
-      const found = await credentialFromDaemon(socketPath, serverURL);
+      const found = await credentialFromDaemon(socketPath, serverURL, options.timeouts ?? timeoutsFrom(env));
       return found && { serverURL, username: found.username, secret: found.secret };
     } catch (err) {
       if (!(err instanceof DaemonUnavailableError)) throw err;
@@ -42,6 +44,14 @@ export function daemonFirst(env: Env, options: DaemonFirstOptions = {}): Resolve
       return options.direct?.(serverURL);
     }
   };
+}
+
+/** `BERTH_DAEMON_CONNECT_TIMEOUT_MS` and `BERTH_DAEMON_TIMEOUT_MS` (the answer) override the defaults. */
+function timeoutsFrom(env: Env): Pick<DaemonRequest, 'connectTimeoutMs' | 'responseTimeoutMs'> {
+  const ms = (value: string | undefined) => (value && Number(value) > 0 ? Number(value) : undefined);
+  const connectTimeoutMs = ms(env.BERTH_DAEMON_CONNECT_TIMEOUT_MS);
+  const responseTimeoutMs = ms(env.BERTH_DAEMON_TIMEOUT_MS);
+  return { ...(connectTimeoutMs ? { connectTimeoutMs } : {}), ...(responseTimeoutMs ? { responseTimeoutMs } : {}) };
 }
 
 /** Starts `berth daemon start --detach` without waiting for it; this call resolves directly. */

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,8 @@ describe('daemonFirst', () => {
     const { env } = await home();
     await fakeDaemon(env.BERTH_DAEMON_SOCKET);
     let directCalls = 0;
-    const resolve = daemonFirst(env, { direct: async (url) => (directCalls++, direct(url)) });
+    const timeouts = { connectTimeoutMs: 10_000, responseTimeoutMs: 30_000 }; // a loaded machine
+    const resolve = daemonFirst(env, { direct: async (url) => (directCalls++, direct(url)), timeouts });
     expect(await resolve('ghcr.io')).toEqual({ serverURL: 'ghcr.io', username: 'AWS', secret: 'from-daemon' });
     expect(directCalls).toBe(0);
   });
@@ -41,6 +43,23 @@ describe('daemonFirst', () => {
     const resolve = daemonFirst(env, { direct, warn: (line) => warnings.push(line) });
     expect(await resolve('ghcr.io')).toMatchObject({ secret: 'direct' });
     expect(warnings).toEqual([]);
+  });
+
+  it('reads its timeouts from the environment', async () => {
+    const { env } = await home();
+    const connections: Socket[] = [];
+    const silent = createNetServer((socket) => connections.push(socket)); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(env.BERTH_DAEMON_SOCKET, resolve));
+    cleanups.push(async () => {
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+    const warnings: string[] = [];
+    const started = Date.now();
+    const resolve = daemonFirst({ ...env, BERTH_DAEMON_TIMEOUT_MS: '200' }, { direct, warn: (line) => warnings.push(line) });
+    expect(await resolve('ghcr.io')).toMatchObject({ secret: 'direct' });
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(warnings.join('\n')).toMatch(/no answer within 200 ms; resolving directly/);
   });
 
   it('without a direct path and no daemon, nothing is found', async () => {

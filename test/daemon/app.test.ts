@@ -42,7 +42,7 @@ async function serve(overrides: Partial<AppOptions> = {}, provider = new FakePro
     await rm(dir, { recursive: true, force: true });
   });
   const request = async (path: string, options: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
-    const response = await daemonRequest(socketPath, { path, ...options, responseTimeoutMs: 30_000 });
+    const response = await daemonRequest(socketPath, { path, ...options, connectTimeoutMs: 10_000, responseTimeoutMs: 30_000 });
     return { status: response.status, text: response.body, json: () => JSON.parse(response.body) as Record<string, unknown> };
   };
   return { request, provider, logged, socketPath };

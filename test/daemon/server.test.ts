@@ -70,7 +70,7 @@ describe('replaceStaleSocket', () => {
     try {
       await expect(replaceStaleSocket(path)).rejects.toThrow(/already running/);
       await expect(listenUnix(hello, path)).rejects.toThrow(/already running/);
-      expect((await daemonRequest(path, { path: '/' })).body).toBe('hello');
+      expect((await daemonRequest(path, { path: '/', connectTimeoutMs: 10_000 })).body).toBe('hello');
     } finally {
       await closeGracefully(server);
     }
@@ -93,7 +93,7 @@ describe('listenUnix', () => {
     try {
       expect((await lstat(path)).mode & 0o777).toBe(0o600);
       expect((await stat(dir)).mode & 0o777).toBe(0o700);
-      expect((await daemonRequest(path, { path: '/' })).body).toBe('hello');
+      expect((await daemonRequest(path, { path: '/', connectTimeoutMs: 10_000 })).body).toBe('hello');
     } finally {
       await closeGracefully(server);
     }
@@ -130,10 +130,10 @@ describe('closeGracefully', () => {
       arrived();
       finish = () => res.end('finished');
     }, path);
-    const inFlight = daemonRequest(path, { path: '/slow' });
+    const inFlight = daemonRequest(path, { path: '/slow', connectTimeoutMs: 10_000, responseTimeoutMs: 30_000 });
     await arrival;
     const closing = closeGracefully(server);
-    await expect(daemonRequest(path, { path: '/' })).rejects.toThrow(/ENOENT|ECONNREFUSED/);
+    await expect(daemonRequest(path, { path: '/', connectTimeoutMs: 10_000 })).rejects.toThrow(/ENOENT|ECONNREFUSED/);
     finish();
     expect((await inFlight).body).toBe('finished');
     await closing;

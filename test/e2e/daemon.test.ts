@@ -167,7 +167,10 @@ describe('docker-credential-berth with the daemon', () => {
     });
 
   it('gets through the daemon; after kill -9 it still answers at once; the next start takes over again', async () => {
-    const { tokens, daemon, env } = await daemonWithTokenService({ lifetimeMs: 3_600_000 });
+    const started = await daemonWithTokenService({ lifetimeMs: 3_600_000 });
+    const { tokens, daemon } = started;
+    // Generous for a loaded test machine; the default (0.5 s) is for a live local socket.
+    const env = { ...started.env, BERTH_DAEMON_CONNECT_TIMEOUT_MS: '10000', BERTH_DAEMON_TIMEOUT_MS: '30000' };
     const stored = await helper(env, 'store', JSON.stringify({ ServerURL: 'ghcr.io', Username: 'octocat', Secret: 'ghp_static' }));
     expect(stored.status, stored.stdout + stored.stderr).toBe(0);
 

@@ -77,7 +77,7 @@ export async function startDaemonProcess(script: string, args: string[], env: No
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const request = async (path: string, options: Omit<DaemonRequest, 'path'> = {}) =>
-    daemonRequest(socketPath, { responseTimeoutMs: 30_000, ...options, path });
+    daemonRequest(socketPath, { connectTimeoutMs: 10_000, responseTimeoutMs: 30_000, ...options, path });
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${output}`);
@@ -85,7 +85,8 @@ export async function startDaemonProcess(script: string, args: string[], env: No
       (r) => r.status === 200,
       () => false,
     );
-    if (up) break;
+    // The log line comes after the pid file and every listener: the daemon is fully up.
+    if (up && output.includes('listening on')) break;
     if (Date.now() > deadline) throw new Error(`daemon did not answer within 30 s: ${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
