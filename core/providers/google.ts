@@ -1,0 +1,125 @@
+/**
+ * @module
+ * The Google provider: an OAuth access token for Container Registry and Artifact Registry hosts, from
+ * google-auth-library (loaded only when a Google registry is asked for). Sources, first match wins:
+ * the registry's `keyFile` option, `GOOGLE_AUTH_JSON` (key JSON in a variable, as the Codeship
+ * generator took it), `GOOGLE_APPLICATION_CREDENTIALS`, then Application Default Credentials
+ * (gcloud's ADC file, workload identity federation configs, the GCE/GKE metadata server).
+ */
+import { ProviderError, oneLine } from '../errors.js';
+import type { Credential, ProviderRequest } from './provider.js';
+
+/** The username Google registries expect with an OAuth access token. */
+export const GOOGLE_USERNAME = 'oauth2accesstoken';
+export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+/** Google access tokens live an hour; used only if the library reports no expiry. */
+const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
+
+/** Where the credential came from, for error messages; never the secret itself. */
+interface CredentialSource {
+  description: string;
+  keyFilename?: string;
+  credentials?: Record<string, unknown>;
+}
+
+/** Options: `keyFile` (path to a service-account or external-account JSON file). */
+export async function googleProvider(request: ProviderRequest): Promise<Credential> {
+  const source = credentialSource(request);
+  const { GoogleAuth } = await import('google-auth-library');
+  const auth = new GoogleAuth({
+    scopes: [CLOUD_PLATFORM_SCOPE],
+    ...(source.keyFilename !== undefined ? { keyFilename: source.keyFilename } : {}),
+    ...(source.credentials !== undefined ? { credentials: source.credentials } : {}),
+  });
+  let token: string | null | undefined;
+  let expiryDate: number | null | undefined;
+  try {
+    const client = await auth.getClient();
+    token = (await client.getAccessToken()).token;
+    expiryDate = client.credentials.expiry_date;
+  } catch (err) {
+    throw googleError(err, request.registryHost, source);
+  }
+  if (!token) throw new ProviderError(`google token for ${request.registryHost} (${source.description}): the token endpoint returned no access token`);
+  return {
+    username: GOOGLE_USERNAME,
+    secret: token,
+    expiresAt: new Date(expiryDate ?? request.now() + DEFAULT_LIFETIME_MS),
+  };
+}
+
+function credentialSource({ options, env, registryHost }: ProviderRequest): CredentialSource {
+  const keyFile = options.keyFile;
+  if (keyFile !== undefined) {
+    if (typeof keyFile !== 'string' || keyFile === '') {
+      throw new ProviderError(`google token for ${registryHost}: option "keyFile" must be a path`);
+    }
+    return { description: `key file ${keyFile}`, keyFilename: keyFile };
+  }
+  if (env.GOOGLE_AUTH_JSON) return { description: 'GOOGLE_AUTH_JSON', credentials: parseAuthJson(env.GOOGLE_AUTH_JSON, registryHost) };
+  if (env.GOOGLE_APPLICATION_CREDENTIALS) {
+    return { description: `GOOGLE_APPLICATION_CREDENTIALS=${env.GOOGLE_APPLICATION_CREDENTIALS}`, keyFilename: env.GOOGLE_APPLICATION_CREDENTIALS };
+  }
+  return { description: 'application default credentials' };
+}
+
+/** Key JSON as text; base64 of it is accepted too, as CI secret stores often hold it that way. */
+function parseAuthJson(text: string, registryHost: string): Record<string, unknown> {
+  const trimmed = text.trim();
+  const json = trimmed.startsWith('{') ? trimmed : Buffer.from(trimmed, 'base64').toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { type?: unknown }).type !== 'string') {
+    // The variable holds a secret: name it, never echo it.
+    throw new ProviderError(`google token for ${registryHost}: GOOGLE_AUTH_JSON is not a Google credential JSON (nor base64 of one)`, {
+      hint: 'set GOOGLE_AUTH_JSON to the contents of a service account key file (gcloud iam service-accounts keys create)',
+    });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** OAuth error code and description from a gaxios or token-endpoint error, when there is one. */
+function oauthError(err: unknown): { code: string; description?: string } | undefined {
+  const data = (err as { response?: { data?: unknown } })?.response?.data;
+  if (typeof data === 'object' && data !== null && typeof (data as { error?: unknown }).error === 'string') {
+    const { error, error_description: description } = data as { error: string; error_description?: unknown };
+    return { code: error, ...(typeof description === 'string' ? { description } : {}) };
+  }
+  const match = /^(invalid_grant|invalid_client|invalid_scope|unauthorized_client|invalid_request|access_denied)\b:?\s*(.*)$/s.exec(
+    err instanceof Error ? err.message : '',
+  );
+  return match ? { code: match[1]!, ...(match[2] ? { description: match[2] } : {}) } : undefined;
+}
+
+const HINTS: Record<string, string> = {
+  invalid_grant:
+    "the service account key was deleted or disabled, or this machine's clock is wrong: create a new key (gcloud iam service-accounts keys create); with workload identity federation, check the pool provider's issuer and audience",
+  invalid_client: 'the credential JSON is not a valid client; download a fresh key for the service account',
+  unauthorized_client: 'this identity may not request cloud-platform access tokens; check the service account and its workload identity binding',
+  invalid_scope: 'the identity cannot get cloud-platform tokens; check its workload identity pool or impersonation settings',
+};
+
+/** One line naming the source tried and what Google said, with a hint for the likely mistake. */
+function googleError(err: unknown, registryHost: string, source: CredentialSource): ProviderError {
+  const what = `google token for ${registryHost} (${source.description})`;
+  const oauth = oauthError(err);
+  if (oauth) {
+    const detail = oauth.description ? `${oauth.code}: ${oneLine(oauth.description)}` : oauth.code;
+    return new ProviderError(`${what}: ${detail}`, { hint: HINTS[oauth.code] ?? 'check the credential with: gcloud auth application-default print-access-token' });
+  }
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT' || code === 'EACCES') {
+    return new ProviderError(`${what}: cannot read the credential file: ${code}`, { hint: 'check the path and that this user may read it' });
+  }
+  const message = oneLine(err);
+  if (/could not load the default credentials/i.test(message)) {
+    return new ProviderError(`${what}: no Google credentials found (no key file, no gcloud ADC file, no metadata server)`, {
+      hint: 'set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or run: gcloud auth application-default login',
+    });
+  }
+  return new ProviderError(`${what}: ${message}`, { hint: 'check network access to Google (HTTPS_PROXY, NO_PROXY) and the credential' });
+}
