@@ -27,6 +27,9 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
+  // Prefer a package's ESM build: esbuild exposes a CommonJS module loaded with import() only under
+  // `default` (see core/import-package.ts), and some UMD builds do not bundle at all.
+  mainFields: ['module', 'main'],
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
   // Native addon: loaded from node_modules at run time.

@@ -4,6 +4,7 @@
  * the named registry configurations. Validated with a schema; an error names the bad field and its
  * line. A missing file is an empty configuration.
  */
+import { importPackage } from './import-package.js';
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { UsageError } from './errors.js';
@@ -99,7 +100,7 @@ async function checkRegistries(config: Config, text: string, path: string): Prom
 
 /** The 1-based line of a JSON path; jsonc-parser is loaded only on this error path. */
 async function lineOf(text: string, keys: readonly (string | number)[]): Promise<number> {
-  const { parseTree, findNodeAtLocation } = await import('jsonc-parser');
+  const { parseTree, findNodeAtLocation } = await importPackage(import('jsonc-parser'));
   const root = parseTree(text);
   let node = root && findNodeAtLocation(root, [...keys]);
   for (let depth = keys.length - 1; !node && root && depth >= 0; depth--) {

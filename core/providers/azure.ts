@@ -5,6 +5,7 @@
  * registry is asked for), is exchanged at `https://<registry>/oauth2/exchange`; docker logs in with
  * the all-zero GUID as username and the refresh token as password.
  */
+import { importPackage } from '../import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
 import type { Credential, ProviderRequest } from './provider.js';
@@ -172,7 +173,7 @@ function entraError(err: unknown, what: string, settings: AzureSettings): Provid
 
 /** The ACR exchange; Node's own fetch ignores HTTPS_PROXY, undici's EnvHttpProxyAgent honours it. */
 async function exchange(settings: AzureSettings, accessToken: string, tenantId: string | undefined, signal: AbortSignal | undefined): Promise<string> {
-  const { fetch, EnvHttpProxyAgent } = await import('undici');
+  const { fetch, EnvHttpProxyAgent } = await importPackage(import('undici'));
   const { env, registryHost } = settings;
   const dispatcher = new EnvHttpProxyAgent({
     httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',

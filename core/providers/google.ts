@@ -6,6 +6,7 @@
  * generator took it), `GOOGLE_APPLICATION_CREDENTIALS`, then Application Default Credentials
  * (gcloud's ADC file, workload identity federation configs, the GCE/GKE metadata server).
  */
+import { importPackage } from '../import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Credential, ProviderRequest } from './provider.js';
 
@@ -25,7 +26,7 @@ interface CredentialSource {
 /** Options: `keyFile` (path to a service-account or external-account JSON file). */
 export async function googleProvider(request: ProviderRequest): Promise<Credential> {
   const source = credentialSource(request);
-  const { GoogleAuth } = await import('google-auth-library');
+  const { GoogleAuth } = await importPackage(import('google-auth-library'));
   const auth = new GoogleAuth({
     scopes: [CLOUD_PLATFORM_SCOPE],
     ...(source.keyFilename !== undefined ? { keyFilename: source.keyFilename } : {}),

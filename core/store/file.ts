@@ -13,6 +13,7 @@ import { BerthError, StoreError, oneLine } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { berthDataDir } from '../paths.js';
 import type { Credentials, Store, StoreContext } from './store.js';
+import { withStoreLock } from './store-lock.js';
 
 export const STORE_FILE = 'credentials.berth';
 export const KEY_FILE = 'store.key';
@@ -46,12 +47,12 @@ export async function openFileStore(ctx: StoreContext): Promise<Store> {
       return Object.fromEntries(Object.entries(entries).map(([key, entry]) => [key, entry.username]));
     },
     async set(key, credentials) {
-      await update(paths, (entries) => {
+      await update(ctx, paths, (entries) => {
         entries[key] = { serverURL: credentials.serverURL, username: credentials.username, secret: credentials.secret };
       });
     },
     async erase(key) {
-      await update(paths, (entries) => {
+      await update(ctx, paths, (entries) => {
         delete entries[key];
       });
     },
@@ -109,31 +110,22 @@ async function readEntries(paths: FileStorePaths, key?: Buffer): Promise<Record<
   return parsed.entries;
 }
 
-async function update(paths: FileStorePaths, change: (entries: Record<string, Credentials>) => void): Promise<void> {
+async function update(
+  ctx: StoreContext,
+  paths: FileStorePaths,
+  change: (entries: Record<string, Credentials>) => void,
+): Promise<void> {
   const key = await loadOrCreateKey(paths);
-  const { default: lockfile } = await import('proper-lockfile');
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(paths.storePath, {
-      realpath: false,
-      lockfilePath: `${paths.storePath}.lock`,
-      stale: 10_000,
-      retries: { retries: 400, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true },
-    });
-  } catch (err) {
-    throw storeError(paths, `cannot lock ${paths.storePath}: ${oneLine(err)}`, err);
-  }
-  try {
+  await withStoreLock(ctx.env, 'file', async () => {
     const entries = await readEntries(paths, key);
     change(entries);
     const plaintext = Buffer.from(JSON.stringify({ version: 1, entries } satisfies StoreFile));
-    await writeFileAtomic(paths.storePath, encryptBuffer(plaintext, [key]), { mode: 0o600 });
-  } catch (err) {
-    if (err instanceof StoreError) throw err;
-    throw storeError(paths, `cannot write ${paths.storePath}: ${oneLine(err)}`, err);
-  } finally {
-    await release().catch(() => undefined);
-  }
+    try {
+      await writeFileAtomic(paths.storePath, encryptBuffer(plaintext, [key]), { mode: 0o600 });
+    } catch (err) {
+      throw storeError(paths, `cannot write ${paths.storePath}: ${oneLine(err)}`, err);
+    }
+  });
 }
 
 /** The errno code of an error or of the error it wraps. */

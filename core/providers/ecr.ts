@@ -1,0 +1,43 @@
+/**
+ * @module
+ * Amazon ECR private registries (`<account>.dkr.ecr.<region>.amazonaws.com` and the other forms
+ * `parseEcrHost` knows): a token from `GetAuthorizationToken` in the registry's region, with the
+ * caller's AWS credentials, optionally through an assumed role. Settings come from the registry's
+ * options (`profile`, `roleArn`, `externalId`, `roleSessionName`, `region`) and the environment.
+ */
+import { importPackage } from '../import-package.js';
+import { awsCacheIdentity, awsSettings, fetchAwsToken, type AwsSettings } from './aws.js';
+import { parseEcrHost } from './hosts.js';
+import { NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';
+
+function ecrRequest(request: ProviderRequest): { settings: AwsSettings; fips: boolean; dualStack: boolean } {
+  const host = parseEcrHost(request.registryHost);
+  if (!host) throw new NotMyRegistryError(`ecr: ${request.registryHost} is not an ECR registry`);
+  return { settings: awsSettings('ecr', request, host), fips: host.fips, dualStack: host.dualStack };
+}
+
+/** The key under which a cache may keep this request's token (see `awsCacheIdentity`). */
+export function ecrCacheIdentity(request: ProviderRequest): string {
+  return awsCacheIdentity('ecr', request.registryHost, ecrRequest(request).settings);
+}
+
+export const ecrProvider: Provider = async (request) => {
+  const { settings, fips, dualStack } = ecrRequest(request);
+  return fetchAwsToken('ecr', request, settings, async (config, target) => {
+    const { ECRClient, GetAuthorizationTokenCommand } = await importPackage(import('@aws-sdk/client-ecr'));
+    const client = new ECRClient({
+      ...config,
+      ...(target.awsEndpoint && { useFipsEndpoint: fips, useDualstackEndpoint: dualStack }),
+    });
+    try {
+      // No registryIds (deprecated): the token works for every registry the identity may pull from.
+      const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: request.signal });
+      return output.authorizationData?.[0];
+    } finally {
+      client.destroy();
+    }
+  });
+};
+
+/** The names the provider registration table loads from each provider file. */
+export { ecrProvider as provider, ecrCacheIdentity as identity };

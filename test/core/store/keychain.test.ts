@@ -1,0 +1,154 @@
+/**
+ * The keychain store against a real gnome-keyring Secret Service on a private D-Bus session bus,
+ * driven through the built helper as docker drives it: one process per action.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NOT_FOUND_MESSAGE } from '../../../core/errors.js';
+import { missingComponents } from '../../e2e/harness/components.js';
+import { credentialsJSON, requireBuiltHelper, runHelper, tempHome, type HelperResult } from '../../e2e/harness/run-berth-helper.js';
+import {
+  SECRET_SERVICE_COMPONENTS,
+  lockKeyring,
+  startSecretService,
+  startSessionBus,
+  type SessionBus,
+} from '../../e2e/harness/secret-service.js';
+
+const run = promisify(execFile);
+const missing = missingComponents(SECRET_SERVICE_COMPONENTS);
+const SECRET = 'kc-secret-7f3a9d';
+
+/** An error as the protocol wants it: one line on stdout, exit 1, no stack anywhere. */
+function expectOneLineError(result: HelperResult, pattern: RegExp): void {
+  expect(result.code).toBe(1);
+  expect(result.stdout.endsWith('\n')).toBe(true);
+  expect(result.stdout.trimEnd().split('\n')).toHaveLength(1);
+  expect(result.stdout).toMatch(pattern);
+  expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m);
+}
+
+function expectNoSecretInStderr(results: HelperResult[], secret: string): void {
+  for (const result of results) expect(result.stderr).not.toContain(secret);
+}
+
+const FILE_STORE_ADVICE = /BERTH_STORE=file, or "store": "file" in \S+config\.json/;
+
+// Each helper run is a fresh process talking to gnome-keyring: seconds apiece on a loaded machine.
+describe.skipIf(missing)('keychain store on a Secret Service (gnome-keyring)', { timeout: 180_000 }, () => {
+  let bus: SessionBus;
+  let home: Awaited<ReturnType<typeof tempHome>>;
+  const env = () => ({ ...home.env, DBUS_SESSION_BUS_ADDRESS: bus.address, BERTH_STORE: 'keychain' });
+  const helper = (action: string, input?: string) => runHelper(action, { env: env(), input });
+
+  beforeAll(async () => {
+    requireBuiltHelper();
+    [bus, home] = await Promise.all([startSecretService(), tempHome()]);
+  });
+  afterAll(async () => {
+    await Promise.all([bus?.stop(), home?.remove()]);
+  });
+
+  it('stores, gets, lists and erases through the helper protocol, under any spelling of the registry', async () => {
+    const results: HelperResult[] = [];
+    const step = async (action: string, input?: string) => {
+      const result = await helper(action, input);
+      results.push(result);
+      return result;
+    };
+    expect(await step('store', credentialsJSON('https://GHCR.io/', 'octocat', SECRET))).toMatchObject({ code: 0, stdout: '' });
+    expect(await step('store', credentialsJSON('docker.io', 'hubuser', `${SECRET}-hub`))).toMatchObject({ code: 0 });
+
+    const got = await step('get', 'ghcr.io');
+    expect(got.code).toBe(0);
+    expect(got.stdout).toBe(`${JSON.stringify({ ServerURL: 'ghcr.io', Username: 'octocat', Secret: SECRET })}\n`);
+    const hub = await step('get', 'https://index.docker.io/v1/');
+    expect(JSON.parse(hub.stdout)).toMatchObject({ Username: 'hubuser', Secret: `${SECRET}-hub` });
+    expect(JSON.parse((await step('list')).stdout)).toEqual({
+      'ghcr.io': 'octocat',
+      'https://index.docker.io/v1/': 'hubuser',
+    });
+
+    expect(await step('erase', 'https://ghcr.io')).toMatchObject({ code: 0, stdout: '' });
+    expect(await step('get', 'ghcr.io')).toMatchObject({ code: 1, stdout: `${NOT_FOUND_MESSAGE}\n` });
+    expect(await step('erase', 'ghcr.io')).toMatchObject({ code: 0 });
+    expect(JSON.parse((await step('list')).stdout)).toEqual({ 'https://index.docker.io/v1/': 'hubuser' });
+    expectNoSecretInStderr(results, SECRET);
+  });
+
+  it('keeps each registry as a real Secret Service item (service "berth", account = registry key)', async () => {
+    await helper('store', credentialsJSON('quay.io', 'org+robot', SECRET));
+    const { stdout } = await run('secret-tool', ['lookup', 'service', 'berth', 'username', 'quay.io'], {
+      env: { PATH: process.env.PATH, ...bus.env },
+    });
+    expect(JSON.parse(stdout)).toEqual({ ServerURL: 'quay.io', Username: 'org+robot', Secret: SECRET });
+  });
+
+  it('loses no entry when 50 helpers store at once', async () => {
+    const registries = Array.from({ length: 50 }, (_, i) => `registry-${i}.example:5000`);
+    const results = await Promise.all(
+      registries.map((registry, i) => helper('store', credentialsJSON(registry, `user-${i}`, `${SECRET}-${i}`))),
+    );
+    for (const result of results) expect(result).toMatchObject({ code: 0, stdout: '' });
+    const listed = JSON.parse((await helper('list')).stdout) as Record<string, string>;
+    for (const [i, registry] of registries.entries()) expect(listed[registry]).toBe(`user-${i}`);
+    expectNoSecretInStderr(results, SECRET);
+  }, 300_000);
+
+  it('without a session bus: one line saying how to switch to the file store', async () => {
+    const result = await runHelper('get', { env: { ...home.env, BERTH_STORE: 'keychain' }, input: 'ghcr.io' });
+    expectOneLineError(result, /DBUS_SESSION_BUS_ADDRESS is not set/);
+    expect(result.stdout).toMatch(FILE_STORE_ADVICE);
+  });
+
+  it('with a bus address nobody listens on: one line with the hint', async () => {
+    const address = `unix:path=${join(home.dir, 'no-bus-here')}`;
+    const result = await runHelper('list', { env: { ...env(), DBUS_SESSION_BUS_ADDRESS: address } });
+    expectOneLineError(result, /cannot connect to the D-Bus session bus .*ENOENT/);
+    expect(result.stdout).toMatch(FILE_STORE_ADVICE);
+  });
+
+  it('on a bus without a Secret Service: one line with the hint', async () => {
+    const bare = await startSessionBus();
+    try {
+      const result = await runHelper('store', {
+        env: { ...env(), DBUS_SESSION_BUS_ADDRESS: bare.address },
+        input: credentialsJSON('ghcr.io', 'octocat', SECRET),
+      });
+      expectOneLineError(result, /no Secret Service \(org\.freedesktop\.secrets\)/);
+      expect(result.stdout).toMatch(FILE_STORE_ADVICE);
+      expectNoSecretInStderr([result], SECRET);
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('on a bus that accepts connections and never answers: an error within the deadline, no hang', async () => {
+    const sockets: Socket[] = [];
+    const path = join(home.dir, 'silent-bus');
+    const silent: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(path, resolve));
+    try {
+      const result = await runHelper('get', { env: { ...env(), DBUS_SESSION_BUS_ADDRESS: `unix:path=${path}` }, input: 'ghcr.io' });
+      expectOneLineError(result, /did not answer within \d+s/);
+      expect(result.stdout).toMatch(FILE_STORE_ADVICE);
+      expect(result.ms).toBeLessThan(30_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
+  // Last: the collection stays locked afterwards (unlocking needs a prompt nobody can answer here).
+  it('with the keyring locked: one line saying so, with the hint', async () => {
+    await lockKeyring(bus);
+    const stored = await helper('store', credentialsJSON('ghcr.io', 'octocat', SECRET));
+    expectOneLineError(stored, /the keychain is locked/);
+    expect(stored.stdout).toMatch(FILE_STORE_ADVICE);
+    expectOneLineError(await helper('list'), /the keychain is locked/);
+    expectNoSecretInStderr([stored], SECRET);
+  });
+});
