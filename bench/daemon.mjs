@@ -102,6 +102,7 @@ async function daemonEntry() {
   await build({
     entryPoints: [join(ROOT, 'test/e2e/harness/daemon-entry.ts')],
     outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning',
+    mainFields: ['module', 'main'], external: ['@napi-rs/keyring'],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
   return outfile;

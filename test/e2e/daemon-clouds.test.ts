@@ -1,16 +1,21 @@
-// The daemon process with a real cloud provider: google-auth-library (unmodified) signs a service
-// account assertion and talks through the test's HTTPS proxy to the fake Google token endpoint,
-// which verifies the RS256 signature as Google does. The test controls that endpoint: it can hold
-// calls, slow them down, or answer 500 / 429.
+// The daemon process with real cloud providers. Google: google-auth-library (unmodified) signs a
+// service account assertion and talks through the test's HTTPS proxy to the fake Google token
+// endpoint, which verifies the RS256 signature as Google does; the test can hold, slow or fail that
+// endpoint. ECR: the AWS SDK signs GetAuthorizationToken with SigV4 and calls the fake AWS
+// (AWS_ENDPOINT_URL_ECR), which verifies the signature; the test can hold it, make it answer 500 or
+// ThrottlingException, or refuse connections.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeAws, TEST_KEY, fakeAwsEnv } from '../fakes/aws.js';
 import { GOOGLE_TOKEN_HOST, createServiceAccount, fakeGoogle } from '../fakes/google-cloud.js';
 import { startHttpsProxy, type FakeRequest, type FakeResponse, type HostHandler, type HttpsProxy } from '../fakes/https-proxy.js';
 import { harnessDaemonEntry, metric, startDaemonProcess, tempHome } from './harness/daemon.js';
 
 const GAR = 'europe-docker.pkg.dev';
+const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+const GET_TOKEN = 'GetAuthorizationToken';
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -63,6 +68,27 @@ async function daemonWithGoogle(options: { expiresIn: number; backoffMs?: number
   };
   const metrics = async () => (await daemon.request('/metrics')).body;
   return { ...cloud, daemon, get, metrics };
+}
+
+/** The daemon process with the real ECR provider (AWS SDK) pointed at the fake AWS, which checks SigV4. */
+async function daemonWithFakeAws(options: { lifetimeSeconds?: number; backoffMs?: number } = {}) {
+  const fake = await FakeAws.start();
+  cleanups.push(() => fake.close());
+  fake.setToken({ lifetimeSeconds: options.lifetimeSeconds ?? 12 * 3600 });
+  const home = await tempHome();
+  cleanups.push(home.cleanup);
+  const aws = fakeAwsEnv(fake, home.dir, { AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey, AWS_REGION: 'eu-west-1' });
+  const env = { ...home.env, ...aws, BERTH_TEST_PROVIDER: 'ecr', BERTH_TEST_BACKOFF_MS: String(options.backoffMs ?? 300) };
+  const socketPath = join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock');
+  const daemon = await startDaemonProcess(await harnessDaemonEntry(), [], env, socketPath);
+  cleanups.push(() => daemon.stop());
+  const get = async () => {
+    const started = performance.now();
+    const res = await daemon.request(`/v1/credentials?registry=${ECR}`);
+    const body = res.status === 200 ? (JSON.parse(res.body) as { Username: string; Secret: string; ExpiresAt: string }) : undefined;
+    return { status: res.status, text: res.body, body, ms: performance.now() - started, receivedAt: Date.now() };
+  };
+  return { fake, daemon, get };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -119,5 +145,47 @@ describe('berth daemon with the Google provider and the fake Google token endpoi
     expect(metric(text, 'berth_daemon_refresh_failures_total', GAR)).toBeGreaterThanOrEqual(2);
     expect(metric(text, 'berth_daemon_token_stale', GAR)).toBe(0);
     expect(metric(text, 'berth_daemon_cache_misses_total', GAR)).toBe(1);
+  }, 150_000);
+});
+
+describe('berth daemon with the ECR provider and the fake AWS', () => {
+  it('500 concurrent gets on a cold daemon make exactly one GetAuthorizationToken call', async () => {
+    const { fake, get } = await daemonWithFakeAws();
+    fake.hold();
+    const gets = Promise.all(Array.from({ length: 500 }, get));
+    await fake.waitForCalls(GET_TOKEN, 1);
+    await sleep(500); // any second call would arrive meanwhile
+    fake.release();
+    const results = await gets;
+    expect(results.map((r) => r.status)).toEqual(Array(500).fill(200));
+    expect(new Set(results.map((r) => r.body!.Secret)).size).toBe(1);
+    expect(results[0]!.body!.Username).toBe('AWS');
+    expect(fake.count(GET_TOKEN)).toBe(1);
+  });
+
+  it('ECR down (500, throttling, refused) while a 60-second token is valid: every get succeeds; recovery refreshes', async () => {
+    const { fake, daemon, get } = await daemonWithFakeAws({ lifetimeSeconds: 60 });
+    const first = await get();
+    expect(first.status).toBe(200);
+    fake.fail('server-error');
+    const until = Date.now() + 90_000;
+    let recovered = false;
+    let stage = 0;
+    while (Date.now() < until && !recovered) {
+      const failures = metric((await daemon.request('/metrics')).body, 'berth_daemon_refresh_failures_total', ECR) ?? 0;
+      if (stage === 0 && failures >= 1) (fake.fail('throttle'), stage++);
+      else if (stage === 1 && failures >= 2) (await fake.refuseConnections(), stage++);
+      else if (stage === 2 && failures >= 3) (fake.heal(), await fake.acceptConnections(), stage++);
+      const r = await get();
+      expect(r.status, r.text).toBe(200);
+      expect(Date.parse(r.body!.ExpiresAt)).toBeGreaterThan(r.receivedAt);
+      recovered = stage === 3 && Date.parse(r.body!.ExpiresAt) > Date.parse(first.body!.ExpiresAt);
+      await sleep(100);
+    }
+    expect(recovered).toBe(true);
+    const metrics = (await daemon.request('/metrics')).body;
+    expect(metric(metrics, 'berth_daemon_refresh_failures_total', ECR)).toBeGreaterThanOrEqual(3);
+    expect(metric(metrics, 'berth_daemon_token_stale', ECR)).toBe(0);
+    expect(metric(metrics, 'berth_daemon_cache_misses_total', ECR)).toBe(1);
   }, 150_000);
 });

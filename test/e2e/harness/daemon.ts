@@ -52,6 +52,9 @@ export function harnessDaemonEntry(): Promise<string> {
       format: 'esm',
       platform: 'node',
       target: 'node20',
+      // As build.mjs: packages' ESM builds, and the native keychain addon loaded from node_modules.
+      mainFields: ['module', 'main'],
+      external: ['@napi-rs/keyring'],
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       logLevel: 'warning',
     });
