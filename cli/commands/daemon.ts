@@ -44,35 +44,14 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
     .option('--socket <path>', 'unix socket path (default $XDG_RUNTIME_DIR/berth/daemon.sock)')
     .option('--log-file <path>', 'with --detach, where the daemon logs (default in the cache dir)')
     .addHelpText('after', '\nExamples:\n  berth daemon start\n  berth daemon start --detach\n  berth daemon start --listen 127.0.0.1:7583\n')
-    .action(async (options: StartOptions) => {
-      const socketPath = await socketFor(ctx, options.socket);
-      if (options.detach) return startDetached(ctx, options, socketPath);
-      const listen = options.listen === undefined ? undefined : parseListen(options.listen);
-      const { runForeground } = await loadDaemon();
-      await runForeground({ env: ctx.env, socketPath, ...(listen ? { listen } : {}), ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}) });
-    });
+    .action((options: StartOptions) => start(ctx, options));
 
   daemon
     .command('stop')
     .description('stop the running daemon (it finishes in-flight requests and removes its socket)')
     .option('--socket <path>', 'unix socket path')
     .addHelpText('after', '\nExample:\n  berth daemon stop\n')
-    .action(async (options: { socket?: string }) => {
-      const socketPath = await socketFor(ctx, options.socket);
-      // Asked through the socket, not by pid: in a container the daemon's pid names another process here.
-      const reply = await daemonRequest(socketPath, { method: 'POST', path: '/v1/shutdown' }).catch((err: unknown) => {
-        if (err instanceof DaemonUnavailableError) return undefined;
-        throw err;
-      });
-      if (!reply) {
-        ctx.stdout.write(`berth daemon is not running (${socketPath})\n`);
-        return;
-      }
-      if (reply.status !== 202) throw new BerthError(`berth daemon refused to stop: ${reply.body}`);
-      const { pid } = JSON.parse(reply.body) as { pid: number };
-      await waitFor(async () => (await daemonPid(socketPath)) === undefined, 15_000, `berth daemon (pid ${pid}) did not stop within 15 s`);
-      ctx.stdout.write(`berth daemon stopped (pid ${pid})\n`);
-    });
+    .action((options: { socket?: string }) => stop(ctx, options));
 
   daemon
     .command('invalidate')
@@ -80,16 +59,7 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
     .argument('<registry>', 'registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com')
     .option('--socket <path>', 'unix socket path')
     .addHelpText('after', '\nExample:\n  berth daemon invalidate 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n')
-    .action(async (registry: string, options: { socket?: string }) => {
-      const socketPath = await socketFor(ctx, options.socket);
-      const reply = await daemonRequest(socketPath, { method: 'POST', path: '/v1/invalidate', body: { registry } }).catch((err: unknown) => {
-        if (err instanceof DaemonUnavailableError) throw notRunning(socketPath);
-        throw err;
-      });
-      const body = JSON.parse(reply.body) as { invalidated?: boolean; error?: string };
-      if (reply.status !== 200) throw new UsageError(body.error ?? `berth daemon answered ${reply.status}`);
-      ctx.stdout.write(body.invalidated ? `dropped the cached token for ${registry}\n` : `no cached token for ${registry}\n`);
-    });
+    .action((registry: string, options: { socket?: string }) => invalidate(ctx, registry, options));
 
   daemon
     .command('status')
@@ -97,17 +67,51 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
     .option('--socket <path>', 'unix socket path')
     .option('--json', 'print the daemon status as JSON')
     .addHelpText('after', '\nExample:\n  berth daemon status\n')
-    .action(async (options: { socket?: string; json?: boolean }) => {
-      const socketPath = await socketFor(ctx, options.socket);
-      let reply;
-      try {
-        reply = await daemonRequest(socketPath, { path: '/v1/status' });
-      } catch (err) {
-        throw err instanceof DaemonUnavailableError ? notRunning(socketPath) : err;
-      }
-      if (options.json) ctx.stdout.write(`${reply.body}\n`);
-      else ctx.stdout.write(formatStatus(JSON.parse(reply.body) as StatusReply, socketPath));
-    });
+    .action((options: { socket?: string; json?: boolean }) => status(ctx, options));
+}
+
+async function start(ctx: CliContext, options: StartOptions): Promise<void> {
+  const socketPath = await socketFor(ctx, options.socket);
+  if (options.detach) return startDetached(ctx, options, socketPath);
+  const listen = options.listen === undefined ? undefined : parseListen(options.listen);
+  const { runForeground } = await loadDaemon();
+  await runForeground({ env: ctx.env, socketPath, ...(listen ? { listen } : {}), ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}) });
+}
+
+async function stop(ctx: CliContext, options: { socket?: string }): Promise<void> {
+  const socketPath = await socketFor(ctx, options.socket);
+  // Asked through the socket, not by pid: in a container the daemon's pid names another process here.
+  const reply = await daemonRequest(socketPath, { method: 'POST', path: '/v1/shutdown' }).catch((err: unknown) => {
+    if (err instanceof DaemonUnavailableError) return undefined;
+    throw err;
+  });
+  if (!reply) {
+    ctx.stdout.write(`berth daemon is not running (${socketPath})\n`);
+    return;
+  }
+  if (reply.status !== 202) throw new BerthError(`berth daemon refused to stop: ${reply.body}`);
+  const { pid } = JSON.parse(reply.body) as { pid: number };
+  await waitFor(async () => (await daemonPid(socketPath)) === undefined, 15_000, `berth daemon (pid ${pid}) did not stop within 15 s`);
+  ctx.stdout.write(`berth daemon stopped (pid ${pid})\n`);
+}
+
+async function invalidate(ctx: CliContext, registry: string, options: { socket?: string }): Promise<void> {
+  const socketPath = await socketFor(ctx, options.socket);
+  const reply = await daemonRequest(socketPath, { method: 'POST', path: '/v1/invalidate', body: { registry } }).catch((err: unknown) => {
+    throw err instanceof DaemonUnavailableError ? notRunning(socketPath) : err;
+  });
+  const body = JSON.parse(reply.body) as { invalidated?: boolean; error?: string };
+  if (reply.status !== 200) throw new UsageError(body.error ?? `berth daemon answered ${reply.status}`);
+  ctx.stdout.write(body.invalidated ? `dropped the cached token for ${registry}\n` : `no cached token for ${registry}\n`);
+}
+
+async function status(ctx: CliContext, options: { socket?: string; json?: boolean }): Promise<void> {
+  const socketPath = await socketFor(ctx, options.socket);
+  const reply = await daemonRequest(socketPath, { path: '/v1/status' }).catch((err: unknown) => {
+    throw err instanceof DaemonUnavailableError ? notRunning(socketPath) : err;
+  });
+  if (options.json) ctx.stdout.write(`${reply.body}\n`);
+  else ctx.stdout.write(formatStatus(JSON.parse(reply.body) as StatusReply, socketPath));
 }
 
 function notRunning(socketPath: string): BerthError {
