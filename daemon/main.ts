@@ -3,7 +3,7 @@
  * `berth daemon` itself: wires the token cache, the HTTP app and the listeners together, writes the
  * pid file, and shuts down cleanly on SIGTERM/SIGINT. Bundled as its own file (`berth-daemon.js`)
  * that `berth daemon start` loads at run time, so the rest of the CLI never pays for express.
- * How a registry is resolved is injected (`resolve`); the default reads the configured registries.
+ * How a registry is resolved can be injected (`resolve`); the default is `configuredResolver`.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, unlink } from 'node:fs/promises';
@@ -11,13 +11,14 @@ import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { loadConfig, type RegistryConfig } from '../core/config.js';
 import { PID_FILE_NAME, daemonSocketPath } from '../core/daemon-client.js';
-import { NotFoundError, oneLine } from '../core/errors.js';
+import { oneLine } from '../core/errors.js';
 import { writeFileAtomic } from '../core/fs/atomic.js';
 import type { Env } from '../core/paths.js';
 import { TokenCache, type ResolveCredential } from '../core/refresh.js';
 import { registryKey } from '../core/registry-host.js';
 import { VERSION } from '../core/version.js';
 import { createApp } from './app.js';
+import { configuredResolver } from './resolve.js';
 import { RequestMetrics } from './metrics.js';
 import { DaemonStartError, closeGracefully, listenTcp, listenUnix } from './server.js';
 
@@ -27,7 +28,7 @@ export interface DaemonOptions {
   /** An explicit loopback TCP listener; requests then need the bearer token in `tokenFile`. */
   listen?: { host: string; port: number };
   tokenFile?: string;
-  /** Registry host → credential; defaults to the configured registries' providers and the store. */
+  /** Registry host → credential; default: the configured registries' providers, then the store. */
   resolve?: ResolveCredential;
   /** Retry timing after a failed refresh (tests shorten it). */
   backoff?: { baseMs: number; capMs: number };
@@ -53,7 +54,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const socketPath = options.socketPath ?? daemonSocketPath(options.env, config.daemon?.socket);
   const pidFile = join(dirname(socketPath), PID_FILE_NAME);
   const cache = new TokenCache({
-    resolve: options.resolve ?? defaultResolve(options.env),
+    resolve: options.resolve ?? configuredResolver(options.env, registries, now),
     now,
     fallbackFor: fallbackMap(registries),
     ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -151,16 +152,6 @@ function fallbackMap(registries: readonly RegistryConfig[]): (registryHost: stri
     if (fallback) map.set(registryKey(registry.host), registryKey(fallback.host));
   }
   return (registryHost) => map.get(registryHost);
-}
-
-/** Without an injected resolver, credentials come from the active store (static registries). */
-function defaultResolve(env: Env): ResolveCredential {
-  return async (registryHost) => {
-    const { openActiveStore } = await import('../core/active-store.js');
-    const found = await (await openActiveStore(env)).get(registryHost);
-    if (!found) throw new NotFoundError();
-    return { username: found.username, secret: found.secret };
-  };
 }
 
 /** Runs until SIGTERM, SIGINT or `POST /v1/shutdown`, then finishes in-flight requests and removes the socket. */

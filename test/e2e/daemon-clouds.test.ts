@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeAws, TEST_KEY, fakeAwsEnv } from '../fakes/aws.js';
 import { GOOGLE_TOKEN_HOST, createServiceAccount, fakeGoogle } from '../fakes/google-cloud.js';
 import { startHttpsProxy, type FakeRequest, type FakeResponse, type HostHandler, type HttpsProxy } from '../fakes/https-proxy.js';
-import { harnessDaemonEntry, metric, startDaemonProcess, tempHome } from './harness/daemon.js';
+import { spawn } from 'node:child_process';
+import { distFile, harnessDaemonEntry, metric, startDaemonProcess, tempHome } from './harness/daemon.js';
 
 const GAR = 'europe-docker.pkg.dev';
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
@@ -188,4 +189,44 @@ describe('berth daemon with the ECR provider and the fake AWS', () => {
     expect(metric(metrics, 'berth_daemon_token_stale', ECR)).toBe(0);
     expect(metric(metrics, 'berth_daemon_cache_misses_total', ECR)).toBe(1);
   }, 150_000);
+});
+
+describe('berth daemon start (built CLI) with an ECR registry in the config', () => {
+  const run = (script: string, args: string[], env: NodeJS.ProcessEnv, input = '') =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [script, ...args], { env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input);
+    });
+
+  it('docker-credential-berth get is answered by the daemon; the cloud is asked once', async () => {
+    const fake = await FakeAws.start();
+    cleanups.push(() => fake.close());
+    const home = await tempHome();
+    cleanups.push(home.cleanup);
+    const config = join(home.dir, 'berth.json');
+    await writeFile(config, JSON.stringify({ registries: [{ name: 'prod', provider: 'ecr', host: ECR }] }));
+    const aws = fakeAwsEnv(fake, home.dir, { AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey, AWS_REGION: 'eu-west-1' });
+    const env = { ...home.env, ...aws, BERTH_CONFIG: config, BERTH_DAEMON_CONNECT_TIMEOUT_MS: '10000', BERTH_DAEMON_TIMEOUT_MS: '30000' };
+    const daemon = await startDaemonProcess(distFile('berth.js'), ['daemon', 'start'], env, join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock'));
+    cleanups.push(() => daemon.stop());
+    // The helper runs without any AWS setting: only the daemon can produce the token.
+    const helperEnv = { ...home.env, BERTH_CONFIG: config, BERTH_DAEMON_CONNECT_TIMEOUT_MS: '10000', BERTH_DAEMON_TIMEOUT_MS: '30000' };
+    for (const serverURL of [ECR, `https://${ECR}`, ECR]) {
+      const got = await run(distFile('docker-credential-berth.js'), ['get'], helperEnv, serverURL);
+      expect(got.code, got.stdout + got.stderr).toBe(0);
+      expect(JSON.parse(got.stdout)).toEqual({ ServerURL: serverURL, Username: 'AWS', Secret: 'fake-ecr-password' });
+      expect(got.stderr).toBe('');
+    }
+    expect(fake.count(GET_TOKEN)).toBe(1);
+    const status = await run(distFile('berth.js'), ['daemon', 'status'], helperEnv);
+    expect(status.stdout).toMatch(new RegExp(`^${ECR.replace(/\./g, '\\.')}\\s+\\d+s\\s+11h59m\\s+-$`, 'm'));
+    expect(await daemon.stop()).toBe(0);
+    expect(daemon.output()).not.toContain('fake-ecr-password');
+  }, 90_000);
 });
