@@ -5,9 +5,10 @@
 //    ahead, so its p99 stays flat; ecr-login refreshes on the call that finds its token past half-life;
 // 3. daemon throughput for a cached credential on the unix socket, and its resident memory with 100
 //    registries configured and their tokens cached.
-// The cloud is a local stand-in that answers after a fixed delay (a GetAuthorizationToken round trip):
-// ECR's JSON API behind a TLS-terminating CONNECT proxy for ecr-login (Go honours HTTPS_PROXY and
-// SSL_CERT_FILE), and a plain token endpoint for the daemon's stand-in provider.
+// The cloud is a local stand-in for ECR's GetAuthorizationToken that answers after a fixed delay (a
+// cloud round trip): reached by the daemon's ECR provider (the AWS SDK) through AWS_ENDPOINT_URL_ECR,
+// and by ecr-login through a TLS-terminating CONNECT proxy (Go honours HTTPS_PROXY and SSL_CERT_FILE).
+// The daemon is `berth daemon start` with the ECR registry and 99 others in its config file.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
@@ -15,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -41,11 +41,6 @@ function answer(req, res) {
       cloud.calls++;
       const expiresAt = Date.now() + cloud.lifetimeMs;
       const secret = `pw-${cloud.calls}`;
-      if (req.url.startsWith('/token')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ username: 'AWS', secret, expiresAt: new Date(expiresAt).toISOString() }));
-        return;
-      }
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
       const authorizationToken = Buffer.from(`AWS:${secret}`).toString('base64');
       res.end(JSON.stringify({ authorizationData: [{ authorizationToken, expiresAt: expiresAt / 1000, proxyEndpoint: `https://${ECR}` }] }));
@@ -97,17 +92,6 @@ function home(name) {
   return { PATH: process.env.PATH, HOME: dir, XDG_RUNTIME_DIR: join(dir, 'run'), XDG_CONFIG_HOME: join(dir, 'config'), XDG_CACHE_HOME: join(dir, 'cache'), XDG_DATA_HOME: join(dir, 'data') };
 }
 
-async function daemonEntry() {
-  const outfile = join(work, 'daemon-entry.mjs');
-  await build({
-    entryPoints: [join(ROOT, 'test/e2e/harness/daemon-entry.ts')],
-    outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning',
-    mainFields: ['module', 'main'], external: ['@napi-rs/keyring'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
-  return outfile;
-}
-
 function socketGet(socketPath, path, agent) {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, path, agent }, (res) => {
@@ -119,8 +103,8 @@ function socketGet(socketPath, path, agent) {
   });
 }
 
-async function startDaemon(env, entry) {
-  const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+async function startDaemon(env) {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/berth.js'), 'daemon', 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (c) => (log += c));
   cleanups.push(() => child.kill('SIGKILL'));
@@ -188,16 +172,20 @@ function rssMiB(pid) {
 async function main() {
   if (!existsSync(HELPER)) throw new Error('run npm run build first');
   const cloudAt = await startCloud();
-  const entry = await daemonEntry();
-  const berthEnv = { ...home('berth'), BERTH_TEST_TOKEN_URL: cloudAt.url };
+  const aws = { AWS_ACCESS_KEY_ID: 'AKIABENCHEXAMPLE', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_REGION: REGION, AWS_EC2_METADATA_DISABLED: 'true' };
+  // The daemon resolves with the ECR provider (AWS SDK), its calls sent to the stand-in cloud.
+  const berthEnv = { ...home('berth'), ...aws, AWS_ENDPOINT_URL_ECR: cloudAt.url };
   const directEnv = { ...home('direct') };
-  const peerEnv = { PATH: process.env.PATH, HOME: join(work, 'peer'), AWS_ACCESS_KEY_ID: 'AKIABENCHEXAMPLE', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_REGION: REGION, HTTPS_PROXY: cloudAt.url, SSL_CERT_FILE: cloudAt.ca, AWS_EC2_METADATA_DISABLED: 'true' };
+  const peerEnv = { PATH: process.env.PATH, HOME: join(work, 'peer'), ...aws, HTTPS_PROXY: cloudAt.url, SSL_CERT_FILE: cloudAt.ca };
   mkdirSync(peerEnv.HOME, { recursive: true });
-  const configured = Array.from({ length: 100 }, (_, i) => ({ name: `r${i}`, provider: 'ecr', host: `${String(100000000000 + i)}.dkr.ecr.${REGION}.amazonaws.com` }));
+  const configured = [
+    { name: 'bench', provider: 'ecr', host: ECR },
+    ...Array.from({ length: 99 }, (_, i) => ({ name: `r${i}`, provider: 'ecr', host: `${String(100000000000 + i)}.dkr.ecr.${REGION}.amazonaws.com` })),
+  ];
   writeFileSync(join(berthEnv.XDG_CONFIG_HOME, 'berth.json'), JSON.stringify({ registries: configured }));
   berthEnv.BERTH_CONFIG = join(berthEnv.XDG_CONFIG_HOME, 'berth.json');
 
-  const daemon = await startDaemon(berthEnv, entry);
+  const daemon = await startDaemon(berthEnv);
   const viaDaemon = () => run(process.execPath, [HELPER, 'get'], berthEnv, ECR);
   const direct = () => run(process.execPath, [HELPER, 'get'], directEnv, ECR);
   const peer = () => run(PEER, ['get'], peerEnv, ECR);
@@ -233,7 +221,6 @@ async function main() {
 
   const before = rssMiB(daemon.child.pid);
   for (const registry of configured) await socketGet(daemon.socketPath, `/v1/credentials?registry=${registry.host}`);
-  await socketGet(daemon.socketPath, `/v1/credentials?registry=${ECR}`);
   const seconds = QUICK ? 2 : 5;
   const rps = await throughput(daemon.socketPath, seconds);
   console.log(`\nDaemon: ${Math.round(rps)} requests/s for a cached credential on the unix socket (16 keep-alive connections, ${seconds} s, client and daemon sharing the machine's cores)`);
