@@ -189,6 +189,7 @@ async function main() {
   const viaDaemon = () => run(process.execPath, [HELPER, 'get'], berthEnv, ECR);
   const direct = () => run(process.execPath, [HELPER, 'get'], directEnv, ECR);
   const peer = () => run(PEER, ['get'], peerEnv, ECR);
+  const bareNode = () => run(process.execPath, ['-e', '0'], directEnv, '');
 
   const peerAvailable = existsSync(PEER);
   const directProbe = await direct();
@@ -198,6 +199,7 @@ async function main() {
   const warm = [await series('berth helper → daemon (warm)', viaDaemon)];
   warm.push(directRow ?? (await series('berth helper, direct, warm disk cache', direct)));
   warm.push(peerAvailable ? await series('docker-credential-ecr-login, warm cache', peer) : { name: 'docker-credential-ecr-login', note: 'n/a: install amazon-ecr-credential-helper' });
+  warm.push(await series('node -e 0 (start-up floor of any Node helper)', bareNode));
   table('Helper get, warm cache', warm, warm[0]);
 
   if (!QUICK) {
@@ -216,6 +218,8 @@ async function main() {
     const daemonCloudCalls = cloud.calls - calls0;
     if (peerAvailable) expiring.push(await series('docker-credential-ecr-login (tokens expiring)', peer, { paceMs }));
     table(`Helper get while 20-second tokens expire (calls paced over 30 s; the daemon made ${daemonCloudCalls} refreshes, none on a caller's path)`, expiring, expiring[0]);
+    const jump = (i) => (expiring[i] && warm[i === 0 ? 0 : 2]?.p99 ? `${(expiring[i].p99 / warm[i === 0 ? 0 : 2].p99).toFixed(2)}×` : 'n/a');
+    console.log(`p99 with expiring tokens / p99 warm: berth via daemon ${jump(0)}, docker-credential-ecr-login ${jump(1)}`);
     cloud.lifetimeMs = 12 * 3600_000;
   }
 
