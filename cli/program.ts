@@ -8,10 +8,12 @@ import { VERSION } from '../core/version.js';
 import { processContext, reportError, type CliContext } from './run.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerStoreCommands } from './commands/store.js';
+import { registerConfigureCommands } from './commands/configure.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [registerStoreCommands, registerDaemonCommands];
+const COMMANDS: Register[] = [registerStoreCommands, registerConfigureCommands, registerDoctorCommand, registerDaemonCommands];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')

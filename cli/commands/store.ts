@@ -7,7 +7,7 @@ import { openActiveStore } from '../../core/active-store.js';
 import { UsageError } from '../../core/errors.js';
 import { registryKey } from '../../core/registry-host.js';
 import { readAll } from '../../core/stdin.js';
-import type { CliContext } from '../run.js';
+import { warn, type CliContext } from '../run.js';
 
 export function registerStoreCommands(program: Command, ctx: CliContext): void {
   program
@@ -30,7 +30,7 @@ export function registerStoreCommands(program: Command, ctx: CliContext): void {
       const store = await openActiveStore(ctx.env);
       await store.set(key, { serverURL: registry, username: options.username, secret });
       const { addRegistryIfConfigured } = await import('../../core/client-config.js');
-      await addRegistryIfConfigured(ctx.env, key);
+      for (const line of await addRegistryIfConfigured(ctx.env, key)) warn(ctx, line);
       ctx.stdout.write(`logged in to ${key} (${store.name} store)\n`);
     });
 

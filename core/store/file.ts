@@ -5,10 +5,10 @@
  * use (0600). Writers take a lock and replace the file atomically, so any number of concurrent
  * `docker login`s keep every entry; readers take no lock (they see the old file or the new one).
  */
-import { access, readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptBuffer, encryptBuffer } from '../crypto/format.js';
-import { generateKey, readKeyFile, writeKeyFile } from '../crypto/key.js';
+import { generateKey, parseKey, writeKeyFile } from '../crypto/key.js';
 import { BerthError, StoreError, oneLine } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { berthDataDir } from '../paths.js';
@@ -61,11 +61,19 @@ export async function openFileStore(ctx: StoreContext): Promise<Store> {
 
 /** The key, or undefined when none was ever made (an empty store). */
 async function loadKey(paths: FileStorePaths): Promise<Buffer | undefined> {
+  let text: string;
   try {
-    return await readKeyFile(paths.keyPath);
+    // Synchronous on purpose, here and below: `get` reads two small files, and node:fs/promises
+    // costs more to load than the reads take.
+    text = readFileSync(paths.keyPath, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw storeError(paths, `cannot read the key file ${paths.keyPath}: ${oneLine(err)}`, err);
+  }
+  try {
+    return parseKey(text, paths.keyPath);
+  } catch (err) {
+    throw storeError(paths, oneLine(err), err);
   }
 }
 
@@ -76,7 +84,7 @@ async function loadOrCreateKey(paths: FileStorePaths): Promise<Buffer> {
   try {
     await writeKeyFile(paths.keyPath, generateKey(), { force: false });
   } catch (err) {
-    if (!(await exists(paths.keyPath))) {
+    if (!existsSync(paths.keyPath)) {
       throw storeError(paths, `cannot create the key file ${paths.keyPath}: ${oneLine(err)}`, err);
     }
   }
@@ -88,7 +96,7 @@ async function loadOrCreateKey(paths: FileStorePaths): Promise<Buffer> {
 async function readEntries(paths: FileStorePaths, key?: Buffer): Promise<Record<string, Credentials>> {
   let sealed: Buffer;
   try {
-    sealed = await readFile(paths.storePath);
+    sealed = readFileSync(paths.storePath);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw storeError(paths, `cannot read ${paths.storePath}: ${oneLine(err)}`, err);
@@ -132,13 +140,6 @@ async function update(
 function errnoCode(err: unknown): string | undefined {
   const own = (err as NodeJS.ErrnoException | undefined)?.code;
   return own ?? ((err as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 function storeError(paths: FileStorePaths, message: string, cause?: unknown): StoreError {

@@ -1,0 +1,133 @@
+/**
+ * @module
+ * `berth configure` and `berth unconfigure`: point docker's config.json and containers/image's
+ * auth.json at docker-credential-berth, or stop doing so. `--dry-run` shows the diff of each file
+ * and writes nothing.
+ */
+import type { Command } from 'commander';
+import type { ClientName, FileChange } from '../../core/client-config.js';
+import { UsageError } from '../../core/errors.js';
+import { registryKey } from '../../core/registry-host.js';
+import { warn, type CliContext } from '../run.js';
+
+interface ClientOptions {
+  dockerOnly?: boolean;
+  containersOnly?: boolean;
+  dryRun?: boolean;
+}
+
+interface ConfigureOptions extends ClientOptions {
+  registry?: string[];
+}
+
+const READERS = { docker: 'docker, docker-py, buildx', containers: 'skopeo, podman, buildah' } as const;
+
+const CONFIGURE_HELP = `
+berth writes "credsStore": "berth" to docker's config.json, and one "credHelpers" entry per registry
+it knows (logged in to, or named in berth's config file) to containers/image's auth.json, which has no
+catch-all helper. Every other field of both files is kept. A later \`berth login\` adds its registry too.
+
+Examples:
+  berth configure
+  berth configure --dry-run
+  berth configure --registry ghcr.io --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com
+  berth configure --containers-only
+`;
+
+function clientsFrom(options: ClientOptions): readonly ClientName[] {
+  if (options.dockerOnly && options.containersOnly) {
+    throw new UsageError('--docker-only and --containers-only exclude each other');
+  }
+  if (options.dockerOnly) return ['docker'] as const;
+  if (options.containersOnly) return ['containers'] as const;
+  return ['docker', 'containers'] as const;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerConfigureCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('configure')
+    .description("make docker and containers tools use docker-credential-berth")
+    .option('--docker-only', "only edit docker's config.json")
+    .option('--containers-only', "only edit containers/image's auth.json")
+    .option('--registry <host>', 'only these registries, as credHelpers entries (repeatable)', collect)
+    .option('--dry-run', 'show what would change and write nothing')
+    .addHelpText('after', CONFIGURE_HELP)
+    .action(async (options: ConfigureOptions) => {
+      const lib = await import('../../core/client-config.js');
+      // Read (and refuse broken) files before anything else is said or written.
+      const files = await Promise.all(clientsFrom(options).map((client) => lib.readClientFile(ctx.env, client)));
+      const { knownRegistries } = await import('../../core/known-registries.js');
+      const known = await knownRegistries(ctx.env);
+      for (const problem of known.problems) warn(ctx, problem);
+      const perRegistry = options.registry !== undefined;
+      const registryKeys = perRegistry ? requestedKeys(options.registry!) : known.registryKeys;
+      for (const file of files) {
+        const client = file.client;
+        // docker's credsStore covers every registry; containers/image needs an entry for each.
+        const keys = client === 'docker' && !perRegistry ? [] : registryKeys;
+        const change = lib.planConfigure(file, { registryKeys: keys, credsStore: !perRegistry, known: known.registryKeys });
+        await report(change, options.dryRun, ctx, 'configure');
+        if (client === 'containers' && registryKeys.length === 0) {
+          // A later login adds itself here only when docker's credsStore says berth is wanted.
+          const later = files.some((other) => other.client === 'docker') && !perRegistry;
+          ctx.stdout.write(`  no registries known yet: ${later ? '`berth login` adds each registry here' : 'run this again after `berth login`'}\n`);
+        }
+      }
+      if (files.some((file) => file.client === 'containers')) {
+        for (const line of await lib.shadowedByPrimaryAuthFile(ctx.env, registryKeys)) warn(ctx, line);
+      }
+      const { findOnPath, HELPER_PROGRAM } = await import('../../core/doctor.js');
+      if (!options.dryRun && !(await findOnPath(ctx.env, HELPER_PROGRAM))) {
+        warn(ctx, `${HELPER_PROGRAM} is not on PATH: clients told to use berth fail until it is (see berth doctor)`);
+      }
+    });
+
+  program
+    .command('unconfigure')
+    .description("remove berth's entries from docker's and containers/image's config files")
+    .option('--docker-only', "only edit docker's config.json")
+    .option('--containers-only', "only edit containers/image's auth.json")
+    .option('--dry-run', 'show what would change and write nothing')
+    .addHelpText('after', '\nOnly entries naming berth are removed; everything else stays.\n\nExample:\n  berth unconfigure --dry-run\n')
+    .action(async (options: ClientOptions) => {
+      const lib = await import('../../core/client-config.js');
+      for (const client of clientsFrom(options)) {
+        const change = lib.planUnconfigure(await lib.readClientFile(ctx.env, client));
+        await report(change, options.dryRun, ctx, 'unconfigure');
+      }
+    });
+}
+
+function requestedKeys(requested: string[]): string[] {
+  return requested.map((registry) => {
+    const key = registryKey(registry);
+    if (key === '') throw new UsageError(`--registry "${registry}" names no registry`, { hint: 'give a host, e.g. ghcr.io or localhost:5000' });
+    return key;
+  });
+}
+
+async function report(
+  change: FileChange,
+  dryRun: boolean | undefined,
+  ctx: CliContext,
+  verb: string,
+): Promise<void> {
+  const { file } = change;
+  ctx.stdout.write(`${file.path} (${READERS[file.client]}):\n`);
+  if (change.changes.length === 0) {
+    ctx.stdout.write(`  nothing to change\n`);
+  } else if (dryRun) {
+    const { unifiedDiff } = await import('../diff.js');
+    const before = file.exists ? file.path : '/dev/null';
+    ctx.stdout.write(unifiedDiff(file.text, change.after, { before, after: `${file.path} (after berth ${verb})` }));
+  } else {
+    const { applyChange } = await import('../../core/client-config.js');
+    await applyChange(change);
+    for (const line of change.changes) ctx.stdout.write(`  ${line}\n`);
+  }
+  for (const line of change.warnings) warn(ctx, line);
+}
