@@ -10,10 +10,19 @@ import { registerDaemonCommands } from './commands/daemon.js';
 import { registerStoreCommands } from './commands/store.js';
 import { registerConfigureCommands } from './commands/configure.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerEncryptCommands } from './commands/encrypt.js';
+import { registerExecCommand } from './commands/exec.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [registerStoreCommands, registerConfigureCommands, registerDoctorCommand, registerDaemonCommands];
+const COMMANDS: Register[] = [
+  registerStoreCommands,
+  registerConfigureCommands,
+  registerDoctorCommand,
+  registerEncryptCommands,
+  registerExecCommand,
+  registerDaemonCommands,
+];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')

@@ -21,6 +21,8 @@ export function processContext(): CliContext {
 
 /** Prints an error the berth way and returns the exit code. */
 export function reportError(err: unknown, ctx: CliContext): number {
+  // An error without a message carries only an exit status (`berth exec` passing on its command's).
+  if (err instanceof BerthError && err.message === '') return err.exitCode;
   ctx.stderr.write(`berth: error: ${oneLine(err)}\n`);
   if (err instanceof BerthError && err.hint) ctx.stderr.write(`berth: hint: ${err.hint}\n`);
   if (ctx.env.BERTH_DEBUG === '1' && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);

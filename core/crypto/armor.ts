@@ -60,11 +60,15 @@ export class ArmorDecoder {
     const text = this.partial + Buffer.from(data).toString('latin1');
     const parts = text.split('\n');
     this.partial = parts.pop() ?? '';
-    if (this.partial.length > COLUMNS + 1 && this.state !== 'end') this.fail('line too long');
     const out: Buffer[] = [];
     for (const line of parts) {
       const bytes = this.line(line.endsWith('\r') ? line.slice(0, -1) : line);
       if (bytes) out.push(bytes);
+    }
+    // Bound the memory a file without newlines can take.
+    if (this.partial.length > COLUMNS + 1 && this.state !== 'end') {
+      this.lineNumber++;
+      this.fail('not a 64-column base64 line');
     }
     return out;
   }
@@ -96,7 +100,10 @@ export class ArmorDecoder {
       this.state = 'end';
       return undefined;
     }
-    if (this.state === 'short') this.fail('a short line is followed by more data');
+    if (this.state === 'short') {
+      this.lineNumber--;
+      this.fail('the line is shorter than 64 columns but is not the last one');
+    }
     if (line.length === 0 || line.length > COLUMNS || line.length % 4 !== 0 || !BASE64_LINE.test(line)) {
       this.fail('not a 64-column base64 line');
     }

@@ -1,11 +1,14 @@
 /**
  * @module
  * A FIFO of byte buffers that hands out exact-length pieces, copying only when a piece spans two
- * buffers. The decoders use it to cut arbitrary reads into chunks in constant memory.
+ * buffers or when the caller wants its buffers back (own). The coders use it to cut arbitrary
+ * reads into chunks in constant memory.
  */
 export class ByteQueue {
   private readonly pieces: Buffer[] = [];
   private size = 0;
+  /** pieces[borrowed…] are the caller's buffers; earlier ones are copies the queue owns. */
+  private borrowed = 0;
 
   get length(): number {
     return this.size;
@@ -23,7 +26,7 @@ export class ByteQueue {
     if (n === 0 || first === undefined) return Buffer.alloc(0);
     this.size -= n;
     if (first.length === n) {
-      this.pieces.shift();
+      this.shift();
       return first;
     }
     if (first.length > n) {
@@ -37,10 +40,25 @@ export class ByteQueue {
       const used = Math.min(piece.length, n - filled);
       piece.copy(out, filled, 0, used);
       filled += used;
-      if (used === piece.length) this.pieces.shift();
+      if (used === piece.length) this.shift();
       else this.pieces[0] = piece.subarray(used);
     }
     return out;
+  }
+
+  /**
+   * Replaces what is still queued by one copy the queue owns, so the caller may reuse the buffers
+   * it pushed (a file reader filling one buffer over and over never faults in fresh pages).
+   */
+  own(): void {
+    // Each pushed buffer is copied at most once, so many small writes stay linear.
+    for (let i = this.borrowed; i < this.pieces.length; i++) this.pieces[i] = Buffer.from(this.pieces[i]!);
+    this.borrowed = this.pieces.length;
+  }
+
+  private shift(): void {
+    this.pieces.shift();
+    this.borrowed = Math.max(0, this.borrowed - 1);
   }
 
   /** The first `n` bytes (or all, if fewer) without removing them. */

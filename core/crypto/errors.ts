@@ -28,9 +28,9 @@ export class WrongKeyError extends FormatError {
   override name = 'WrongKeyError';
   readonly fileKeyIds: readonly string[];
   readonly givenKeyId: string;
-  constructor(fileKeyIds: readonly string[], givenKeyId: string) {
-    super(`wrong key: the file is encrypted for ${fileKeyIds.join(', ')}; your key is ${givenKeyId}`, {
-      hint: 'pass the right key with --key-path (`berth keygen --show-id PATH` prints a key id)',
+  constructor(fileKeyIds: readonly string[], givenKeyId: string, message?: string) {
+    super(message ?? `wrong key: the file is encrypted for ${fileKeyIds.join(', ')}; your key is ${givenKeyId}`, {
+      hint: 'pass the right key with --key-path (`berth key-id --key-path FILE` prints the id of a key)',
     });
     this.fileKeyIds = fileKeyIds;
     this.givenKeyId = givenKeyId;
@@ -50,4 +50,10 @@ export class TruncatedError extends FormatError {
 /** The input is not a berth encrypted file (or a format berth knows it cannot read). */
 export class NotBerthFileError extends FormatError {
   override name = 'NotBerthFileError';
+}
+
+/** Puts the file's name in front of an error about its content, keeping class and hint. */
+export function inFile<E extends Error>(err: E, file: string): E {
+  if (err instanceof FormatError && !err.message.startsWith(`${file}: `)) err.message = `${file}: ${err.message}`;
+  return err;
 }

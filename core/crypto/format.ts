@@ -25,7 +25,11 @@ export interface DecryptOptions {
   onLegacy?: () => void;
 }
 
-/** A push-style coder: bytes in, bytes out, `end` once. Streams and buffers both drive these. */
+/**
+ * A push-style coder: bytes in, bytes out, `end` once. Streams and buffers both drive these. A
+ * coder keeps no reference to `data` once `write` returns (it copies what it holds back), and its
+ * output never aliases its input, so a caller may refill the same buffer for the next write.
+ */
 export interface Coder {
   write(data: Uint8Array): Buffer[];
   end(): Buffer[];
@@ -78,7 +82,10 @@ class BinaryOpener implements Coder {
     const magic = this.headerInput.subarray(0, MAGIC.length);
     if (!MAGIC.subarray(0, magic.length).equals(magic)) throw new NotBerthFileError('not a berth encrypted file: bad magic');
     const parsed = parseHeader(this.headerInput);
-    if (!parsed) return [];
+    if (!parsed) {
+      this.headerInput = Buffer.from(this.headerInput); // held until more comes: own it
+      return [];
+    }
     const fileKey = unwrapFileKey(parsed.header, this.key);
     verifyHeader(parsed, fileKey);
     this.payload = new PayloadOpener(payloadKey(fileKey, parsed.header.salt), 2 ** parsed.header.chunkExponent);
@@ -117,7 +124,9 @@ export class FileOpener implements Coder {
     if (this.inner) return this.inner.write(data);
     this.prefix = join(this.prefix, data);
     const format = detectFormat(this.prefix.subarray(0, DETECT_BYTES), false);
-    return format ? this.start(format) : [];
+    if (format) return this.start(format);
+    this.prefix = Buffer.from(this.prefix); // held until more comes: own it
+    return [];
   }
 
   end(): Buffer[] {

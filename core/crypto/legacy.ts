@@ -6,7 +6,8 @@
  * Files from jet 2.6.0 on start with `codeship:v2` and add a checksum whose layout is not public.
  */
 import { createDecipheriv, type Decipher } from 'node:crypto';
-import { NotBerthFileError, TruncatedError } from './errors.js';
+import { NotBerthFileError, TruncatedError, WrongKeyError } from './errors.js';
+import { keyId } from './key.js';
 
 export const CODESHIP_V2_PREFIX = 'codeship:v2';
 const IV_BYTES = 16;
@@ -17,12 +18,21 @@ export function codeshipV2Error(): NotBerthFileError {
   });
 }
 
-/** Streams base64 text into CFB plaintext; whitespace is ignored, padding only at the end. */
+/** Legacy files hold env files and docker configs; anything larger is not one. */
+const LEGACY_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Decodes base64 text into CFB plaintext (whitespace ignored, padding only at the end). Without a
+ * MAC the only check left is the plaintext itself: jet encrypted text files, and with a wrong key
+ * CFB yields random bytes, which are not UTF-8. So the plaintext is held until it passes that test.
+ */
 export class LegacyDecoder {
   private base64 = '';
   private iv = Buffer.alloc(0);
   private decipher: Decipher | undefined;
   private padded = false;
+  private readonly plaintext: Buffer[] = [];
+  private size = 0;
 
   constructor(private readonly key: Buffer) {}
 
@@ -34,23 +44,37 @@ export class LegacyDecoder {
     const whole = text.length - (text.length % 4);
     this.base64 = text.slice(whole);
     if (text.slice(0, whole).includes('=')) this.padded = true;
-    return this.decrypt(Buffer.from(text.slice(0, whole), 'base64'));
+    this.hold(this.decrypt(Buffer.from(text.slice(0, whole), 'base64')));
+    return [];
   }
 
   end(): Buffer[] {
     if (this.base64.length % 4 !== 0) this.write(Buffer.from('='.repeat(4 - (this.base64.length % 4))));
     if (!this.decipher) throw new TruncatedError('legacy jet file truncated: shorter than its 16-byte IV');
-    return [this.decipher.final()];
+    this.hold(this.decipher.final());
+    const plaintext = Buffer.concat(this.plaintext);
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
+    } catch {
+      throw new WrongKeyError([], keyId(this.key), `wrong key for this legacy jet file: key ${keyId(this.key)} decrypts it to binary garbage, not text`);
+    }
+    return [plaintext];
   }
 
-  private decrypt(bytes: Buffer): Buffer[] {
-    if (this.decipher) return [this.decipher.update(bytes)];
+  private hold(piece: Buffer): void {
+    this.size += piece.length;
+    if (this.size > LEGACY_LIMIT) throw new NotBerthFileError('not a legacy jet file: too large (legacy files are small text files)');
+    this.plaintext.push(piece);
+  }
+
+  private decrypt(bytes: Buffer): Buffer {
+    if (this.decipher) return this.decipher.update(bytes);
     const all = Buffer.concat([this.iv, bytes]);
     if (all.length < IV_BYTES) {
       this.iv = all;
-      return [];
+      return Buffer.alloc(0);
     }
     this.decipher = createDecipheriv('aes-256-cfb', this.key, all.subarray(0, IV_BYTES));
-    return [this.decipher.update(all.subarray(IV_BYTES))];
+    return this.decipher.update(all.subarray(IV_BYTES));
   }
 }

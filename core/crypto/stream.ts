@@ -34,6 +34,7 @@ export class PayloadSealer {
     this.queue.push(data);
     const out: Buffer[] = [];
     while (this.queue.length > this.chunkSize) out.push(...this.seal(this.queue.take(this.chunkSize), false));
+    this.queue.own();
     return out;
   }
 
@@ -69,6 +70,7 @@ export class PayloadOpener {
       this.queue.push(data);
       const out: Buffer[] = [];
       while (this.queue.length > this.sealedSize) out.push(this.openMiddle(this.queue.take(this.sealedSize)));
+      this.queue.own();
       return out;
     });
   }
@@ -119,7 +121,7 @@ export class PayloadOpener {
     if (sealed.length === this.sealedSize && this.open(sealed, false)) {
       throw new TruncatedError(`file truncated: it ends after chunk ${this.counter} without the final chunk`);
     }
-    throw this.tampered();
+    throw new TamperedError(`data corrupted or tampered: chunk ${this.counter} failed authentication (or the file was cut short)`);
   }
 
   private tampered(): TamperedError {

@@ -5,7 +5,7 @@
  * half of either; on any failure the temporary file is removed and the target is untouched.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, open as openFd, write, writev, type WriteStream } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -13,6 +13,8 @@ export interface AtomicFile {
   /** The temporary file being written. */
   readonly tempPath: string;
   readonly stream: WriteStream;
+  /** The temporary file's descriptor, for callers that write with fs calls instead of the stream. */
+  readonly fd: number;
   /** Flushes and renames over the target. */
   commit(): Promise<void>;
   /** Removes the temporary file; safe to call after a failed commit or twice. */
@@ -23,19 +25,31 @@ export interface AtomicOptions {
   mode?: number;
   /** Create missing parent directories with this mode (default 0700). */
   dirMode?: number;
+  /**
+   * fsync before the rename (default true), so a crash cannot leave an empty file in place of the
+   * old one. Callers whose input survives anyway (encrypt/decrypt of a large file) may skip it.
+   */
+  sync?: boolean;
 }
 
 function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700 }: AtomicOptions = {}): Promise<AtomicFile> {
+export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700, sync = true }: AtomicOptions = {}): Promise<AtomicFile> {
   await mkdir(dirname(target), { recursive: true, mode: dirMode });
   const tempPath = tempPathFor(target);
   // 'wx' refuses to follow a planted symlink or reuse an existing file; the mode applies at creation.
   const handle = await open(tempPath, 'wx', mode);
   await handle.chmod(mode); // the umask may have narrowed or widened nothing else; be exact
-  const stream = createWriteStream('', { fd: handle.fd, autoClose: false });
+  // The handle owns the descriptor. A stream over a bare fd closes it on destroy() whatever
+  // autoClose says, and the handle would close it again (EBADF, or someone else's reused fd), so
+  // the stream gets a close that does nothing.
+  const stream = createWriteStream('', {
+    fd: handle.fd,
+    autoClose: false,
+    fs: { open: openFd, write, writev, close: (_fd: number, callback: (err: null) => void) => callback(null) },
+  });
   let settled = false;
   const closeHandle = async () => {
     if (!settled) {
@@ -44,7 +58,13 @@ export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700
     }
   };
   const abort = async () => {
-    stream.destroy();
+    if (!stream.closed) {
+      // Wait until a write in flight has finished before the handle closes the descriptor.
+      await new Promise<void>((resolve) => {
+        stream.once('close', resolve);
+        stream.destroy();
+      });
+    }
     await closeHandle();
     await unlink(tempPath).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
@@ -53,6 +73,7 @@ export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700
   return {
     tempPath,
     stream,
+    fd: handle.fd,
     abort,
     async commit() {
       await new Promise<void>((resolve, reject) => {
@@ -60,7 +81,7 @@ export async function openAtomic(target: string, { mode = 0o600, dirMode = 0o700
         stream.end(() => resolve());
       });
       try {
-        await handle.sync();
+        if (sync) await handle.sync();
         await closeHandle();
         await rename(tempPath, target);
       } catch (err) {

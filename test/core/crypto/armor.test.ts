@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ArmorDecoder, ArmorEncoder } from '../../../core/crypto/armor.js';
+import { TamperedError, TruncatedError } from '../../../core/crypto/errors.js';
+
+function encode(data: Buffer, pieceSize = 1000): string {
+  const encoder = new ArmorEncoder();
+  const out: Buffer[] = [];
+  for (let at = 0; at < data.length; at += pieceSize) out.push(...encoder.write(data.subarray(at, at + pieceSize)));
+  return Buffer.concat([...out, ...encoder.end()]).toString('latin1');
+}
+
+function decode(text: string, pieceSize = 7): Buffer {
+  const decoder = new ArmorDecoder();
+  const out: Buffer[] = [];
+  for (let at = 0; at < text.length; at += pieceSize) out.push(...decoder.write(Buffer.from(text.slice(at, at + pieceSize), 'latin1')));
+  return Buffer.concat([...out, ...decoder.end()]);
+}
+
+describe('armor', () => {
+  for (const size of [1, 47, 48, 49, 96, 1000, 4801]) {
+    it(`round-trips ${size} bytes in 64-column lines, whatever the piece sizes`, () => {
+      const data = randomBytes(size);
+      const text = encode(data, 13);
+      expect(text).toBe(`-----BEGIN BERTH ENCRYPTED FILE-----\n${data.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END BERTH ENCRYPTED FILE-----\n`);
+      expect(decode(text).equals(data)).toBe(true);
+      expect(decode(text.replace(/\n/g, '\r\n'), 64).equals(data)).toBe(true);
+    });
+  }
+
+  const text = encode(randomBytes(200));
+  const lines = text.split('\n');
+  const bad: [string, string, typeof TamperedError, RegExp][] = [
+    ['a short middle line', [lines[0], lines[1]!.slice(0, 60), ...lines.slice(2)].join('\n'), TamperedError, /line 2: the line is shorter/],
+    ['a long line', [lines[0], `${lines[1]}AAAA`, ...lines.slice(2)].join('\n'), TamperedError, /line 2: not a 64-column/],
+    ['a non-base64 character', text.replace(lines[2]!, `${lines[2]!.slice(0, 10)}*${lines[2]!.slice(11)}`), TamperedError, /line 3/],
+    ['non-canonical padding bits', text.replace(/(.)(=*)\n-----END/, (_m, c: string, pad: string) => `${c === 'B' ? 'C' : 'B'}${pad}\n-----END`), TamperedError, /./],
+    ['a blank line', text.replace('\n', '\n\n'), TamperedError, /line 2/],
+    ['no END line', lines.slice(0, -2).join('\n'), TruncatedError, /no END line/],
+    ['text after END', `${text}more\n`, TamperedError, /after the END line/],
+  ];
+  for (const [what, input, errorClass, message] of bad) {
+    it(`rejects ${what}`, () => {
+      expect(() => decode(input)).toThrow(errorClass);
+      expect(() => decode(input)).toThrow(message);
+    });
+  }
+
+  it('allows whitespace after the END line and a missing final newline', () => {
+    expect(decode(`${text}\n  \n`).length).toBe(200);
+    expect(decode(text.trimEnd()).length).toBe(200);
+  });
+});
