@@ -1,10 +1,11 @@
 /**
  * @module
  * Talking to `berth daemon` over its unix socket: where the socket is, and a tiny HTTP client with
- * short timeouts. The helper's `get` imports this on every pull, so it uses `node:http` only. A
- * daemon that is absent, crashed or slow is "unavailable" and the caller resolves directly.
+ * short timeouts. The helper imports this on every run, so it uses `node:http` only, and loads even
+ * that only when a request is made (about 10 ms of start-up that `list`, `store` and a `get` the
+ * store answers do not pay). A daemon that is absent, crashed or slow is "unavailable" and the
+ * caller resolves directly.
  */
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { BerthError, NOT_FOUND_MESSAGE } from './errors.js';
 import { berthCacheDir, type Env } from './paths.js';
@@ -46,7 +47,8 @@ export interface DaemonRequest {
   responseTimeoutMs?: number;
 }
 
-export function daemonRequest(socketPath: string, options: DaemonRequest): Promise<DaemonResponse> {
+export async function daemonRequest(socketPath: string, options: DaemonRequest): Promise<DaemonResponse> {
+  const { request } = await import('node:http');
   const { connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, responseTimeoutMs = DEFAULT_RESPONSE_TIMEOUT_MS } = options;
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   return new Promise((resolve, reject) => {
