@@ -96,7 +96,9 @@ await Promise.all([
   }),
   build({
     ...common,
-    entryPoints: { berth: 'cli/berth.ts' },
+    // The CLI loads the daemon's bundle by path when `berth daemon start` runs, so no other command
+    // loads express; the two share chunks.
+    entryPoints: { berth: 'cli/berth.ts', 'berth-daemon': 'daemon/main.ts' },
     outdir: 'dist',
     external: ['@napi-rs/keyring'],
   }),

@@ -8,6 +8,7 @@ import { VERSION } from '../core/version.js';
 import { processContext, reportError, type CliContext } from './run.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerRegistriesCommands } from './commands/registries.js';
+import { registerDaemonCommands } from './commands/daemon.js';
 import { registerStoreCommands } from './commands/store.js';
 import { registerConfigureCommands } from './commands/configure.js';
 import { registerDoctorCommand } from './commands/doctor.js';
@@ -24,6 +25,7 @@ const COMMANDS: Register[] = [
   registerExecCommand,
   registerGenerateCommand,
   registerRegistriesCommands,
+  registerDaemonCommands,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -6,6 +6,8 @@
  * graph stays small: stores and providers are loaded only when an action needs them.
  */
 import { openActiveStore } from '../core/active-store.js';
+import type { Env } from '../core/paths.js';
+import type { Credentials } from '../core/store/store.js';
 import { VERSION } from '../core/version.js';
 import { handleCommand, isAction, usage } from './protocol.js';
 
@@ -19,14 +21,24 @@ async function serve(): Promise<number> {
   const env = process.env;
   return handleCommand(
     action,
-    {
-      openStore: () => openActiveStore(env),
-      // Loaded only when the store has no entry: a plain get never imports config, cache or clouds.
-      resolve: async (serverURL) => (await import('../core/credentials.js')).resolveForHelper(serverURL, env, process.stderr),
-      version: VERSION,
-    },
+    { openStore: () => openActiveStore(env), resolve: (serverURL) => resolve(serverURL, env), version: VERSION },
     { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   );
+}
+
+/**
+ * A registry the store does not hold: the daemon when it answers, else resolved here (providers and
+ * the on-disk cache). Loaded only on a store miss: a plain `get` never imports config, cache or clouds.
+ */
+async function resolve(serverURL: string, env: Env): Promise<Credentials | undefined> {
+  const [{ daemonFirst }, { resolveForHelper }] = await Promise.all([
+    import('../core/daemon-first.js'),
+    import('../core/credentials.js'),
+  ]);
+  return daemonFirst(env, {
+    direct: (url) => resolveForHelper(url, env, process.stderr),
+    warn: (line) => process.stderr.write(`berth: ${line}\n`),
+  })(serverURL);
 }
 
 process.exitCode = await serve();

@@ -1,0 +1,188 @@
+/**
+ * @module
+ * `berth daemon start|stop|status`. `start` runs the daemon in the foreground (systemd, containers)
+ * or, with `--detach`, in the background until its socket answers. The daemon's code is a separate
+ * bundle (`berth-daemon.js`) loaded at run time, so other commands never load express. `stop` and
+ * `status` only talk to the socket.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import { loadConfig } from '../../core/config.js';
+import { DaemonUnavailableError, daemonRequest, daemonSocketPath } from '../../core/daemon-client.js';
+import { BerthError, UsageError } from '../../core/errors.js';
+import { berthCacheDir } from '../../core/paths.js';
+import type { CliContext } from '../run.js';
+import { formatStatus, type StatusReply } from './daemon-status.js';
+
+interface StartOptions {
+  detach?: boolean;
+  listen?: string;
+  tokenFile?: string;
+  socket?: string;
+  logFile?: string;
+}
+
+/** Exit code of `status` when no daemon answers (as `systemctl status` and LSB scripts use). */
+const NOT_RUNNING_EXIT = 3;
+
+export function registerDaemonCommands(program: Command, ctx: CliContext): void {
+  const daemon = program
+    .command('daemon')
+    .description('the local daemon that keeps registry tokens fresh before they expire')
+    .addHelpText('after', '\nExample:\n  berth daemon start --detach && berth daemon status\n');
+
+  daemon
+    .command('start')
+    .description('run the daemon (in the foreground unless --detach)')
+    .option('--detach', 'run in the background; return once the socket answers')
+    .option('--listen <host:port>', 'also listen on loopback TCP (requests need the bearer token)')
+    .option('--token-file <path>', 'bearer token file for --listen (created 0600 if absent)')
+    .option('--socket <path>', 'unix socket path (default $XDG_RUNTIME_DIR/berth/daemon.sock)')
+    .option('--log-file <path>', 'with --detach, where the daemon logs (default in the cache dir)')
+    .addHelpText('after', '\nExamples:\n  berth daemon start\n  berth daemon start --detach\n  berth daemon start --listen 127.0.0.1:7583\n')
+    .action((options: StartOptions) => start(ctx, options));
+
+  daemon
+    .command('stop')
+    .description('stop the running daemon (it finishes in-flight requests and removes its socket)')
+    .option('--socket <path>', 'unix socket path')
+    .addHelpText('after', '\nExample:\n  berth daemon stop\n')
+    .action((options: { socket?: string }) => stop(ctx, options));
+
+  daemon
+    .command('invalidate')
+    .description("drop one registry's cached token; the next request fetches a new one")
+    .argument('<registry>', 'registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com')
+    .option('--socket <path>', 'unix socket path')
+    .addHelpText('after', '\nExample:\n  berth daemon invalidate 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n')
+    .action((registry: string, options: { socket?: string }) => invalidate(ctx, registry, options));
+
+  daemon
+    .command('status')
+    .description("show each registry's token age, expiry and last refresh error")
+    .option('--socket <path>', 'unix socket path')
+    .option('--json', 'print the daemon status as JSON')
+    .addHelpText('after', '\nExample:\n  berth daemon status\n')
+    .action((options: { socket?: string; json?: boolean }) => status(ctx, options));
+}
+
+async function start(ctx: CliContext, options: StartOptions): Promise<void> {
+  const socketPath = await socketFor(ctx, options.socket);
+  if (options.detach) return startDetached(ctx, options, socketPath);
+  const listen = options.listen === undefined ? undefined : parseListen(options.listen);
+  const { runForeground } = await loadDaemon();
+  await runForeground({ env: ctx.env, socketPath, ...(listen ? { listen } : {}), ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}) });
+}
+
+async function stop(ctx: CliContext, options: { socket?: string }): Promise<void> {
+  const socketPath = await socketFor(ctx, options.socket);
+  // Asked through the socket, not by pid: in a container the daemon's pid names another process here.
+  const reply = await daemonRequest(socketPath, { method: 'POST', path: '/v1/shutdown' }).catch((err: unknown) => {
+    if (err instanceof DaemonUnavailableError) return undefined;
+    throw err;
+  });
+  if (!reply) {
+    ctx.stdout.write(`berth daemon is not running (${socketPath})\n`);
+    return;
+  }
+  if (reply.status !== 202) throw new BerthError(`berth daemon refused to stop: ${reply.body}`);
+  const { pid } = JSON.parse(reply.body) as { pid: number };
+  await waitFor(async () => (await daemonPid(socketPath)) === undefined, 15_000, `berth daemon (pid ${pid}) did not stop within 15 s`);
+  ctx.stdout.write(`berth daemon stopped (pid ${pid})\n`);
+}
+
+async function invalidate(ctx: CliContext, registry: string, options: { socket?: string }): Promise<void> {
+  const socketPath = await socketFor(ctx, options.socket);
+  const reply = await daemonRequest(socketPath, { method: 'POST', path: '/v1/invalidate', body: { registry } }).catch((err: unknown) => {
+    throw err instanceof DaemonUnavailableError ? notRunning(socketPath) : err;
+  });
+  const body = JSON.parse(reply.body) as { invalidated?: boolean; error?: string };
+  if (reply.status !== 200) throw new UsageError(body.error ?? `berth daemon answered ${reply.status}`);
+  ctx.stdout.write(body.invalidated ? `dropped the cached token for ${registry}\n` : `no cached token for ${registry}\n`);
+}
+
+async function status(ctx: CliContext, options: { socket?: string; json?: boolean }): Promise<void> {
+  const socketPath = await socketFor(ctx, options.socket);
+  const reply = await daemonRequest(socketPath, { path: '/v1/status' }).catch((err: unknown) => {
+    throw err instanceof DaemonUnavailableError ? notRunning(socketPath) : err;
+  });
+  if (options.json) ctx.stdout.write(`${reply.body}\n`);
+  else ctx.stdout.write(formatStatus(JSON.parse(reply.body) as StatusReply, socketPath));
+}
+
+function notRunning(socketPath: string): BerthError {
+  return new BerthError(`berth daemon is not running (${socketPath})`, { exitCode: NOT_RUNNING_EXIT, hint: 'berth daemon start --detach' });
+}
+
+async function socketFor(ctx: CliContext, option: string | undefined): Promise<string> {
+  if (option) return option;
+  const { config } = await loadConfig(ctx.env);
+  return daemonSocketPath(ctx.env, config.daemon?.socket);
+}
+
+export function parseListen(value: string): { host: string; port: number } {
+  const match = /^(\[::1\]|[^:]+):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) throw new UsageError(`--listen ${value}: expected HOST:PORT, e.g. 127.0.0.1:7583`);
+  return { host: match[1] === '[::1]' ? '::1' : match[1]!, port };
+}
+
+/** The daemon's pid from its own answer, or undefined when nothing answers on the socket. */
+async function daemonPid(socketPath: string): Promise<number | undefined> {
+  try {
+    const reply = await daemonRequest(socketPath, { path: '/healthz' });
+    const pid = (JSON.parse(reply.body) as { pid?: unknown }).pid;
+    return typeof pid === 'number' ? pid : undefined;
+  } catch (err) {
+    if (err instanceof DaemonUnavailableError) return undefined;
+    throw err;
+  }
+}
+
+async function waitFor(done: () => Promise<boolean>, timeoutMs: number, message: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new BerthError(message);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Starts `berth daemon start` again, detached, logging to a file; returns once its socket answers. */
+async function startDetached(ctx: CliContext, options: StartOptions, socketPath: string): Promise<void> {
+  const running = await daemonPid(socketPath);
+  if (running !== undefined) throw new BerthError(`a berth daemon is already running (pid ${running}, ${socketPath})`);
+  const logFile = options.logFile ?? join(berthCacheDir(ctx.env), 'daemon.log');
+  await mkdir(dirname(logFile), { recursive: true, mode: 0o700 });
+  const log = openSync(logFile, 'a', 0o600);
+  const args = ['daemon', 'start', '--socket', socketPath];
+  if (options.listen) args.push('--listen', options.listen);
+  if (options.tokenFile) args.push('--token-file', options.tokenFile);
+  const child = spawn(process.execPath, [process.argv[1]!, ...args], { detached: true, stdio: ['ignore', log, log], env: { ...ctx.env } });
+  closeSync(log);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  child.unref();
+  await waitFor(
+    async () => {
+      if (exited !== undefined) throw new BerthError(`berth daemon exited with code ${exited} while starting`, { hint: `see ${logFile}` });
+      return (await daemonPid(socketPath)) !== undefined;
+    },
+    15_000,
+    `berth daemon did not answer on ${socketPath} within 15 s`,
+  );
+  ctx.stdout.write(`berth daemon started (pid ${child.pid}, ${socketPath}, log ${logFile})\n`);
+}
+
+type DaemonModule = typeof import('../../daemon/main.js');
+
+/** The daemon bundle sits beside the CLI bundle (or one level up from a chunk). */
+async function loadDaemon(): Promise<DaemonModule> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const entry = [join(here, 'berth-daemon.js'), join(here, '..', 'berth-daemon.js')].find((path) => existsSync(path));
+  if (!entry) throw new BerthError(`cannot find berth-daemon.js beside ${here}`, { hint: 'run berth from its build (npm run build)' });
+  return (await import(pathToFileURL(entry).href)) as DaemonModule;
+}

@@ -1,0 +1,222 @@
+/**
+ * @module
+ * The daemon's HTTP API (express), the same on the unix socket and on an explicit TCP listener:
+ * - `GET /v1/credentials?registry=<server URL>`: one registry's credential, from the token cache;
+ * - `POST /v1/invalidate` `{"registry": "<server URL>"}`: drop one registry's token (it answered 401);
+ * - `GET /v1/dockercfg[?registry=…]`: a whole Docker config for the configured registries;
+ * - `GET /v1/status`, `GET /healthz`, `GET /metrics` (Prometheus text);
+ * - `POST /v1/shutdown`: stop gracefully (what `berth daemon stop` asks; a pid could name another
+ *   process when the daemon runs in a container's pid namespace).
+ * Errors of ours render their own status; anything else is logged and answered with a bare 500.
+ * Bodies are bounded, every request has a deadline, and on TCP every request needs the bearer token
+ * and a loopback `Host` header (DNS rebinding).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AllFailedError, BerthError, NotFoundError, ProviderError, UsageError, oneLine } from '../core/errors.js';
+import type { Lookup, RegistryStatus } from '../core/refresh.js';
+import { registryKey } from '../core/registry-host.js';
+import { renderMetrics, RequestMetrics } from './metrics.js';
+
+export interface CredentialCache {
+  get(registryHost: string): Promise<Lookup>;
+  invalidate(registryHost: string): boolean;
+  status(): RegistryStatus[];
+}
+
+export interface AppOptions {
+  cache: CredentialCache;
+  /** The configured registries' hosts: what `/v1/dockercfg` includes by default. */
+  registries: () => readonly string[];
+  metrics: RequestMetrics;
+  now: () => number;
+  /** Where internal errors are reported (never with a secret). */
+  log: (line: string) => void;
+  version: string;
+  /** Set for a TCP listener: the bearer token and the `Host` values accepted. */
+  auth?: { token: string; hosts: readonly string[] };
+  bodyLimitBytes?: number;
+  requestTimeoutMs?: number;
+  /** Called once the answer to `POST /v1/shutdown` has been sent. */
+  onShutdown?: () => void;
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** An error that carries the HTTP status the daemon answers with. */
+export class HttpError extends BerthError {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createApp(options: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(observe(options));
+  if (options.auth) app.use(requireAuth(options.auth));
+  app.use(deadline(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS));
+  // Every body is read through one bounded parser, whatever its type: nothing unbounded reaches us.
+  app.use(express.json({ limit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, type: () => true }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', version: options.version, pid: process.pid });
+  });
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(renderMetrics(options.cache.status(), options.metrics, options.now()));
+  });
+  app.get('/v1/status', (_req, res) => {
+    res.json({ version: options.version, pid: process.pid, now: iso(options.now()), registries: options.cache.status().map(statusJSON) });
+  });
+  app.get('/v1/credentials', async (req, res) => {
+    const serverURL = queryRegistry(req.query.registry);
+    const lookup = await options.cache.get(registryKey(serverURL));
+    res.json(credentialJSON(serverURL, lookup));
+  });
+  app.post('/v1/invalidate', (req, res) => {
+    const serverURL = bodyRegistry(req.body);
+    res.json({ invalidated: options.cache.invalidate(registryKey(serverURL)) });
+  });
+  app.get('/v1/dockercfg', async (req, res) => {
+    const wanted = req.query.registry === undefined ? options.registries() : listOf(req.query.registry);
+    res.json(await dockerConfig(options.cache, wanted));
+  });
+  app.post('/v1/shutdown', (_req, res) => {
+    if (!options.onShutdown) throw new HttpError(404, 'this daemon cannot be stopped through its API');
+    res.once('finish', options.onShutdown);
+    res.status(202).json({ stopping: true, pid: process.pid });
+  });
+  app.use((req) => {
+    throw new HttpError(404, `no such endpoint: ${req.method} ${req.path.slice(0, 100)}`);
+  });
+  app.use(errorHandler(options.log));
+  return app;
+}
+
+function credentialJSON(serverURL: string, lookup: Lookup) {
+  return {
+    ServerURL: serverURL,
+    Username: lookup.credential.username,
+    Secret: lookup.credential.secret,
+    ExpiresAt: lookup.credential.expiresAt?.toISOString(),
+    Registry: lookup.servedBy,
+  };
+}
+
+/** The config.json form (`{"auths":{host:{auth}}}`) of every wanted registry; any failure fails all. */
+async function dockerConfig(cache: CredentialCache, serverURLs: readonly string[]) {
+  const results = await Promise.allSettled(serverURLs.map((url) => cache.get(registryKey(url))));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason : new Error(String(r.reason))] : []));
+  if (failures.length > 0) throw new AllFailedError('cannot build the docker config', failures);
+  const auths: Record<string, { auth: string }> = {};
+  for (const [i, result] of results.entries()) {
+    const { username, secret } = (result as PromiseFulfilledResult<Lookup>).value.credential;
+    auths[registryKey(serverURLs[i]!)] = { auth: Buffer.from(`${username}:${secret}`).toString('base64') };
+  }
+  return { auths };
+}
+
+function statusJSON(status: RegistryStatus) {
+  return {
+    ...status,
+    fetchedAt: iso(status.fetchedAt),
+    expiresAt: iso(status.expiresAt),
+    refreshAt: iso(status.refreshAt),
+    nextRetryAt: iso(status.nextRetryAt),
+    lastError: status.lastError && { message: status.lastError.message, at: iso(status.lastError.at) },
+  };
+}
+
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+function queryRegistry(value: unknown): string {
+  if (typeof value !== 'string' || registryKey(value) === '') {
+    throw new HttpError(400, 'the query parameter "registry" must name one registry');
+  }
+  return value;
+}
+
+function listOf(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.map(queryRegistry);
+}
+
+function bodyRegistry(body: unknown): string {
+  const registry = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).registry : undefined;
+  if (typeof registry !== 'string' || registryKey(registry) === '') {
+    throw new HttpError(400, 'the body must be {"registry": "<registry host>"}');
+  }
+  return registry;
+}
+
+/** Times every request into the metrics, labelled by endpoint (never by raw path: unbounded). */
+function observe(options: AppOptions) {
+  const routes = new Set(['/healthz', '/metrics', '/v1/status', '/v1/credentials', '/v1/invalidate', '/v1/dockercfg', '/v1/shutdown']);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => {
+      const route = routes.has(req.path) ? req.path : 'other';
+      options.metrics.observe(route, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    next();
+  };
+}
+
+/** Answers 503 when a request outlives its deadline; a shared refresh it waited on carries on. */
+function deadline(timeoutMs: number) {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    const timer = setTimeout(() => {
+      if (!res.headersSent) res.status(503).json({ error: `request timed out after ${timeoutMs / 1000}s` });
+    }, timeoutMs);
+    res.once('close', () => clearTimeout(timer));
+    next();
+  };
+}
+
+function requireAuth(auth: { token: string; hosts: readonly string[] }) {
+  const expected = digest(`Bearer ${auth.token}`);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!auth.hosts.includes((req.headers.host ?? '').toLowerCase())) {
+      throw new HttpError(421, 'unexpected Host header');
+    }
+    if (!timingSafeEqual(digest(req.headers.authorization ?? ''), expected)) {
+      throw new HttpError(401, 'missing or wrong bearer token');
+    }
+    next();
+  };
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (err instanceof HttpError) return err.status;
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof UsageError) return 400;
+  if (err instanceof ProviderError || err instanceof AllFailedError) return 502;
+  // body-parser's errors (too large, malformed JSON) are meant to be shown to the client.
+  const http = err as { status?: unknown; expose?: unknown };
+  if (http?.expose === true && typeof http.status === 'number' && http.status >= 400 && http.status < 500) return http.status;
+  if (err instanceof BerthError) return 500;
+  return undefined;
+}
+
+function errorHandler(log: (line: string) => void) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // Already answered (the deadline passed first): the late result has nowhere to go.
+    if (res.headersSent) return;
+    const status = statusOf(err);
+    if (status === undefined) log(`internal error: ${oneLine(err)}`);
+    if (status === 401) res.set('WWW-Authenticate', 'Bearer');
+    res.status(status ?? 500).json({ error: status === undefined ? 'internal error' : oneLine(err) });
+  };
+}

@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openActiveStore } from '../../core/active-store.js';
+import { NotFoundError, ProviderError } from '../../core/errors.js';
+import { configuredResolver } from '../../daemon/resolve.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function home(extra: Record<string, string> = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-resolve-'));
+  dirs.push(dir);
+  return { HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data'), BERTH_STORE: 'file', ...extra };
+}
+
+describe('configuredResolver', () => {
+  it("uses the configured registry's provider and options", async () => {
+    const env = await home({ GHCR_USER: 'octocat', GHCR_TOKEN: 'ghp_example' });
+    const resolve = configuredResolver(env, [
+      { name: 'gh', provider: 'static', host: 'https://ghcr.io/', options: { usernameEnv: 'GHCR_USER', passwordEnv: 'GHCR_TOKEN' } },
+      { name: 'gh-other', provider: 'static', host: 'ghcr.io', options: { username: 'someone-else', passwordEnv: 'GHCR_TOKEN' } },
+    ], Date.now);
+    expect(await resolve('ghcr.io')).toEqual({ username: 'octocat', secret: 'ghp_example' });
+  });
+
+  it("a provider's failure is passed on as it is", async () => {
+    const resolve = configuredResolver(await home(), [{ name: 'gh', provider: 'static', host: 'ghcr.io' }], Date.now);
+    await expect(resolve('ghcr.io')).rejects.toThrow(ProviderError);
+    await expect(resolve('ghcr.io')).rejects.toThrow(/DOCKER_USERNAME is not set/);
+  });
+
+  it('reads a host nobody configured and no cloud owns from the store', async () => {
+    const env = await home();
+    const store = await openActiveStore(env);
+    await store.set('registry.example:5000', { serverURL: 'registry.example:5000', username: 'ci', secret: 's3cret' });
+    const resolve = configuredResolver(env, [], Date.now);
+    expect(await resolve('registry.example:5000')).toEqual({ username: 'ci', secret: 's3cret' });
+    await expect(resolve('other.example')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * @module
+ * Starts real daemon processes for end-to-end tests: a fresh home (HOME, XDG_*) per daemon in a
+ * temporary directory, the test entry (`daemon-entry.ts`, bundled once with esbuild) or the built
+ * `dist/berth.js`, and waits until the socket answers. Every process and directory is cleaned up.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { daemonRequest, type DaemonRequest } from '../../../core/daemon-client.js';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+export const DIST = join(ROOT, 'dist');
+
+/** The built CLI and helper; e2e tests need `npm run build` first (`npm test` does it). */
+export function distFile(name: 'berth.js' | 'docker-credential-berth.js'): string {
+  const path = join(DIST, name);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first`);
+  return path;
+}
+
+/** A temporary home: HOME and every XDG directory under one mkdtemp, runtime dir 0700. */
+export async function tempHome(): Promise<{ dir: string; env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-e2e-'));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    XDG_DATA_HOME: join(dir, 'data'),
+    XDG_CACHE_HOME: join(dir, 'cache'),
+    XDG_RUNTIME_DIR: join(dir, 'run'),
+  };
+  await mkdir(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
+  await chmod(dir, 0o700);
+  return { dir, env, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+let entryBuild: Promise<string> | undefined;
+
+/** Bundles the test daemon entry once per test file. */
+export function harnessDaemonEntry(): Promise<string> {
+  entryBuild ??= (async () => {
+    const outdir = await mkdtemp(join(tmpdir(), 'berth-entry-'));
+    const outfile = join(outdir, 'daemon-entry.mjs');
+    await build({
+      entryPoints: [join(ROOT, 'test/e2e/harness/daemon-entry.ts')],
+      outfile,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      // As build.mjs: packages' ESM builds, and the native keychain addon loaded from node_modules.
+      mainFields: ['module', 'main'],
+      external: ['@napi-rs/keyring'],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: 'warning',
+    });
+    return outfile;
+  })();
+  return entryBuild;
+}
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  socketPath: string;
+  output: () => string;
+  request: (path: string, options?: Omit<DaemonRequest, 'path'>) => Promise<{ status: number; body: string }>;
+  /** SIGTERM and wait for the exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/** Runs `node <script> <args>` with `env`, waiting until the daemon answers `/healthz` on `socketPath`. */
+export async function startDaemonProcess(script: string, args: string[], env: NodeJS.ProcessEnv, socketPath: string): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const request = async (path: string, options: Omit<DaemonRequest, 'path'> = {}) =>
+    daemonRequest(socketPath, { connectTimeoutMs: 10_000, responseTimeoutMs: 30_000, ...options, path });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${output}`);
+    const up = await request('/healthz', { connectTimeoutMs: 1000, responseTimeoutMs: 1000 }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    // The log line comes after the pid file and every listener: the daemon is fully up.
+    if (up && output.includes('listening on')) break;
+    if (Date.now() > deadline) throw new Error(`daemon did not answer within 30 s: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    child,
+    socketPath,
+    output: () => output,
+    request,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** A metric's value from Prometheus text, or undefined. */
+export function metric(text: string, name: string, registry: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{registry="${registry}"} `));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
