@@ -43,6 +43,21 @@ describe('transformToFile', () => {
     expect((await readdir(dir)).sort()).toEqual(['enc', 'out']);
   });
 
+  it('round-trips a file of several read batches and leaves nothing when its last batch is tampered', async () => {
+    const plaintext = randomBytes(5 * 1024 * 1024 + 12_345);
+    await writeFile(join(dir, 'plain'), plaintext);
+    await transformToFile(await openSource(join(dir, 'plain')), new FileSealer([key]), join(dir, 'enc'), 0o644);
+    await transformToFile(await openSource(join(dir, 'enc')), new FileOpener(key), join(dir, 'out'), 0o600);
+    expect((await readFile(join(dir, 'out'))).equals(plaintext)).toBe(true);
+    const file = await readFile(join(dir, 'enc'));
+    file[file.length - 100] = file[file.length - 100]! ^ 1;
+    await writeFile(join(dir, 'enc'), file);
+    await rm(join(dir, 'out'));
+    const run = async () => transformToFile(await openSource(join(dir, 'enc')), new FileOpener(key), join(dir, 'out'), 0o600);
+    await expect(run()).rejects.toThrow(/chunk 80 failed authentication/);
+    expect((await readdir(dir)).sort()).toEqual(['enc', 'plain']);
+  });
+
   it('says when the output cannot be written', async () => {
     await writeFile(join(dir, 'plain'), 'x');
     await writeFile(join(dir, 'file'), 'x');
