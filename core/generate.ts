@@ -105,7 +105,7 @@ export async function generateDockercfg(
   checkOneEntryPerHost(registries);
   formatDockercfg([], options.format, options); // bad secret or namespace names fail before any cloud call
   const unique = registries.filter((registry, index) => registries.findIndex((r) => r.name === registry.name) === index);
-  const settled = await Promise.allSettled(unique.map(resolve));
+  const settled = await Promise.allSettled(unique.map((registry) => resolve(registry)));
   const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new AllFailedError(`nothing written to ${options.output}`, failures);
