@@ -13,7 +13,10 @@ import { DaemonUnavailableError, credentialFromDaemon, daemonSocketPath, type Da
 import type { Env } from './paths.js';
 import type { Credentials } from './store/store.js';
 
-export type ResolveServerURL = (serverURL: string) => Promise<Credentials | undefined>;
+/** What the daemon or the direct path found; the daemon also says until when its token is valid. */
+export type FoundCredentials = Credentials & { expiresAt?: Date };
+
+export type ResolveServerURL = (serverURL: string) => Promise<FoundCredentials | undefined>;
 
 export interface DaemonFirstOptions {
   /** The direct path, used when the daemon does not answer. */
@@ -32,7 +35,9 @@ export function daemonFirst(env: Env, options: DaemonFirstOptions = {}): Resolve
     const socketPath = daemonSocketPath(env, config.daemon?.socket);
     try {
       const found = await credentialFromDaemon(socketPath, serverURL, options.timeouts ?? timeoutsFrom(env));
-      return found && { serverURL, username: found.username, secret: found.secret };
+      if (!found) return undefined;
+      const expiresAt = found.expiresAt === undefined ? undefined : new Date(found.expiresAt);
+      return { serverURL, username: found.username, secret: found.secret, ...(expiresAt ? { expiresAt } : {}) };
     } catch (err) {
       if (!(err instanceof DaemonUnavailableError)) throw err;
       const cause = (err.cause as NodeJS.ErrnoException | undefined)?.code;

@@ -1,11 +1,13 @@
 /**
  * @module
  * Writing a credentials file for a set of registries: choose them, resolve each through the cache
- * and providers, format, and replace the output atomically with mode 0600. Nothing is written
- * unless every registry resolved, so a file that exists is a file that works.
+ * and providers (or ask the running daemon first), format, and replace the output atomically with
+ * mode 0600. Nothing is written unless every registry resolved, so a file that exists is a file
+ * that works.
  * Shared by `berth generate` and the generator images.
  */
 import type { Config, RegistryConfig } from './config.js';
+import { daemonFirst, type DaemonFirstOptions } from './daemon-first.js';
 import { AllFailedError, UsageError } from './errors.js';
 import { formatDockercfg, type DockercfgFormat, type SecretOptions } from './dockercfg.js';
 import { writeFileAtomic } from './fs/atomic.js';
@@ -19,7 +21,7 @@ export interface GenerateOptions extends SecretOptions {
 
 export interface GenerateResult {
   output: string;
-  resolved: Resolved[];
+  resolved: Generated[];
 }
 
 /**
@@ -63,16 +65,47 @@ function checkOneEntryPerHost(registries: readonly RegistryConfig[]): void {
   }
 }
 
+/** How one registry's credential is found: resolved here, or asked of the daemon first. */
+export type RegistryResolver = (registry: RegistryConfig) => Promise<Generated>;
+
+/** A resolved registry; `viaDaemon` when the running daemon answered for it. */
+export type Generated = Resolved & { viaDaemon?: boolean };
+
+/**
+ * Asks the running daemon for each registry, resolving here when it does not answer. The daemon
+ * serves the configuration it picks for a host, so a registry it would not pick (one scoped to a
+ * repository prefix, say) is always resolved here.
+ */
+export function daemonFirstResolver(ctx: ResolveContext, options: Omit<DaemonFirstOptions, 'direct'> = {}): RegistryResolver {
+  return async (registry) => {
+    const direct = () => resolveRegistry(registry, ctx);
+    if (pickRegistry(registryKey(registry.host), ctx.config, ctx.detect)?.name !== registry.name) return direct();
+    let resolvedHere: Resolved | undefined;
+    const found = await daemonFirst(ctx.env, {
+      ...options,
+      direct: async (serverURL) => {
+        resolvedHere = await direct();
+        return { serverURL, ...resolvedHere.credential };
+      },
+    })(registry.host);
+    if (resolvedHere) return resolvedHere;
+    if (!found) return direct(); // a daemon started with another configuration
+    const { username, secret, expiresAt } = found;
+    return { registry, from: registry, credential: { username, secret, ...(expiresAt ? { expiresAt } : {}) }, viaDaemon: true };
+  };
+}
+
 /** Resolves every registry, then writes the file; throws (writing nothing) if any registry failed. */
 export async function generateDockercfg(
   registries: readonly RegistryConfig[],
   options: GenerateOptions,
   ctx: ResolveContext,
+  resolve: RegistryResolver = (registry) => resolveRegistry(registry, ctx),
 ): Promise<GenerateResult> {
   checkOneEntryPerHost(registries);
   formatDockercfg([], options.format, options); // bad secret or namespace names fail before any cloud call
   const unique = registries.filter((registry, index) => registries.findIndex((r) => r.name === registry.name) === index);
-  const settled = await Promise.allSettled(unique.map((registry) => resolveRegistry(registry, ctx)));
+  const settled = await Promise.allSettled(unique.map((registry) => resolve(registry)));
   const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new AllFailedError(`nothing written to ${options.output}`, failures);
@@ -87,8 +120,8 @@ export async function generateDockercfg(
 }
 
 /** One line per registry for a log: who and until when, never the secret. */
-export function describeResolved({ registry, credential, from }: Resolved, now: number): string {
-  const via = from === registry ? registry.provider : `fallback ${from.name} (${from.provider})`;
+export function describeResolved({ registry, credential, from, viaDaemon }: Generated, now: number): string {
+  const via = viaDaemon ? 'berth daemon' : from === registry ? registry.provider : `fallback ${from.name} (${from.provider})`;
   const expiry = credential.expiresAt ? `, expires ${describeExpiry(credential.expiresAt, now)}` : ', does not expire';
   return `${registry.name}: ${registryKey(registry.host)} as ${credential.username} via ${via}${expiry}`;
 }

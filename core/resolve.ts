@@ -33,6 +33,8 @@ export interface ResolveContext {
   detect?: (serverURL: string) => ProviderName | undefined;
   cache?: CredentialCache;
   retry?: RetryPolicy;
+  /** False when the caller handles `fallback` itself (the daemon's token cache). Default true. */
+  followFallbacks?: boolean;
   /** Progress for a log: which registry is being asked, and retries. Never given a secret. */
   onProgress?: (message: string) => void;
   /** Notes that do not stop the resolve (a cache that cannot be written). */
@@ -98,7 +100,8 @@ export async function resolveServerURL(serverURL: string, ctx: ResolveContext): 
 export async function resolveRegistry(registry: RegistryConfig, ctx: ResolveContext): Promise<Resolved> {
   const reasons: Error[] = [];
   const tried = new Set<string>();
-  for (let current: RegistryConfig | undefined = registry; current; current = fallbackOf(current, ctx.config)) {
+  const next = (current: RegistryConfig) => (ctx.followFallbacks === false ? undefined : fallbackOf(current, ctx.config));
+  for (let current: RegistryConfig | undefined = registry; current; current = next(current)) {
     if (tried.has(current.name)) break; // a fallback cycle: each registry is asked once
     tried.add(current.name);
     if (current !== registry) ctx.onProgress?.(`${registry.name}: trying fallback ${current.name}`);

@@ -3,7 +3,8 @@
  * The daemon's HTTP API (express), the same on the unix socket and on an explicit TCP listener:
  * - `GET /v1/credentials?registry=<server URL>`: one registry's credential, from the token cache;
  * - `POST /v1/invalidate` `{"registry": "<server URL>"}`: drop one registry's token (it answered 401);
- * - `GET /v1/dockercfg[?registry=…]`: a whole Docker config for the configured registries;
+ * - `GET /v1/dockercfg[?registry=…][&format=…]`: a whole Docker config (or legacy .dockercfg, or
+ *   Kubernetes pull Secret) for the configured registries;
  * - `GET /v1/status`, `GET /healthz`, `GET /metrics` (Prometheus text);
  * - `POST /v1/shutdown`: stop gracefully (what `berth daemon stop` asks; a pid could name another
  *   process when the daemon runs in a container's pid namespace).
@@ -13,6 +14,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { DOCKERCFG_FORMATS, formatDockercfg, isDockercfgFormat, type AuthEntry, type DockercfgFormat, type SecretOptions } from '../core/dockercfg.js';
 import { AllFailedError, BerthError, NotFoundError, ProviderError, UsageError, oneLine } from '../core/errors.js';
 import type { Lookup, RegistryStatus } from '../core/refresh.js';
 import { registryKey } from '../core/registry-host.js';
@@ -85,7 +87,9 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.get('/v1/dockercfg', async (req, res) => {
     const wanted = req.query.registry === undefined ? options.registries() : listOf(req.query.registry);
-    res.json(await dockerConfig(options.cache, wanted));
+    const { format, secret } = dockercfgQuery(req.query);
+    formatDockercfg([], format, secret); // a bad secret name or namespace fails before any provider call
+    res.type('application/json').send(formatDockercfg(await authEntries(options.cache, wanted), format, secret));
   });
   app.post('/v1/shutdown', (_req, res) => {
     if (!options.onShutdown) throw new HttpError(404, 'this daemon cannot be stopped through its API');
@@ -109,17 +113,29 @@ function credentialJSON(serverURL: string, lookup: Lookup) {
   };
 }
 
-/** The config.json form (`{"auths":{host:{auth}}}`) of every wanted registry; any failure fails all. */
-async function dockerConfig(cache: CredentialCache, serverURLs: readonly string[]) {
+/** Every wanted registry's credential, from the token cache; any failure fails all. */
+async function authEntries(cache: CredentialCache, serverURLs: readonly string[]): Promise<AuthEntry[]> {
   const results = await Promise.allSettled(serverURLs.map((url) => cache.get(registryKey(url))));
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason : new Error(String(r.reason))] : []));
   if (failures.length > 0) throw new AllFailedError('cannot build the docker config', failures);
-  const auths: Record<string, { auth: string }> = {};
-  for (const [i, result] of results.entries()) {
+  return results.map((result, i) => {
     const { username, secret } = (result as PromiseFulfilledResult<Lookup>).value.credential;
-    auths[registryKey(serverURLs[i]!)] = { auth: Buffer.from(`${username}:${secret}`).toString('base64') };
-  }
-  return { auths };
+    return { serverURL: serverURLs[i]!, username, secret };
+  });
+}
+
+/** `format` (default `config`), and `secret-name`, `namespace` for the Kubernetes Secret formats. */
+function dockercfgQuery(query: Request['query']): { format: DockercfgFormat; secret: SecretOptions } {
+  const format = optionalString(query.format, 'format') ?? 'config';
+  if (!isDockercfgFormat(format)) throw new HttpError(400, `the query parameter "format" must be one of ${DOCKERCFG_FORMATS.join(', ')}`);
+  const secretName = optionalString(query['secret-name'], 'secret-name');
+  const namespace = optionalString(query.namespace, 'namespace');
+  return { format, secret: { ...(secretName === undefined ? {} : { secretName }), ...(namespace === undefined ? {} : { namespace }) } };
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  throw new HttpError(400, `the query parameter "${name}" must be given once`);
 }
 
 function statusJSON(status: RegistryStatus) {

@@ -54,7 +54,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const socketPath = options.socketPath ?? daemonSocketPath(options.env, config.daemon?.socket);
   const pidFile = join(dirname(socketPath), PID_FILE_NAME);
   const cache = new TokenCache({
-    resolve: options.resolve ?? configuredResolver(options.env, registries, now),
+    resolve: options.resolve ?? configuredResolver(options.env, config, now),
     now,
     fallbackFor: fallbackMap(registries),
     ...(options.backoff ? { backoff: options.backoff } : {}),

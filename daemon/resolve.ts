@@ -1,37 +1,23 @@
 /**
  * @module
- * How the daemon turns a registry host into a credential when none is injected: the configured
- * registry with that host (its provider and options), else the cloud the host belongs to (ECR, ECR
- * Public, Google, Azure), else the active store. Each provider is imported only when first used, so
- * a daemon serving ECR never loads the Google or Azure SDKs. Fallbacks are left to the token cache,
- * which uses them only when nothing valid is left.
+ * How the daemon turns a registry host into a credential when none is injected: core/resolve picks
+ * the registry configuration (configured, else the cloud the host belongs to) and calls its
+ * provider; a host it has nothing for is read from the active store. Providers are imported only
+ * when first used, so a daemon serving ECR never loads the Google or Azure SDKs.
  */
-import type { ProviderName, RegistryConfig } from '../core/config.js';
+import type { Config } from '../core/config.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Env } from '../core/paths.js';
-import { detectProvider } from '../core/providers/hosts.js';
-import type { Provider } from '../core/providers/provider.js';
 import type { ResolveCredential } from '../core/refresh.js';
-import { registryKey } from '../core/registry-host.js';
+import { resolveServerURL, type ResolveContext } from '../core/resolve.js';
 
-const PROVIDERS: Record<ProviderName, () => Promise<Provider>> = {
-  ecr: async () => (await import('../core/providers/ecr.js')).ecrProvider,
-  'ecr-public': async () => (await import('../core/providers/ecr-public.js')).ecrPublicProvider,
-  google: async () => (await import('../core/providers/google.js')).googleProvider,
-  azure: async () => (await import('../core/providers/azure.js')).azureProvider,
-  static: async () => (await import('../core/providers/static.js')).staticProvider,
-};
-
-export function configuredResolver(env: Env, registries: readonly RegistryConfig[], now: () => number): ResolveCredential {
-  // The first configuration of a host wins; repository prefixes do not reach a credential helper.
-  const byHost = new Map<string, RegistryConfig>();
-  for (const registry of registries) if (!byHost.has(registryKey(registry.host))) byHost.set(registryKey(registry.host), registry);
+export function configuredResolver(env: Env, config: Config, now: () => number): ResolveCredential {
+  // The token cache retries with backoff and stands in the fallback registry only when nothing valid
+  // is left, so core/resolve does neither here: a refresh is one provider call.
+  const ctx: ResolveContext = { env, config, now, followFallbacks: false, retry: { retries: 0, minTimeoutMs: 0, maxTimeoutMs: 0 } };
   return async (registryHost) => {
-    const registry = byHost.get(registryHost);
-    const providerName = registry?.provider ?? detectProvider(registryHost);
-    if (providerName === undefined) return fromStore(env, registryHost);
-    const provider = await PROVIDERS[providerName]();
-    return provider({ registryHost, options: registry?.options ?? {}, env, now });
+    const resolved = await resolveServerURL(registryHost, ctx);
+    return resolved ? resolved.credential : fromStore(env, registryHost);
   };
 }
 

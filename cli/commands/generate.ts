@@ -1,7 +1,8 @@
 /**
  * @module
- * `berth generate OUTPUT`: resolve registries (configured, or cloud hosts named with --registry)
- * and write a Docker config, legacy .dockercfg or Kubernetes pull Secret, mode 0600, atomically.
+ * `berth generate OUTPUT`: resolve registries (configured, or cloud hosts named with --registry),
+ * asking the running daemon first, and write a Docker config, legacy .dockercfg or Kubernetes pull
+ * Secret, mode 0600, atomically.
  * Progress goes to stderr, never a secret; exit 0 only when the file was written.
  */
 import { Option, type Command } from 'commander';
@@ -27,7 +28,7 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
     .addOption(new Option('-f, --format <format>', 'what to write').choices(DOCKERCFG_FORMATS).default('config'))
     .option('-r, --registry <name>', 'a configured registry name or a cloud registry host (repeatable; default: all configured)', collect, [])
     .option('--cache-dir <dir>', 'keep tokens in this directory (its key is kept with it)')
-    .option('--no-cache', 'always ask the providers')
+    .option('--no-cache', 'always ask the providers (not the on-disk cache nor the daemon)')
     .option('--secret-name <name>', `the Secret's name for k8s formats (default ${DEFAULT_SECRET_NAME})`)
     .option('--namespace <namespace>', 'the Secret\'s namespace for k8s formats')
     .addHelpText(
@@ -42,12 +43,11 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
     )
     .action(async (output: string, flags: GenerateFlags) => {
       const { resolve } = await import('node:path');
-      const { generateDockercfg, selectRegistries, describeResolved } = await import('../../core/generate.js');
+      const { daemonFirstResolver, generateDockercfg, selectRegistries, describeResolved } = await import('../../core/generate.js');
       const { resolveContextFor } = await import('../../core/credentials.js');
       const note = (line: string) => ctx.stderr.write(`berth: ${line}\n`);
-      const resolveCtx = await resolveContextFor(ctx.env, flags.cacheDir ? { cacheDir: resolve(ctx.cwd, flags.cacheDir) } : {}, (line) =>
-        ctx.stderr.write(`berth: warning: ${line}\n`),
-      );
+      const warn = (line: string) => ctx.stderr.write(`berth: warning: ${line}\n`);
+      const resolveCtx = await resolveContextFor(ctx.env, flags.cacheDir ? { cacheDir: resolve(ctx.cwd, flags.cacheDir) } : {}, warn);
       if (!flags.cache) delete resolveCtx.cache;
       resolveCtx.onProgress = note;
       const registries = selectRegistries(resolveCtx.config, flags.registry);
@@ -56,6 +56,8 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
         registries,
         { output: target, format: flags.format, secretName: flags.secretName, namespace: flags.namespace },
         resolveCtx,
+        // --no-cache asks the providers themselves; the daemon is a cache too
+        flags.cache ? daemonFirstResolver(resolveCtx, { warn }) : undefined,
       );
       for (const resolved of result.resolved) note(describeResolved(resolved, resolveCtx.now()));
       note(`wrote ${target} (${flags.format}, ${result.resolved.length} ${result.resolved.length === 1 ? 'registry' : 'registries'})`);

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCredentialCache } from '../../core/cache.js';
 import type { Config } from '../../core/config.js';
 import { AllFailedError, UsageError } from '../../core/errors.js';
-import { generateDockercfg, selectRegistries } from '../../core/generate.js';
+import { daemonFirstResolver, generateDockercfg, selectRegistries } from '../../core/generate.js';
+import { startDaemon } from '../../daemon/main.js';
 import type { ResolveContext } from '../../core/resolve.js';
 import { fakeCloud, fakeProviderTable, type FakeCloud } from '../fakes/provider.js';
 
@@ -101,5 +102,52 @@ describe('generateDockercfg', () => {
     await generateDockercfg(chosen, options, context(cloud, true));
     expect(cloud.total()).toBe(2);
     expect(await readFile(options.output, 'utf8')).not.toBe(first);
+  });
+});
+
+describe('generateDockercfg with a running daemon', () => {
+  const timeouts = { connectTimeoutMs: 10_000, responseTimeoutMs: 30_000 }; // a loaded machine
+
+  async function withDaemon() {
+    const env = { HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), BERTH_DAEMON_SOCKET: join(dir, 'd.sock') };
+    const asked: string[] = [];
+    const expiresAt = new Date(Date.now() + 12 * 3_600_000);
+    const daemon = await startDaemon({
+      env,
+      log: () => undefined,
+      resolve: async (registryHost) => (asked.push(registryHost), { username: 'AWS', secret: 'from-daemon', expiresAt }),
+    });
+    return { env, asked, expiresAt, close: () => daemon.close() };
+  }
+
+  it("writes the daemon's token and makes no provider call of its own", async () => {
+    const daemon = await withDaemon();
+    try {
+      const cloud = fakeCloud();
+      const ctx = { ...context(cloud), env: daemon.env };
+      const output = join(dir, 'config.json');
+      const result = await generateDockercfg(selectRegistries(config, ['prod'], detect), { output, format: 'config' }, ctx, daemonFirstResolver(ctx, { timeouts }));
+      expect(JSON.parse(await readFile(output, 'utf8'))).toEqual({ auths: { [ECR]: { auth: Buffer.from('AWS:from-daemon').toString('base64') } } });
+      expect(cloud.total()).toBe(0);
+      expect(daemon.asked).toEqual([ECR]);
+      expect(result.resolved[0]).toMatchObject({ viaDaemon: true, credential: { expiresAt: daemon.expiresAt } });
+    } finally {
+      await daemon.close();
+    }
+  });
+
+  it('resolves a registry scoped to a repository prefix itself: the daemon answers per host', async () => {
+    const daemon = await withDaemon();
+    try {
+      const cloud = fakeCloud();
+      const ctx = { ...context(cloud), env: daemon.env };
+      const output = join(dir, 'config.json');
+      const result = await generateDockercfg(selectRegistries(config, ['hub-ci'], detect), { output, format: 'config' }, ctx, daemonFirstResolver(ctx, { timeouts }));
+      expect(cloud.total()).toBe(1);
+      expect(daemon.asked).toEqual([]);
+      expect(result.resolved[0]!.viaDaemon).toBeUndefined();
+    } finally {
+      await daemon.close();
+    }
   });
 });

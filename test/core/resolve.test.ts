@@ -120,6 +120,21 @@ describe('resolveRegistry', () => {
     ]);
   });
 
+  it('with followFallbacks false, reports the primary failure without asking the fallback', async () => {
+    const cloud = fakeCloud();
+    cloud.failNext('a.example', Infinity, 'a is down');
+    const config: Config = {
+      registries: [
+        { name: 'a', provider: 'static', host: 'a.example', fallback: 'b' },
+        { name: 'b', provider: 'static', host: 'b.example' },
+      ],
+    };
+    const ctx = { ...context(config, cloud), followFallbacks: false };
+    const error = (await resolveServerURL('a.example', ctx).catch((e: unknown) => e)) as AllFailedError;
+    expect(error.reasons.map((reason) => reason.message)).toEqual(['a (static): a is down']);
+    expect(cloud.total()).toBe(3);
+  });
+
   it('asks each registry of a fallback cycle once', async () => {
     const cloud = fakeCloud();
     cloud.failNext('a.example', Infinity);

@@ -199,6 +199,34 @@ describe('daemon app', () => {
     expect(missing.status).toBe(502);
   });
 
+  it('writes the legacy .dockercfg and Kubernetes pull Secrets with ?format=', async () => {
+    const { request } = await serve();
+    const auth = Buffer.from('AWS:token-1-ghcr.io').toString('base64');
+    const legacy = await request('/v1/dockercfg?registry=ghcr.io&format=dockercfg');
+    expect(legacy.status).toBe(200);
+    expect(legacy.json()).toEqual({ 'ghcr.io': { auth, email: 'none' } });
+    const secret = await request('/v1/dockercfg?registry=ghcr.io&format=k8s-secret&secret-name=ghcr-pull&namespace=ci');
+    expect(secret.status).toBe(200);
+    const manifest = secret.json() as { kind: string; type: string; metadata: object; data: Record<string, string> };
+    expect(manifest).toMatchObject({ kind: 'Secret', type: 'kubernetes.io/dockerconfigjson', metadata: { name: 'ghcr-pull', namespace: 'ci' } });
+    expect(JSON.parse(Buffer.from(manifest.data['.dockerconfigjson']!, 'base64').toString())).toEqual({ auths: { 'ghcr.io': { auth } } });
+    const defaultName = await request('/v1/dockercfg?format=k8s-dockercfg-secret');
+    expect(defaultName.json()).toMatchObject({ type: 'kubernetes.io/dockercfg', metadata: { name: 'registry-credentials' } });
+  });
+
+  it.each([
+    ['format=yaml', /"format" must be one of config, dockercfg, k8s-secret, k8s-dockercfg-secret/],
+    ['format=config&format=dockercfg', /"format" must be given once/],
+    ['format=k8s-secret&secret-name=Bad_Name', /"Bad_Name" is not a valid Kubernetes secret name/],
+    ['format=k8s-secret&namespace=a.b', /"a.b" is not a valid Kubernetes namespace/],
+  ])('/v1/dockercfg?%s answers 400 and asks no provider', async (query, message) => {
+    const { request, provider } = await serve();
+    const res = await request(`/v1/dockercfg?${query}`);
+    expect(res.status).toBe(400);
+    expect(res.json().error).toMatch(message);
+    expect(provider.callCount()).toBe(0);
+  });
+
   it('reports status and Prometheus metrics: refreshes, failures, hits, expiry, latency', async () => {
     const { request, provider } = await serve();
     await request(`/v1/credentials?registry=${ECR}`);

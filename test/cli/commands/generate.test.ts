@@ -1,6 +1,7 @@
 import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startDaemon } from '../../../daemon/main.js';
 import { cliSandbox, type CliSandbox } from './cli-harness.js';
 
 
@@ -60,3 +61,24 @@ describe('berth generate with static credentials', () => {
   });
 });
 
+
+describe('berth generate with a running daemon', () => {
+  it("writes the daemon's token where resolving directly would fail, and says so", async () => {
+    const sandbox = await cliSandbox({ BERTH_DAEMON_TIMEOUT_MS: '30000' }); // a loaded machine
+    await mkdir(join(sandbox.home, 'config', 'berth'), { recursive: true });
+    // a static registry with no DOCKER_USERNAME/DOCKER_PASSWORD: only the daemon can answer for it
+    await writeFile(join(sandbox.home, 'config', 'berth', 'config.json'), JSON.stringify({ registries: [{ name: 'ci', provider: 'static', host: 'r.example' }] }));
+    const daemon = await startDaemon({ env: sandbox.env, log: () => undefined, resolve: async () => ({ username: 'robot', secret: 'from-daemon' }) });
+    try {
+      const result = await sandbox.run('generate', 'out.json');
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/^berth: ci: r\.example as robot via berth daemon, does not expire$/m);
+      expect(JSON.parse(await readFile(join(sandbox.home, 'out.json'), 'utf8'))).toEqual({
+        auths: { 'r.example': { auth: Buffer.from('robot:from-daemon').toString('base64') } },
+      });
+    } finally {
+      await daemon.close();
+      await sandbox.cleanup();
+    }
+  });
+});
