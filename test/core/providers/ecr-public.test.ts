@@ -5,43 +5,21 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProviderError } from '../../../core/errors.js';
 import { ecrPublicCacheIdentity, ecrPublicProvider } from '../../../core/providers/ecr-public.js';
 import { NotMyRegistryError, type ProviderRequest } from '../../../core/providers/provider.js';
-import { FakeAws, fakeAwsEnv, TEST_KEY } from '../../fakes/aws.js';
+import { TEST_KEY } from '../../fakes/aws.js';
+import { AWS_ENV_KEYS, useFakeAws } from '../../fakes/aws-session.js';
 
-const ENV_KEYS = { AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey };
 const ROLE = 'arn:aws:iam::123456789012:role/publisher';
 
-let fake: FakeAws;
-let home: string;
-
-beforeEach(async () => {
-  fake = await FakeAws.start();
-  home = await mkdtemp(join(tmpdir(), 'berth-ecr-public-'));
-});
-
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await fake.close();
-  await rm(home, { recursive: true, force: true });
-});
-
-/** A provider request whose environment is also the process's: the AWS SDK reads process.env. */
-function request(
-  vars: Record<string, string>,
-  options: ProviderRequest['options'] = {},
-  registryHost = 'public.ecr.aws',
-): ProviderRequest {
-  const env = fakeAwsEnv(fake, home, vars);
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  return { registryHost, options, env, now: Date.now };
-}
+const aws = useFakeAws('berth-ecr-public-', 'public.ecr.aws');
+const request = aws.request;
 
 describe('ecrPublicProvider', () => {
   it('gets a token from ECR Public, always signed for us-east-1', async () => {
-    fake.setToken({ username: 'AWS', password: 'public-password', lifetimeSeconds: 3600 });
-    const credential = await ecrPublicProvider(request({ ...ENV_KEYS, AWS_REGION: 'eu-west-1' }));
+    aws.fake.setToken({ username: 'AWS', password: 'public-password', lifetimeSeconds: 3600 });
+    const credential = await ecrPublicProvider(request({ ...AWS_ENV_KEYS, AWS_REGION: 'eu-west-1' }));
     expect(credential).toMatchObject({ username: 'AWS', secret: 'public-password' });
     expect(Math.abs(credential.expiresAt!.getTime() - (Date.now() + 3600_000))).toBeLessThan(60_000);
-    expect(fake.requests).toEqual([
+    expect(aws.fake.requests).toEqual([
       {
         service: 'ecr-public',
         action: 'GetAuthorizationToken',
@@ -53,33 +31,33 @@ describe('ecrPublicProvider', () => {
   });
 
   it('serves the dual-stack host ecr-public.aws.com the same way', async () => {
-    await ecrPublicProvider(request(ENV_KEYS, {}, 'ecr-public.aws.com'));
-    expect(fake.requests[0]).toMatchObject({ service: 'ecr-public', signingRegion: 'us-east-1', outcome: 'ok' });
+    await ecrPublicProvider(request(AWS_ENV_KEYS, {}, 'ecr-public.aws.com'));
+    expect(aws.fake.requests[0]).toMatchObject({ service: 'ecr-public', signingRegion: 'us-east-1', outcome: 'ok' });
   });
 
   it('reads a named profile', async () => {
-    const credentials = join(home, 'credentials');
+    const credentials = join(aws.home, 'credentials');
     await writeFile(
       credentials,
       `[pub]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`,
     );
     await ecrPublicProvider(
-      request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(home, 'config') }, { profile: 'pub' }),
+      request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(aws.home, 'config') }, { profile: 'pub' }),
     );
-    expect(fake.requests[0]).toMatchObject({ principal: TEST_KEY.arn, outcome: 'ok' });
+    expect(aws.fake.requests[0]).toMatchObject({ principal: TEST_KEY.arn, outcome: 'ok' });
   });
 
   it('assumes a role, in us-east-1', async () => {
-    fake.addRole(ROLE);
-    await ecrPublicProvider(request(ENV_KEYS, { roleArn: ROLE }));
-    expect(fake.requests.map((r) => [r.service, r.signingRegion, r.principal])).toEqual([
+    aws.fake.addRole(ROLE);
+    await ecrPublicProvider(request(AWS_ENV_KEYS, { roleArn: ROLE }));
+    expect(aws.fake.requests.map((r) => [r.service, r.signingRegion, r.principal])).toEqual([
       ['sts', 'us-east-1', TEST_KEY.arn],
       ['ecr-public', 'us-east-1', 'arn:aws:sts::123456789012:assumed-role/publisher/berth'],
     ]);
   });
 
   it('needs AWS_STS_ACCOUNT for a bare AWS_STS_ROLE name (the host names no account)', async () => {
-    const err = await ecrPublicProvider(request({ ...ENV_KEYS, AWS_STS_ROLE: 'publisher' })).catch((e: unknown) => e);
+    const err = await ecrPublicProvider(request({ ...AWS_ENV_KEYS, AWS_STS_ROLE: 'publisher' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as ProviderError).message).toBe(
       'ecr-public: public.ecr.aws: AWS_STS_ROLE names role "publisher" but no account',
@@ -88,7 +66,7 @@ describe('ecrPublicProvider', () => {
   });
 
   it('reports a wrong secret in one line naming the registry', async () => {
-    const err = await ecrPublicProvider(request({ ...ENV_KEYS, AWS_SECRET_ACCESS_KEY: 'wrong' })).catch(
+    const err = await ecrPublicProvider(request({ ...AWS_ENV_KEYS, AWS_SECRET_ACCESS_KEY: 'wrong' })).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ProviderError);
@@ -98,23 +76,23 @@ describe('ecrPublicProvider', () => {
   });
 
   it('takes no region option: the API lives in us-east-1 only', async () => {
-    const err = await ecrPublicProvider(request(ENV_KEYS, { region: 'eu-west-1' })).catch((e: unknown) => e);
+    const err = await ecrPublicProvider(request(AWS_ENV_KEYS, { region: 'eu-west-1' })).catch((e: unknown) => e);
     expect((err as ProviderError).message).toBe('ecr-public: public.ecr.aws: bad option "region"');
-    expect(fake.requests).toEqual([]);
+    expect(aws.fake.requests).toEqual([]);
   });
 
   it('leaves other hosts to the next provider', async () => {
     await expect(
-      ecrPublicProvider(request(ENV_KEYS, {}, '123456789012.dkr.ecr.us-east-1.amazonaws.com')),
+      ecrPublicProvider(request(AWS_ENV_KEYS, {}, '123456789012.dkr.ecr.us-east-1.amazonaws.com')),
     ).rejects.toBeInstanceOf(NotMyRegistryError);
-    await expect(ecrPublicProvider(request(ENV_KEYS, {}, 'public.ecr.aws.evil.example'))).rejects.toBeInstanceOf(
+    await expect(ecrPublicProvider(request(AWS_ENV_KEYS, {}, 'public.ecr.aws.evil.example'))).rejects.toBeInstanceOf(
       NotMyRegistryError,
     );
   });
 
   it('keys the cache by registry and role, not by key', () => {
-    expect(ecrPublicCacheIdentity(request(ENV_KEYS))).toBe('ecr-public:public.ecr.aws;region=us-east-1');
-    expect(ecrPublicCacheIdentity(request(ENV_KEYS, { roleArn: ROLE }))).toBe(
+    expect(ecrPublicCacheIdentity(request(AWS_ENV_KEYS))).toBe('ecr-public:public.ecr.aws;region=us-east-1');
+    expect(ecrPublicCacheIdentity(request(AWS_ENV_KEYS, { roleArn: ROLE }))).toBe(
       `ecr-public:public.ecr.aws;region=us-east-1;role=${ROLE}`,
     );
   });

@@ -9,36 +9,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProviderError } from '../../../core/errors.js';
 import { ecrCacheIdentity, ecrProvider } from '../../../core/providers/ecr.js';
 import { NotMyRegistryError, type ProviderRequest } from '../../../core/providers/provider.js';
-import { FakeAws, fakeAwsEnv, TEST_KEY } from '../../fakes/aws.js';
+import { fakeAwsEnv, TEST_KEY } from '../../fakes/aws.js';
+import { AWS_ENV_KEYS, useFakeAws } from '../../fakes/aws-session.js';
 
 const HOST = '123456789012.dkr.ecr.us-west-2.amazonaws.com';
-const ENV_KEYS = { AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey };
 const ROLE = 'arn:aws:iam::123456789012:role/puller';
 
-let fake: FakeAws;
-let home: string;
-
-beforeEach(async () => {
-  fake = await FakeAws.start();
-  home = await mkdtemp(join(tmpdir(), 'berth-ecr-'));
-});
-
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await fake.close();
-  await rm(home, { recursive: true, force: true });
-});
-
-/** A provider request whose environment is also the process's: the AWS SDK reads process.env. */
-function request(
-  vars: Record<string, string>,
-  options: ProviderRequest['options'] = {},
-  registryHost = HOST,
-): ProviderRequest {
-  const env = fakeAwsEnv(fake, home, vars);
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  return { registryHost, options, env, now: Date.now };
-}
+const aws = useFakeAws('berth-ecr-', HOST);
+const request = aws.request;
 
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
   const err = await promise.then(
@@ -51,7 +29,7 @@ async function failure(promise: Promise<unknown>): Promise<ProviderError> {
 
 describe('ecrProvider', () => {
   it('writes nothing to stderr in a fresh process, bundled as the helper is', async () => {
-    const entry = join(home, 'get-token.ts');
+    const entry = join(aws.home, 'get-token.ts');
     const provider = resolve('core/providers/ecr.ts');
     await writeFile(
       entry,
@@ -61,7 +39,7 @@ describe('ecrProvider', () => {
     );
     await build({
       entryPoints: [entry],
-      outdir: join(home, 'out'),
+      outdir: join(aws.home, 'out'),
       outExtension: { '.js': '.mjs' },
       bundle: true,
       splitting: true,
@@ -71,11 +49,11 @@ describe('ecrProvider', () => {
       logLevel: 'silent',
     });
     const env = Object.fromEntries(
-      Object.entries(fakeAwsEnv(fake, home, ENV_KEYS)).filter(
+      Object.entries(fakeAwsEnv(aws.fake, aws.home, AWS_ENV_KEYS)).filter(
         ([name, value]) => value !== undefined && !/^AWS_SDK_JS/.test(name),
       ),
     );
-    const child = spawn(process.execPath, [join(home, 'out', 'get-token.mjs'), HOST], {
+    const child = spawn(process.execPath, [join(aws.home, 'out', 'get-token.mjs'), HOST], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -89,13 +67,13 @@ describe('ecrProvider', () => {
 
   it('gets a token with environment credentials, signed for the region in the host', async () => {
     const before = Date.now();
-    const credential = await ecrProvider(request(ENV_KEYS));
+    const credential = await ecrProvider(request(AWS_ENV_KEYS));
     expect(credential.username).toBe('AWS');
     expect(credential.secret).toBe('fake-ecr-password');
     const lifetime = credential.expiresAt!.getTime() - before;
     expect(lifetime).toBeGreaterThan(12 * 3600_000 - 60_000);
     expect(lifetime).toBeLessThan(12 * 3600_000 + 60_000);
-    expect(fake.requests).toEqual([
+    expect(aws.fake.requests).toEqual([
       {
         service: 'ecr',
         action: 'GetAuthorizationToken',
@@ -107,40 +85,40 @@ describe('ecrProvider', () => {
   });
 
   it('returns the user and password the token carries, and its expiry', async () => {
-    fake.setToken({ username: 'ci-user', password: 'pa:ss:word', lifetimeSeconds: 20 });
-    const credential = await ecrProvider(request(ENV_KEYS));
+    aws.fake.setToken({ username: 'ci-user', password: 'pa:ss:word', lifetimeSeconds: 20 });
+    const credential = await ecrProvider(request(AWS_ENV_KEYS));
     expect(credential).toMatchObject({ username: 'ci-user', secret: 'pa:ss:word' });
     expect(Math.abs(credential.expiresAt!.getTime() - (Date.now() + 20_000))).toBeLessThan(5_000);
   });
 
   it('signs for a China region with a host in amazonaws.com.cn', async () => {
-    await ecrProvider(request(ENV_KEYS, {}, '210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn'));
-    expect(fake.requests[0]?.signingRegion).toBe('cn-north-1');
+    await ecrProvider(request(AWS_ENV_KEYS, {}, '210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn'));
+    expect(aws.fake.requests[0]?.signingRegion).toBe('cn-north-1');
   });
 
   it('uses the region option over the host', async () => {
-    await ecrProvider(request(ENV_KEYS, { region: 'eu-central-1' }));
-    expect(fake.requests[0]?.signingRegion).toBe('eu-central-1');
+    await ecrProvider(request(AWS_ENV_KEYS, { region: 'eu-central-1' }));
+    expect(aws.fake.requests[0]?.signingRegion).toBe('eu-central-1');
   });
 
   it('reads a named profile from the shared credentials file', async () => {
-    const credentials = join(home, 'credentials');
+    const credentials = join(aws.home, 'credentials');
     await writeFile(
       credentials,
       `[dev]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`,
     );
     const req = request(
-      { AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(home, 'config') },
+      { AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(aws.home, 'config') },
       { profile: 'dev' },
     );
     await expect(ecrProvider(req)).resolves.toMatchObject({ username: 'AWS' });
-    expect(fake.requests[0]).toMatchObject({ principal: TEST_KEY.arn, outcome: 'ok' });
+    expect(aws.fake.requests[0]).toMatchObject({ principal: TEST_KEY.arn, outcome: 'ok' });
   });
 
   it('follows a profile that assumes a role from a source profile', async () => {
-    fake.addRole(ROLE);
-    const credentials = join(home, 'credentials');
-    const config = join(home, 'config');
+    aws.fake.addRole(ROLE);
+    const credentials = join(aws.home, 'credentials');
+    const config = join(aws.home, 'config');
     await writeFile(
       credentials,
       `[base]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`,
@@ -149,8 +127,8 @@ describe('ecrProvider', () => {
     await ecrProvider(
       request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: config, AWS_PROFILE: 'pull' }),
     );
-    expect(fake.count('AssumeRole')).toBe(1);
-    expect(fake.requests.at(-1)).toMatchObject({
+    expect(aws.fake.count('AssumeRole')).toBe(1);
+    expect(aws.fake.requests.at(-1)).toMatchObject({
       service: 'ecr',
       principal: expect.stringMatching(/^arn:aws:sts::123456789012:assumed-role\/puller\//),
     });
@@ -158,32 +136,32 @@ describe('ecrProvider', () => {
 
   it('names a missing profile in one line', async () => {
     const req = request(
-      { AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'), AWS_CONFIG_FILE: join(home, 'none') },
+      { AWS_SHARED_CREDENTIALS_FILE: join(aws.home, 'none'), AWS_CONFIG_FILE: join(aws.home, 'none') },
       { profile: 'nope' },
     );
     const err = await failure(ecrProvider(req));
     expect(err.message).toMatch(new RegExp(`^ecr: ${HOST.replaceAll('.', '\\.')}: no usable AWS credentials: `));
     expect(err.message).not.toContain('\n');
     expect(err.hint).toContain('profile "nope"');
-    expect(fake.requests).toEqual([]);
+    expect(aws.fake.requests).toEqual([]);
   });
 
   it('says in one line that no credentials were found, and where it looked', async () => {
     const err = await failure(ecrProvider(request({})));
     expect(err.message).toMatch(new RegExp(`^ecr: ${HOST.replaceAll('.', '\\.')}: no usable AWS credentials: `));
     expect(err.hint).toContain('AWS_ACCESS_KEY_ID');
-    expect(fake.requests).toEqual([]);
+    expect(aws.fake.requests).toEqual([]);
   });
 
   it('gets credentials from a web identity token through STS', async () => {
-    fake.addRole(ROLE);
-    const tokenFile = join(home, 'token');
-    await writeFile(tokenFile, fake.webIdentityToken());
+    aws.fake.addRole(ROLE);
+    const tokenFile = join(aws.home, 'token');
+    await writeFile(tokenFile, aws.fake.webIdentityToken());
     await ecrProvider(
       request({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE, AWS_ROLE_SESSION_NAME: 'ci' }),
     );
-    expect(fake.count('AssumeRoleWithWebIdentity')).toBe(1);
-    expect(fake.requests.at(-1)).toMatchObject({
+    expect(aws.fake.count('AssumeRoleWithWebIdentity')).toBe(1);
+    expect(aws.fake.requests.at(-1)).toMatchObject({
       service: 'ecr',
       principal: 'arn:aws:sts::123456789012:assumed-role/puller/ci',
       outcome: 'ok',
@@ -191,40 +169,40 @@ describe('ecrProvider', () => {
   });
 
   it('gets credentials from the container credentials endpoint (ECS, EKS Pod Identity)', async () => {
-    await ecrProvider(request(fake.workloadEnv('container')));
-    expect(fake.count('ContainerCredentials')).toBe(1);
-    expect(fake.requests.at(-1)).toMatchObject({ service: 'ecr', principal: fake.workload.sessionArn, outcome: 'ok' });
+    await ecrProvider(request(aws.fake.workloadEnv('container')));
+    expect(aws.fake.count('ContainerCredentials')).toBe(1);
+    expect(aws.fake.requests.at(-1)).toMatchObject({ service: 'ecr', principal: aws.fake.workload.sessionArn, outcome: 'ok' });
   });
 
   it('gets credentials from instance metadata with an IMDSv2 session token', async () => {
-    await ecrProvider(request(fake.workloadEnv('instance')));
-    expect(fake.count('ImdsToken')).toBe(1);
-    expect(fake.count('ImdsCredentials')).toBe(1);
-    expect(fake.requests.at(-1)).toMatchObject({ service: 'ecr', principal: fake.workload.sessionArn, outcome: 'ok' });
+    await ecrProvider(request(aws.fake.workloadEnv('instance')));
+    expect(aws.fake.count('ImdsToken')).toBe(1);
+    expect(aws.fake.count('ImdsCredentials')).toBe(1);
+    expect(aws.fake.requests.at(-1)).toMatchObject({ service: 'ecr', principal: aws.fake.workload.sessionArn, outcome: 'ok' });
   });
 
   it('refuses a web identity token the identity provider did not sign', async () => {
-    fake.addRole(ROLE);
-    const tokenFile = join(home, 'token');
-    const [header, payload] = fake.webIdentityToken().split('.');
+    aws.fake.addRole(ROLE);
+    const tokenFile = join(aws.home, 'token');
+    const [header, payload] = aws.fake.webIdentityToken().split('.');
     await writeFile(tokenFile, `${header}.${payload}.${Buffer.from('forged').toString('base64url')}`);
     const err = await failure(ecrProvider(request({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE })));
     expect(err.message).toContain('InvalidIdentityToken');
-    expect(fake.count('GetAuthorizationToken')).toBe(0);
+    expect(aws.fake.count('GetAuthorizationToken')).toBe(0);
   });
 
   it('assumes the role named in the options, with its external id', async () => {
-    fake.addRole(ROLE, { externalId: 'ext-42' });
-    await ecrProvider(request(ENV_KEYS, { roleArn: ROLE, externalId: 'ext-42', roleSessionName: 'nightly' }));
-    expect(fake.requests.map((r) => [r.service, r.action, r.principal])).toEqual([
+    aws.fake.addRole(ROLE, { externalId: 'ext-42' });
+    await ecrProvider(request(AWS_ENV_KEYS, { roleArn: ROLE, externalId: 'ext-42', roleSessionName: 'nightly' }));
+    expect(aws.fake.requests.map((r) => [r.service, r.action, r.principal])).toEqual([
       ['sts', 'AssumeRole', TEST_KEY.arn],
       ['ecr', 'GetAuthorizationToken', 'arn:aws:sts::123456789012:assumed-role/puller/nightly'],
     ]);
   });
 
   it('reports a refused role assumption in one line naming the role', async () => {
-    fake.addRole(ROLE, { externalId: 'ext-42' });
-    const err = await failure(ecrProvider(request(ENV_KEYS, { roleArn: ROLE, externalId: 'wrong' })));
+    aws.fake.addRole(ROLE, { externalId: 'ext-42' });
+    const err = await failure(ecrProvider(request(AWS_ENV_KEYS, { roleArn: ROLE, externalId: 'wrong' })));
     expect(err.message).toBe(
       `ecr: ${HOST}: assuming role ${ROLE}: AccessDenied: User: ${TEST_KEY.arn} is not authorized to perform: sts:AssumeRole on resource: ${ROLE}`,
     );
@@ -233,13 +211,13 @@ describe('ecrProvider', () => {
 
   it('builds the role from AWS_STS_ROLE and AWS_STS_ACCOUNT, as the Codeship generator did', async () => {
     const role = 'arn:aws:iam::210987654321:role/deployer';
-    fake.addRole(role);
-    await ecrProvider(request({ ...ENV_KEYS, AWS_STS_ROLE: 'deployer', AWS_STS_ACCOUNT: '210987654321' }));
-    expect(fake.requests.at(-1)?.principal).toMatch(/^arn:aws:sts::210987654321:assumed-role\/deployer\//);
+    aws.fake.addRole(role);
+    await ecrProvider(request({ ...AWS_ENV_KEYS, AWS_STS_ROLE: 'deployer', AWS_STS_ACCOUNT: '210987654321' }));
+    expect(aws.fake.requests.at(-1)?.principal).toMatch(/^arn:aws:sts::210987654321:assumed-role\/deployer\//);
   });
 
   it('reports a wrong secret in one line naming the registry and the AWS error', async () => {
-    const err = await failure(ecrProvider(request({ ...ENV_KEYS, AWS_SECRET_ACCESS_KEY: 'not-the-secret' })));
+    const err = await failure(ecrProvider(request({ ...AWS_ENV_KEYS, AWS_SECRET_ACCESS_KEY: 'not-the-secret' })));
     expect(err.message).toBe(
       `ecr: ${HOST}: InvalidSignatureException: The request signature we calculated does not match the signature you provided. ` +
         'Check your AWS Secret Access Key and signing method. Consult the service documentation for details',
@@ -249,41 +227,41 @@ describe('ecrProvider', () => {
   });
 
   it('reports an unknown access key as AWS names it', async () => {
-    const err = await failure(ecrProvider(request({ ...ENV_KEYS, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNKEY000000' })));
+    const err = await failure(ecrProvider(request({ ...AWS_ENV_KEYS, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNKEY000000' })));
     expect(err.message).toBe(
       `ecr: ${HOST}: UnrecognizedClientException: The security token included in the request is invalid`,
     );
   });
 
   it('reports an unreachable endpoint with a network hint', async () => {
-    const req = request(ENV_KEYS);
-    await fake.refuseConnections();
+    const req = request(AWS_ENV_KEYS);
+    await aws.fake.refuseConnections();
     const err = await failure(ecrProvider(req));
     expect(err.message).toMatch(new RegExp(`^ecr: ${HOST.replaceAll('.', '\\.')}: .*ECONNREFUSED`));
     expect(err.hint).toContain('HTTPS_PROXY');
   });
 
   it('reports a server error after the SDK retries', async () => {
-    fake.fail('server-error');
-    const err = await failure(ecrProvider(request(ENV_KEYS)));
+    aws.fake.fail('server-error');
+    const err = await failure(ecrProvider(request(AWS_ENV_KEYS)));
     expect(err.message).toBe(`ecr: ${HOST}: ServerException: We encountered an internal error. Please try again`);
-    expect(fake.count('GetAuthorizationToken')).toBeGreaterThan(1);
+    expect(aws.fake.count('GetAuthorizationToken')).toBeGreaterThan(1);
   });
 
   it('recovers when a throttled call is retried', async () => {
-    fake.fail('throttle', 1);
-    await expect(ecrProvider(request(ENV_KEYS))).resolves.toMatchObject({ secret: 'fake-ecr-password' });
-    expect(fake.requests.map((r) => r.outcome)).toEqual(['ThrottlingException', 'ok']);
+    aws.fake.fail('throttle', 1);
+    await expect(ecrProvider(request(AWS_ENV_KEYS))).resolves.toMatchObject({ secret: 'fake-ecr-password' });
+    expect(aws.fake.requests.map((r) => r.outcome)).toEqual(['ThrottlingException', 'ok']);
   });
 
   it('leaves hosts that are not ECR to the next provider', async () => {
-    await expect(ecrProvider(request(ENV_KEYS, {}, `${HOST}.evil.example`))).rejects.toBeInstanceOf(NotMyRegistryError);
-    await expect(ecrProvider(request(ENV_KEYS, {}, 'public.ecr.aws'))).rejects.toBeInstanceOf(NotMyRegistryError);
-    expect(fake.requests).toEqual([]);
+    await expect(ecrProvider(request(AWS_ENV_KEYS, {}, `${HOST}.evil.example`))).rejects.toBeInstanceOf(NotMyRegistryError);
+    await expect(ecrProvider(request(AWS_ENV_KEYS, {}, 'public.ecr.aws'))).rejects.toBeInstanceOf(NotMyRegistryError);
+    expect(aws.fake.requests).toEqual([]);
   });
 
   it('rejects an unknown option by name', async () => {
-    const err = await failure(ecrProvider(request(ENV_KEYS, { rolearn: ROLE })));
+    const err = await failure(ecrProvider(request(AWS_ENV_KEYS, { rolearn: ROLE })));
     expect(err.message).toBe(`ecr: ${HOST}: bad option "rolearn"`);
     expect(err.hint).toContain('roleArn');
   });
@@ -299,7 +277,7 @@ describe('ecrProvider behind a proxy', () => {
     proxy.on('connect', (req, client, head) => {
       tunnels.push(req.url ?? '');
       const [host, port] = (req.url ?? '').split(':');
-      // Only the fake is reachable; AWS's own hosts are refused, after the proxy saw where the SDK went.
+      // Only the aws.fake is reachable; AWS's own hosts are refused, after the proxy saw where the SDK went.
       if (host !== '127.0.0.1') return void client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       const upstream = connect(Number(port), host, () => {
         client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -321,11 +299,11 @@ describe('ecrProvider behind a proxy', () => {
   const proxyURL = () => `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 
   it('sends ECR and STS calls through the proxy', async () => {
-    fake.addRole(ROLE);
-    await ecrProvider(request({ ...ENV_KEYS, HTTP_PROXY: proxyURL() }, { roleArn: ROLE }));
-    expect(fake.requests.map((r) => r.outcome)).toEqual(['ok', 'ok']);
+    aws.fake.addRole(ROLE);
+    await ecrProvider(request({ ...AWS_ENV_KEYS, HTTP_PROXY: proxyURL() }, { roleArn: ROLE }));
+    expect(aws.fake.requests.map((r) => r.outcome)).toEqual(['ok', 'ok']);
     expect(tunnels.length).toBeGreaterThanOrEqual(1);
-    expect(new Set(tunnels)).toEqual(new Set([new URL(fake.url).host]));
+    expect(new Set(tunnels)).toEqual(new Set([new URL(aws.fake.url).host]));
   });
 
   it.each([
@@ -336,7 +314,7 @@ describe('ecrProvider behind a proxy', () => {
     ['123456789012.dkr-ecr-fips.us-east-1.on.aws', 'ecr-fips.us-east-1.api.aws:443'],
   ])('asks for the token of %s at AWS endpoint %s through HTTPS_PROXY', async (registryHost, endpoint) => {
     const noEndpoint = { AWS_ENDPOINT_URL_ECR: '', AWS_ENDPOINT_URL_STS: '' };
-    const req = request({ ...ENV_KEYS, ...noEndpoint, HTTPS_PROXY: proxyURL() }, {}, registryHost);
+    const req = request({ ...AWS_ENV_KEYS, ...noEndpoint, HTTPS_PROXY: proxyURL() }, {}, registryHost);
     const err = await failure(ecrProvider(req));
     expect(err.message).toBe(`ecr: ${registryHost}: HTTP 403 without an AWS error`);
     expect(err.hint).toContain('HTTPS_PROXY');
@@ -344,25 +322,25 @@ describe('ecrProvider behind a proxy', () => {
   });
 
   it('goes direct to hosts in NO_PROXY', async () => {
-    await ecrProvider(request({ ...ENV_KEYS, HTTP_PROXY: proxyURL(), NO_PROXY: 'localhost,127.0.0.1' }));
-    expect(fake.count('GetAuthorizationToken')).toBe(1);
+    await ecrProvider(request({ ...AWS_ENV_KEYS, HTTP_PROXY: proxyURL(), NO_PROXY: 'localhost,127.0.0.1' }));
+    expect(aws.fake.count('GetAuthorizationToken')).toBe(1);
     expect(tunnels).toEqual([]);
   });
 });
 
 describe('ecrCacheIdentity', () => {
   it('keys by registry and who asks, never by access key id', () => {
-    const plain = ecrCacheIdentity(request(ENV_KEYS));
+    const plain = ecrCacheIdentity(request(AWS_ENV_KEYS));
     expect(plain).toBe(`ecr:${HOST};region=us-west-2`);
-    expect(ecrCacheIdentity(request({ ...ENV_KEYS, AWS_ACCESS_KEY_ID: 'AKIAROTATED000000000' }))).toBe(plain);
-    expect(ecrCacheIdentity(request(ENV_KEYS, { profile: 'dev' }))).toBe(`ecr:${HOST};region=us-west-2;profile=dev`);
-    expect(ecrCacheIdentity(request({ ...ENV_KEYS, AWS_PROFILE: 'dev' }))).toBe(
+    expect(ecrCacheIdentity(request({ ...AWS_ENV_KEYS, AWS_ACCESS_KEY_ID: 'AKIAROTATED000000000' }))).toBe(plain);
+    expect(ecrCacheIdentity(request(AWS_ENV_KEYS, { profile: 'dev' }))).toBe(`ecr:${HOST};region=us-west-2;profile=dev`);
+    expect(ecrCacheIdentity(request({ ...AWS_ENV_KEYS, AWS_PROFILE: 'dev' }))).toBe(
       `ecr:${HOST};region=us-west-2;profile=dev`,
     );
-    expect(ecrCacheIdentity(request(ENV_KEYS, { roleArn: ROLE, externalId: 'x' }))).toBe(
+    expect(ecrCacheIdentity(request(AWS_ENV_KEYS, { roleArn: ROLE, externalId: 'x' }))).toBe(
       `ecr:${HOST};region=us-west-2;role=${ROLE};externalId=x`,
     );
-    expect(ecrCacheIdentity(request({ ...ENV_KEYS, AWS_STS_ROLE: 'deployer' }))).toContain(
+    expect(ecrCacheIdentity(request({ ...AWS_ENV_KEYS, AWS_STS_ROLE: 'deployer' }))).toContain(
       'role=arn:aws:iam::123456789012:role/deployer',
     );
     expect(plain).not.toContain(TEST_KEY.accessKeyId);
