@@ -23,9 +23,9 @@ async function loadBerth(dir) {
   await build({
     stdin: {
       contents: [
-        "export { processCache } from './core/credentials.ts';",
-        "export { cacheKeyFor } from './core/cache.ts';",
-        "export { pickRegistry } from './core/resolve.ts';",
+        "export { processCache } from './core/resolve/context.ts';",
+        "export { cacheKeyFor } from './core/resolve/cache.ts';",
+        "export { pickRegistry } from './core/resolve/resolve.ts';",
         "export { PROVIDERS } from './core/providers/index.ts';",
       ].join('\n'),
       resolveDir: ROOT,

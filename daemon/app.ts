@@ -14,9 +14,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { DOCKERCFG_FORMATS, formatDockercfg, isDockercfgFormat, type AuthEntry, type DockercfgFormat, type SecretOptions } from '../core/dockercfg.js';
+import { DOCKERCFG_FORMATS, formatDockercfg, isDockercfgFormat, type AuthEntry, type DockercfgFormat, type SecretOptions } from '../core/dockercfg/formats.js';
 import { AllFailedError, BerthError, NotFoundError, ProviderError, UsageError, oneLine } from '../core/errors.js';
-import type { Lookup, RegistryStatus } from '../core/refresh.js';
+import type { Lookup, RegistryStatus } from '../core/resolve/refresh.js';
 import { registryKey } from '../core/registry-host.js';
 import { renderMetrics, RequestMetrics } from './metrics.js';
 

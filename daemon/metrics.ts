@@ -4,7 +4,7 @@
  * misses and time to expiry per registry (from the token cache's status), and request counts and
  * latency per endpoint (observed here). A handful of series, so no client library.
  */
-import type { RegistryStatus } from '../core/refresh.js';
+import type { RegistryStatus } from '../core/resolve/refresh.js';
 
 /** Latency buckets in seconds: a cached answer is well under a millisecond, a provider call seconds. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

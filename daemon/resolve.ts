@@ -5,11 +5,11 @@
  * provider; a host it has nothing for is read from the active store. Providers are imported only
  * when first used, so a daemon serving ECR never loads the Google or Azure SDKs.
  */
-import type { Config } from '../core/config.js';
+import type { Config } from '../core/config/load.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Env } from '../core/paths.js';
-import type { ResolveCredential } from '../core/refresh.js';
-import { resolveServerURL, type ResolveContext } from '../core/resolve.js';
+import type { ResolveCredential } from '../core/resolve/refresh.js';
+import { resolveServerURL, type ResolveContext } from '../core/resolve/resolve.js';
 
 export function configuredResolver(env: Env, config: Config, now: () => number): ResolveCredential {
   // The token cache retries with backoff and stands in the fallback registry only when nothing valid
@@ -22,7 +22,7 @@ export function configuredResolver(env: Env, config: Config, now: () => number):
 }
 
 async function fromStore(env: Env, registryHost: string) {
-  const { openActiveStore } = await import('../core/active-store.js');
+  const { openActiveStore } = await import('../core/store/index.js');
   const found = await (await openActiveStore(env)).get(registryHost);
   if (!found) throw new NotFoundError();
   return { username: found.username, secret: found.secret };

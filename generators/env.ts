@@ -5,8 +5,8 @@
  * Codeship names and berth's own into registry configurations, and names the variable when one
  * that is needed is missing.
  */
-import type { ProviderName, RegistryConfig } from '../core/config.js';
-import { DOCKERCFG_FORMATS, isDockercfgFormat, type DockercfgFormat } from '../core/dockercfg.js';
+import type { ProviderName, RegistryConfig } from '../core/config/load.js';
+import { DOCKERCFG_FORMATS, isDockercfgFormat, type DockercfgFormat } from '../core/dockercfg/formats.js';
 import { UsageError } from '../core/errors.js';
 import type { Env } from '../core/paths.js';
 import { DOCKER_HUB_KEY, registryHost } from '../core/registry-host.js';

@@ -6,11 +6,11 @@
  * and exits 0 only when it was written. Progress and errors go to stderr, one line each, no secret.
  */
 import { join } from 'node:path';
-import { openCredentialCache, CACHE_KEY_FILE_NAME } from '../core/cache.js';
+import { openCredentialCache, CACHE_KEY_FILE_NAME } from '../core/resolve/cache.js';
 import { oneLine } from '../core/errors.js';
-import { generateDockercfg, describeResolved } from '../core/generate.js';
+import { generateDockercfg, describeResolved } from '../core/dockercfg/generate.js';
 import { detectProvider } from '../core/providers/index.js';
-import type { ResolveContext } from '../core/resolve.js';
+import type { ResolveContext } from '../core/resolve/resolve.js';
 import { planFromEnv } from './env.js';
 
 const log = (line: string) => process.stderr.write(`berth-generate: ${line}\n`);

@@ -5,7 +5,7 @@
  * pull. Only this file touches argv and the exit code; the work is in `handleCommand`. Its import
  * graph stays small: stores and providers are loaded only when an action needs them.
  */
-import { openActiveStore } from '../core/active-store.js';
+import { openActiveStore } from '../core/store/index.js';
 import type { Env } from '../core/paths.js';
 import type { Credentials } from '../core/store/store.js';
 import { VERSION } from '../core/version.js';
@@ -32,8 +32,8 @@ async function serve(): Promise<number> {
  */
 async function resolve(serverURL: string, env: Env): Promise<Credentials | undefined> {
   const [{ daemonFirst }, { resolveForHelper }] = await Promise.all([
-    import('../core/daemon-first.js'),
-    import('../core/credentials.js'),
+    import('../core/resolve/daemon-first.js'),
+    import('../core/resolve/context.js'),
   ]);
   return daemonFirst(env, {
     direct: (url) => resolveForHelper(url, env, process.stderr),

@@ -5,7 +5,7 @@
  * clients compare. `list` never reads stdin (docker-py hands the helper its own stdin).
  */
 import { BerthError, NOT_FOUND_MESSAGE, NotFoundError, UsageError, oneLine } from '../core/errors.js';
-import { readAll } from '../core/stdin.js';
+import { readAll } from '../core/io/stdin.js';
 import { registryKey } from '../core/registry-host.js';
 import type { Credentials, Store } from '../core/store/store.js';
 

@@ -5,7 +5,7 @@
  * and writes nothing.
  */
 import type { Command } from 'commander';
-import type { ClientName, FileChange } from '../../core/client-config.js';
+import type { ClientName, FileChange } from '../../core/clients/config-files.js';
 import { UsageError } from '../../core/errors.js';
 import { registryKey } from '../../core/registry-host.js';
 import { warn, type CliContext } from '../run.js';
@@ -57,10 +57,10 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
     .option('--dry-run', 'show what would change and write nothing')
     .addHelpText('after', CONFIGURE_HELP)
     .action(async (options: ConfigureOptions) => {
-      const lib = await import('../../core/client-config.js');
+      const lib = await import('../../core/clients/config-files.js');
       // Read (and refuse broken) files before anything else is said or written.
       const files = await Promise.all(clientsFrom(options).map((client) => lib.readClientFile(ctx.env, client)));
-      const { knownRegistries } = await import('../../core/known-registries.js');
+      const { knownRegistries } = await import('../../core/clients/known-registries.js');
       const known = await knownRegistries(ctx.env);
       for (const problem of known.problems) warn(ctx, problem);
       const perRegistry = options.registry !== undefined;
@@ -80,7 +80,7 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
       if (files.some((file) => file.client === 'containers')) {
         for (const line of await lib.shadowedByPrimaryAuthFile(ctx.env, registryKeys)) warn(ctx, line);
       }
-      const { findOnPath, HELPER_PROGRAM } = await import('../../core/doctor.js');
+      const { findOnPath, HELPER_PROGRAM } = await import('../../core/clients/doctor.js');
       if (!options.dryRun && !(await findOnPath(ctx.env, HELPER_PROGRAM))) {
         warn(ctx, `${HELPER_PROGRAM} is not on PATH: clients told to use berth fail until it is (see berth doctor)`);
       }
@@ -94,7 +94,7 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
     .option('--dry-run', 'show what would change and write nothing')
     .addHelpText('after', '\nOnly entries naming berth are removed; everything else stays.\n\nExample:\n  berth unconfigure --dry-run\n')
     .action(async (options: ClientOptions) => {
-      const lib = await import('../../core/client-config.js');
+      const lib = await import('../../core/clients/config-files.js');
       for (const client of clientsFrom(options)) {
         const change = lib.planUnconfigure(await lib.readClientFile(ctx.env, client));
         await report(change, options.dryRun, ctx, 'unconfigure');
@@ -125,7 +125,7 @@ async function report(
     const before = file.exists ? file.path : '/dev/null';
     ctx.stdout.write(unifiedDiff(file.text, change.after, { before, after: `${file.path} (after berth ${verb})` }));
   } else {
-    const { applyChange } = await import('../../core/client-config.js');
+    const { applyChange } = await import('../../core/clients/config-files.js');
     await applyChange(change);
     for (const line of change.changes) ctx.stdout.write(`  ${line}\n`);
   }

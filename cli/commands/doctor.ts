@@ -18,7 +18,7 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       '\nExits 1 when something is broken; warnings alone exit 0.\n\nExamples:\n  berth doctor\n  BERTH_STORE=pass berth doctor\n',
     )
     .action(async () => {
-      const { runChecks } = await import('../../core/doctor.js');
+      const { runChecks } = await import('../../core/clients/doctor.js');
       const checks = await runChecks(ctx.env);
       const width = Math.max(...checks.map((check) => check.subject.length));
       for (const check of checks) {

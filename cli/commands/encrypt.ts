@@ -10,7 +10,7 @@ import type { Writable } from 'node:stream';
 import type { Source } from '../../core/crypto/files.js';
 import type { Coder } from '../../core/crypto/format.js';
 import type { RekeyReport } from '../../core/crypto/rekey.js';
-import type { EnvEntry } from '../../core/env-file.js';
+import type { EnvEntry } from '../../core/crypto/env-file.js';
 import { UsageError } from '../../core/errors.js';
 import { warn, type CliContext } from '../run.js';
 
@@ -68,7 +68,7 @@ const ENV_FILE_LIMIT = 16 * 1024 * 1024;
 
 /** Decrypts an env file in memory (the plaintext never touches the disk) and parses it. */
 export async function readEnvFile(ctx: CliContext, path: string, key: Buffer): Promise<EnvEntry[]> {
-  const [{ decryptBuffer }, { parseEnvFile }] = await Promise.all([import('../../core/crypto/format.js'), import('../../core/env-file.js')]);
+  const [{ decryptBuffer }, { parseEnvFile }] = await Promise.all([import('../../core/crypto/format.js'), import('../../core/crypto/env-file.js')]);
   const encrypted = path === '-' ? await readStdinBytes(ctx) : await readSmallFile(resolve(ctx.cwd, path), path);
   let plaintext: Buffer;
   try {
@@ -172,7 +172,7 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
       if (!options.env && outPath === undefined) throw new UsageError('missing output file', { hint: 'use - to write to stdout' });
       const key = await loadKey(ctx, options.keyPath);
       if (options.env) {
-        const { formatExports } = await import('../../core/env-file.js');
+        const { formatExports } = await import('../../core/crypto/env-file.js');
         ctx.stdout.write(formatExports(await readEnvFile(ctx, inPath, key)));
         return;
       }

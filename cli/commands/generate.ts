@@ -6,7 +6,7 @@
  * Progress goes to stderr, never a secret; exit 0 only when the file was written.
  */
 import { Option, type Command } from 'commander';
-import { DOCKERCFG_FORMATS, DEFAULT_SECRET_NAME, type DockercfgFormat } from '../../core/dockercfg.js';
+import { DOCKERCFG_FORMATS, DEFAULT_SECRET_NAME, type DockercfgFormat } from '../../core/dockercfg/formats.js';
 import type { CliContext } from '../run.js';
 
 interface GenerateFlags {
@@ -43,8 +43,8 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
     )
     .action(async (output: string, flags: GenerateFlags) => {
       const { resolve } = await import('node:path');
-      const { daemonFirstResolver, generateDockercfg, selectRegistries, describeResolved } = await import('../../core/generate.js');
-      const { resolveContextFor } = await import('../../core/credentials.js');
+      const { daemonFirstResolver, generateDockercfg, selectRegistries, describeResolved } = await import('../../core/dockercfg/generate.js');
+      const { resolveContextFor } = await import('../../core/resolve/context.js');
       const note = (line: string) => ctx.stderr.write(`berth: ${line}\n`);
       const warn = (line: string) => ctx.stderr.write(`berth: warning: ${line}\n`);
       const resolveCtx = await resolveContextFor(ctx.env, flags.cacheDir ? { cacheDir: resolve(ctx.cwd, flags.cacheDir) } : {}, warn);

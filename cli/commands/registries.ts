@@ -5,7 +5,7 @@
  * reports who it got a token for and until when, never the token.
  */
 import type { Command } from 'commander';
-import type { ProviderName, RegistryConfig } from '../../core/config.js';
+import type { ProviderName, RegistryConfig } from '../../core/config/load.js';
 import { PROVIDERS } from '../../core/providers/index.js';
 import { UsageError } from '../../core/errors.js';
 import type { CliContext } from '../run.js';
@@ -47,7 +47,7 @@ function registerList(registries: Command, ctx: CliContext): void {
     .description('list configured registries (option names only, never their values)')
     .addHelpText('after', '\nExample:\n  berth registries list\n')
     .action(async () => {
-      const { loadConfig } = await import('../../core/config.js');
+      const { loadConfig } = await import('../../core/config/load.js');
       const { path, config } = await loadConfig(ctx.env);
       const entries = config.registries ?? [];
       if (entries.length === 0) {
@@ -87,7 +87,7 @@ function registerAdd(registries: Command, ctx: CliContext): void {
       if (flags.prefix !== undefined) registry.prefix = flags.prefix;
       if (flags.default) registry.default = true;
       if (flags.fallback !== undefined) registry.fallback = flags.fallback;
-      const { addRegistry } = await import('../../core/config-edit.js');
+      const { addRegistry } = await import('../../core/config/edit.js');
       const path = await addRegistry(ctx.env, registry);
       ctx.stdout.write(`added registry ${name} (${flags.provider}, ${flags.host}) to ${path}\n`);
     });
@@ -100,7 +100,7 @@ function registerRemove(registries: Command, ctx: CliContext): void {
     .argument('<name>', 'the registry name')
     .addHelpText('after', '\nExample:\n  berth registries remove prod\n')
     .action(async (name: string) => {
-      const { removeRegistry } = await import('../../core/config-edit.js');
+      const { removeRegistry } = await import('../../core/config/edit.js');
       const path = await removeRegistry(ctx.env, name);
       ctx.stdout.write(`removed registry ${name} from ${path}\n`);
     });
@@ -113,9 +113,9 @@ function registerTest(registries: Command, ctx: CliContext): void {
     .argument('<name>', 'a configured registry name, or a cloud registry host')
     .addHelpText('after', '\nExample:\n  berth registries test prod\n')
     .action(async (name: string) => {
-      const { resolveContextFor } = await import('../../core/credentials.js');
-      const { selectRegistries, describeResolved } = await import('../../core/generate.js');
-      const { resolveRegistry } = await import('../../core/resolve.js');
+      const { resolveContextFor } = await import('../../core/resolve/context.js');
+      const { selectRegistries, describeResolved } = await import('../../core/dockercfg/generate.js');
+      const { resolveRegistry } = await import('../../core/resolve/resolve.js');
       const resolveCtx = await resolveContextFor(ctx.env, {}, (line) => ctx.stderr.write(`berth: warning: ${line}\n`));
       delete resolveCtx.cache; // a test asks the provider, not yesterday's answer
       resolveCtx.onProgress = (line) => ctx.stderr.write(`berth: ${line}\n`);

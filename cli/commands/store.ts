@@ -3,10 +3,10 @@
  * `berth login`, `berth logout`, `berth list`: the active store from the command line.
  */
 import type { Command } from 'commander';
-import { openActiveStore } from '../../core/active-store.js';
+import { openActiveStore } from '../../core/store/index.js';
 import { UsageError } from '../../core/errors.js';
 import { registryKey } from '../../core/registry-host.js';
-import { readAll } from '../../core/stdin.js';
+import { readAll } from '../../core/io/stdin.js';
 import { warn, type CliContext } from '../run.js';
 
 export function registerStoreCommands(program: Command, ctx: CliContext): void {
@@ -29,7 +29,7 @@ export function registerStoreCommands(program: Command, ctx: CliContext): void {
       if (key === '') throw new UsageError(`"${registry}" names no registry`);
       const store = await openActiveStore(ctx.env);
       await store.set(key, { serverURL: registry, username: options.username, secret });
-      const { addRegistryIfConfigured } = await import('../../core/client-config.js');
+      const { addRegistryIfConfigured } = await import('../../core/clients/config-files.js');
       for (const line of await addRegistryIfConfigured(ctx.env, key)) warn(ctx, line);
       ctx.stdout.write(`logged in to ${key} (${store.name} store)\n`);
     });

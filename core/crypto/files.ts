@@ -15,7 +15,7 @@ import type { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BerthError, UsageError } from '../errors.js';
-import { openAtomic, type AtomicFile } from '../fs/atomic.js';
+import { openAtomic, type AtomicFile } from '../io/atomic.js';
 import { inFile } from './errors.js';
 import type { Coder } from './format.js';
 import { Rekeyer, type RekeyChanges, type RekeyReport } from './rekey.js';

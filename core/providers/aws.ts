@@ -8,7 +8,7 @@
  */
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ProviderError } from '../errors.js';
-import { importPackage } from '../import-package.js';
+import { importPackage } from '../io/import-package.js';
 import type { Env } from '../paths.js';
 import { awsError } from './aws-errors.js';
 import type { Credential, ProviderRequest } from './provider.js';
@@ -129,7 +129,7 @@ const RESPONSE_TIMEOUT_MS = 20_000;
 
 /** The SDK's HTTP handler with berth's timeouts and, when the environment sets one, a proxy. */
 async function requestHandlerFor(env: Env): Promise<NodeHttpHandler> {
-  const { proxyAgentsFromEnv } = await import('../net/proxy.js');
+  const { proxyAgentsFromEnv } = await import('../io/proxy.js');
   const { NodeHttpHandler } = await importPackage(import('@smithy/node-http-handler'));
   return new NodeHttpHandler({
     ...proxyAgentsFromEnv(env),

@@ -5,7 +5,7 @@
  * registry is asked for), is exchanged at `https://<registry>/oauth2/exchange`; docker logs in with
  * the all-zero GUID as username and the refresh token as password.
  */
-import { importPackage } from '../import-package.js';
+import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
 import type { Credential, ProviderRequest } from './provider.js';

@@ -5,7 +5,7 @@
  * higher pull rate limits do. Settings come from the registry's options (`profile`, `roleArn`,
  * `externalId`, `roleSessionName`) and the environment.
  */
-import { importPackage } from '../import-package.js';
+import { importPackage } from '../io/import-package.js';
 import { awsCacheIdentity, awsSettings, fetchAwsToken, type AwsSettings } from './aws.js';
 import { isEcrPublicHost } from './hosts.js';
 import { NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';

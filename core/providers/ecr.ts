@@ -5,7 +5,7 @@
  * caller's AWS credentials, optionally through an assumed role. Settings come from the registry's
  * options (`profile`, `roleArn`, `externalId`, `roleSessionName`, `region`) and the environment.
  */
-import { importPackage } from '../import-package.js';
+import { importPackage } from '../io/import-package.js';
 import { awsCacheIdentity, awsSettings, fetchAwsToken, type AwsSettings } from './aws.js';
 import { parseEcrHost } from './hosts.js';
 import { NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';

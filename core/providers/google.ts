@@ -6,7 +6,7 @@
  * generator took it), `GOOGLE_APPLICATION_CREDENTIALS`, then Application Default Credentials
  * (gcloud's ADC file, workload identity federation configs, the GCE/GKE metadata server).
  */
-import { importPackage } from '../import-package.js';
+import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Credential, ProviderRequest } from './provider.js';
 

@@ -4,7 +4,7 @@
  * imported only when a registry that uses it is resolved, so the helper's `get` for a stored
  * registry never pays for it. Adding a cloud is one file in this folder and one line here.
  */
-import type { ProviderName } from '../config.js';
+import type { ProviderName } from '../config/load.js';
 import type { Provider, ProviderRequest } from './provider.js';
 
 /** What a provider file offers: the provider, and optionally who its credentials are for. */

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { decryptBuffer, encryptBuffer } from '../crypto/format.js';
 import { generateKey, parseKey, writeKeyFile } from '../crypto/key.js';
 import { BerthError, StoreError, oneLine } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { berthDataDir } from '../paths.js';
 import type { Credentials, Store, StoreContext } from './store.js';
-import { withStoreLock } from './store-lock.js';
+import { withStoreLock } from '../io/lock.js';
 
 export const STORE_FILE = 'credentials.berth';
 export const KEY_FILE = 'store.key';

@@ -14,7 +14,7 @@ import type { Env } from '../paths.js';
 import { BusProbeError, probeSecretService } from './dbus-probe.js';
 import { useFileStoreAdvice } from './fallback.js';
 import type { Credentials, Store, StoreContext } from './store.js';
-import { withStoreLock } from './store-lock.js';
+import { withStoreLock } from '../io/lock.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 

@@ -17,10 +17,10 @@ import { join } from 'node:path';
 import { StoreError, oneLine } from '../errors.js';
 import { registryKey } from '../registry-host.js';
 import type { Env } from '../paths.js';
-import { CommandNotStartedError, CommandTimeoutError, runCommand } from '../run-command.js';
+import { CommandNotStartedError, CommandTimeoutError, runCommand } from '../io/run-command.js';
 import { useFileStoreAdvice } from './fallback.js';
 import type { Credentials, Store, StoreContext } from './store.js';
-import { withStoreLock } from './store-lock.js';
+import { withStoreLock } from '../io/lock.js';
 
 /** docker-credential-pass's folder inside the password store. */
 export const PASS_FOLDER = 'docker-credential-helpers';

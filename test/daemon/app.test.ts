@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type AppOptions } from '../../daemon/app.js';
 import { RequestMetrics } from '../../daemon/metrics.js';
-import { daemonRequest } from '../../core/daemon-client.js';
+import { daemonRequest } from '../../core/resolve/daemon-client.js';
 import { NOT_FOUND_MESSAGE } from '../../core/errors.js';
-import { TokenCache } from '../../core/refresh.js';
+import { TokenCache } from '../../core/resolve/refresh.js';
 import { DOCKER_HUB_KEY } from '../../core/registry-host.js';
 import { FakeProvider } from '../fakes/scripted-provider.js';
 

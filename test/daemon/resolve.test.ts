@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openActiveStore } from '../../core/active-store.js';
+import { openActiveStore } from '../../core/store/index.js';
 import { AllFailedError, NotFoundError, ProviderError } from '../../core/errors.js';
 import { configuredResolver } from '../../daemon/resolve.js';
 

@@ -3,7 +3,7 @@ import { chmod, lstat, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { daemonRequest } from '../../core/daemon-client.js';
+import { daemonRequest } from '../../core/resolve/daemon-client.js';
 import { DaemonStartError, closeGracefully, listenTcp, listenUnix, prepareSocketDir, replaceStaleSocket } from '../../daemon/server.js';
 
 const dirs: string[] = [];

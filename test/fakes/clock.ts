@@ -3,7 +3,7 @@
  * A manual clock with timers, for code that takes `now` and `Timers` injected: `advance(ms)` moves
  * time forward and fires every timer that falls due, in order, letting promises settle between them.
  */
-import type { Timers } from '../../core/refresh.js';
+import type { Timers } from '../../core/resolve/refresh.js';
 
 interface Pending {
   at: number;

@@ -3,7 +3,7 @@
  * A fake cloud provider for tests: issues numbered tokens with a chosen lifetime, fails on request,
  * and counts its calls so tests can show when the cache spared one.
  */
-import type { ProviderName } from '../../core/config.js';
+import type { ProviderName } from '../../core/config/load.js';
 import { ProviderError } from '../../core/errors.js';
 import type { ProviderLoader, ProviderModule } from '../../core/providers/index.js';
 import type { Provider, ProviderRequest } from '../../core/providers/provider.js';

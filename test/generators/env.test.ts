@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ProviderName } from '../../core/config.js';
+import type { ProviderName } from '../../core/config/load.js';
 import { MissingVariableError, planFromEnv } from '../../generators/env.js';
 
 const detect = (host: string): ProviderName | undefined => {

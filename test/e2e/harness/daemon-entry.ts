@@ -11,7 +11,7 @@ import { NotFoundError, ProviderError } from '../../../core/errors.js';
 import { ecrProvider } from '../../../core/providers/ecr.js';
 import { googleProvider } from '../../../core/providers/google.js';
 import type { Provider } from '../../../core/providers/provider.js';
-import type { ResolveCredential } from '../../../core/refresh.js';
+import type { ResolveCredential } from '../../../core/resolve/refresh.js';
 import { runForeground } from '../../../daemon/main.js';
 
 const backoffMs = Number(process.env.BERTH_TEST_BACKOFF_MS ?? 1000);

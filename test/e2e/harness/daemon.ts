@@ -10,7 +10,7 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { daemonRequest, type DaemonRequest } from '../../../core/daemon-client.js';
+import { daemonRequest, type DaemonRequest } from '../../../core/resolve/daemon-client.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const DIST = join(ROOT, 'dist');

@@ -1,0 +1,44 @@
+/**
+ * @module
+ * Bounded, time-limited reads of standard input. The reference helpers stop at 64 KiB and wait
+ * forever on a terminal; berth accepts any realistic size, refuses more than `limit` with one clear
+ * line, and gives up after `timeoutMs` of silence.
+ */
+import { UsageError } from '../errors.js';
+
+export const DEFAULT_INPUT_LIMIT = 1024 * 1024;
+export const DEFAULT_INPUT_TIMEOUT_MS = 30_000;
+
+export async function readAll(
+  input: NodeJS.ReadableStream,
+  { limit = DEFAULT_INPUT_LIMIT, timeoutMs = DEFAULT_INPUT_TIMEOUT_MS } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (err: Error | undefined) => {
+      clearTimeout(timer);
+      input.off('data', onData).off('end', onEnd).off('error', onError);
+      if (typeof input.pause === 'function') input.pause();
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onData = (chunk: Buffer | string) => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += buf.length;
+      if (size > limit) {
+        finish(new UsageError(`input too large: more than ${limit} bytes on stdin`));
+        return;
+      }
+      chunks.push(buf);
+    };
+    const onEnd = () => finish(undefined);
+    const onError = (err: Error) => finish(new UsageError(`cannot read stdin: ${err.message}`));
+    const timer = setTimeout(
+      () => finish(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`)),
+      timeoutMs,
+    );
+    timer.unref();
+    input.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+}

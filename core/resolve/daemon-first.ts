@@ -1,0 +1,80 @@
+/**
+ * @module
+ * "Ask the daemon, else resolve directly": what the helper's `get` and `berth generate` do for a
+ * registry the store does not hold. A daemon that answers wins (its tokens are kept fresh ahead of
+ * expiry); one that is absent, crashed or wedged costs at most the client's short timeouts and the
+ * caller resolves on its own. With `daemon.autoStart` in the config (or `BERTH_DAEMON_AUTOSTART=1`)
+ * an absent daemon is started in the background for next time, as git's credential-cache does.
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { DaemonUnavailableError, credentialFromDaemon, daemonSocketPath, type DaemonRequest } from './daemon-client.js';
+import type { Env } from '../paths.js';
+import type { Credentials } from '../store/store.js';
+
+/** What the daemon or the direct path found; the daemon also says until when its token is valid. */
+export type FoundCredentials = Credentials & { expiresAt?: Date };
+
+export type ResolveServerURL = (serverURL: string) => Promise<FoundCredentials | undefined>;
+
+export interface DaemonFirstOptions {
+  /** The direct path, used when the daemon does not answer. */
+  direct?: ResolveServerURL;
+  /** Where diagnostics go (the helper's stderr); never a secret. */
+  warn?: (line: string) => void;
+  /** The `berth` CLI to start the daemon with; default: `berth.js` beside the running script. */
+  berthScript?: string;
+  /** The client's timeouts; the defaults are short (a live local socket answers in a millisecond). */
+  timeouts?: Pick<DaemonRequest, 'connectTimeoutMs' | 'responseTimeoutMs'>;
+}
+
+export function daemonFirst(env: Env, options: DaemonFirstOptions = {}): ResolveServerURL {
+  return async (serverURL) => {
+    const { config } = await loadConfig(env);
+    const socketPath = daemonSocketPath(env, config.daemon?.socket);
+    try {
+      const found = await credentialFromDaemon(socketPath, serverURL, options.timeouts ?? timeoutsFrom(env));
+      if (!found) return undefined;
+      const expiresAt = found.expiresAt === undefined ? undefined : new Date(found.expiresAt);
+      return { serverURL, username: found.username, secret: found.secret, ...(expiresAt ? { expiresAt } : {}) };
+    } catch (err) {
+      if (!(err instanceof DaemonUnavailableError)) throw err;
+      const cause = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+      const absent = cause === 'ENOENT' || cause === 'ECONNREFUSED';
+      if (!absent) options.warn?.(`${err.message}; resolving directly`);
+      if (absent && (config.daemon?.autoStart || env.BERTH_DAEMON_AUTOSTART === '1')) {
+        await startInBackground(env, options.berthScript, options.warn);
+      }
+      return options.direct?.(serverURL);
+    }
+  };
+}
+
+/** `BERTH_DAEMON_CONNECT_TIMEOUT_MS` and `BERTH_DAEMON_TIMEOUT_MS` (the answer) override the defaults. */
+function timeoutsFrom(env: Env): Pick<DaemonRequest, 'connectTimeoutMs' | 'responseTimeoutMs'> {
+  const ms = (value: string | undefined) => (value && Number(value) > 0 ? Number(value) : undefined);
+  const connectTimeoutMs = ms(env.BERTH_DAEMON_CONNECT_TIMEOUT_MS);
+  const responseTimeoutMs = ms(env.BERTH_DAEMON_TIMEOUT_MS);
+  return { ...(connectTimeoutMs ? { connectTimeoutMs } : {}), ...(responseTimeoutMs ? { responseTimeoutMs } : {}) };
+}
+
+/** Starts `berth daemon start --detach` without waiting for it; this call resolves directly. */
+async function startInBackground(env: Env, berthScript: string | undefined, warn?: (line: string) => void): Promise<void> {
+  const script = berthScript ?? siblingBerth();
+  if (!script) {
+    warn?.('cannot auto-start the daemon: berth.js not found beside this program');
+    return;
+  }
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [script, 'daemon', 'start', '--detach'], { detached: true, stdio: 'ignore', env: { ...env } });
+  child.once('error', (err) => warn?.(`cannot auto-start the daemon: ${err.message}`));
+  child.unref();
+}
+
+function siblingBerth(): string | undefined {
+  const main = process.argv[1];
+  if (!main) return undefined;
+  const candidate = join(dirname(realpathSync(main)), 'berth.js');
+  return existsSync(candidate) ? candidate : undefined;
+}

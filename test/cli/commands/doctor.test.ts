@@ -1,0 +1,105 @@
+/**
+ * `berth doctor` in the states users meet: fresh machine, configured without the helper on PATH,
+ * a loose key file, a store whose key is gone, a store that cannot work here, a broken client file.
+ */
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { requireTools, TOOLS } from '../../e2e/harness/tools.js';
+import { tempHome, type TempHome } from '../cli-harness.js';
+
+const homes: TempHome[] = [];
+afterEach(async () => {
+  for (const home of homes.splice(0)) await home.cleanup();
+});
+
+/** A home whose PATH holds only node's directory and, if asked, a docker-credential-berth shim. */
+async function home(options: { helperOnPath?: boolean; env?: Record<string, string> } = {}): Promise<TempHome> {
+  const created = await tempHome({ PATH: dirname(process.execPath), ...options.env }, { helperOnPath: options.helperOnPath });
+  homes.push(created);
+  return created;
+}
+
+describe('berth doctor', () => {
+  it('on a fresh machine: store fine, nothing configured yet, exit 0', async () => {
+    const h = await home();
+    const result = await h.berth(['doctor']);
+    expect(result.stdout).toMatch(/^ok +store +file \(the default\), 0 entries$/m);
+    expect(result.stdout).toMatch(/^ok +store +no key file yet; the first login creates .*store\.key \(0600\)$/m);
+    expect(result.stdout).toMatch(/^warn +helper +docker-credential-berth is not on PATH$/m);
+    expect(result.stdout).toMatch(/^warn +docker +.*\.docker\/config\.json does not exist$/m);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('configured but the helper is not on PATH: fails', async () => {
+    const h = await home();
+    await h.berth(['configure', '--docker-only']);
+    const result = await h.berth(['doctor']);
+    expect(result.stdout).toMatch(/^FAIL +helper +docker-credential-berth is not on PATH$/m);
+    expect(result.stdout).toMatch(/^ok +docker +.*config\.json: credsStore is berth$/m);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('berth: error: 1 check failed\n');
+  });
+
+  it('all good after login and configure with the helper on PATH', async () => {
+    const h = await home({ helperOnPath: true });
+    expect((await h.berth(['login', 'ghcr.io', '-u', 'octocat', '--password-stdin'], 'ghp_doctor_s3cret\n')).code).toBe(0);
+    await h.berth(['configure']);
+    const result = await h.berth(['doctor']);
+    expect(result.stdout).toMatch(/^ok +store +file \(the default\), 1 entry$/m);
+    expect(result.stdout).toMatch(/^ok +store +key file .*store\.key \(0600\)$/m);
+    expect(result.stdout).toMatch(/^ok +helper +.*docker-credential-berth \(docker-credential-berth berth [^)]+\)$/m);
+    expect(result.stdout).toMatch(/^ok +containers +.*auth\.json: credHelpers send ghcr\.io to berth$/m);
+    expect(result.stdout).not.toContain('ghp_doctor_s3cret');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('a key file others can read fails with the fix', async () => {
+    const h = await home();
+    await h.berth(['login', 'ghcr.io', '-u', 'octocat', '--password-stdin'], 'pw');
+    const keyPath = join(h.env.XDG_DATA_HOME!, 'berth/store.key');
+    await chmod(keyPath, 0o644);
+    const result = await h.berth(['doctor']);
+    expect(result.stdout).toContain(`FAIL  store       ${keyPath} is readable by others (mode 0644)\n`);
+    expect(result.stdout).toContain(`hint: run: chmod 600 ${keyPath}\n`);
+    expect(result.code).toBe(1);
+  });
+
+  it('a store whose key file is gone fails naming both files', async () => {
+    const h = await home();
+    await h.berth(['login', 'ghcr.io', '-u', 'octocat', '--password-stdin'], 'pw');
+    await rm(join(h.env.XDG_DATA_HOME!, 'berth/store.key'));
+    const result = await h.berth(['doctor']);
+    expect(result.stdout).toMatch(/^FAIL +store +file \(the default\): .*credentials\.berth exists but its key file .*store\.key is missing$/m);
+    expect(result.code).toBe(1);
+  });
+
+  it.each([
+    [{ BERTH_STORE: 'vault' }, /^FAIL +store +BERTH_STORE=vault is not a store$/m],
+    [{ BERTH_STORE: 'keychain' }, /^FAIL +store +keychain \(BERTH_STORE is set\): no D-Bus session \(DBUS_SESSION_BUS_ADDRESS is unset\), so no Secret Service$/m],
+    [{ BERTH_STORE: 'pass', PATH: '/nonexistent' }, /^FAIL +store +pass \(BERTH_STORE is set\): `pass` is not on PATH$/m],
+  ])('%o cannot work here', async (env, line) => {
+    const h = await home({ env });
+    const result = await h.berth(['doctor']);
+    expect(result.stdout).toMatch(line);
+    expect(result.code).toBe(1);
+  });
+
+  it('pass without an initialised password store fails with the fix', async (ctx) => {
+    requireTools([TOOLS.pass], ctx.skip);
+    const h = await home({ env: { BERTH_STORE: 'pass', PATH: process.env.PATH ?? '' } });
+    const result = await h.berth(['doctor']);
+    expect(result.stdout).toContain(`pass (BERTH_STORE is set): the password store ${h.dir}/.password-store is not initialised (no .gpg-id)\n`);
+    expect(result.stdout).toMatch(/hint: run: pass init <your GPG key id>$/m);
+    expect(result.code).toBe(1);
+  });
+
+  it('a docker config that is not JSON fails', async () => {
+    const h = await home();
+    await mkdir(join(h.dir, '.docker'));
+    await writeFile(join(h.dir, '.docker/config.json'), '{');
+    const result = await h.berth(['doctor']);
+    expect(result.stdout).toMatch(/^FAIL +config +.*\.docker\/config\.json is not valid JSON \(line 1\)/m);
+    expect(result.code).toBe(1);
+  });
+});

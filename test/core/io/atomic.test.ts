@@ -1,0 +1,47 @@
+import { fstatSync, openSync, closeSync, writeSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openAtomic } from '../../../core/io/atomic.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-atomic-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('openAtomic', () => {
+  it('shows the target only after commit, with the mode asked for; stream and fd writes both land', async () => {
+    const file = await openAtomic(join(dir, 'target'), { mode: 0o640 });
+    file.stream.write('via stream;');
+    await new Promise((resolve) => file.stream.write('', resolve));
+    writeSync(file.fd, 'via fd');
+    expect(await readdir(dir)).toEqual([file.tempPath.split('/').pop()]);
+    await file.commit();
+    expect(await readFile(join(dir, 'target'), 'utf8')).toBe('via stream;via fd');
+    expect((await stat(join(dir, 'target'))).mode & 0o777).toBe(0o640);
+    expect(await readdir(dir)).toEqual(['target']);
+  });
+
+  it('abort removes the temporary file and closes the descriptor exactly once', async () => {
+    const file = await openAtomic(join(dir, 'target'));
+    file.stream.write(Buffer.alloc(1 << 20));
+    const errors: Error[] = [];
+    file.stream.on('error', (err) => errors.push(err));
+    await file.abort();
+    await file.abort();
+    // The next open reuses the descriptor number; a second close of the old one would close it.
+    const reused = openSync(join(dir, 'other'), 'w');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(() => fstatSync(reused)).not.toThrow();
+    } finally {
+      closeSync(reused);
+    }
+    expect(errors).toEqual([]);
+    expect(await readdir(dir)).toEqual(['other']);
+  });
+});

@@ -1,0 +1,39 @@
+/** withStoreLock: writers that read, wait and write back lose nothing when they hold the lock. */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withStoreLock } from '../../../core/io/lock.js';
+
+describe('withStoreLock', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-lock-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function appendUnderLock(file: string, value: number): Promise<void> {
+    await withStoreLock({ XDG_CACHE_HOME: dir }, 'test', async () => {
+      const current = JSON.parse(await readFile(file, 'utf8')) as number[];
+      // A gap between read and write, where an unlocked writer would be overtaken.
+      await new Promise((resolve) => setImmediate(resolve));
+      await writeFile(file, JSON.stringify([...current, value]));
+    });
+  }
+
+  it('serialises 20 read-modify-write cycles: every value survives', async () => {
+    const file = join(dir, 'entries.json');
+    await writeFile(file, '[]');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => appendUnderLock(file, i)));
+    const values = JSON.parse(await readFile(file, 'utf8')) as number[];
+    expect(values.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it("returns the work's result, releases the lock after a failure, and keeps the error", async () => {
+    const env = { XDG_CACHE_HOME: dir };
+    await expect(withStoreLock(env, 'test', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(withStoreLock(env, 'test', async () => 42)).resolves.toBe(42);
+  });
+});
