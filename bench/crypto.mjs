@@ -58,11 +58,29 @@ function cases() {
   const [key, iv] = [randomBytes(32).toString('hex'), randomBytes(16).toString('hex')];
   const ssl = (extra, from, to) => ['enc', ...extra, '-aes-256-ctr', '-K', key, '-iv', iv, '-in', path(from), '-out', path(to)];
   return [
-    { tool: 'berth', op: 'encrypt', out: 'out.berth', command: process.execPath, args: [berthJs, 'encrypt', path('input'), path('out.berth'), '--key-path', path('berth.aes')] },
+    {
+      tool: 'berth',
+      op: 'encrypt',
+      out: 'out.berth',
+      command: process.execPath,
+      args: [berthJs, 'encrypt', path('input'), path('out.berth'), '--key-path', path('berth.aes')],
+    },
     { tool: 'age', op: 'encrypt', out: 'out.age', command: 'age', args: ['-r', recipient, '-o', path('out.age'), path('input')] },
     { tool: 'openssl', op: 'encrypt', out: 'out.ssl', command: 'openssl', args: ssl([], 'input', 'out.ssl') },
-    { tool: 'berth', op: 'decrypt', out: 'dec.berth', command: process.execPath, args: [berthJs, 'decrypt', path('out.berth'), path('dec.berth'), '--key-path', path('berth.aes')] },
-    { tool: 'age', op: 'decrypt', out: 'dec.age', command: 'age', args: ['-d', '-i', path('age.key'), '-o', path('dec.age'), path('out.age')] },
+    {
+      tool: 'berth',
+      op: 'decrypt',
+      out: 'dec.berth',
+      command: process.execPath,
+      args: [berthJs, 'decrypt', path('out.berth'), path('dec.berth'), '--key-path', path('berth.aes')],
+    },
+    {
+      tool: 'age',
+      op: 'decrypt',
+      out: 'dec.age',
+      command: 'age',
+      args: ['-d', '-i', path('age.key'), '-o', path('dec.age'), path('out.age')],
+    },
     { tool: 'openssl', op: 'decrypt', out: 'dec.ssl', command: 'openssl', args: ssl(['-d'], 'out.ssl', 'dec.ssl') },
   ];
 }
@@ -74,7 +92,9 @@ function report(results, digest) {
   for (const [name, r] of results) {
     const [tool, op] = name.split(' ');
     const seconds = median(r.seconds);
-    console.log(`${tool.padEnd(8)} ${op.padEnd(8)} ${seconds.toFixed(2).padStart(9)} ${(mb / seconds).toFixed(0).padStart(7)} ${`${(Math.max(...r.rss) / 1024).toFixed(0)} MiB`.padStart(9)}`);
+    console.log(
+      `${tool.padEnd(8)} ${op.padEnd(8)} ${seconds.toFixed(2).padStart(9)} ${(mb / seconds).toFixed(0).padStart(7)} ${`${(Math.max(...r.rss) / 1024).toFixed(0)} MiB`.padStart(9)}`,
+    );
   }
   console.log('\nberth time / peer time (target ≤ 1.00): ratio of medians; median of per-round ratios');
   for (const op of ['encrypt', 'decrypt']) {
@@ -95,11 +115,19 @@ function report(results, digest) {
 }
 
 try {
-  for (const [tool, pkg] of [['age', 'age'], ['openssl', 'openssl'], ['/usr/bin/time', 'time']]) {
+  for (const [tool, pkg] of [
+    ['age', 'age'],
+    ['openssl', 'openssl'],
+    ['/usr/bin/time', 'time'],
+  ]) {
     if (spawnSync(tool, ['--version']).error) throw new Error(`${tool} is missing: install the Debian package ${pkg}`);
   }
   if (!existsSync(berthJs)) throw new Error(`${berthJs} is missing: run npm run build first`);
-  console.log(`berth crypto benchmark: ${sizeMiB} MiB file, ${rounds} rounds, node ${process.version}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `berth crypto benchmark: ${sizeMiB} MiB file, ${rounds} rounds, node ${process.version}, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   const digest = makeInput(path('input'));
   const results = new Map();
   const all = cases();
@@ -125,7 +153,11 @@ try {
     }
   }
   report(results, digest);
-  console.log(`load at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores shared: compare ratios, not absolute figures)`);
+  console.log(
+    `load at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (2 cores shared: compare ratios, not absolute figures)`,
+  );
 } catch (err) {
   console.error(`bench/crypto: ${err.message}`);
   process.exitCode = 1;

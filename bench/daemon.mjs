@@ -29,7 +29,9 @@ const PEER = '/usr/bin/docker-credential-ecr-login';
 
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-'));
 const cleanups = [() => rmSync(work, { recursive: true, force: true })];
-process.on('exit', () => cleanups.reverse().forEach((fn) => fn()));
+process.on('exit', () => {
+  for (const fn of cleanups.reverse()) fn();
+});
 
 // ---- the stand-in cloud -------------------------------------------------------------------------
 const cloud = { lifetimeMs: 12 * 3600_000, calls: 0 };
@@ -43,17 +45,64 @@ function answer(req, res) {
       const secret = `pw-${cloud.calls}`;
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
       const authorizationToken = Buffer.from(`AWS:${secret}`).toString('base64');
-      res.end(JSON.stringify({ authorizationData: [{ authorizationToken, expiresAt: expiresAt / 1000, proxyEndpoint: `https://${ECR}` }] }));
+      res.end(
+        JSON.stringify({ authorizationData: [{ authorizationToken, expiresAt: expiresAt / 1000, proxyEndpoint: `https://${ECR}` }] }),
+      );
     }, CLOUD_DELAY_MS),
   );
 }
 
 function certificates() {
   const openssl = (...a) => execFileSync('openssl', a, { cwd: work, stdio: 'ignore' });
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=berth bench CA');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'api.key', '-out', 'api.csr', '-subj', `/CN=api.ecr.${REGION}.amazonaws.com`);
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=berth bench CA',
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'api.key',
+    '-out',
+    'api.csr',
+    '-subj',
+    `/CN=api.ecr.${REGION}.amazonaws.com`,
+  );
   writeFileSync(join(work, 'san.ext'), `subjectAltName=DNS:api.ecr.${REGION}.amazonaws.com\n`);
-  openssl('x509', '-req', '-in', 'api.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'api.pem', '-days', '1', '-extfile', 'san.ext');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'api.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'api.pem',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+  );
   return { key: readFileSync(join(work, 'api.key')), cert: readFileSync(join(work, 'api.pem')), ca: join(work, 'ca.pem') };
 }
 
@@ -89,7 +138,14 @@ function run(command, argv, env, input) {
 function home(name) {
   const dir = join(work, name);
   for (const sub of ['run', 'config', 'cache', 'data']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
-  return { PATH: process.env.PATH, HOME: dir, XDG_RUNTIME_DIR: join(dir, 'run'), XDG_CONFIG_HOME: join(dir, 'config'), XDG_CACHE_HOME: join(dir, 'cache'), XDG_DATA_HOME: join(dir, 'data') };
+  return {
+    PATH: process.env.PATH,
+    HOME: dir,
+    XDG_RUNTIME_DIR: join(dir, 'run'),
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    XDG_CACHE_HOME: join(dir, 'cache'),
+    XDG_DATA_HOME: join(dir, 'data'),
+  };
 }
 
 function socketGet(socketPath, path, agent) {
@@ -135,14 +191,18 @@ async function series(name, call, { paceMs = 0 } = {}) {
 
 function table(title, rows, baseline) {
   console.log(`\n${title} (${CALLS} calls each, cloud round trip ${CLOUD_DELAY_MS} ms)`);
-  console.log(`${'tool'.padEnd(44)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}  p50 ratio  p99 ratio  failures`);
+  console.log(
+    `${'tool'.padEnd(44)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}  p50 ratio  p99 ratio  failures`,
+  );
   for (const row of rows) {
     if (!row.p50) {
       console.log(`${row.name.padEnd(44)} ${row.note}`);
       continue;
     }
     const ratio = (a, b) => `${(a / b).toFixed(2)}×`.padStart(9);
-    console.log(`${row.name.padEnd(44)} ${row.p50.toFixed(1).padStart(8)} ${row.p99.toFixed(1).padStart(8)} ${row.max.toFixed(1).padStart(8)}  ${ratio(row.p50, baseline.p50)}  ${ratio(row.p99, baseline.p99)}  ${row.failures}`);
+    console.log(
+      `${row.name.padEnd(44)} ${row.p50.toFixed(1).padStart(8)} ${row.p99.toFixed(1).padStart(8)} ${row.max.toFixed(1).padStart(8)}  ${ratio(row.p50, baseline.p50)}  ${ratio(row.p99, baseline.p99)}  ${row.failures}`,
+    );
   }
 }
 
@@ -164,7 +224,9 @@ async function throughput(socketPath, seconds) {
 }
 
 function rssMiB(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
@@ -172,7 +234,12 @@ function rssMiB(pid) {
 async function main() {
   if (!existsSync(HELPER)) throw new Error('run npm run build first');
   const cloudAt = await startCloud();
-  const aws = { AWS_ACCESS_KEY_ID: 'AKIABENCHEXAMPLE', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_REGION: REGION, AWS_EC2_METADATA_DISABLED: 'true' };
+  const aws = {
+    AWS_ACCESS_KEY_ID: 'AKIABENCHEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'bench-secret',
+    AWS_REGION: REGION,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
   // The daemon resolves with the ECR provider (AWS SDK), its calls sent to the stand-in cloud.
   const berthEnv = { ...home('berth'), ...aws, AWS_ENDPOINT_URL_ECR: cloudAt.url };
   // The direct path: no daemon in this home, so the helper resolves with the ECR provider and keeps the
@@ -182,7 +249,11 @@ async function main() {
   mkdirSync(peerEnv.HOME, { recursive: true });
   const configured = [
     { name: 'bench', provider: 'ecr', host: ECR },
-    ...Array.from({ length: 99 }, (_, i) => ({ name: `r${i}`, provider: 'ecr', host: `${String(100000000000 + i)}.dkr.ecr.${REGION}.amazonaws.com` })),
+    ...Array.from({ length: 99 }, (_, i) => ({
+      name: `r${i}`,
+      provider: 'ecr',
+      host: `${String(100000000000 + i)}.dkr.ecr.${REGION}.amazonaws.com`,
+    })),
   ];
   writeFileSync(join(berthEnv.XDG_CONFIG_HOME, 'berth.json'), JSON.stringify({ registries: configured }));
   berthEnv.BERTH_CONFIG = join(berthEnv.XDG_CONFIG_HOME, 'berth.json');
@@ -195,14 +266,21 @@ async function main() {
 
   const peerAvailable = existsSync(PEER);
   const directProbe = await direct();
-  const directRow = directProbe.code === 0 ? null : { name: 'berth helper, direct, warm disk cache', note: `n/a: ${directProbe.stdout.trim() || directProbe.stderr.trim()}` };
+  const directRow =
+    directProbe.code === 0
+      ? null
+      : { name: 'berth helper, direct, warm disk cache', note: `n/a: ${directProbe.stdout.trim() || directProbe.stderr.trim()}` };
   for (const call of [viaDaemon, peerAvailable ? peer : null, directRow ? null : direct]) if (call) await call(); // warm the caches
 
   const warm = [await series('berth helper → daemon (warm)', viaDaemon)];
   const beforeDirect = cloud.calls;
   warm.push(directRow ?? (await series('berth helper, direct, warm disk cache', direct)));
   const directCloudCalls = cloud.calls - beforeDirect;
-  warm.push(peerAvailable ? await series('docker-credential-ecr-login, warm cache', peer) : { name: 'docker-credential-ecr-login', note: 'n/a: install amazon-ecr-credential-helper' });
+  warm.push(
+    peerAvailable
+      ? await series('docker-credential-ecr-login, warm cache', peer)
+      : { name: 'docker-credential-ecr-login', note: 'n/a: install amazon-ecr-credential-helper' },
+  );
   warm.push(await series('node -e 0 (start-up floor of any Node helper)', bareNode));
   table(`Helper get, warm cache (cloud calls during the direct run: ${directCloudCalls})`, warm, warm[0]);
 
@@ -211,7 +289,10 @@ async function main() {
     const paceMs = Math.ceil(30_000 / CALLS);
     // Drop the 12-hour tokens both hold, then warm each with a 20-second one.
     await new Promise((resolve, reject) => {
-      const req = request({ socketPath: daemon.socketPath, path: '/v1/invalidate', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => res.resume().once('end', resolve));
+      const req = request(
+        { socketPath: daemon.socketPath, path: '/v1/invalidate', method: 'POST', headers: { 'content-type': 'application/json' } },
+        (res) => res.resume().once('end', resolve),
+      );
       req.once('error', reject);
       req.end(JSON.stringify({ registry: ECR }));
     });
@@ -221,8 +302,13 @@ async function main() {
     const expiring = [await series('berth helper → daemon (tokens expiring)', viaDaemon, { paceMs })];
     const daemonCloudCalls = cloud.calls - calls0;
     if (peerAvailable) expiring.push(await series('docker-credential-ecr-login (tokens expiring)', peer, { paceMs }));
-    table(`Helper get while 20-second tokens expire (calls paced over 30 s; the daemon made ${daemonCloudCalls} refreshes, none on a caller's path)`, expiring, expiring[0]);
-    const jump = (i) => (expiring[i] && warm[i === 0 ? 0 : 2]?.p99 ? `${(expiring[i].p99 / warm[i === 0 ? 0 : 2].p99).toFixed(2)}×` : 'n/a');
+    table(
+      `Helper get while 20-second tokens expire (calls paced over 30 s; the daemon made ${daemonCloudCalls} refreshes, none on a caller's path)`,
+      expiring,
+      expiring[0],
+    );
+    const jump = (i) =>
+      expiring[i] && warm[i === 0 ? 0 : 2]?.p99 ? `${(expiring[i].p99 / warm[i === 0 ? 0 : 2].p99).toFixed(2)}×` : 'n/a';
     console.log(`p99 with expiring tokens / p99 warm: berth via daemon ${jump(0)}, docker-credential-ecr-login ${jump(1)}`);
     cloud.lifetimeMs = 12 * 3600_000;
   }
@@ -231,8 +317,12 @@ async function main() {
   for (const registry of configured) await socketGet(daemon.socketPath, `/v1/credentials?registry=${registry.host}`);
   const seconds = QUICK ? 2 : 5;
   const rps = await throughput(daemon.socketPath, seconds);
-  console.log(`\nDaemon: ${Math.round(rps)} requests/s for a cached credential on the unix socket (16 keep-alive connections, ${seconds} s, client and daemon sharing the machine's cores)`);
-  console.log(`Daemon resident memory: ${before.toFixed(1)} MiB idle with 100 registries configured, ${rssMiB(daemon.child.pid).toFixed(1)} MiB with their 100 tokens cached and after the throughput run`);
+  console.log(
+    `\nDaemon: ${Math.round(rps)} requests/s for a cached credential on the unix socket (16 keep-alive connections, ${seconds} s, client and daemon sharing the machine's cores)`,
+  );
+  console.log(
+    `Daemon resident memory: ${before.toFixed(1)} MiB idle with 100 registries configured, ${rssMiB(daemon.child.pid).toFixed(1)} MiB with their 100 tokens cached and after the throughput run`,
+  );
 }
 
 await main();

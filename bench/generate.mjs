@@ -48,7 +48,12 @@ async function seedBerth(env, dir) {
   const module = await berth.PROVIDERS[registry.provider]();
   const request = { registryHost: HOST, options: {}, env, now: () => Date.now() };
   const key = await berth.cacheKeyFor(registry, module, request);
-  const cache = berth.processCache(env, {}, () => Date.now(), (line) => console.error(line));
+  const cache = berth.processCache(
+    env,
+    {},
+    () => Date.now(),
+    (line) => console.error(line),
+  );
   await cache.put(key, { username: 'AWS', secret: SECRET, expiresAt: new Date(Date.now() + 12 * 3600_000) });
 }
 
@@ -133,7 +138,9 @@ async function benchGet() {
     contenders.forEach(([name], index) => {
       const { mean, median, min } = stats(samples[index]);
       const wall = `wall median ${median.toFixed(1).padStart(6)} ms (×${(median / peer).toFixed(2)})  mean ${mean.toFixed(1).padStart(6)}  min ${min.toFixed(1).padStart(6)}`;
-      console.log(`  ${name.padEnd(35)} ${wall}  cpu ${(cpu[index] / RUNS).toFixed(1).padStart(6)} ms (×${(cpu[index] / peerCpu).toFixed(2)})`);
+      console.log(
+        `  ${name.padEnd(35)} ${wall}  cpu ${(cpu[index] / RUNS).toFixed(1).padStart(6)} ms (×${(cpu[index] / peerCpu).toFixed(2)})`,
+      );
     });
   } finally {
     rmSync(home, { recursive: true, force: true });
@@ -151,7 +158,15 @@ async function benchImages() {
   mkdirSync(join(ROOT, '.bench'), { recursive: true });
   const scratch = mkdtempSync(join(ROOT, '.bench', 'images-'));
   const out = join(scratch, 'podman.mjs');
-  await build({ entryPoints: [join(ROOT, 'test/e2e/harness/podman.ts')], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error', packages: 'external' });
+  await build({
+    entryPoints: [join(ROOT, 'test/e2e/harness/podman.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: out,
+    logLevel: 'error',
+    packages: 'external',
+  });
   const { openPodman } = await import(out);
   const podman = await openPodman(ROOT);
   const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -159,7 +174,9 @@ async function benchImages() {
     const base = await podman.baseImage();
     const size = async (image) => Number((await podman.exec(['image', 'inspect', '--format', '{{.Size}}', image])).stdout.trim());
     const baseSize = await size(base);
-    console.log(`\ngenerator images (base: this machine's node ${process.version} and its libraries, ${mb(baseSize)}; bundle dist/generator ${mb(dirSize(join(ROOT, 'dist/generator')))})`);
+    console.log(
+      `\ngenerator images (base: this machine's node ${process.version} and its libraries, ${mb(baseSize)}; bundle dist/generator ${mb(dirSize(join(ROOT, 'dist/generator')))})`,
+    );
     for (const name of ['ecr', 'google', 'azure', 'static', 'all']) {
       const image = await podman.build(`Dockerfiles/${name}.Dockerfile`, { BASE_IMAGE: base });
       const total = await size(image);

@@ -92,9 +92,19 @@ function report(results) {
 
 /** gnome-keyring inside this process's D-Bus session, unlocked, owning org.freedesktop.secrets. */
 async function startKeyring(env) {
-  const daemon = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], { env, stdio: ['pipe', 'ignore', 'ignore'] });
+  const daemon = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
+    env,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   daemon.stdin.end('bench-keyring-password');
-  const ask = ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'];
+  const ask = [
+    '--session',
+    '--print-reply',
+    '--dest=org.freedesktop.DBus',
+    '/org/freedesktop/DBus',
+    'org.freedesktop.DBus.NameHasOwner',
+    'string:org.freedesktop.secrets',
+  ];
   const deadline = Date.now() + 20_000;
   // Wait for the name before the first request, or D-Bus may activate a second daemon.
   while (!spawnSync('dbus-send', ask, { env, encoding: 'utf8' }).stdout?.includes('true')) {
@@ -132,7 +142,13 @@ async function main() {
         mustRun('docker-credential-secretservice', ['store'], JSON.stringify(creds), env);
       }
       benches.push(
-        { name: 'secretservice get', command: ['docker-credential-secretservice', 'get'], input: 'registry5.example.com', expect: 'user5', env },
+        {
+          name: 'secretservice get',
+          command: ['docker-credential-secretservice', 'get'],
+          input: 'registry5.example.com',
+          expect: 'user5',
+          env,
+        },
         { name: 'secretservice list', command: ['docker-credential-secretservice', 'list'], expect: 'registry9.example.com', env },
       );
     } else {
@@ -145,10 +161,20 @@ async function main() {
   }
 }
 
-if (!process.argv.includes('--in-session') && have('dbus-run-session') && have('gnome-keyring-daemon') && have('docker-credential-secretservice')) {
+if (
+  !process.argv.includes('--in-session') &&
+  have('dbus-run-session') &&
+  have('gnome-keyring-daemon') &&
+  have('docker-credential-secretservice')
+) {
   // Re-run inside a private session bus so the keyring is ours and goes away with it.
-  const result = spawnSync('dbus-run-session', ['--', process.execPath, SELF, '--in-session', ...process.argv.slice(2)], { stdio: ['ignore', 'inherit', 'pipe'] });
-  const stderr = result.stderr.toString().split('\n').filter((line) => line && !/Failed to set fd limit/.test(line));
+  const result = spawnSync('dbus-run-session', ['--', process.execPath, SELF, '--in-session', ...process.argv.slice(2)], {
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  const stderr = result.stderr
+    .toString()
+    .split('\n')
+    .filter((line) => line && !/Failed to set fd limit/.test(line));
   if (stderr.length) console.error(stderr.join('\n'));
   process.exitCode = result.status ?? 1;
 } else {

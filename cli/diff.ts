@@ -57,9 +57,7 @@ function editScript(before: string[], after: string[]): Op[] {
 export function unifiedDiff(before: string, after: string, labels: { before: string; after: string }): string {
   if (before === after) return '';
   const ops = editScript(splitLines(before), splitLines(after));
-  const keep = ops.map((op, index) =>
-    ops.slice(Math.max(0, index - CONTEXT), index + CONTEXT + 1).some((near) => near.kind !== ' '),
-  );
+  const keep = ops.map((_op, index) => ops.slice(Math.max(0, index - CONTEXT), index + CONTEXT + 1).some((near) => near.kind !== ' '));
   const out = [`--- ${labels.before}`, `+++ ${labels.after}`];
   let oldLine = 1;
   let newLine = 1;

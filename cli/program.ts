@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
-import { processContext, reportError, type CliContext } from './run.js';
+import { reportError, type CliContext } from './run.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerRegistriesCommands } from './commands/registries.js';
 import { registerDaemonCommands } from './commands/daemon.js';
@@ -53,4 +53,3 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     return reportError(err, ctx);
   }
 }
-

@@ -14,11 +14,18 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { DOCKERCFG_FORMATS, formatDockercfg, isDockercfgFormat, type AuthEntry, type DockercfgFormat, type SecretOptions } from '../core/dockercfg/formats.js';
+import {
+  DOCKERCFG_FORMATS,
+  formatDockercfg,
+  isDockercfgFormat,
+  type AuthEntry,
+  type DockercfgFormat,
+  type SecretOptions,
+} from '../core/dockercfg/formats.js';
 import { AllFailedError, BerthError, NotFoundError, ProviderError, UsageError, oneLine } from '../core/errors.js';
 import type { Lookup, RegistryStatus } from '../core/resolve/refresh.js';
 import { registryKey } from '../core/registry-host.js';
-import { renderMetrics, RequestMetrics } from './metrics.js';
+import { renderMetrics, type RequestMetrics } from './metrics.js';
 
 export interface CredentialCache {
   get(registryHost: string): Promise<Lookup>;
@@ -116,7 +123,9 @@ function credentialJSON(serverURL: string, lookup: Lookup) {
 /** Every wanted registry's credential, from the token cache; any failure fails all. */
 async function authEntries(cache: CredentialCache, serverURLs: readonly string[]): Promise<AuthEntry[]> {
   const results = await Promise.allSettled(serverURLs.map((url) => cache.get(registryKey(url))));
-  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason : new Error(String(r.reason))] : []));
+  const failures = results.flatMap((r) =>
+    r.status === 'rejected' ? [r.reason instanceof Error ? r.reason : new Error(String(r.reason))] : [],
+  );
   if (failures.length > 0) throw new AllFailedError('cannot build the docker config', failures);
   return results.map((result, i) => {
     const { username, secret } = (result as PromiseFulfilledResult<Lookup>).value.credential;

@@ -97,7 +97,11 @@ export async function listenUnix(handler: RequestListener, path: string): Promis
   await prepareSocketDir(dir);
   // Two daemons starting at once (auto-start from parallel pulls) must not both judge the old
   // socket stale and unlink each other's: the check and the listen happen under one lock.
-  const release = await lockfile.lock(dir, { lockfilePath: join(dir, 'start.lock'), realpath: false, retries: { retries: 20, minTimeout: 50, maxTimeout: 500 } });
+  const release = await lockfile.lock(dir, {
+    lockfilePath: join(dir, 'start.lock'),
+    realpath: false,
+    retries: { retries: 20, minTimeout: 50, maxTimeout: 500 },
+  });
   const server = newServer(handler);
   try {
     await replaceStaleSocket(path);

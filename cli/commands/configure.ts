@@ -50,7 +50,7 @@ function collect(value: string, previous: string[] = []): string[] {
 export function registerConfigureCommands(program: Command, ctx: CliContext): void {
   program
     .command('configure')
-    .description("make docker and containers tools use docker-credential-berth")
+    .description('make docker and containers tools use docker-credential-berth')
     .option('--docker-only', "only edit docker's config.json")
     .option('--containers-only', "only edit containers/image's auth.json")
     .option('--registry <host>', 'only these registries, as credHelpers entries (repeatable)', collect)
@@ -74,7 +74,9 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
         if (client === 'containers' && registryKeys.length === 0) {
           // A later login adds itself here only when docker's credsStore says berth is wanted.
           const later = files.some((other) => other.client === 'docker') && !perRegistry;
-          ctx.stdout.write(`  no registries known yet: ${later ? '`berth login` adds each registry here' : 'run this again after `berth login`'}\n`);
+          ctx.stdout.write(
+            `  no registries known yet: ${later ? '`berth login` adds each registry here' : 'run this again after `berth login`'}\n`,
+          );
         }
       }
       if (files.some((file) => file.client === 'containers')) {
@@ -105,17 +107,13 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
 function requestedKeys(requested: string[]): string[] {
   return requested.map((registry) => {
     const key = registryKey(registry);
-    if (key === '') throw new UsageError(`--registry "${registry}" names no registry`, { hint: 'give a host, e.g. ghcr.io or localhost:5000' });
+    if (key === '')
+      throw new UsageError(`--registry "${registry}" names no registry`, { hint: 'give a host, e.g. ghcr.io or localhost:5000' });
     return key;
   });
 }
 
-async function report(
-  change: FileChange,
-  dryRun: boolean | undefined,
-  ctx: CliContext,
-  verb: string,
-): Promise<void> {
+async function report(change: FileChange, dryRun: boolean | undefined, ctx: CliContext, verb: string): Promise<void> {
   const { file } = change;
   ctx.stdout.write(`${file.path} (${READERS[file.client]}):\n`);
   if (change.changes.length === 0) {

@@ -45,5 +45,16 @@ export function formatStatus(reply: StatusReply, socketPath: string): string {
     rows.push([r.registryHost, age, expires, error]);
   }
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return header + rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    header +
+    rows
+      .map((row) =>
+        row
+          .map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') +
+    '\n'
+  );
 }

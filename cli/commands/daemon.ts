@@ -43,7 +43,10 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
     .option('--token-file <path>', 'bearer token file for --listen (created 0600 if absent)')
     .option('--socket <path>', 'unix socket path (default $XDG_RUNTIME_DIR/berth/daemon.sock)')
     .option('--log-file <path>', 'with --detach, where the daemon logs (default in the cache dir)')
-    .addHelpText('after', '\nExamples:\n  berth daemon start\n  berth daemon start --detach\n  berth daemon start --listen 127.0.0.1:7583\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  berth daemon start\n  berth daemon start --detach\n  berth daemon start --listen 127.0.0.1:7583\n',
+    )
     .action((options: StartOptions) => start(ctx, options));
 
   daemon
@@ -75,7 +78,12 @@ async function start(ctx: CliContext, options: StartOptions): Promise<void> {
   if (options.detach) return startDetached(ctx, options, socketPath);
   const listen = options.listen === undefined ? undefined : parseListen(options.listen);
   const { runForeground } = await loadDaemon();
-  await runForeground({ env: ctx.env, socketPath, ...(listen ? { listen } : {}), ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}) });
+  await runForeground({
+    env: ctx.env,
+    socketPath,
+    ...(listen ? { listen } : {}),
+    ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}),
+  });
 }
 
 async function stop(ctx: CliContext, options: { socket?: string }): Promise<void> {

@@ -26,7 +26,10 @@ export async function loadKey(ctx: CliContext, keyPath: string | undefined): Pro
 
 export function legacyWarning(ctx: CliContext, file: string): () => void {
   return () =>
-    warn(ctx, `${file} is a legacy jet file without authentication: tampering or a wrong key cannot be detected; convert it with: berth rekey ${file}`);
+    warn(
+      ctx,
+      `${file} is a legacy jet file without authentication: tampering or a wrong key cannot be detected; convert it with: berth rekey ${file}`,
+    );
 }
 
 async function source(ctx: CliContext, path: string): Promise<Source> {
@@ -68,7 +71,10 @@ const ENV_FILE_LIMIT = 16 * 1024 * 1024;
 
 /** Decrypts an env file in memory (the plaintext never touches the disk) and parses it. */
 export async function readEnvFile(ctx: CliContext, path: string, key: Buffer): Promise<EnvEntry[]> {
-  const [{ decryptBuffer }, { parseEnvFile }] = await Promise.all([import('../../core/crypto/format.js'), import('../../core/crypto/env-file.js')]);
+  const [{ decryptBuffer }, { parseEnvFile }] = await Promise.all([
+    import('../../core/crypto/format.js'),
+    import('../../core/crypto/env-file.js'),
+  ]);
   const encrypted = path === '-' ? await readStdinBytes(ctx) : await readSmallFile(resolve(ctx.cwd, path), path);
   let plaintext: Buffer;
   try {
@@ -148,7 +154,10 @@ function registerEncrypt(program: Command, ctx: CliContext): void {
     .argument('<out>', 'encrypted file to write, or - for stdout')
     .option('--key-path <path>', 'key file; repeat to encrypt for several keys', collect, [])
     .option('-a, --armor', 'write base64 text (PEM-style) instead of binary')
-    .addHelpText('after', '\nExamples:\n  berth encrypt dockercfg dockercfg.encrypted --key-path berth.aes\n  berth encrypt env env.encrypted --armor --key-path ci-a.aes --key-path ci-b.aes\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  berth encrypt dockercfg dockercfg.encrypted --key-path berth.aes\n  berth encrypt env env.encrypted --armor --key-path ci-a.aes --key-path ci-b.aes\n',
+    )
     .action(async (inPath: string, outPath: string, options: { keyPath: string[]; armor?: boolean }) => {
       const keyPaths = options.keyPath.length > 0 ? options.keyPath : [undefined];
       const keys = [];
@@ -166,7 +175,10 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
     .argument('[out]', 'plaintext file to write (mode 0600), or - for stdout')
     .option('--key-path <path>', 'key file (default: BERTH_AES_KEY, ./berth.aes, ./codeship.aes)')
     .option('--env', 'treat the plaintext as an env file and print shell `export` lines')
-    .addHelpText('after', '\nExamples:\n  berth decrypt dockercfg.encrypted dockercfg --key-path berth.aes\n  eval "$(berth decrypt --env env.encrypted)"\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  berth decrypt dockercfg.encrypted dockercfg --key-path berth.aes\n  eval "$(berth decrypt --env env.encrypted)"\n',
+    )
     .action(async (inPath: string, outPath: string | undefined, options: { keyPath?: string; env?: boolean }) => {
       if (options.env && outPath !== undefined) throw new UsageError('--env prints to stdout; give no output file');
       if (!options.env && outPath === undefined) throw new UsageError('missing output file', { hint: 'use - to write to stdout' });
@@ -189,7 +201,10 @@ function registerRekey(program: Command, ctx: CliContext): void {
     .option('--key-path <path>', 'a key that opens the files now (default: BERTH_AES_KEY, ./berth.aes, ./codeship.aes)')
     .option('--add <keyfile>', 'key file to add; repeatable', collect, [])
     .option('--remove <keyid>', 'key id to remove (see berth key-id); repeatable', collect, [])
-    .addHelpText('after', '\nExamples:\n  berth rekey env.encrypted --key-path old.aes --add new.aes --remove 0123456789abcdef\n  berth rekey environment.encrypted --key-path codeship.aes   # legacy jet file → berth file\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  berth rekey env.encrypted --key-path old.aes --add new.aes --remove 0123456789abcdef\n  berth rekey environment.encrypted --key-path codeship.aes   # legacy jet file → berth file\n',
+    )
     .action(async (files: string[], options: { keyPath?: string; add: string[]; remove: string[] }) => {
       for (const id of options.remove) {
         if (!/^[0-9a-f]{16}$/.test(id)) throw new UsageError(`"${id}" is not a key id (16 hex characters; see berth key-id)`);
@@ -199,7 +214,7 @@ function registerRekey(program: Command, ctx: CliContext): void {
       for (const path of options.add) add.push(await loadKey(ctx, path));
       const { rekeyFiles } = await import('../../core/crypto/files.js');
       const results = await interruptible((signal) => rekeyFiles(files, oldKey, { add, remove: options.remove }, { cwd: ctx.cwd, signal }));
-      results.forEach(({ report }, index) => ctx.stdout.write(`${files[index]}: ${describeRekey(report)}\n`));
+      for (const [index, { report }] of results.entries()) ctx.stdout.write(`${files[index]}: ${describeRekey(report)}\n`);
     });
 }
 

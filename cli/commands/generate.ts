@@ -26,11 +26,16 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
     .description('write a credentials file for registries: Docker config.json, .dockercfg or a Kubernetes Secret')
     .argument('<output>', 'the file to write (mode 0600, replaced atomically)')
     .addOption(new Option('-f, --format <format>', 'what to write').choices(DOCKERCFG_FORMATS).default('config'))
-    .option('-r, --registry <name>', 'a configured registry name or a cloud registry host (repeatable; default: all configured)', collect, [])
+    .option(
+      '-r, --registry <name>',
+      'a configured registry name or a cloud registry host (repeatable; default: all configured)',
+      collect,
+      [],
+    )
     .option('--cache-dir <dir>', 'keep tokens in this directory (its key is kept with it)')
     .option('--no-cache', 'always ask the providers (not the on-disk cache nor the daemon)')
     .option('--secret-name <name>', `the Secret's name for k8s formats (default ${DEFAULT_SECRET_NAME})`)
-    .option('--namespace <namespace>', 'the Secret\'s namespace for k8s formats')
+    .option('--namespace <namespace>', "the Secret's namespace for k8s formats")
     .addHelpText(
       'after',
       [
@@ -43,7 +48,9 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
     )
     .action(async (output: string, flags: GenerateFlags) => {
       const { resolve } = await import('node:path');
-      const { daemonFirstResolver, generateDockercfg, selectRegistries, describeResolved } = await import('../../core/dockercfg/generate.js');
+      const { daemonFirstResolver, generateDockercfg, selectRegistries, describeResolved } = await import(
+        '../../core/dockercfg/generate.js'
+      );
       const { resolveContextFor } = await import('../../core/resolve/context.js');
       const note = (line: string) => ctx.stderr.write(`berth: ${line}\n`);
       const warn = (line: string) => ctx.stderr.write(`berth: warning: ${line}\n`);

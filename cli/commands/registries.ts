@@ -57,7 +57,12 @@ function registerList(registries: Command, ctx: CliContext): void {
       const rows = [['NAME', 'PROVIDER', 'HOST', 'DETAILS'], ...entries.map(describeRow)];
       const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
       for (const row of rows) {
-        ctx.stdout.write(`${row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]!) : cell)).join('  ').trimEnd()}\n`);
+        ctx.stdout.write(
+          `${row
+            .map((cell, column) => (column < 3 ? cell.padEnd(widths[column]!) : cell))
+            .join('  ')
+            .trimEnd()}\n`,
+        );
       }
     });
 }
@@ -109,7 +114,7 @@ function registerRemove(registries: Command, ctx: CliContext): void {
 function registerTest(registries: Command, ctx: CliContext): void {
   registries
     .command('test')
-    .description('ask a registry\'s provider for a token now and report its user and expiry (never the token)')
+    .description("ask a registry's provider for a token now and report its user and expiry (never the token)")
     .argument('<name>', 'a configured registry name, or a cloud registry host')
     .addHelpText('after', '\nExample:\n  berth registries test prod\n')
     .action(async (name: string) => {

@@ -101,10 +101,7 @@ export function credHelpersOf(file: ClientFile): Record<string, string> {
 
 /** Does this file send at least one registry to berth? */
 export function pointsAtBerth(file: ClientFile): boolean {
-  return (
-    (file.client === 'docker' && file.json.credsStore === HELPER_NAME) ||
-    Object.values(credHelpersOf(file)).includes(HELPER_NAME)
-  );
+  return (file.client === 'docker' && file.json.credsStore === HELPER_NAME) || Object.values(credHelpersOf(file)).includes(HELPER_NAME);
 }
 
 /** Detects the file's indentation so an edit looks like its neighbours (docker and podman write tabs). */
@@ -179,7 +176,8 @@ function inlineLoginWarnings(file: ClientFile, request: ConfigureRequest): strin
     const hasSecret = ['auth', 'password', 'identitytoken'].some((field) => typeof value?.[field] === 'string' && value[field] !== '');
     const key = storeKeyOf(entry);
     const otherHelper = helpers[clientKey(file.client, key)];
-    const asksBerth = sentToBerth.has(key) || (request.credsStore && file.client === 'docker' && (!otherHelper || otherHelper === HELPER_NAME));
+    const asksBerth =
+      sentToBerth.has(key) || (request.credsStore && file.client === 'docker' && (!otherHelper || otherHelper === HELPER_NAME));
     if (!hasSecret || key === '' || !asksBerth) continue;
     warnings.push(
       known.has(key)

@@ -23,7 +23,7 @@ import { BerthError, oneLine } from '../errors.js';
 import { knownRegistries } from './known-registries.js';
 import type { Env } from '../paths.js';
 import { fileStorePaths } from '../store/file.js';
-import { openStore, type StoreChoice } from '../store/store.js';
+import { openStore, type StoreChoice } from '../store/index.js';
 import { withTimeout } from '../io/timeout.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'fail';
@@ -89,12 +89,21 @@ async function fileStoreChecks(env: Env): Promise<Check[]> {
 
 /** What a backend needs before it can be asked anything; undefined when it is there. */
 async function storePrerequisite(env: Env, choice: StoreChoice): Promise<Check | undefined> {
-  const fail = (message: string, hint: string): Check => ({ level: 'fail', subject: 'store', message: `${choice.name} (${choice.reason}): ${message}`, hint });
+  const fail = (message: string, hint: string): Check => ({
+    level: 'fail',
+    subject: 'store',
+    message: `${choice.name} (${choice.reason}): ${message}`,
+    hint,
+  });
   if (choice.name === 'keychain' && process.platform === 'linux' && !env.DBUS_SESSION_BUS_ADDRESS) {
-    return fail('no D-Bus session (DBUS_SESSION_BUS_ADDRESS is unset), so no Secret Service', 'on a headless machine use the file store: unset BERTH_STORE or set BERTH_STORE=file');
+    return fail(
+      'no D-Bus session (DBUS_SESSION_BUS_ADDRESS is unset), so no Secret Service',
+      'on a headless machine use the file store: unset BERTH_STORE or set BERTH_STORE=file',
+    );
   }
   if (choice.name === 'pass') {
-    if (!(await findOnPath(env, 'pass'))) return fail('`pass` is not on PATH', 'install it (Debian: apt install pass) or use BERTH_STORE=file');
+    if (!(await findOnPath(env, 'pass')))
+      return fail('`pass` is not on PATH', 'install it (Debian: apt install pass) or use BERTH_STORE=file');
     const storeDir = env.PASSWORD_STORE_DIR || join(env.HOME || '', '.password-store');
     if (!(await exists(join(storeDir, '.gpg-id')))) {
       return fail(`the password store ${storeDir} is not initialised (no .gpg-id)`, 'run: pass init <your GPG key id>');
@@ -117,7 +126,12 @@ async function looseFileChecks(dir: string): Promise<Check[]> {
     const info = await stat(path).catch(() => undefined);
     if (info?.isFile() && (info.mode & 0o077) !== 0) {
       const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
-      checks.push({ level: 'fail', subject: 'store', message: `${path} is readable by others (mode ${mode})`, hint: `run: chmod 600 ${path}` });
+      checks.push({
+        level: 'fail',
+        subject: 'store',
+        message: `${path} is readable by others (mode ${mode})`,
+        hint: `run: chmod 600 ${path}`,
+      });
     }
   }
   return checks;
@@ -128,14 +142,20 @@ function hintOf(err: unknown): string | undefined {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function findOnPath(env: Env, program: string): Promise<string | undefined> {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
     const candidate = join(dir, program);
-    const ok = await access(candidate, constants.X_OK).then(() => true, () => false);
+    const ok = await access(candidate, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
     if (ok && (await stat(candidate)).isFile()) return candidate;
   }
   return undefined;
@@ -145,7 +165,12 @@ async function helperCheck(env: Env): Promise<Check> {
   const subject = 'helper';
   const path = await findOnPath(env, HELPER_PROGRAM);
   if (!path) {
-    return { level: 'fail', subject, message: `${HELPER_PROGRAM} is not on PATH`, hint: 'clients look it up on PATH: link dist/docker-credential-berth.js there, or install berth globally (npm install -g)' };
+    return {
+      level: 'fail',
+      subject,
+      message: `${HELPER_PROGRAM} is not on PATH`,
+      hint: 'clients look it up on PATH: link dist/docker-credential-berth.js there, or install berth globally (npm install -g)',
+    };
   }
   const version = await new Promise<string | Error>((resolve) => {
     execFile(path, ['version'], { env: { ...env }, timeout: STORE_TIMEOUT_MS }, (err, stdout) => resolve(err ?? stdout.trim()));
@@ -182,11 +207,21 @@ function describeClientFile(file: ClientFile, registryKeys: readonly string[]): 
     return { level: 'ok', subject, message: `${file.path}: credsStore is berth${ours.length ? `, credHelpers: ${ours.join(', ')}` : ''}` };
   }
   if (!file.exists || ours.length === 0) {
-    return { level: 'warn', subject, message: `${file.path} ${file.exists ? 'does not name berth' : 'does not exist'}`, hint: 'run: berth configure' };
+    return {
+      level: 'warn',
+      subject,
+      message: `${file.path} ${file.exists ? 'does not name berth' : 'does not exist'}`,
+      hint: 'run: berth configure',
+    };
   }
   const missing = registryKeys.map((key) => clientKey(file.client, key)).filter((key) => !ours.includes(key));
   if (missing.length > 0) {
-    return { level: 'warn', subject, message: `${file.path}: credHelpers send ${ours.join(', ')} to berth, not ${missing.join(', ')}`, hint: 'run: berth configure' };
+    return {
+      level: 'warn',
+      subject,
+      message: `${file.path}: credHelpers send ${ours.join(', ')} to berth, not ${missing.join(', ')}`,
+      hint: 'run: berth configure',
+    };
   }
   return { level: 'ok', subject, message: `${file.path}: credHelpers send ${ours.join(', ')} to berth` };
 }

@@ -29,4 +29,3 @@ export async function loadConfig(env: Env): Promise<LoadedConfig> {
   const { parseConfig } = await import('./schema.js');
   return { path, exists: true, config: await parseConfig(text, path) };
 }
-

@@ -5,7 +5,6 @@
  * line. A missing file is an empty configuration.
  */
 import { importPackage } from '../io/import-package.js';
-import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { UsageError } from '../errors.js';
 

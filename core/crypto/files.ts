@@ -83,7 +83,10 @@ function keepFreedPages(): void {
  * Coder), and reading into the same warm pages avoids a page fault per 4 KiB read.
  */
 class FileSource implements Iterable<Buffer> {
-  constructor(private fd: number, private readonly path: string) {}
+  constructor(
+    private fd: number,
+    private readonly path: string,
+  ) {}
 
   *[Symbol.iterator](): Generator<Buffer> {
     const buffer = Buffer.allocUnsafeSlow(READ_SIZE);
@@ -142,7 +145,7 @@ interface Sink {
 function descriptorSink(fd: number, target: string): Sink {
   return {
     async write(pieces) {
-      let rest = pieces.filter((piece) => piece.length > 0);
+      const rest = pieces.filter((piece) => piece.length > 0);
       try {
         while (rest.length > 0) {
           let written = writevSync(fd, rest);
@@ -219,7 +222,13 @@ async function pump(source: Source, coder: Coder, sink: Sink, { signal }: Transf
 }
 
 /** Runs `source` through `coder` into `target` atomically with `mode`. */
-export async function transformToFile(source: Source, coder: Coder, target: string, mode: number, options: TransferOptions = {}): Promise<void> {
+export async function transformToFile(
+  source: Source,
+  coder: Coder,
+  target: string,
+  mode: number,
+  options: TransferOptions = {},
+): Promise<void> {
   const file = await transformToTemp(source, coder, target, mode, options);
   await commitOrAbort(file, target);
 }
@@ -228,7 +237,13 @@ export async function transformToFile(source: Source, coder: Coder, target: stri
  * Like transformToFile but leaves the temporary file uncommitted, so several files can be prepared
  * and then renamed together (or all abandoned).
  */
-export async function transformToTemp(source: Source, coder: Coder, target: string, mode: number, options: TransferOptions = {}): Promise<AtomicFile> {
+export async function transformToTemp(
+  source: Source,
+  coder: Coder,
+  target: string,
+  mode: number,
+  options: TransferOptions = {},
+): Promise<AtomicFile> {
   let file: AtomicFile;
   try {
     file = await openAtomic(target, { mode, sync: options.sync ?? true });

@@ -118,7 +118,10 @@ export class FileOpener implements Coder {
   private prefix: Buffer = Buffer.alloc(0);
   private inner: Coder | undefined;
 
-  constructor(private readonly key: Uint8Array, private readonly options: DecryptOptions = {}) {}
+  constructor(
+    private readonly key: Uint8Array,
+    private readonly options: DecryptOptions = {},
+  ) {}
 
   write(data: Uint8Array): Buffer[] {
     if (this.inner) return this.inner.write(data);

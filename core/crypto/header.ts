@@ -72,7 +72,11 @@ export function wrapFileKey(header: Header, fileKey: Uint8Array, userKey: Uint8A
 export function unwrapFileKey(header: Header, userKey: Uint8Array): Buffer {
   const id = keyIdBytes(userKey);
   const block = header.blocks.find((b) => b.id.equals(id));
-  if (!block) throw new WrongKeyError(header.blocks.map((b) => b.id.toString('hex')), id.toString('hex'));
+  if (!block)
+    throw new WrongKeyError(
+      header.blocks.map((b) => b.id.toString('hex')),
+      id.toString('hex'),
+    );
   const decipher = createDecipheriv('aes-256-gcm', hkdf(userKey, header.salt, 'berth wrap v1'), block.nonce);
   decipher.setAAD(Buffer.concat([preamble(header), id]));
   decipher.setAuthTag(block.wrapped.subarray(KEY_BYTES));
@@ -84,7 +88,9 @@ export function unwrapFileKey(header: Header, userKey: Uint8Array): Buffer {
 }
 
 function headerMac(fileKey: Uint8Array, salt: Uint8Array, macInput: Uint8Array): Buffer {
-  return createHmac('sha256', hkdf(fileKey, salt, 'berth header v1')).update(macInput).digest();
+  return createHmac('sha256', hkdf(fileKey, salt, 'berth header v1'))
+    .update(macInput)
+    .digest();
 }
 
 export function payloadKey(fileKey: Uint8Array, salt: Uint8Array): Buffer {

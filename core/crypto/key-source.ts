@@ -43,7 +43,9 @@ async function loadKeyFile(path: string, shown: string): Promise<FoundKey> {
   const warnings: string[] = [];
   const mode = (await stat(path)).mode & 0o777;
   if (mode & 0o077) {
-    warnings.push(`key file ${shown} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${shown}`);
+    warnings.push(
+      `key file ${shown} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${shown}`,
+    );
   }
   return { key, source: shown, warnings };
 }

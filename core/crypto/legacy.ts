@@ -56,7 +56,11 @@ export class LegacyDecoder {
     try {
       new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
     } catch {
-      throw new WrongKeyError([], keyId(this.key), `wrong key for this legacy jet file: key ${keyId(this.key)} decrypts it to binary garbage, not text`);
+      throw new WrongKeyError(
+        [],
+        keyId(this.key),
+        `wrong key for this legacy jet file: key ${keyId(this.key)} decrypts it to binary garbage, not text`,
+      );
     }
     return [plaintext];
   }

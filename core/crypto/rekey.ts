@@ -53,7 +53,11 @@ class HeaderRewriter implements Coder {
   private input: Buffer = Buffer.alloc(0);
   private rewritten = false;
 
-  constructor(private readonly oldKey: Uint8Array, private readonly changes: RekeyChanges, private readonly report: RekeyReport) {}
+  constructor(
+    private readonly oldKey: Uint8Array,
+    private readonly changes: RekeyChanges,
+    private readonly report: RekeyReport,
+  ) {}
 
   write(data: Uint8Array): Buffer[] {
     if (this.rewritten) return [Buffer.from(data)];
@@ -102,7 +106,10 @@ export class Rekeyer implements Coder {
   private prefix: Buffer = Buffer.alloc(0);
   private inner: Coder | undefined;
 
-  constructor(private readonly oldKey: Uint8Array, private readonly changes: RekeyChanges) {}
+  constructor(
+    private readonly oldKey: Uint8Array,
+    private readonly changes: RekeyChanges,
+  ) {}
 
   write(data: Uint8Array): Buffer[] {
     if (this.inner) return this.inner.write(data);

@@ -26,7 +26,10 @@ export class PayloadSealer {
   private counter = 0;
   private done = false;
 
-  constructor(private readonly key: Buffer, private readonly chunkSize: number) {}
+  constructor(
+    private readonly key: Buffer,
+    private readonly chunkSize: number,
+  ) {}
 
   /** Seals every chunk that is known not to be the last; returns ciphertext pieces. */
   write(data: Uint8Array): Buffer[] {
@@ -59,7 +62,10 @@ export class PayloadOpener {
   private failure: Error | undefined;
   private done = false;
 
-  constructor(private readonly key: Buffer, chunkSize: number) {
+  constructor(
+    private readonly key: Buffer,
+    chunkSize: number,
+  ) {
     this.sealedSize = chunkSize + TAG_BYTES;
   }
 
@@ -107,7 +113,9 @@ export class PayloadOpener {
   private openFinal(sealed: Buffer): Buffer {
     if (sealed.length === 0) {
       throw new TruncatedError(
-        this.counter === 0 ? 'file truncated: it ends after the header' : `file truncated: it ends after chunk ${this.counter - 1} without the final chunk`,
+        this.counter === 0
+          ? 'file truncated: it ends after the header'
+          : `file truncated: it ends after chunk ${this.counter - 1} without the final chunk`,
       );
     }
     if (sealed.length < TAG_BYTES) throw new TruncatedError(`file truncated: chunk ${this.counter} is incomplete`);

@@ -34,10 +34,7 @@ export async function readAll(
     };
     const onEnd = () => finish(undefined);
     const onError = (err: Error) => finish(new UsageError(`cannot read stdin: ${err.message}`));
-    const timer = setTimeout(
-      () => finish(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => finish(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`)), timeoutMs);
     timer.unref();
     input.on('data', onData).on('end', onEnd).on('error', onError);
   });

@@ -5,7 +5,7 @@
  * hint for the likely cause (which credentials were used, the role's trust policy, the proxy).
  */
 import { oneLine, ProviderError } from '../errors.js';
-import type { AwsService, AwsSettings } from './aws.js';
+import type { AwsService, AwsSettings } from './aws-settings.js';
 
 interface AwsErrorShape {
   name?: string;
@@ -25,13 +25,7 @@ function stepLabel(step: AwsStep, settings: AwsSettings): string {
 }
 
 /** One line naming the registry, the step and AWS's own error, with a hint for the likely cause. */
-export function awsError(
-  service: AwsService,
-  registryHost: string,
-  step: AwsStep,
-  err: unknown,
-  settings: AwsSettings,
-): ProviderError {
+export function awsError(service: AwsService, registryHost: string, step: AwsStep, err: unknown, settings: AwsSettings): ProviderError {
   let shape = (err ?? {}) as AwsErrorShape;
   // Node's connection errors may come wrapped in an AggregateError with an empty message.
   if (!shape.message && Array.isArray(shape.errors) && shape.errors.length > 0) {
@@ -64,20 +58,16 @@ function awsHint(service: AwsService, code: string, step: AwsStep, settings: Aws
       : 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile (AWS_PROFILE or the registry\'s "profile" option); ' +
           'web identity, ECS/EKS and instance metadata credentials were not found either';
   }
-  if (
-    /^(UnrecognizedClient|InvalidClientTokenId|InvalidSignature|SignatureDoesNotMatch|IncompleteSignature)/.test(code)
-  ) {
+  if (/^(UnrecognizedClient|InvalidClientTokenId|InvalidSignature|SignatureDoesNotMatch|IncompleteSignature)/.test(code)) {
     return `AWS refused the credentials from ${credentialSource(settings)}: check the access key and its secret`;
   }
-  if (/^ExpiredToken/.test(code))
-    return `the session credentials from ${credentialSource(settings)} have expired: renew them`;
+  if (/^ExpiredToken/.test(code)) return `the session credentials from ${credentialSource(settings)} have expired: renew them`;
   if (/^AccessDenied/.test(code)) {
     return step === 'role'
       ? `the role's trust policy must let the caller assume it (and ExternalId must match, if the role requires one)`
       : `the identity needs permission for ${service}:GetAuthorizationToken${service === 'ecr-public' ? ' and sts:GetServiceBearerToken' : ''}`;
   }
-  if (/^(Throttl|ServerException|InternalFailure|ServiceUnavailable)/.test(code))
-    return 'AWS is throttling or failing: try again later';
+  if (/^(Throttl|ServerException|InternalFailure|ServiceUnavailable)/.test(code)) return 'AWS is throttling or failing: try again later';
   if (/^(ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|TimeoutError)/.test(code)) {
     return 'AWS could not be reached: check the network, HTTPS_PROXY and NO_PROXY';
   }

@@ -1,9 +1,8 @@
 /**
  * @module
- * What the ECR and ECR Public providers share: a request's AWS settings (profile, role, region)
- * from the registry's options and the environment, its cache identity, the AWS credential chain
- * with optional role assumption, the proxy-aware HTTP handler, the `user:password` token, and one
- * clear error line per failure. SDK modules are imported inside the functions that use them, so
+ * What the ECR and ECR Public providers share at request time (settings and cache identity are in
+ * aws-settings.ts): the AWS credential chain with optional role assumption, the proxy-aware HTTP
+ * handler, the `user:password` token, and one clear error line per failure. SDK modules are imported inside the functions that use them, so
  * the helper loads none of them until it has to ask AWS for a token.
  */
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -11,25 +10,11 @@ import { ProviderError } from '../errors.js';
 import { importPackage } from '../io/import-package.js';
 import type { Env } from '../paths.js';
 import { awsError } from './aws-errors.js';
+import type { AwsService, AwsSettings } from './aws-settings.js';
 import type { Credential, ProviderRequest } from './provider.js';
 
-export type AwsService = 'ecr' | 'ecr-public';
-
-export interface AwsSettings {
-  /** The region the API is called in (and the signature scoped to). */
-  region: string;
-  profile?: string;
-  roleArn?: string;
-  externalId?: string;
-  roleSessionName?: string;
-}
-
-/** What the registry's host says about where its API lives. */
-export interface AwsTarget {
-  region: string;
-  /** The registry's account; a bare `AWS_STS_ROLE` name is taken to be in it. */
-  accountId?: string;
-}
+/** Tokens are valid 12 hours; used only if an answer ever lacks `expiresAt`. */
+const TOKEN_LIFETIME_MS = 12 * 3600_000;
 
 /** The slice of an SDK client's configuration berth decides. */
 export interface AwsClientConfig {
@@ -42,78 +27,6 @@ export interface AwsClientConfig {
 export interface AuthorizationData {
   authorizationToken?: string;
   expiresAt?: Date;
-}
-
-const OPTIONS: Record<AwsService, readonly string[]> = {
-  ecr: ['profile', 'roleArn', 'externalId', 'roleSessionName', 'region'],
-  'ecr-public': ['profile', 'roleArn', 'externalId', 'roleSessionName'],
-};
-
-/** Tokens are valid 12 hours; used only if an answer ever lacks `expiresAt`. */
-const TOKEN_LIFETIME_MS = 12 * 3600_000;
-
-/** The AWS partition of a region, for building role ARNs. */
-export function awsPartition(region: string): string {
-  const prefixes: [string, string][] = [
-    ['cn-', 'aws-cn'],
-    ['us-gov-', 'aws-us-gov'],
-    ['us-isob-', 'aws-iso-b'],
-    ['us-isof-', 'aws-iso-f'],
-    ['us-iso-', 'aws-iso'],
-    ['eu-isoe-', 'aws-iso-e'],
-    ['eusc-', 'aws-eusc'],
-  ];
-  return prefixes.find(([prefix]) => region.startsWith(prefix))?.[1] ?? 'aws';
-}
-
-/**
- * The role to assume from the variables the Codeship generators read: `AWS_STS_ROLE` is an ARN, or
- * a role name in `AWS_STS_ACCOUNT` (else in the registry's own account).
- */
-function codeshipRoleArn(service: AwsService, request: ProviderRequest, target: AwsTarget): string | undefined {
-  const role = request.env.AWS_STS_ROLE;
-  if (!role) return undefined;
-  if (role.startsWith('arn:')) return role;
-  const account = request.env.AWS_STS_ACCOUNT || target.accountId;
-  if (!account) {
-    throw new ProviderError(`${service}: ${request.registryHost}: AWS_STS_ROLE names role "${role}" but no account`, {
-      hint: 'set AWS_STS_ACCOUNT to the 12-digit account of the role, or AWS_STS_ROLE to the full role ARN',
-    });
-  }
-  return `arn:${awsPartition(target.region)}:iam::${account}:role/${role}`;
-}
-
-/** Reads and checks the registry's options; options win over the environment. */
-export function awsSettings(service: AwsService, request: ProviderRequest, target: AwsTarget): AwsSettings {
-  const options: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.options)) {
-    if (!OPTIONS[service].includes(name) || typeof value !== 'string' || value === '') {
-      throw new ProviderError(`${service}: ${request.registryHost}: bad option "${name}"`, {
-        hint: `${service} takes the string options ${OPTIONS[service].join(', ')}`,
-      });
-    }
-    options[name] = value;
-  }
-  return {
-    region: options.region ?? target.region,
-    profile: options.profile ?? (request.env.AWS_PROFILE || undefined),
-    roleArn: options.roleArn ?? codeshipRoleArn(service, request, target),
-    externalId: options.externalId,
-    roleSessionName: options.roleSessionName,
-  };
-}
-
-/**
- * The cache identity of a request: the registry and who asks for it (profile, role, external id,
- * region) — never the access key id, so a rotated key still finds its cached token and no key id
- * is written to disk.
- */
-export function awsCacheIdentity(service: AwsService, registryHost: string, settings: AwsSettings): string {
-  const parts = [`${service}:${registryHost}`, `region=${settings.region}`];
-  if (settings.profile) parts.push(`profile=${settings.profile}`);
-  if (settings.roleArn) parts.push(`role=${settings.roleArn}`);
-  if (settings.externalId) parts.push(`externalId=${settings.externalId}`);
-  return parts.join(';');
 }
 
 /** The endpoint the environment sets for a service (`AWS_ENDPOINT_URL_ECR`, then `AWS_ENDPOINT_URL`). */
@@ -178,9 +91,7 @@ async function resolveCredentials(
   settings: AwsSettings,
   requestHandler: NodeHttpHandler,
 ): Promise<AwsClientConfig['credentials']> {
-  const { fromNodeProviderChain, fromTemporaryCredentials } = await importPackage(
-    import('@aws-sdk/credential-providers'),
-  );
+  const { fromNodeProviderChain, fromTemporaryCredentials } = await importPackage(import('@aws-sdk/credential-providers'));
   const clientConfig = { region: settings.region, requestHandler };
   let base;
   try {
@@ -206,18 +117,12 @@ async function resolveCredentials(
   }
 }
 
-function credentialFromToken(
-  service: AwsService,
-  request: ProviderRequest,
-  data: AuthorizationData | undefined,
-): Credential {
+function credentialFromToken(service: AwsService, request: ProviderRequest, data: AuthorizationData | undefined): Credential {
   const token = data?.authorizationToken ?? '';
   const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(token) ? Buffer.from(token, 'base64').toString('utf8') : '';
   const colon = decoded.indexOf(':');
   if (colon <= 0 || colon === decoded.length - 1) {
-    throw new ProviderError(
-      `${service}: ${request.registryHost}: GetAuthorizationToken answered without a base64 "user:password" token`,
-    );
+    throw new ProviderError(`${service}: ${request.registryHost}: GetAuthorizationToken answered without a base64 "user:password" token`);
   }
   const expiresAt = data?.expiresAt ?? new Date(request.now() + TOKEN_LIFETIME_MS);
   return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1), expiresAt };

@@ -70,7 +70,8 @@ function resolveSettings({ registryHost, options, env }: ProviderRequest): Azure
   const text = (name: string): string | undefined => {
     const value = options[name];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || value === '') throw new ProviderError(`azure token for ${registryHost}: option "${name}" must be a non-empty string`);
+    if (typeof value !== 'string' || value === '')
+      throw new ProviderError(`azure token for ${registryHost}: option "${name}" must be a non-empty string`);
     return value;
   };
   const cloud = azureCloud(registryHost);
@@ -107,18 +108,30 @@ function chooseIdentity(settings: AzureSettings): Identity {
   ] as const;
   const configured = kinds.find(([variable]) => env[variable]);
   if (!configured) {
-    const ids = { ...(tenantId ? { tenantId } : {}), ...(clientId ? { managedIdentityClientId: clientId, workloadIdentityClientId: clientId } : {}) };
-    return { description: 'default Azure credential', create: (identity) => new identity.DefaultAzureCredential({ authorityHost, ...ids }) };
+    const ids = {
+      ...(tenantId ? { tenantId } : {}),
+      ...(clientId ? { managedIdentityClientId: clientId, workloadIdentityClientId: clientId } : {}),
+    };
+    return {
+      description: 'default Azure credential',
+      create: (identity) => new identity.DefaultAzureCredential({ authorityHost, ...ids }),
+    };
   }
   const [variable, description] = configured;
   if (!tenantId || !clientId) {
     const missing = !tenantId ? 'AZURE_TENANT_ID (or the "tenantId" option)' : 'AZURE_CLIENT_ID (or the "clientId" option)';
-    throw new ProviderError(`azure token for ${registryHost}: ${variable} is set but ${missing} is not`, { hint: `set ${missing.split(' ')[0]} to the app registration's value` });
+    throw new ProviderError(`azure token for ${registryHost}: ${variable} is set but ${missing} is not`, {
+      hint: `set ${missing.split(' ')[0]} to the app registration's value`,
+    });
   }
   const create = (identity: IdentityModule): TokenCredential => {
-    if (variable === 'AZURE_CLIENT_SECRET') return new identity.ClientSecretCredential(tenantId, clientId, env.AZURE_CLIENT_SECRET!, { authorityHost });
+    if (variable === 'AZURE_CLIENT_SECRET')
+      return new identity.ClientSecretCredential(tenantId, clientId, env.AZURE_CLIENT_SECRET!, { authorityHost });
     if (variable === 'AZURE_CLIENT_CERTIFICATE_PATH') {
-      const certificate = { certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH!, certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD };
+      const certificate = {
+        certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH!,
+        certificatePassword: env.AZURE_CLIENT_CERTIFICATE_PASSWORD,
+      };
       return new identity.ClientCertificateCredential(tenantId, clientId, certificate, { authorityHost });
     }
     return new identity.WorkloadIdentityCredential({ authorityHost, tenantId, clientId, tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE! });
@@ -126,7 +139,10 @@ function chooseIdentity(settings: AzureSettings): Identity {
   return { description, create };
 }
 
-async function entraToken(settings: AzureSettings, signal: AbortSignal | undefined): Promise<{ token: string; tenantId: string | undefined }> {
+async function entraToken(
+  settings: AzureSettings,
+  signal: AbortSignal | undefined,
+): Promise<{ token: string; tenantId: string | undefined }> {
   const chosen = chooseIdentity(settings);
   const what = `azure token for ${settings.registryHost} (${chosen.description})`;
   let token: string;
@@ -146,7 +162,8 @@ async function entraToken(settings: AzureSettings, signal: AbortSignal | undefin
 const ENTRA_HINTS: Record<string, string> = {
   AADSTS7000215: 'the client secret is wrong or expired; create a new one (az ad app credential reset) and set AZURE_CLIENT_SECRET',
   AADSTS7000222: 'the client secret has expired; create a new one (az ad app credential reset) and set AZURE_CLIENT_SECRET',
-  AADSTS700027: 'the certificate is not registered for this app, or the key does not match it; upload it (az ad app credential reset --cert)',
+  AADSTS700027:
+    'the certificate is not registered for this app, or the key does not match it; upload it (az ad app credential reset --cert)',
   AADSTS700016: 'no app with this client id in the tenant; check AZURE_CLIENT_ID and AZURE_TENANT_ID',
   AADSTS90002: 'the tenant does not exist; check AZURE_TENANT_ID',
   AADSTS500011: 'the scope names no resource in this tenant; check the registry cloud or the "scope" option',
@@ -157,7 +174,9 @@ function entraError(err: unknown, what: string, settings: AzureSettings): Provid
   const message = oneLine(err);
   const aadsts = /(AADSTS\d+):\s*([^.]*\.?)/.exec(message);
   if (aadsts) {
-    return new ProviderError(`${what}: ${aadsts[1]}: ${aadsts[2]}`, { hint: ENTRA_HINTS[aadsts[1]!] ?? `check the identity and tenant with: az login --service-principal` });
+    return new ProviderError(`${what}: ${aadsts[1]}: ${aadsts[2]}`, {
+      hint: ENTRA_HINTS[aadsts[1]!] ?? `check the identity and tenant with: az login --service-principal`,
+    });
   }
   const name = (err as Error)?.name;
   if (name === 'AggregateAuthenticationError' || name === 'CredentialUnavailableError') {
@@ -172,7 +191,12 @@ function entraError(err: unknown, what: string, settings: AzureSettings): Provid
 }
 
 /** The ACR exchange; Node's own fetch ignores HTTPS_PROXY, undici's EnvHttpProxyAgent honours it. */
-async function exchange(settings: AzureSettings, accessToken: string, tenantId: string | undefined, signal: AbortSignal | undefined): Promise<string> {
+async function exchange(
+  settings: AzureSettings,
+  accessToken: string,
+  tenantId: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<string> {
   const { fetch, EnvHttpProxyAgent } = await importPackage(import('undici'));
   const { env, registryHost } = settings;
   const dispatcher = new EnvHttpProxyAgent({
@@ -181,7 +205,12 @@ async function exchange(settings: AzureSettings, accessToken: string, tenantId: 
     noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
   });
   const what = `azure token exchange at ${registryHost}`;
-  const form = new URLSearchParams({ grant_type: 'access_token', service: registryHost, ...(tenantId ? { tenant: tenantId } : {}), access_token: accessToken });
+  const form = new URLSearchParams({
+    grant_type: 'access_token',
+    service: registryHost,
+    ...(tenantId ? { tenant: tenantId } : {}),
+    access_token: accessToken,
+  });
   const timeout = AbortSignal.timeout(EXCHANGE_TIMEOUT_MS);
   try {
     const response = await fetch(`https://${registryHost}/oauth2/exchange`, {
@@ -210,7 +239,7 @@ async function exchange(settings: AzureSettings, accessToken: string, tenantId: 
 function exchangeError(message: string, status: number): ProviderError {
   const hint =
     status === 401 || status === 403
-      ? 'the identity needs a role on the registry (AcrPull or AcrPush), and the token must be for the registry\'s cloud'
+      ? "the identity needs a role on the registry (AcrPull or AcrPush), and the token must be for the registry's cloud"
       : status === 404
         ? 'this host does not answer as an Azure container registry; check the registry name'
         : undefined;

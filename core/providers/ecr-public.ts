@@ -6,7 +6,8 @@
  * `externalId`, `roleSessionName`) and the environment.
  */
 import { importPackage } from '../io/import-package.js';
-import { awsCacheIdentity, awsSettings, fetchAwsToken, type AwsSettings } from './aws.js';
+import { fetchAwsToken } from './aws.js';
+import { type AwsSettings, awsCacheIdentity, awsSettings } from './aws-settings.js';
 import { isEcrPublicHost } from './hosts.js';
 import { NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';
 

@@ -6,7 +6,8 @@
  * options (`profile`, `roleArn`, `externalId`, `roleSessionName`, `region`) and the environment.
  */
 import { importPackage } from '../io/import-package.js';
-import { awsCacheIdentity, awsSettings, fetchAwsToken, type AwsSettings } from './aws.js';
+import { fetchAwsToken } from './aws.js';
+import { type AwsSettings, awsCacheIdentity, awsSettings } from './aws-settings.js';
 import { parseEcrHost } from './hosts.js';
 import { NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';
 

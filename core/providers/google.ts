@@ -41,7 +41,10 @@ export async function googleProvider(request: ProviderRequest): Promise<Credenti
   } catch (err) {
     throw googleError(err, request.registryHost, source);
   }
-  if (!token) throw new ProviderError(`google token for ${request.registryHost} (${source.description}): the token endpoint returned no access token`);
+  if (!token)
+    throw new ProviderError(
+      `google token for ${request.registryHost} (${source.description}): the token endpoint returned no access token`,
+    );
   return {
     username: GOOGLE_USERNAME,
     secret: token,
@@ -59,7 +62,10 @@ function credentialSource({ options, env, registryHost }: ProviderRequest): Cred
   }
   if (env.GOOGLE_AUTH_JSON) return { description: 'GOOGLE_AUTH_JSON', credentials: parseAuthJson(env.GOOGLE_AUTH_JSON, registryHost) };
   if (env.GOOGLE_APPLICATION_CREDENTIALS) {
-    return { description: `GOOGLE_APPLICATION_CREDENTIALS=${env.GOOGLE_APPLICATION_CREDENTIALS}`, keyFilename: env.GOOGLE_APPLICATION_CREDENTIALS };
+    return {
+      description: `GOOGLE_APPLICATION_CREDENTIALS=${env.GOOGLE_APPLICATION_CREDENTIALS}`,
+      keyFilename: env.GOOGLE_APPLICATION_CREDENTIALS,
+    };
   }
   return { description: 'application default credentials' };
 }
@@ -100,7 +106,8 @@ const HINTS: Record<string, string> = {
   invalid_grant:
     "the service account key was deleted or disabled, or this machine's clock is wrong: create a new key (gcloud iam service-accounts keys create); with workload identity federation, check the pool provider's issuer and audience",
   invalid_client: 'the credential JSON is not a valid client; download a fresh key for the service account',
-  unauthorized_client: 'this identity may not request cloud-platform access tokens; check the service account and its workload identity binding',
+  unauthorized_client:
+    'this identity may not request cloud-platform access tokens; check the service account and its workload identity binding',
   invalid_scope: 'the identity cannot get cloud-platform tokens; check its workload identity pool or impersonation settings',
 };
 
@@ -110,11 +117,15 @@ function googleError(err: unknown, registryHost: string, source: CredentialSourc
   const oauth = oauthError(err);
   if (oauth) {
     const detail = oauth.description ? `${oauth.code}: ${oneLine(oauth.description)}` : oauth.code;
-    return new ProviderError(`${what}: ${detail}`, { hint: HINTS[oauth.code] ?? 'check the credential with: gcloud auth application-default print-access-token' });
+    return new ProviderError(`${what}: ${detail}`, {
+      hint: HINTS[oauth.code] ?? 'check the credential with: gcloud auth application-default print-access-token',
+    });
   }
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT' || code === 'EACCES') {
-    return new ProviderError(`${what}: cannot read the credential file: ${code}`, { hint: 'check the path and that this user may read it' });
+    return new ProviderError(`${what}: cannot read the credential file: ${code}`, {
+      hint: 'check the path and that this user may read it',
+    });
   }
   const message = oneLine(err);
   if (/could not load the default credentials/i.test(message)) {

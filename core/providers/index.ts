@@ -28,7 +28,11 @@ export type ProviderLoader = () => Promise<ProviderModule>;
 export const PROVIDERS: Readonly<Record<ProviderName, ProviderLoader>> = {
   ecr: () => import('./ecr.js').then((m) => ({ provider: m.provider, identity: m.identity })),
   'ecr-public': () => import('./ecr-public.js').then((m) => ({ provider: m.provider, identity: m.identity })),
-  google: () => import('./google.js').then((m) => ({ provider: m.googleProvider, identityEnv: ['GOOGLE_AUTH_JSON', 'GOOGLE_APPLICATION_CREDENTIALS'] })),
+  google: () =>
+    import('./google.js').then((m) => ({
+      provider: m.googleProvider,
+      identityEnv: ['GOOGLE_AUTH_JSON', 'GOOGLE_APPLICATION_CREDENTIALS'],
+    })),
   azure: () => import('./azure.js').then((m) => ({ provider: m.azureProvider, identityEnv: ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID'] })),
   static: () => import('./static.js').then((m) => ({ provider: m.staticProvider })),
 };

@@ -56,9 +56,12 @@ function stringOption(options: Options, name: string, registryHost: string): str
 function fromEnv(variable: string, env: Env, registryHost: string, what: string): string {
   const value = env[variable];
   if (value === undefined || value === '') {
-    throw new ProviderError(`static credentials for ${registryHost}: ${what} variable ${variable} is ${value === undefined ? 'not set' : 'empty'}`, {
-      hint: `export ${variable}, or name another variable with the registry's "${what}Env" option`,
-    });
+    throw new ProviderError(
+      `static credentials for ${registryHost}: ${what} variable ${variable} is ${value === undefined ? 'not set' : 'empty'}`,
+      {
+        hint: `export ${variable}, or name another variable with the registry's "${what}Env" option`,
+      },
+    );
   }
   return value;
 }
@@ -69,7 +72,9 @@ function fromFile(path: string, registryHost: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ProviderError(`static credentials for ${registryHost}: cannot read password file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ProviderError(
+      `static credentials for ${registryHost}: cannot read password file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const value = text.replace(/\r?\n$/, '');
   if (value === '') throw new ProviderError(`static credentials for ${registryHost}: password file ${path} is empty`);

@@ -56,7 +56,8 @@ function parseEntries(text: string): Entries {
   for (const [key, value] of Object.entries(file.entries as Record<string, Partial<Entry>>)) {
     const fields = [value?.username, value?.secret, value?.expiresAt, value?.obtainedAt];
     if (!fields.every((field) => typeof field === 'string')) throw new Error(`entry ${JSON.stringify(key)} is malformed`);
-    if (Number.isNaN(Date.parse(value.expiresAt!)) || Number.isNaN(Date.parse(value.obtainedAt!))) throw new Error(`entry ${JSON.stringify(key)} has a bad date`);
+    if (Number.isNaN(Date.parse(value.expiresAt!)) || Number.isNaN(Date.parse(value.obtainedAt!)))
+      throw new Error(`entry ${JSON.stringify(key)} has a bad date`);
     entries[key] = value as Entry;
   }
   return entries;

@@ -42,7 +42,11 @@ export async function resolveContextFor(env: Env, location: CacheLocation, warn:
  * any other host. A failure becomes not-found (clients need that exact text) carrying the reason,
  * which the helper prints on stderr.
  */
-export async function resolveForHelper(serverURL: string, env: Env, stderr: { write(text: string): unknown }): Promise<Credentials | undefined> {
+export async function resolveForHelper(
+  serverURL: string,
+  env: Env,
+  stderr: { write(text: string): unknown },
+): Promise<Credentials | undefined> {
   const warn = (line: string) => stderr.write(`berth: warning: ${line}\n`);
   try {
     const resolved = await resolveServerURL(serverURL, await resolveContextFor(env, {}, warn));

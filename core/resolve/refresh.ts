@@ -283,10 +283,13 @@ export class TokenCache {
   #schedule(registryHost: string, entry: Entry, delayMs: number): void {
     this.#clearTimer(entry);
     if (this.#closed) return;
-    entry.timer = this.#timers.set(() => {
-      entry.timer = undefined;
-      this.#refreshInBackground(registryHost);
-    }, Math.min(MAX_TIMER_MS, Math.max(0, delayMs)));
+    entry.timer = this.#timers.set(
+      () => {
+        entry.timer = undefined;
+        this.#refreshInBackground(registryHost);
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, delayMs)),
+    );
   }
 
   #clearTimer(entry: Entry): void {

@@ -148,8 +148,10 @@ async function resolveOne(registry: RegistryConfig, ctx: ResolveContext): Promis
     ? withCache(module.provider, ctx.cache, (req) => cacheKeyFor(registry, module, req), ctx.warn)
     : module.provider;
   ctx.onProgress?.(`${registry.name}: asking the ${registry.provider} provider for ${request.registryHost}`);
-  return withRetry(() => provider(request), ctx.retry ?? DEFAULT_RETRY, (attempt, err) =>
-    ctx.onProgress?.(`${registry.name}: attempt ${attempt} failed (${oneLine(err)}); retrying`),
+  return withRetry(
+    () => provider(request),
+    ctx.retry ?? DEFAULT_RETRY,
+    (attempt, err) => ctx.onProgress?.(`${registry.name}: attempt ${attempt} failed (${oneLine(err)}); retrying`),
   );
 }
 

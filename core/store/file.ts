@@ -118,11 +118,7 @@ async function readEntries(paths: FileStorePaths, key?: Buffer): Promise<Record<
   return parsed.entries;
 }
 
-async function update(
-  ctx: StoreContext,
-  paths: FileStorePaths,
-  change: (entries: Record<string, Credentials>) => void,
-): Promise<void> {
+async function update(ctx: StoreContext, paths: FileStorePaths, change: (entries: Record<string, Credentials>) => void): Promise<void> {
   const key = await loadOrCreateKey(paths);
   await withStoreLock(ctx.env, 'file', async () => {
     const entries = await readEntries(paths, key);
@@ -139,7 +135,7 @@ async function update(
 /** The errno code of an error or of the error it wraps. */
 function errnoCode(err: unknown): string | undefined {
   const own = (err as NodeJS.ErrnoException | undefined)?.code;
-  return own ?? ((err as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code);
+  return own ?? (err as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code;
 }
 
 function storeError(paths: FileStorePaths, message: string, cause?: unknown): StoreError {

@@ -75,8 +75,7 @@ function keychainStore(keyring: Keyring, env: Env): Store {
   const locked = <T>(work: () => Promise<T>) => withStoreLock(env, 'keychain', work);
   return {
     name: 'keychain',
-    set: (key, credentials) =>
-      locked(() => call('store', (signal) => entry(key).setPassword(encodeEntry(credentials), signal))),
+    set: (key, credentials) => locked(() => call('store', (signal) => entry(key).setPassword(encodeEntry(credentials), signal))),
     async get(key) {
       const text = await call('get', (signal) => entry(key).getPassword(signal));
       if (text === null) return undefined;

@@ -80,9 +80,12 @@ interface PassEntry {
 }
 
 function passStore(env: Env, storeDir: string): Store {
-  const locked = async <T>(key: string, work: () => Promise<T>) =>
-    withStoreLock(env, await lockName(storeDir, key), work);
-  const matching = async (key: string) => sortForKey(key, (await readEntries(storeDir)).filter((e) => e.key === key));
+  const locked = async <T>(key: string, work: () => Promise<T>) => withStoreLock(env, await lockName(storeDir, key), work);
+  const matching = async (key: string) =>
+    sortForKey(
+      key,
+      (await readEntries(storeDir)).filter((e) => e.key === key),
+    );
   return {
     name: 'pass',
     set: (key, credentials) => locked(key, () => setEntry(env, storeDir, key, credentials)),
@@ -117,7 +120,16 @@ function passStore(env: Env, storeDir: string): Store {
  */
 async function lockName(storeDir: string, key: string): Promise<string> {
   const gitDirs = [join(storeDir, '.git'), join(storeDir, PASS_FOLDER, '.git')];
-  const isGitRepository = (await Promise.all(gitDirs.map((dir) => stat(dir).then(() => true, () => false)))).some(Boolean);
+  const isGitRepository = (
+    await Promise.all(
+      gitDirs.map((dir) =>
+        stat(dir).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    )
+  ).some(Boolean);
   const scope = isGitRepository ? storeDir : `${storeDir}\0${key}`;
   return `pass-${createHash('sha256').update(scope).digest('hex').slice(0, 16)}`;
 }
@@ -170,9 +182,7 @@ async function readEntries(storeDir: string): Promise<PassEntry[]> {
     // Folders that are not docker's base64 names belong to someone else: leave them alone.
     if (serverURL === undefined || registryKey(serverURL) === '') continue;
     const files = await readdirOrEmpty(join(root, folder));
-    const usernames = files
-      .filter((f) => f.isFile() && f.name.endsWith('.gpg'))
-      .map((f) => f.name.slice(0, -'.gpg'.length));
+    const usernames = files.filter((f) => f.isFile() && f.name.endsWith('.gpg')).map((f) => f.name.slice(0, -'.gpg'.length));
     entries.push({ folder, serverURL, key: registryKey(serverURL), usernames });
   }
   return entries;
@@ -195,7 +205,9 @@ async function runPass(env: Env, args: string[], input?: string): Promise<string
     result = await runCommand('pass', args, { env, input: input ?? '', timeoutMs: PASS_TIMEOUT_MS });
   } catch (err) {
     if (err instanceof CommandNotStartedError && err.code === 'ENOENT') {
-      throw new StoreError(`the pass command is not installed (not found in PATH); install pass (Debian/Ubuntu: apt install pass), or ${useFileStoreAdvice(env)}`);
+      throw new StoreError(
+        `the pass command is not installed (not found in PATH); install pass (Debian/Ubuntu: apt install pass), or ${useFileStoreAdvice(env)}`,
+      );
     }
     if (err instanceof CommandTimeoutError) {
       throw new StoreError(`${action} did not finish within ${PASS_TIMEOUT_MS / 1000}s`, {
@@ -210,7 +222,10 @@ async function runPass(env: Env, args: string[], input?: string): Promise<string
 
 /** pass's and gpg's stderr, reduced to the line that says what went wrong. stdout may hold a secret: never used. */
 function passFailure(env: Env, action: string, stderr: string): StoreError {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.some((l) => l.startsWith('Error: You must run'))) {
     return new StoreError(`the pass store is not initialised: run "pass init <your-gpg-key-id>", or ${useFileStoreAdvice(env)}`);
   }
@@ -218,7 +233,7 @@ function passFailure(env: Env, action: string, stderr: string): StoreError {
   if (gpgLines.length > 0) {
     const reason = gpgLines.find((l) => /fail|no (public|secret) key|skipped/i.test(l)) ?? gpgLines[gpgLines.length - 1];
     return new StoreError(`${action} failed: ${reason}`, {
-      hint: 'check that the key named in the store\'s .gpg-id is in your keyring: gpg --list-secret-keys',
+      hint: "check that the key named in the store's .gpg-id is in your keyring: gpg --list-secret-keys",
     });
   }
   return new StoreError(`${action} failed: ${lines[lines.length - 1] ?? 'no error message'}`);

@@ -8,7 +8,7 @@ describe('unifiedDiff', () => {
   });
 
   it('shows a change with two lines of context and hunk line numbers', () => {
-    const before = ['{', '\t"a": 1,', '\t"b": 2,', '\t"c": 3,', '\t"d": 4,', '\t"e": 5', '}'].join('\n') + '\n';
+    const before = `${['{', '\t"a": 1,', '\t"b": 2,', '\t"c": 3,', '\t"d": 4,', '\t"e": 5', '}'].join('\n')}\n`;
     const after = before.replace('"c": 3', '"c": 30');
     expect(unifiedDiff(before, after, { before: 'old', after: 'new' })).toBe(
       ['--- old', '+++ new', '@@ -2,5 +2,5 @@', '\t"a": 1,', '\t"b": 2,', '-\t"c": 3,', '+\t"c": 30,', '\t"d": 4,', '\t"e": 5', '']

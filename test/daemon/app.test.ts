@@ -19,7 +19,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serve(overrides: Partial<AppOptions> = {}, provider = new FakeProvider({ now: Date.now, hosts: [ECR, DOCKER_HUB_KEY, 'ghcr.io'] })) {
+async function serve(
+  overrides: Partial<AppOptions> = {},
+  provider = new FakeProvider({ now: Date.now, hosts: [ECR, DOCKER_HUB_KEY, 'ghcr.io'] }),
+) {
   const dir = await mkdtemp(join(tmpdir(), 'berth-app-'));
   const socketPath = join(dir, 's');
   const cache = new TokenCache({ resolve: provider.resolve });
@@ -150,7 +153,10 @@ describe('daemon app', () => {
 
   it('refuses malformed JSON with 400', async () => {
     const { socketPath } = await serve();
-    const reply = await rawExchange(socketPath, 'POST /v1/invalidate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{"re');
+    const reply = await rawExchange(
+      socketPath,
+      'POST /v1/invalidate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{"re',
+    );
     expect(reply).toMatch(/^HTTP\/1.1 400/);
   });
 
@@ -179,7 +185,13 @@ describe('daemon app', () => {
 
   it('unknown endpoints get 404, never a crash', async () => {
     const { request } = await serve();
-    for (const [method, path] of [['GET', '/'], ['PUT', '/v1/credentials'], ['DELETE', '/healthz'], ['GET', '/%zz'], ['GET', '/v1/../../etc/passwd']]) {
+    for (const [method, path] of [
+      ['GET', '/'],
+      ['PUT', '/v1/credentials'],
+      ['DELETE', '/healthz'],
+      ['GET', '/%zz'],
+      ['GET', '/v1/../../etc/passwd'],
+    ]) {
       const res = await request(path!, { method: method! });
       expect(res.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
       expect(res.status, `${method} ${path}`).toBeLessThan(500);
@@ -208,7 +220,11 @@ describe('daemon app', () => {
     const secret = await request('/v1/dockercfg?registry=ghcr.io&format=k8s-secret&secret-name=ghcr-pull&namespace=ci');
     expect(secret.status).toBe(200);
     const manifest = secret.json() as { kind: string; type: string; metadata: object; data: Record<string, string> };
-    expect(manifest).toMatchObject({ kind: 'Secret', type: 'kubernetes.io/dockerconfigjson', metadata: { name: 'ghcr-pull', namespace: 'ci' } });
+    expect(manifest).toMatchObject({
+      kind: 'Secret',
+      type: 'kubernetes.io/dockerconfigjson',
+      metadata: { name: 'ghcr-pull', namespace: 'ci' },
+    });
     expect(JSON.parse(Buffer.from(manifest.data['.dockerconfigjson']!, 'base64').toString())).toEqual({ auths: { 'ghcr.io': { auth } } });
     const defaultName = await request('/v1/dockercfg?format=k8s-dockercfg-secret');
     expect(defaultName.json()).toMatchObject({ type: 'kubernetes.io/dockercfg', metadata: { name: 'registry-credentials' } });
@@ -282,15 +298,25 @@ describe('daemon app', () => {
       fc.webPath(),
       fc.string({ unit: 'binary-ascii', maxLength: 60 }).map((s) => `/${encodeURIComponent(s)}`),
     );
-    const queryArb = fc.oneof(fc.constant(''), fc.webQueryParameters().map((q) => `?${q}`), fc.string({ maxLength: 30 }).map((s) => `?registry=${encodeURIComponent(s)}`));
+    const queryArb = fc.oneof(
+      fc.constant(''),
+      fc.webQueryParameters().map((q) => `?${q}`),
+      fc.string({ maxLength: 30 }).map((s) => `?registry=${encodeURIComponent(s)}`),
+    );
     const bodyArb = fc.option(fc.oneof(fc.json(), fc.string({ maxLength: 3000 }), fc.jsonValue()), { nil: undefined });
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), pathArb, queryArb, bodyArb, async (method, path, query, body) => {
-        if (Date.now() > deadline) return;
-        const res = await request(`${path}${query}`, { method, body });
-        expect(res.status).toBeGreaterThanOrEqual(200);
-        expect(res.status === 500, `${method} ${path}${query}: ${res.text}`).toBe(false);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+        pathArb,
+        queryArb,
+        bodyArb,
+        async (method, path, query, body) => {
+          if (Date.now() > deadline) return;
+          const res = await request(`${path}${query}`, { method, body });
+          expect(res.status).toBeGreaterThanOrEqual(200);
+          expect(res.status === 500, `${method} ${path}${query}: ${res.text}`).toBe(false);
+        },
+      ),
       { numRuns: 400 },
     );
     for (let i = 0; i < 40 && Date.now() < deadline + 5_000; i++) {

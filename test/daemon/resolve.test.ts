@@ -20,10 +20,16 @@ async function home(extra: Record<string, string> = {}) {
 describe('configuredResolver', () => {
   it("uses the configured registry's provider and options", async () => {
     const env = await home({ GHCR_USER: 'octocat', GHCR_TOKEN: 'ghp_example' });
-    const resolve = configuredResolver(env, { registries: [
-      { name: 'gh', provider: 'static', host: 'https://ghcr.io/', options: { usernameEnv: 'GHCR_USER', passwordEnv: 'GHCR_TOKEN' } },
-      { name: 'gh-other', provider: 'static', host: 'ghcr.io', options: { username: 'someone-else', passwordEnv: 'GHCR_TOKEN' } },
-    ] }, Date.now);
+    const resolve = configuredResolver(
+      env,
+      {
+        registries: [
+          { name: 'gh', provider: 'static', host: 'https://ghcr.io/', options: { usernameEnv: 'GHCR_USER', passwordEnv: 'GHCR_TOKEN' } },
+          { name: 'gh-other', provider: 'static', host: 'ghcr.io', options: { username: 'someone-else', passwordEnv: 'GHCR_TOKEN' } },
+        ],
+      },
+      Date.now,
+    );
     expect(await resolve('ghcr.io')).toEqual({ username: 'octocat', secret: 'ghp_example' });
   });
 
@@ -37,10 +43,21 @@ describe('configuredResolver', () => {
 
   it('leaves the fallback registry to the token cache: one provider call, no stand-in', async () => {
     const env = await home({ BACKUP_USER: 'backup', BACKUP_TOKEN: 'b4ckup' });
-    const resolve = configuredResolver(env, { registries: [
-      { name: 'gh', provider: 'static', host: 'ghcr.io', fallback: 'backup' },
-      { name: 'backup', provider: 'static', host: 'registry.example', options: { usernameEnv: 'BACKUP_USER', passwordEnv: 'BACKUP_TOKEN' } },
-    ] }, Date.now);
+    const resolve = configuredResolver(
+      env,
+      {
+        registries: [
+          { name: 'gh', provider: 'static', host: 'ghcr.io', fallback: 'backup' },
+          {
+            name: 'backup',
+            provider: 'static',
+            host: 'registry.example',
+            options: { usernameEnv: 'BACKUP_USER', passwordEnv: 'BACKUP_TOKEN' },
+          },
+        ],
+      },
+      Date.now,
+    );
     const err = await resolve('ghcr.io').catch((e: unknown) => e);
     expect((err as AllFailedError).reasons).toHaveLength(1);
     expect(await resolve('registry.example')).toEqual({ username: 'backup', secret: 'b4ckup' });

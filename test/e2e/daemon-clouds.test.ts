@@ -78,7 +78,11 @@ async function daemonWithFakeAws(options: { lifetimeSeconds?: number; backoffMs?
   fake.setToken({ lifetimeSeconds: options.lifetimeSeconds ?? 12 * 3600 });
   const home = await tempHome();
   cleanups.push(home.cleanup);
-  const aws = fakeAwsEnv(fake, home.dir, { AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey, AWS_REGION: 'eu-west-1' });
+  const aws = fakeAwsEnv(fake, home.dir, {
+    AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey,
+    AWS_REGION: 'eu-west-1',
+  });
   const env = { ...home.env, ...aws, BERTH_TEST_PROVIDER: 'ecr', BERTH_TEST_BACKOFF_MS: String(options.backoffMs ?? 300) };
   const socketPath = join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock');
   const daemon = await startDaemonProcess(await harnessDaemonEntry(), [], env, socketPath);
@@ -174,9 +178,9 @@ describe('berth daemon with the ECR provider and the fake AWS', () => {
     let stage = 0;
     while (Date.now() < until && !recovered) {
       const failures = metric((await daemon.request('/metrics')).body, 'berth_daemon_refresh_failures_total', ECR) ?? 0;
-      if (stage === 0 && failures >= 1) (fake.fail('throttle'), stage++);
-      else if (stage === 1 && failures >= 2) (await fake.refuseConnections(), stage++);
-      else if (stage === 2 && failures >= 3) (fake.heal(), await fake.acceptConnections(), stage++);
+      if (stage === 0 && failures >= 1) fake.fail('throttle'), stage++;
+      else if (stage === 1 && failures >= 2) await fake.refuseConnections(), stage++;
+      else if (stage === 2 && failures >= 3) fake.heal(), await fake.acceptConnections(), stage++;
       const r = await get();
       expect(r.status, r.text).toBe(200);
       expect(Date.parse(r.body!.ExpiresAt)).toBeGreaterThan(r.receivedAt);
@@ -211,9 +215,18 @@ describe('berth daemon start (built CLI) with an ECR registry in the config', ()
     cleanups.push(home.cleanup);
     const config = join(home.dir, 'berth.json');
     await writeFile(config, JSON.stringify({ registries: [{ name: 'prod', provider: 'ecr', host: ECR }] }));
-    const aws = fakeAwsEnv(fake, home.dir, { AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey, AWS_REGION: 'eu-west-1' });
+    const aws = fakeAwsEnv(fake, home.dir, {
+      AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey,
+      AWS_REGION: 'eu-west-1',
+    });
     const env = { ...home.env, ...aws, BERTH_CONFIG: config, BERTH_DAEMON_CONNECT_TIMEOUT_MS: '10000', BERTH_DAEMON_TIMEOUT_MS: '30000' };
-    const daemon = await startDaemonProcess(distFile('berth.js'), ['daemon', 'start'], env, join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock'));
+    const daemon = await startDaemonProcess(
+      distFile('berth.js'),
+      ['daemon', 'start'],
+      env,
+      join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock'),
+    );
     cleanups.push(() => daemon.stop());
     // The helper runs without any AWS setting: only the daemon can produce the token.
     const helperEnv = { ...home.env, BERTH_CONFIG: config, BERTH_DAEMON_CONNECT_TIMEOUT_MS: '10000', BERTH_DAEMON_TIMEOUT_MS: '30000' };

@@ -67,7 +67,12 @@ describe('berth daemon (real process, unix socket)', () => {
   it('provider down (500, throttled, refused) while a token is valid: every get succeeds, metrics count failures, recovery refreshes', async () => {
     const { tokens, daemon } = await daemonWithTokenService({ lifetimeMs: 30_000, backoffMs: 300 });
     const first = await get(daemon);
-    const plan: [failuresSeen: number, next: Parameters<TokenService['setMode']>[0]][] = [[0, 'server-error'], [1, 'throttled'], [2, 'refused'], [3, 'ok']];
+    const plan: [failuresSeen: number, next: Parameters<TokenService['setMode']>[0]][] = [
+      [0, 'server-error'],
+      [1, 'throttled'],
+      [2, 'refused'],
+      [3, 'ok'],
+    ];
     const until = Date.now() + 45_000;
     let recovered: string | undefined;
     while (Date.now() < until && !recovered) {
@@ -121,7 +126,12 @@ describe('berth daemon (real process, unix socket)', () => {
     let sent = 0;
     while (Date.now() < deadline) {
       const bytes = Buffer.from(Array.from({ length: 1 + random(3000) }, () => random(256)));
-      const prefix = ['', 'GET /v1/credentials?registry=', 'POST /v1/invalidate HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n', 'GET /%%% HTTP/1.1\r\n'][random(4)];
+      const prefix = [
+        '',
+        'GET /v1/credentials?registry=',
+        'POST /v1/invalidate HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n',
+        'GET /%%% HTTP/1.1\r\n',
+      ][random(4)];
       await rawExchange(daemon.socketPath, Buffer.concat([Buffer.from(prefix!), bytes]));
       sent++;
     }
@@ -205,7 +215,8 @@ describe('berth daemon start|status|stop (built CLI)', () => {
     const home = await tempHome();
     cleanups.push(home.cleanup);
     const berth = distFile('berth.js');
-    const run = (...args: string[]) => spawnSync(process.execPath, [berth, 'daemon', ...args], { env: home.env, encoding: 'utf8', timeout: 60_000 });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [berth, 'daemon', ...args], { env: home.env, encoding: 'utf8', timeout: 60_000 });
     const started = run('start', '--detach');
     expect(started.stderr).toBe('');
     expect(started.stdout).toMatch(/^berth daemon started \(pid \d+, .*daemon\.sock/);
@@ -280,7 +291,10 @@ function rawExchange(socketPath: string, bytes: Buffer): Promise<void> {
       resolve();
     };
     const timer = setTimeout(done, 300);
-    socket.on('error', done).on('close', done).on('data', () => undefined);
+    socket
+      .on('error', done)
+      .on('close', done)
+      .on('data', () => undefined);
     socket.end(bytes);
   });
 }

@@ -158,7 +158,12 @@ describe('ECR generator image', () => {
     requireTools(NEEDED, ctx.skip);
     const { result, out } = await runGenerator(podman!, temp, images.ecr!, { ...ecrEnv(), AWS_SECRET_ACCESS_KEY: 'wrong-secret' });
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(new RegExp(`^berth-generate: error: no credentials for ${ECR_HOST.replace(/\./g, '\\.')}: .*(SignatureDoesNotMatch|InvalidSignature|UnrecognizedClient)`, 'm'));
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^berth-generate: error: no credentials for ${ECR_HOST.replace(/\./g, '\\.')}: .*(SignatureDoesNotMatch|InvalidSignature|UnrecognizedClient)`,
+        'm',
+      ),
+    );
     expect(await readdir(out)).toEqual([]);
   });
 });
@@ -186,7 +191,12 @@ describe('Azure generator image', () => {
   it('exchanges an Entra token at the registry and writes a file skopeo uses as is', async (ctx) => {
     requireTools(NEEDED, ctx.skip);
     const { env, mounts } = viaCloudProxy();
-    const azureEnv = { AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT.clientId, AZURE_CLIENT_SECRET: CLIENT.secret, BERTH_REGISTRIES: ACR_HOST };
+    const azureEnv = {
+      AZURE_TENANT_ID: TENANT,
+      AZURE_CLIENT_ID: CLIENT.clientId,
+      AZURE_CLIENT_SECRET: CLIENT.secret,
+      BERTH_REGISTRIES: ACR_HOST,
+    };
     const { result, out } = await runGenerator(podman!, temp, images.azure!, { ...env, ...azureEnv }, mounts);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toContain(ACR_REFRESH_TOKEN);

@@ -40,7 +40,8 @@ afterAll(async () => {
 });
 
 const generate = (image: string, env: Record<string, string>) => runGenerator(podman!, temp, image, env);
-const push = async (home: string, authArgs: string[], repository: string) => pushAndPull({ home }, temp, authArgs, registry!.host, repository);
+const push = async (home: string, authArgs: string[], repository: string) =>
+  pushAndPull({ home }, temp, authArgs, registry!.host, repository);
 
 describe('static generator image', () => {
   const staticEnv = () => ({ DOCKER_USERNAME: USER, DOCKER_PASSWORD: PASSWORD, DOCKER_REGISTRY: registry!.host });
@@ -68,7 +69,11 @@ describe('static generator image', () => {
     const { result, out } = await generate(images.static!, { ...staticEnv(), DOCKER_PASSWORD: 'wrong-password' });
     expect(result.code, result.stderr).toBe(0);
     const home = await skopeoHome(temp);
-    const failure = await push(home, await placeForSkopeo('config', await readFile(join(out, 'dockercfg'), 'utf8'), home), 'berth/gen-wrong');
+    const failure = await push(
+      home,
+      await placeForSkopeo('config', await readFile(join(out, 'dockercfg'), 'utf8'), home),
+      'berth/gen-wrong',
+    );
     expect(failure).toMatch(/^push: .*(unauthorized|authentication required)/is);
   });
 

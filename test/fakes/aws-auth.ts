@@ -43,11 +43,7 @@ function authenticateJson(request: SignedRequest, service: string, keys: Map<str
   const token = request.headers['x-amz-security-token'];
   const tokenSigned = token === undefined || scope.signedHeaders.includes('x-amz-security-token');
   if (!key || key.sessionToken !== token || !tokenSigned) {
-    throw new AwsHttpError(
-      400,
-      'UnrecognizedClientException',
-      'The security token included in the request is invalid.',
-    );
+    throw new AwsHttpError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
   if (key.expiresAt !== undefined && key.expiresAt <= Date.now()) {
     throw new AwsHttpError(400, 'ExpiredTokenException', 'The security token included in the request is expired');
@@ -80,11 +76,7 @@ const STS_CODES: Record<string, string> = {
 };
 
 /** Who signed `request` for `service`, and in which region; throws the error AWS would answer. */
-export function authenticate(
-  request: SignedRequest,
-  service: string,
-  keys: Map<string, FakeAwsKey>,
-): { key: FakeAwsKey; region: string } {
+export function authenticate(request: SignedRequest, service: string, keys: Map<string, FakeAwsKey>): { key: FakeAwsKey; region: string } {
   if (service !== 'sts') return authenticateJson(request, service, keys);
   try {
     return authenticateJson(request, service, keys);

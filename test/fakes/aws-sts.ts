@@ -95,11 +95,7 @@ export class FakeSts {
         .update(`${header}.${payload}`)
         .verify(this.identityProviderKeys.publicKey, Buffer.from(signature, 'base64url'));
     if (!valid) {
-      throw new AwsHttpError(
-        400,
-        'InvalidIdentityToken',
-        'The web identity token that was passed could not be validated by AWS.',
-      );
+      throw new AwsHttpError(400, 'InvalidIdentityToken', 'The web identity token that was passed could not be validated by AWS.');
     }
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as {
       exp: number;

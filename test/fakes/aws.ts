@@ -208,12 +208,7 @@ export class FakeAws {
       : new AwsHttpError(500, 'ServerException', 'We encountered an internal error. Please try again.');
   }
 
-  private async answerJson(
-    request: SignedRequest,
-    res: ServerResponse,
-    service: 'ecr' | 'ecr-public',
-    action: string,
-  ): Promise<void> {
+  private async answerJson(request: SignedRequest, res: ServerResponse, service: 'ecr' | 'ecr-public', action: string): Promise<void> {
     const seen: FakeAwsRequest = { service, action, outcome: 'ok' };
     this.requests.push(seen);
     this.arrivals.emit('request');
@@ -235,9 +230,7 @@ export class FakeAws {
       const data =
         service === 'ecr'
           ? {
-              authorizationData: [
-                { authorizationToken, expiresAt, proxyEndpoint: `https://${account}.dkr.ecr.${region}.amazonaws.com` },
-              ],
+              authorizationData: [{ authorizationToken, expiresAt, proxyEndpoint: `https://${account}.dkr.ecr.${region}.amazonaws.com` }],
             }
           : { authorizationData: { authorizationToken, expiresAt } };
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
@@ -259,11 +252,7 @@ export class FakeAws {
     try {
       const failure = this.takeFailure();
       if (failure)
-        throw new AwsHttpError(
-          failure.status,
-          failure.code === 'ThrottlingException' ? 'Throttling' : 'InternalFailure',
-          failure.message,
-        );
+        throw new AwsHttpError(failure.status, failure.code === 'ThrottlingException' ? 'Throttling' : 'InternalFailure', failure.message);
       let result: string;
       if (action === 'AssumeRole') {
         const { key, region } = authenticate(request, 'sts', this.keys);
@@ -293,11 +282,7 @@ export class FakeAws {
  * then `vars`. The AWS SDK reads `process.env` itself, so tests apply the result to both the
  * process (vi.stubEnv) and the provider request.
  */
-export function fakeAwsEnv(
-  fake: FakeAws,
-  home: string,
-  vars: Record<string, string> = {},
-): Record<string, string | undefined> {
+export function fakeAwsEnv(fake: FakeAws, home: string, vars: Record<string, string> = {}): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
   for (const name of Object.keys(process.env)) {
     if (/^(AWS_|ECR_|HTTPS?_PROXY$|NO_PROXY$)/i.test(name)) env[name] = undefined;

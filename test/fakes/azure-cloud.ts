@@ -106,16 +106,23 @@ export class FakeAzure {
   /** The v2.0 token endpoint, client credentials grant. */
   #token(request: FakeRequest, tenant: string): FakeResponse {
     const form = request.form;
-    if (!request.isForm) return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
+    if (!request.isForm)
+      return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
     if (tenant !== this.#options.tenantId) return entraError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found.`);
-    if (form.get('grant_type') !== 'client_credentials') return entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+    if (form.get('grant_type') !== 'client_credentials')
+      return entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
     const refused = this.#authenticate(form, `https://${request.host}/${tenant}/oauth2/v2.0/token`);
     if (refused) return refused;
     const scope = form.get('scope') ?? '';
     this.lastScope = scope;
     const audience = scope.replace(/\/\.default$/, '');
     if (!scope.endsWith('/.default') || !this.#audiences.includes(audience)) {
-      return entraError(400, 'invalid_resource', 500011, `The resource principal named ${audience} was not found in the tenant named ${tenant}.`);
+      return entraError(
+        400,
+        'invalid_resource',
+        500011,
+        `The resource principal named ${audience} was not found in the tenant named ${tenant}.`,
+      );
     }
     const { token, lifetime } = this.#accessToken(tenant, audience, form.get('client_id') ?? '');
     return { json: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token } };
@@ -124,37 +131,75 @@ export class FakeAzure {
   /** Checks the client's proof; undefined when it holds, else Entra's answer. */
   #authenticate(form: URLSearchParams, tokenUrl: string): FakeResponse | undefined {
     const client = this.#options.clients.find((candidate) => candidate.clientId === form.get('client_id'));
-    if (!client) return entraError(400, 'unauthorized_client', 700016, `Application with identifier '${form.get('client_id')}' was not found in the directory '${this.#options.tenantId}'.`);
+    if (!client)
+      return entraError(
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${form.get('client_id')}' was not found in the directory '${this.#options.tenantId}'.`,
+      );
     if (form.has('client_secret')) {
       return client.secret !== undefined && form.get('client_secret') === client.secret
         ? undefined
-        : entraError(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
+        : entraError(
+            401,
+            'invalid_client',
+            7000215,
+            'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+          );
     }
     const assertion = form.get('client_assertion') ?? '';
     if (form.get('client_assertion_type') === ASSERTION_TYPE && client.federated) return checkFederated(assertion, client.federated);
-    if (form.get('client_assertion_type') === ASSERTION_TYPE && client.certificate) return checkCertificate(assertion, client.clientId, client.certificate, tokenUrl);
-    return entraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    if (form.get('client_assertion_type') === ASSERTION_TYPE && client.certificate)
+      return checkCertificate(assertion, client.clientId, client.certificate, tokenUrl);
+    return entraError(
+      401,
+      'invalid_client',
+      7000218,
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    );
   }
 
   /** An access token as Entra signs it; the registry checks it with the matching public key. */
   #accessToken(tenant: string, audience: string, clientId: string): { token: string; lifetime: number } {
     const lifetime = this.#options.accessTokenLifetime ?? 3599;
-    const claims = { aud: audience, iss: `https://sts.windows.net/${tenant}/`, tid: tenant, appid: clientId, oid: randomUUID(), iat: now(), nbf: now(), exp: now() + lifetime };
+    const claims = {
+      aud: audience,
+      iss: `https://sts.windows.net/${tenant}/`,
+      tid: tenant,
+      appid: clientId,
+      oid: randomUUID(),
+      iat: now(),
+      nbf: now(),
+      exp: now() + lifetime,
+    };
     return { token: signJwt(claims, this.#entraKeys.privateKeyPem, { kid: 'entra-test-key' }), lifetime };
   }
 
   /** IMDS: the token for the VM's managed identity; the real service wants `Metadata: true`. */
   #imds(request: FakeRequest): FakeResponse {
     this.calls.imds++;
-    if (request.headers.metadata !== 'true') return { status: 400, json: { error: 'invalid_request', error_description: 'Required metadata header not specified' } };
+    if (request.headers.metadata !== 'true')
+      return { status: 400, json: { error: 'invalid_request', error_description: 'Required metadata header not specified' } };
     if (request.url.pathname !== '/metadata/identity/oauth2/token') return { status: 404, json: { error: 'not_found' } };
     const resource = (request.url.searchParams.get('resource') ?? '').replace(/\/$/, '');
     if (!this.#audiences.includes(resource)) {
-      return { status: 400, json: { error: 'invalid_resource', error_description: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.` } };
+      return {
+        status: 400,
+        json: {
+          error: 'invalid_resource',
+          error_description: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`,
+        },
+      };
     }
     this.lastScope = `${resource}/.default`;
     const { token, lifetime } = this.#accessToken(this.#options.tenantId, resource, 'managed-identity');
-    const times = { expires_in: String(lifetime), expires_on: String(now() + lifetime), ext_expires_in: String(lifetime), not_before: String(now()) };
+    const times = {
+      expires_in: String(lifetime),
+      expires_on: String(now() + lifetime),
+      ext_expires_in: String(lifetime),
+      not_before: String(now()),
+    };
     return { json: { access_token: token, client_id: 'managed-identity', ...times, resource, token_type: 'Bearer' } };
   }
 
@@ -166,7 +211,8 @@ export class FakeAzure {
     const form = request.form;
     this.lastExchange = form;
     if (!request.isForm) return { status: 400, json: { errors: [{ code: 'BAD_REQUEST', message: 'expected a form body' }] } };
-    if (form.get('grant_type') !== 'access_token') return { status: 400, json: { errors: [{ code: 'BAD_REQUEST', message: 'unsupported grant_type' }] } };
+    if (form.get('grant_type') !== 'access_token')
+      return { status: 400, json: { errors: [{ code: 'BAD_REQUEST', message: 'unsupported grant_type' }] } };
     if (form.get('service') !== request.host) return acrError(`service ${form.get('service')} is not this registry`);
     const claims = verifyJwt(form.get('access_token') ?? '', this.#entraKeys.publicKeyPem)?.claims;
     if (!claims) return acrError('invalid access token signature');
@@ -182,8 +228,18 @@ export class FakeAzure {
     const configured = this.#options.refreshToken;
     if (configured !== undefined) return typeof configured === 'function' ? configured() : configured;
     const lifetime = this.#options.refreshTokenLifetime ?? 3 * 60 * 60;
-    const claims = { jti: randomUUID(), sub: accessClaims.oid, iss: 'Azure Container Registry', aud: registryHost, tenant: accessClaims.tid, grant_type: 'refresh_token' };
-    return signJwt({ ...claims, nbf: now(), iat: now(), exp: now() + lifetime, nonce: randomBytes(8).toString('hex') }, this.#acrKeys.privateKeyPem);
+    const claims = {
+      jti: randomUUID(),
+      sub: accessClaims.oid,
+      iss: 'Azure Container Registry',
+      aud: registryHost,
+      tenant: accessClaims.tid,
+      grant_type: 'refresh_token',
+    };
+    return signJwt(
+      { ...claims, nbf: now(), iat: now(), exp: now() + lifetime, nonce: randomBytes(8).toString('hex') },
+      this.#acrKeys.privateKeyPem,
+    );
   }
 }
 
@@ -198,7 +254,8 @@ function checkFederated(assertion: string, federated: NonNullable<FakeAzureClien
   if (!claims || claims.iss !== federated.issuer || claims.sub !== federated.subject || !audience.includes(FEDERATED_AUDIENCE)) {
     return entraError(400, 'invalid_client', 70021, 'No matching federated identity record found for presented assertion.');
   }
-  if (!(Number(claims.exp) > now())) return entraError(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
+  if (!(Number(claims.exp) > now()))
+    return entraError(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
   return undefined;
 }
 
@@ -210,9 +267,12 @@ function checkCertificate(assertion: string, clientId: string, certificate: Clie
   }
   const claims = verifyJwt(assertion, certificate.publicKeyPem)?.claims;
   if (!claims) return entraError(401, 'invalid_client', 700027, 'Client assertion contains an invalid signature.');
-  if (claims.aud !== tokenUrl) return entraError(401, 'invalid_client', 700021, 'Client assertion audience claim does not match Realm issuer.');
-  if (claims.iss !== clientId || claims.sub !== clientId) return entraError(401, 'invalid_client', 700023, 'Client assertion issuer or subject is not the client.');
-  if (!(Number(claims.exp) > now())) return entraError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
+  if (claims.aud !== tokenUrl)
+    return entraError(401, 'invalid_client', 700021, 'Client assertion audience claim does not match Realm issuer.');
+  if (claims.iss !== clientId || claims.sub !== clientId)
+    return entraError(401, 'invalid_client', 700023, 'Client assertion issuer or subject is not the client.');
+  if (!(Number(claims.exp) > now()))
+    return entraError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
   return undefined;
 }
 

@@ -95,7 +95,8 @@ export class FakeGoogle {
     this.calls.token++;
     if (request.method !== 'POST' || request.url.pathname !== '/token') return { status: 404, text: 'Not Found' };
     if (!request.isForm) return oauthError('invalid_request', 'Invalid content type: expected application/x-www-form-urlencoded');
-    if (request.form.get('grant_type') !== JWT_BEARER) return oauthError('unsupported_grant_type', `Invalid grant_type: ${request.form.get('grant_type')}`);
+    if (request.form.get('grant_type') !== JWT_BEARER)
+      return oauthError('unsupported_grant_type', `Invalid grant_type: ${request.form.get('grant_type')}`);
     const assertion = request.form.get('assertion') ?? '';
     const claims = decodeJwt(assertion)?.claims;
     const account = (this.#options.serviceAccounts ?? []).find((candidate) => candidate.email === claims?.iss);
@@ -106,9 +107,13 @@ export class FakeGoogle {
     const exp = Number(claims.exp);
     if (claims.aud !== GOOGLE_TOKEN_URL) return oauthError('invalid_grant', 'Invalid JWT: Failed audience check.');
     if (!(exp > now && iat <= now + 300 && exp - iat <= 3600)) {
-      return oauthError('invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.');
+      return oauthError(
+        'invalid_grant',
+        'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
+      );
     }
-    if (typeof claims.scope !== 'string' || claims.scope === '') return oauthError('invalid_scope', 'Invalid OAuth scope or ID token audience provided.');
+    if (typeof claims.scope !== 'string' || claims.scope === '')
+      return oauthError('invalid_scope', 'Invalid OAuth scope or ID token audience provided.');
     return this.#issue(claims.scope);
   }
 
@@ -120,12 +125,15 @@ export class FakeGoogle {
     this.calls.sts++;
     if (request.method !== 'POST' || request.url.pathname !== '/v1/token') return { status: 404, text: 'Not Found' };
     const form = request.form;
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange') return oauthError('invalid_request', 'Invalid value for "grant_type"');
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange')
+      return oauthError('invalid_request', 'Invalid value for "grant_type"');
     const pool = (this.#options.workloadPools ?? []).find((candidate) => candidate.audience === form.get('audience'));
     if (!pool) return oauthError('invalid_target', 'The target service indicated by the "audience" parameters is invalid.');
     const claims = verifyJwt(form.get('subject_token') ?? '', pool.publicKeyPem)?.claims;
-    if (!claims || claims.iss !== pool.issuer) return oauthError('invalid_grant', 'The ID Token signature or issuer does not match the provider configuration.');
-    if (![claims.aud].flat().includes(`https:${pool.audience}`)) return oauthError('invalid_grant', 'The audience in ID Token does not match the expected audience.');
+    if (!claims || claims.iss !== pool.issuer)
+      return oauthError('invalid_grant', 'The ID Token signature or issuer does not match the provider configuration.');
+    if (![claims.aud].flat().includes(`https:${pool.audience}`))
+      return oauthError('invalid_grant', 'The audience in ID Token does not match the expected audience.');
     if (!(Number(claims.exp) > Math.floor(Date.now() / 1000))) return oauthError('invalid_grant', 'ID Token has expired.');
     const reply = this.#issue(form.get('scope') ?? '');
     return { json: { ...(reply.json as object), issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' } };
@@ -146,7 +154,8 @@ export class FakeGoogle {
       this.calls.metadataToken++;
       return { ...this.#issue(request.url.searchParams.get('scopes') ?? ''), headers: flavor };
     }
-    if (path === '/computeMetadata/v1/instance/service-accounts/default/email') return { headers: flavor, text: 'default@berth-project.iam.gserviceaccount.com' };
+    if (path === '/computeMetadata/v1/instance/service-accounts/default/email')
+      return { headers: flavor, text: 'default@berth-project.iam.gserviceaccount.com' };
     if (path === '/computeMetadata/v1/project/project-id') return { headers: flavor, text: 'berth-project' };
     if (path === '/' || path.startsWith('/computeMetadata/v1/instance')) return { headers: flavor, text: '' };
     return { status: 404, headers: flavor, text: 'Not Found' };

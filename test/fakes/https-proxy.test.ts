@@ -19,7 +19,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-proxy-'));
   proxy = await startHttpsProxy({
     dir,
-    routes: { 'oauth2.googleapis.com': (request) => ({ json: { method: request.method, path: request.url.pathname, grant: request.form.get('grant_type') } }) },
+    routes: {
+      'oauth2.googleapis.com': (request) => ({
+        json: { method: request.method, path: request.url.pathname, grant: request.form.get('grant_type') },
+      }),
+    },
   });
   backend = createServer((req, res) => res.end(`backend saw ${req.method} ${req.url} for ${req.headers.host}`));
   backend.listen(0, '127.0.0.1');
@@ -27,7 +31,9 @@ beforeAll(async () => {
   const backendPort = (backend.address() as AddressInfo).port;
   proxy.forward('registry.example.test', backendPort);
   proxy.forward('mixed.example.test', backendPort);
-  proxy.route('mixed.example.test', (request) => (request.url.pathname === '/oauth2/exchange' ? { json: { refresh_token: 'r' } } : undefined));
+  proxy.route('mixed.example.test', (request) =>
+    request.url.pathname === '/oauth2/exchange' ? { json: { refresh_token: 'r' } } : undefined,
+  );
   trusted = new ProxyAgent({ uri: proxy.url, requestTls: { ca: proxy.ca.certPem } });
 });
 
@@ -41,7 +47,11 @@ afterAll(async () => {
 
 describe('startHttpsProxy', () => {
   it('answers a routed host over TLS with a certificate the test CA signed', async () => {
-    const response = await fetch('https://oauth2.googleapis.com/token', { method: 'POST', body: new URLSearchParams({ grant_type: 'x' }), dispatcher: trusted });
+    const response = await fetch('https://oauth2.googleapis.com/token', {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'x' }),
+      dispatcher: trusted,
+    });
     expect(await response.json()).toEqual({ method: 'POST', path: '/token', grant: 'x' });
     expect(proxy.log).toContain('POST oauth2.googleapis.com/token');
   });

@@ -146,7 +146,15 @@ export class HttpsProxy {
     const body = Buffer.concat(chunks).toString('utf8');
     try {
       const isForm = /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '');
-      const reply = await handler({ method: req.method ?? 'GET', host, url, headers: req.headers, body, form: new URLSearchParams(body), isForm });
+      const reply = await handler({
+        method: req.method ?? 'GET',
+        host,
+        url,
+        headers: req.headers,
+        body,
+        form: new URLSearchParams(body),
+        isForm,
+      });
       const forwardPort = this.#forwards.get(host);
       if (reply === undefined && forwardPort !== undefined) {
         this.log.push(`${req.method} ${host}${url.pathname} -> 127.0.0.1:${forwardPort}`);

@@ -16,9 +16,7 @@ const b64url = (data: string | Buffer): string => Buffer.from(data).toString('ba
 
 function sign(algorithm: JwtAlgorithm, input: string, key: KeyLike): Buffer {
   const signer = createSign('RSA-SHA256').update(input);
-  return algorithm === 'PS256'
-    ? signer.sign({ key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } as never)
-    : signer.sign(key);
+  return algorithm === 'PS256' ? signer.sign({ key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } as never) : signer.sign(key);
 }
 
 export function signJwt(claims: Record<string, unknown>, key: KeyLike, header: Record<string, unknown> = {}): string {

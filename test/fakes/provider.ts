@@ -59,6 +59,9 @@ export function fakeProviderTable(
   cloud: FakeCloud,
   overrides: Partial<Record<ProviderName, FakeCloud>> = {},
 ): Record<ProviderName, ProviderLoader> {
-  const load = (name: ProviderName): ProviderLoader => async () => (overrides[name] ?? cloud).module;
+  const load =
+    (name: ProviderName): ProviderLoader =>
+    async () =>
+      (overrides[name] ?? cloud).module;
   return { ecr: load('ecr'), 'ecr-public': load('ecr-public'), google: load('google'), azure: load('azure'), static: load('static') };
 }

@@ -27,7 +27,9 @@ export async function bundleProviderChild(dir: string): Promise<string> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
+    },
     logLevel: 'error',
   });
   return outfile;

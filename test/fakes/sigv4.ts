@@ -44,11 +44,7 @@ export function parseAuthorization(request: SignedRequest): SigV4Scope | undefin
   const header = request.headers.authorization;
   if (header === undefined) return undefined;
   const match = AUTH_PATTERN.exec(header);
-  if (!match)
-    throw new SigV4Error(
-      'IncompleteSignature',
-      `Authorization header requires Credential, SignedHeaders and Signature`,
-    );
+  if (!match) throw new SigV4Error('IncompleteSignature', `Authorization header requires Credential, SignedHeaders and Signature`);
   const [, accessKeyId, date, region, service, signedHeaders, signature] = match as unknown as [
     string,
     string,
@@ -93,14 +89,7 @@ function canonicalRequest(request: SignedRequest, signedHeaders: string[]): stri
   // The hash of the body received, never the client's x-amz-content-sha256: ECR and STS take no
   // unsigned payloads, and a body changed in transit must fail.
   const payloadHash = sha256(request.body);
-  return [
-    request.method,
-    path,
-    canonicalQuery(url.searchParams),
-    headers.join(''),
-    signedHeaders.join(';'),
-    payloadHash,
-  ].join('\n');
+  return [request.method, path, canonicalQuery(url.searchParams), headers.join(''), signedHeaders.join(';'), payloadHash].join('\n');
 }
 
 /** Throws SigV4Error unless `scope.signature` is the request's signature under `secretAccessKey`. */
@@ -110,31 +99,19 @@ export function verifySignature(request: SignedRequest, scope: SigV4Scope, secre
   }
   const stamp = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(scope.amzDate);
   if (!stamp || !scope.signedHeaders.includes('x-amz-date')) {
-    throw new SigV4Error(
-      'IncompleteSignature',
-      `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.`,
-    );
+    throw new SigV4Error('IncompleteSignature', `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.`);
   }
   const signedAt = Date.UTC(+stamp[1]!, +stamp[2]! - 1, +stamp[3]!, +stamp[4]!, +stamp[5]!, +stamp[6]!);
   if (Math.abs(now - signedAt) > 15 * 60_000) {
-    throw new SigV4Error(
-      'SignatureExpired',
-      `Signature expired: ${scope.amzDate} is now earlier or later than the allowed 15 minutes.`,
-    );
+    throw new SigV4Error('SignatureExpired', `Signature expired: ${scope.amzDate} is now earlier or later than the allowed 15 minutes.`);
   }
   if (scope.amzDate.slice(0, 8) !== scope.date) {
-    throw new SigV4Error(
-      'InvalidSignature',
-      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP`,
-    );
+    throw new SigV4Error('InvalidSignature', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP`);
   }
   const credentialScope = `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
-  const stringToSign = [
-    'AWS4-HMAC-SHA256',
-    scope.amzDate,
-    credentialScope,
-    sha256(canonicalRequest(request, scope.signedHeaders)),
-  ].join('\n');
+  const stringToSign = ['AWS4-HMAC-SHA256', scope.amzDate, credentialScope, sha256(canonicalRequest(request, scope.signedHeaders))].join(
+    '\n',
+  );
   let key = hmac(`AWS4${secretAccessKey}`, scope.date);
   for (const part of [scope.region, scope.service, 'aws4_request']) key = hmac(key, part);
   const expected = hmac(key, stringToSign);

@@ -24,9 +24,9 @@ describe('planFromEnv', () => {
     expect(plan({ BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'octo', DOCKER_PASSWORD: 'pat' }).registries).toEqual([
       { name: 'index.docker.io', provider: 'static', host: 'https://index.docker.io/v1/' },
     ]);
-    expect(plan({ BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u', DOCKER_PASSWORD: 'p', DOCKER_REGISTRY: 'localhost:5000' }).registries[0]?.host).toBe(
-      'localhost:5000',
-    );
+    expect(
+      plan({ BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u', DOCKER_PASSWORD: 'p', DOCKER_REGISTRY: 'localhost:5000' }).registries[0]?.host,
+    ).toBe('localhost:5000');
   });
 
   it.each([
@@ -48,7 +48,9 @@ describe('planFromEnv', () => {
   });
 
   it('ecr with ECR_PUBLIC writes public.ecr.aws', () => {
-    expect(plan({ BERTH_PROVIDER: 'ecr', ECR_PUBLIC: 'true' }).registries.map((r) => [r.provider, r.host])).toEqual([['ecr-public', 'public.ecr.aws']]);
+    expect(plan({ BERTH_PROVIDER: 'ecr', ECR_PUBLIC: 'true' }).registries.map((r) => [r.provider, r.host])).toEqual([
+      ['ecr-public', 'public.ecr.aws'],
+    ]);
   });
 
   it('google: Artifact Registry for GOOGLE_LOCATION, else the gcr.io hosts', () => {
@@ -57,7 +59,7 @@ describe('planFromEnv', () => {
     expect(plan({ ...env, GOOGLE_LOCATION: 'europe-west1' }).registries.map((r) => r.host)).toEqual(['europe-west1-docker.pkg.dev']);
   });
 
-  it('the multi-cloud image picks each host\'s provider', () => {
+  it("the multi-cloud image picks each host's provider", () => {
     const env = {
       BERTH_REGISTRIES: '123456789012.dkr.ecr.us-east-1.amazonaws.com, acme.azurecr.io,localhost:5000',
       AWS_REGION: 'us-east-1',
@@ -68,7 +70,15 @@ describe('planFromEnv', () => {
   });
 
   it('reads format, cache dir and Secret names', () => {
-    const env = { BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u', DOCKER_PASSWORD: 'p', BERTH_FORMAT: 'k8s-secret', BERTH_CACHE_DIR: '/cache', BERTH_SECRET_NAME: 's', BERTH_NAMESPACE: 'n' };
+    const env = {
+      BERTH_PROVIDER: 'static',
+      DOCKER_USERNAME: 'u',
+      DOCKER_PASSWORD: 'p',
+      BERTH_FORMAT: 'k8s-secret',
+      BERTH_CACHE_DIR: '/cache',
+      BERTH_SECRET_NAME: 's',
+      BERTH_NAMESPACE: 'n',
+    };
     expect(plan(env)).toMatchObject({ format: 'k8s-secret', cacheDir: '/cache', secretName: 's', namespace: 'n' });
     expect(() => plan({ ...env, BERTH_FORMAT: 'yaml' })).toThrow(/^BERTH_FORMAT=yaml is not a format/);
     expect(() => plan({ ...env, BERTH_PROVIDER: 'aws' })).toThrow(/^BERTH_PROVIDER=aws is not a provider/);

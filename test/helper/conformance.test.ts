@@ -47,7 +47,12 @@ const SCRIPT: Step[] = [
     stdout: '{"ServerURL":"https://ghcr.io/","Username":"octocat","Secret":"ghp_s3cret1"}\n',
   },
 
-  { name: "store docker login's Hub key", args: ['store'], stdin: creds('https://index.docker.io/v1/', 'hubuser', 'hub_s3cret2'), stdout: '' },
+  {
+    name: "store docker login's Hub key",
+    args: ['store'],
+    stdin: creds('https://index.docker.io/v1/', 'hubuser', 'hub_s3cret2'),
+    stdout: '',
+  },
   ...['docker.io', 'index.docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1/'].map(
     (alias): Step => ({
       name: `get Hub as ${alias}`,
@@ -68,11 +73,17 @@ const SCRIPT: Step[] = [
   {
     name: 'list: one key per registry, user names only',
     args: ['list'],
-    stdout: /^\{(?=.*"ghcr\.io":"octocat")(?=.*"https:\/\/index\.docker\.io\/v1\/":"hubuser")(?=.*"myacr\.azurecr\.io":"<token>")[^\n]*\}\n$/,
+    stdout:
+      /^\{(?=.*"ghcr\.io":"octocat")(?=.*"https:\/\/index\.docker\.io\/v1\/":"hubuser")(?=.*"myacr\.azurecr\.io":"<token>")[^\n]*\}\n$/,
   },
 
   { name: 'a 200 KiB secret is stored', args: ['store'], stdin: creds('big.example', 'u', BIG_SECRET), stdout: '' },
-  { name: 'and read back whole', args: ['get'], stdin: 'big.example', stdout: `{"ServerURL":"big.example","Username":"u","Secret":"${BIG_SECRET}"}\n` },
+  {
+    name: 'and read back whole',
+    args: ['get'],
+    stdin: 'big.example',
+    stdout: `{"ServerURL":"big.example","Username":"u","Secret":"${BIG_SECRET}"}\n`,
+  },
   {
     name: 'more than 1 MiB is refused with one line',
     args: ['store'],
@@ -83,16 +94,39 @@ const SCRIPT: Step[] = [
   { name: 'and nothing was stored', args: ['get'], stdin: 'huge.example', stdout: NOT_FOUND, exit: 1 },
 
   { name: 'store with an empty ServerURL', args: ['store'], stdin: creds('', 'u', 'p'), stdout: 'no credentials server URL\n', exit: 1 },
-  { name: 'store with an empty Username', args: ['store'], stdin: creds('x.example', '', 'p'), stdout: 'no credentials username\n', exit: 1 },
-  { name: 'store with an empty Secret (never exit 0 with empty credentials)', args: ['store'], stdin: creds('x.example', 'u', ''), stdout: 'no credentials secret\n', exit: 1 },
+  {
+    name: 'store with an empty Username',
+    args: ['store'],
+    stdin: creds('x.example', '', 'p'),
+    stdout: 'no credentials username\n',
+    exit: 1,
+  },
+  {
+    name: 'store with an empty Secret (never exit 0 with empty credentials)',
+    args: ['store'],
+    stdin: creds('x.example', 'u', ''),
+    stdout: 'no credentials secret\n',
+    exit: 1,
+  },
   { name: 'store with empty input', args: ['store'], stdin: '', stdout: /^invalid credentials JSON on stdin: [^\n]+\n$/, exit: 1 },
-  { name: 'store with malformed JSON', args: ['store'], stdin: '{"ServerURL":', stdout: /^invalid credentials JSON on stdin: [^\n]+\n$/, exit: 1 },
+  {
+    name: 'store with malformed JSON',
+    args: ['store'],
+    stdin: '{"ServerURL":',
+    stdout: /^invalid credentials JSON on stdin: [^\n]+\n$/,
+    exit: 1,
+  },
   { name: 'get with empty input', args: ['get'], stdin: '', stdout: 'no credentials server URL\n', exit: 1 },
   { name: 'erase with blank input', args: ['erase'], stdin: ' \n', stdout: 'no credentials server URL\n', exit: 1 },
 
   { name: 'erase by another spelling', args: ['erase'], stdin: 'docker.io', stdout: '' },
   { name: 'Hub is gone under every alias', args: ['get'], stdin: 'https://index.docker.io/v1/', stdout: NOT_FOUND, exit: 1 },
-  { name: 'other entries stay', args: ['get'], stdin: 'ghcr.io', stdout: '{"ServerURL":"ghcr.io","Username":"octocat","Secret":"ghp_s3cret1"}\n' },
+  {
+    name: 'other entries stay',
+    args: ['get'],
+    stdin: 'ghcr.io',
+    stdout: '{"ServerURL":"ghcr.io","Username":"octocat","Secret":"ghp_s3cret1"}\n',
+  },
 
   { name: 'no arguments', args: [], stdout: USAGE, exit: 1 },
   { name: 'unknown action', args: ['fetch'], stdout: USAGE, exit: 1 },

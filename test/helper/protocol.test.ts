@@ -67,7 +67,7 @@ describe('store and get', () => {
   });
 
   it.each(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1/', 'https://registry-1.docker.io'])(
-    'Docker Hub alias %s meets docker login\'s key',
+    "Docker Hub alias %s meets docker login's key",
     async (alias) => {
       const store = memoryStore();
       await run(store, 'store', creds(DOCKER_HUB_KEY, 'hubuser'));
@@ -115,16 +115,18 @@ describe('errors: one line on stdout, exit 1, nothing stored', () => {
     expect(store.calls.set).toBe(0);
   });
 
-  it.each([['empty', ''], ['not JSON', '{"ServerURL": '], ['an array', '[]'], ['a number field', '{"ServerURL":"a","Username":1,"Secret":"b"}']])(
-    'store with %s input',
-    async (_, input) => {
-      const store = memoryStore();
-      const out = await run(store, 'store', input);
-      expect(out.code).toBe(1);
-      expect(out.stdout).toMatch(/^invalid credentials JSON on stdin: [^\n]+\n$/);
-      expect(store.calls.set).toBe(0);
-    },
-  );
+  it.each([
+    ['empty', ''],
+    ['not JSON', '{"ServerURL": '],
+    ['an array', '[]'],
+    ['a number field', '{"ServerURL":"a","Username":1,"Secret":"b"}'],
+  ])('store with %s input', async (_, input) => {
+    const store = memoryStore();
+    const out = await run(store, 'store', input);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toMatch(/^invalid credentials JSON on stdin: [^\n]+\n$/);
+    expect(store.calls.set).toBe(0);
+  });
 
   it.each(['get', 'erase'] as const)('%s with an empty server URL', async (action) => {
     expect(await run(memoryStore(), action, ' \n')).toEqual({ stdout: 'no credentials server URL\n', stderr: '', code: 1 });

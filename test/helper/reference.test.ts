@@ -11,7 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientHome, HELPER_JS, spawnCollect, type ClientHome, type RunResult } from '../e2e/harness/clients.js';
 import { missingTools, requireTools, TOOLS, type Tool } from '../e2e/harness/tools.js';
 
-const NEEDED: Tool[] = [TOOLS.pass, { program: 'gpg', debianPackage: 'gnupg' }, { program: 'docker-credential-pass', debianPackage: 'golang-docker-credential-helpers' }];
+const NEEDED: Tool[] = [
+  TOOLS.pass,
+  { program: 'gpg', debianPackage: 'gnupg' },
+  { program: 'docker-credential-pass', debianPackage: 'golang-docker-credential-helpers' },
+];
 
 let home: ClientHome;
 let passEnv: Record<string, string>;
@@ -23,7 +27,18 @@ function makePassStore(dir: string, env: Record<string, string>): Record<string,
   const params = join(dir, 'key-params');
   writeFileSync(
     params,
-    ['%no-protection', 'Key-Type: eddsa', 'Key-Curve: ed25519', 'Subkey-Type: ecdh', 'Subkey-Curve: cv25519', 'Name-Real: berth test', 'Name-Email: test@berth.invalid', 'Expire-Date: 0', '%commit', ''].join('\n'),
+    [
+      '%no-protection',
+      'Key-Type: eddsa',
+      'Key-Curve: ed25519',
+      'Subkey-Type: ecdh',
+      'Subkey-Curve: cv25519',
+      'Name-Real: berth test',
+      'Name-Email: test@berth.invalid',
+      'Expire-Date: 0',
+      '%commit',
+      '',
+    ].join('\n'),
   );
   execFileSync('gpg', ['--batch', '--gen-key', params], { env: withGpg, stdio: 'ignore', timeout: 60_000 });
   const listing = execFileSync('gpg', ['--list-keys', '--with-colons'], { env: withGpg, encoding: 'utf8' });
@@ -72,14 +87,20 @@ describe('berth and docker-credential-pass on the same input', { timeout: 120_00
   it('print usage the same way, with their own names', async (ctx) => {
     requireTools(NEEDED, ctx.skip);
     const [ours, theirs] = [await berth([]), await reference([])];
-    expect(outcome(ours)).toEqual({ ...outcome(theirs), stdout: theirs.stdout.replace('docker-credential-pass', 'docker-credential-berth') });
+    expect(outcome(ours)).toEqual({
+      ...outcome(theirs),
+      stdout: theirs.stdout.replace('docker-credential-pass', 'docker-credential-berth'),
+    });
   });
 
   it('differ where berth does better', async (ctx) => {
     requireTools(NEEDED, ctx.skip);
     // Not found: the reference (0.6.4, Debian 12) exits 0 with empty credentials; berth prints the
     // text clients match.
-    expect(outcome(await reference(['get'], 'nowhere.example'))).toEqual({ stdout: '{"ServerURL":"nowhere.example","Username":"","Secret":""}\n', code: 0 });
+    expect(outcome(await reference(['get'], 'nowhere.example'))).toEqual({
+      stdout: '{"ServerURL":"nowhere.example","Username":"","Secret":""}\n',
+      code: 0,
+    });
     expect(outcome(await berth(['get'], 'nowhere.example'))).toEqual({ stdout: 'credentials not found in native keychain\n', code: 1 });
     // Erasing what is not there: the reference fails, berth (like `docker logout` expects) does not.
     expect((await reference(['erase'], 'nowhere.example')).code).toBe(1);

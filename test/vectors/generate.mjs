@@ -2,14 +2,25 @@
 // committed: they pin the format, so run this only when the format version changes
 // (`node test/vectors/generate.mjs`). Broken files are made from good ones, one defect each.
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const here = new URL('.', import.meta.url).pathname;
 const out = join(here, 'berth-v1');
 const bundle = '/tmp/berth-vectors-core.mjs';
-await build({ stdin: { contents: "export * from './core/crypto/format.ts'; export * from './core/crypto/header.ts'; export * from './core/crypto/key.ts';", resolveDir: join(here, '../..'), loader: 'ts' }, bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'warning' });
+await build({
+  stdin: {
+    contents: "export * from './core/crypto/format.ts'; export * from './core/crypto/header.ts'; export * from './core/crypto/key.ts';",
+    resolveDir: join(here, '../..'),
+    loader: 'ts',
+  },
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  outfile: bundle,
+  logLevel: 'warning',
+});
 const c = await import(bundle);
 
 rmSync(out, { recursive: true, force: true });
@@ -34,7 +45,14 @@ const bad = (file, data, error, message, key = 'key-a.aes') => {
   manifest.push({ file, key, error, message });
 };
 
-for (const [name, length] of [['empty', 0], ['one-byte', 1], ['chunk-minus-one', 65535], ['chunk', 65536], ['chunk-plus-one', 65537], ['two-chunks-plus-one', 131073]]) {
+for (const [name, length] of [
+  ['empty', 0],
+  ['one-byte', 1],
+  ['chunk-minus-one', 65535],
+  ['chunk', 65536],
+  ['chunk-plus-one', 65537],
+  ['two-chunks-plus-one', 131073],
+]) {
   good(`${name}.berth`, c.encryptBuffer(pattern(length), [keyA]), pattern(length));
 }
 const text = Buffer.from('FOO=bar\nQUOTED=it\'s "here"\n');
@@ -64,9 +82,19 @@ bad('cut-mid-chunk.berth', three.subarray(0, headerLength + sealed + 1000), 'Tam
 bad('cut-in-tag.berth', three.subarray(0, headerLength + sealed + 10), 'TruncatedError', 'chunk 1 is incomplete');
 bad('header-only.berth', three.subarray(0, headerLength), 'TruncatedError', 'after the header');
 bad('cut-in-header.berth', three.subarray(0, 60), 'TruncatedError', 'inside the header');
-const swapped = Buffer.concat([three.subarray(0, headerLength), three.subarray(headerLength + sealed, headerLength + 2 * sealed), three.subarray(headerLength, headerLength + sealed), three.subarray(headerLength + 2 * sealed)]);
+const swapped = Buffer.concat([
+  three.subarray(0, headerLength),
+  three.subarray(headerLength + sealed, headerLength + 2 * sealed),
+  three.subarray(headerLength, headerLength + sealed),
+  three.subarray(headerLength + 2 * sealed),
+]);
 bad('swapped-chunks.berth', swapped, 'TamperedError', 'chunk 0');
-bad('trailing-byte.berth', Buffer.concat([c.encryptBuffer(pattern(65536), [keyA]), Buffer.from([0])]), 'TamperedError', 'after the final chunk');
+bad(
+  'trailing-byte.berth',
+  Buffer.concat([c.encryptBuffer(pattern(65536), [keyA]), Buffer.from([0])]),
+  'TamperedError',
+  'after the final chunk',
+);
 
 // A full non-final chunk followed by an empty final one: what a truncating attacker would need.
 {
@@ -87,10 +115,15 @@ const version2 = Buffer.from(c.encryptBuffer(text, [keyA]));
 version2[10] = 2;
 bad('version-2.berth', version2, 'NotBerthFileError', 'version 2');
 bad('not-berth.txt', Buffer.from('just some text, not encrypted\n'), 'NotBerthFileError', 'not a berth encrypted file');
-bad('codeship-v2.encrypted', Buffer.from('codeship:v2\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n'), 'NotBerthFileError', 'codeship:v2');
+bad(
+  'codeship-v2.encrypted',
+  Buffer.from('codeship:v2\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n'),
+  'NotBerthFileError',
+  'codeship:v2',
+);
 const lines = armored.toString('latin1').split('\n');
 bad('armor-short-line.asc', [lines[0], lines[1].slice(0, 60), ...lines.slice(2)].join('\n'), 'TamperedError', 'line 2');
-bad('armor-no-end.asc', lines.slice(0, -2).join('\n') + '\n', 'TruncatedError', 'END');
+bad('armor-no-end.asc', `${lines.slice(0, -2).join('\n')}\n`, 'TruncatedError', 'END');
 bad('armor-junk-after-end.asc', `${armored.toString('latin1')}more\n`, 'TamperedError', 'after the END');
 
 writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);

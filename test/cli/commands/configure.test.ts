@@ -121,7 +121,7 @@ describe('berth configure', () => {
     expect(await mode(dockerFile)).toBe(0o644);
   });
 
-  it("writes a credHelpers entry per known registry to auth.json, Docker Hub as docker.io", async () => {
+  it('writes a credHelpers entry per known registry to auth.json, Docker Hub as docker.io', async () => {
     await writeClientFiles();
     const result = await home.berth(['configure']);
     expect(result.code).toBe(0);
@@ -191,7 +191,9 @@ describe('berth configure', () => {
       'https://index.docker.io/v1/': 'berth',
     });
     expect((await json(authFile)).credHelpers).toEqual({ 'public.ecr.aws': 'ecr-login', 'ghcr.io': 'berth', 'docker.io': 'berth' });
-    expect(result.stderr).toContain(`${dockerFile} has an inline login for ghcr.io under "auths" that is no longer used, and berth has none`);
+    expect(result.stderr).toContain(
+      `${dockerFile} has an inline login for ghcr.io under "auths" that is no longer used, and berth has none`,
+    );
   });
 
   it('after berth login, an inline login is only pointed out as left behind, never printed', async () => {
@@ -230,7 +232,9 @@ describe('berth configure', () => {
     await writeFile(dockerFile, '{"auths": {\n');
     const result = await home.berth(['configure']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^berth: error: ${dockerFile} is not valid JSON \\(line \\d+\\); berth changes nothing in it\\n`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^berth: error: ${dockerFile} is not valid JSON \\(line \\d+\\); berth changes nothing in it\\n`),
+    );
     expect(await readFile(dockerFile, 'utf8')).toBe('{"auths": {\n');
   });
 
@@ -246,7 +250,9 @@ describe('berth configure', () => {
     await writeFile(runtimeAuth, JSON.stringify({ auths: { [ECR_HOST]: { auth: 'eDp5' } } }));
     const result = await home.berth(['configure', '--containers-only']);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain(`berth: warning: ${runtimeAuth} holds a login for ${ECR_HOST} that containers/image uses before berth's (run: podman logout ${ECR_HOST})`);
+    expect(result.stderr).toContain(
+      `berth: warning: ${runtimeAuth} holds a login for ${ECR_HOST} that containers/image uses before berth's (run: podman logout ${ECR_HOST})`,
+    );
     expect(result.stderr).not.toContain('eDp5');
   });
 });
@@ -257,7 +263,9 @@ describe('berth configure without the helper installed', () => {
     try {
       const result = await bare.berth(['configure', '--docker-only']);
       expect(result.code).toBe(0);
-      expect(result.stderr).toBe('berth: warning: docker-credential-berth is not on PATH: clients told to use berth fail until it is (see berth doctor)\n');
+      expect(result.stderr).toBe(
+        'berth: warning: docker-credential-berth is not on PATH: clients told to use berth fail until it is (see berth doctor)\n',
+      );
     } finally {
       await bare.cleanup();
     }

@@ -45,7 +45,14 @@ describe('formatStatus', () => {
           refreshes: 3,
           failures: 1,
         },
-        { registryHost: 'ghcr.io', refreshing: true, consecutiveFailures: 1, lastError: { message: 'no credentials for ghcr.io', at: now }, refreshes: 0, failures: 1 },
+        {
+          registryHost: 'ghcr.io',
+          refreshing: true,
+          consecutiveFailures: 1,
+          lastError: { message: 'no credentials for ghcr.io', at: now },
+          refreshes: 0,
+          failures: 1,
+        },
       ],
     };
     expect(formatStatus(reply, '/run/user/1000/berth/daemon.sock')).toBe(
@@ -61,7 +68,9 @@ describe('formatStatus', () => {
   });
 
   it('says so when nothing has been requested', () => {
-    expect(formatStatus({ version: '1', pid: 1, now, registries: [] }, '/s')).toBe('berth daemon 1, pid 1, /s\nno registry requested yet\n');
+    expect(formatStatus({ version: '1', pid: 1, now, registries: [] }, '/s')).toBe(
+      'berth daemon 1, pid 1, /s\nno registry requested yet\n',
+    );
   });
 });
 

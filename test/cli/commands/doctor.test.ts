@@ -70,13 +70,18 @@ describe('berth doctor', () => {
     await h.berth(['login', 'ghcr.io', '-u', 'octocat', '--password-stdin'], 'pw');
     await rm(join(h.env.XDG_DATA_HOME!, 'berth/store.key'));
     const result = await h.berth(['doctor']);
-    expect(result.stdout).toMatch(/^FAIL +store +file \(the default\): .*credentials\.berth exists but its key file .*store\.key is missing$/m);
+    expect(result.stdout).toMatch(
+      /^FAIL +store +file \(the default\): .*credentials\.berth exists but its key file .*store\.key is missing$/m,
+    );
     expect(result.code).toBe(1);
   });
 
   it.each([
     [{ BERTH_STORE: 'vault' }, /^FAIL +store +BERTH_STORE=vault is not a store$/m],
-    [{ BERTH_STORE: 'keychain' }, /^FAIL +store +keychain \(BERTH_STORE is set\): no D-Bus session \(DBUS_SESSION_BUS_ADDRESS is unset\), so no Secret Service$/m],
+    [
+      { BERTH_STORE: 'keychain' },
+      /^FAIL +store +keychain \(BERTH_STORE is set\): no D-Bus session \(DBUS_SESSION_BUS_ADDRESS is unset\), so no Secret Service$/m,
+    ],
     [{ BERTH_STORE: 'pass', PATH: '/nonexistent' }, /^FAIL +store +pass \(BERTH_STORE is set\): `pass` is not on PATH$/m],
   ])('%o cannot work here', async (env, line) => {
     const h = await home({ env });
@@ -89,7 +94,9 @@ describe('berth doctor', () => {
     requireTools([TOOLS.pass], ctx.skip);
     const h = await home({ env: { BERTH_STORE: 'pass', PATH: process.env.PATH ?? '' } });
     const result = await h.berth(['doctor']);
-    expect(result.stdout).toContain(`pass (BERTH_STORE is set): the password store ${h.dir}/.password-store is not initialised (no .gpg-id)\n`);
+    expect(result.stdout).toContain(
+      `pass (BERTH_STORE is set): the password store ${h.dir}/.password-store is not initialised (no .gpg-id)\n`,
+    );
     expect(result.stdout).toMatch(/hint: run: pass init <your GPG key id>$/m);
     expect(result.code).toBe(1);
   });

@@ -23,7 +23,13 @@ function berth(args: string[], { stdin, env = {} }: { stdin?: Buffer | string; e
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BERTH, ...args], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, XDG_CONFIG_HOME: join(dir, '.config'), XDG_DATA_HOME: join(dir, '.data'), ...env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: dir,
+        XDG_CONFIG_HOME: join(dir, '.config'),
+        XDG_DATA_HOME: join(dir, '.data'),
+        ...env,
+      },
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -112,17 +118,61 @@ describe('berth encrypt / decrypt', () => {
 
   describe('errors: one line each, exit 1, no output file left', () => {
     const errorCases: [string, () => Promise<string[]>, RegExp][] = [
-      ['no key found', async () => (await rm(join(dir, 'berth.aes')), ['decrypt', 'sample.enc', 'out']), /^berth: error: no key found \(looked in --key-path, BERTH_AES_KEY, \.\/berth\.aes, \.\/codeship\.aes\)\nberth: hint: /],
-      ['malformed key file', async () => (await writeFile(join(dir, 'bad.aes'), 'short\n'), ['decrypt', 'sample.enc', 'out', '--key-path', 'bad.aes']), /^berth: error: malformed key in .*bad\.aes: expected 44 base64 characters, found 5\n/],
-      ['wrong key', async () => (await berth(['keygen', 'other.aes']), ['decrypt', 'sample.enc', 'out', '--key-path', 'other.aes']), /^berth: error: sample\.enc: wrong key: the file is encrypted for [0-9a-f]{16}; your key is [0-9a-f]{16}\n/],
-      ['tampered header', async () => (await flipByte('sample.enc', 20), ['decrypt', 'sample.enc', 'out']), /^berth: error: sample\.enc: header corrupted or tampered/],
-      ['tampered middle chunk', async () => (await flipByte('sample.enc', 146 + 65552 + 7), ['decrypt', 'sample.enc', 'out']), /^berth: error: sample\.enc: data corrupted or tampered: chunk 1 failed authentication/],
-      ['tampered tag', async () => (await flipByte('sample.enc', -1), ['decrypt', 'sample.enc', 'out']), /^berth: error: sample\.enc: data corrupted or tampered: chunk 2 failed/],
-      ['truncated file', async () => (await cut('sample.enc', 146 + 2 * 65552), ['decrypt', 'sample.enc', 'out']), /^berth: error: sample\.enc: file truncated: it ends after chunk 1 without the final chunk\n/],
-      ['not a berth file', async () => (await writeFile(join(dir, 'sample.enc'), 'hello world\n'), ['decrypt', 'sample.enc', 'out']), /^berth: error: sample\.enc: not a berth encrypted file\n/],
-      ['codeship:v2 file', async () => (await writeFile(join(dir, 'sample.enc'), 'codeship:v2\nAAAA\n'), ['decrypt', 'sample.enc', 'out']), /^berth: error: sample\.enc: codeship:v2 files \(jet 2\.6\.0 and later\) are not supported/],
-      ['output path unwritable', async () => (await writeFile(join(dir, 'afile'), ''), ['decrypt', 'sample.enc', 'afile/out']), /^berth: error: cannot write .*afile\/out: a parent is not a directory\n/],
-      ['missing input', async () => ['decrypt', 'missing.enc', 'out'], /^berth: error: cannot read .*missing\.enc: no such file or directory\n/],
+      [
+        'no key found',
+        async () => (await rm(join(dir, 'berth.aes')), ['decrypt', 'sample.enc', 'out']),
+        /^berth: error: no key found \(looked in --key-path, BERTH_AES_KEY, \.\/berth\.aes, \.\/codeship\.aes\)\nberth: hint: /,
+      ],
+      [
+        'malformed key file',
+        async () => (await writeFile(join(dir, 'bad.aes'), 'short\n'), ['decrypt', 'sample.enc', 'out', '--key-path', 'bad.aes']),
+        /^berth: error: malformed key in .*bad\.aes: expected 44 base64 characters, found 5\n/,
+      ],
+      [
+        'wrong key',
+        async () => (await berth(['keygen', 'other.aes']), ['decrypt', 'sample.enc', 'out', '--key-path', 'other.aes']),
+        /^berth: error: sample\.enc: wrong key: the file is encrypted for [0-9a-f]{16}; your key is [0-9a-f]{16}\n/,
+      ],
+      [
+        'tampered header',
+        async () => (await flipByte('sample.enc', 20), ['decrypt', 'sample.enc', 'out']),
+        /^berth: error: sample\.enc: header corrupted or tampered/,
+      ],
+      [
+        'tampered middle chunk',
+        async () => (await flipByte('sample.enc', 146 + 65552 + 7), ['decrypt', 'sample.enc', 'out']),
+        /^berth: error: sample\.enc: data corrupted or tampered: chunk 1 failed authentication/,
+      ],
+      [
+        'tampered tag',
+        async () => (await flipByte('sample.enc', -1), ['decrypt', 'sample.enc', 'out']),
+        /^berth: error: sample\.enc: data corrupted or tampered: chunk 2 failed/,
+      ],
+      [
+        'truncated file',
+        async () => (await cut('sample.enc', 146 + 2 * 65552), ['decrypt', 'sample.enc', 'out']),
+        /^berth: error: sample\.enc: file truncated: it ends after chunk 1 without the final chunk\n/,
+      ],
+      [
+        'not a berth file',
+        async () => (await writeFile(join(dir, 'sample.enc'), 'hello world\n'), ['decrypt', 'sample.enc', 'out']),
+        /^berth: error: sample\.enc: not a berth encrypted file\n/,
+      ],
+      [
+        'codeship:v2 file',
+        async () => (await writeFile(join(dir, 'sample.enc'), 'codeship:v2\nAAAA\n'), ['decrypt', 'sample.enc', 'out']),
+        /^berth: error: sample\.enc: codeship:v2 files \(jet 2\.6\.0 and later\) are not supported/,
+      ],
+      [
+        'output path unwritable',
+        async () => (await writeFile(join(dir, 'afile'), ''), ['decrypt', 'sample.enc', 'afile/out']),
+        /^berth: error: cannot write .*afile\/out: a parent is not a directory\n/,
+      ],
+      [
+        'missing input',
+        async () => ['decrypt', 'missing.enc', 'out'],
+        /^berth: error: cannot read .*missing\.enc: no such file or directory\n/,
+      ],
     ];
     for (const [what, setUp, stderr] of errorCases) {
       it(what, async () => {
@@ -155,7 +205,10 @@ async function cut(name: string, length: number): Promise<void> {
 describe('interrupted', () => {
   it('Ctrl-C during encryption removes the temporary file and exits 130', async () => {
     await berth(['keygen']);
-    const child = spawn(process.execPath, [BERTH, 'encrypt', '-', 'out.enc'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    const child = spawn(process.execPath, [BERTH, 'encrypt', '-', 'out.enc'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir },
+    });
     const stderr: Buffer[] = [];
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -201,7 +254,9 @@ describe('legacy jet files', () => {
     await berth(['keygen', 'new.aes']);
     const result = await berth(['rekey', 'environment.encrypted', '--key-path', 'codeship.aes', '--add', 'new.aes']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout.toString()).toMatch(/^environment\.encrypted: keys [0-9a-f]{16}, [0-9a-f]{16} \(converted from a legacy jet file\)\n$/);
+    expect(result.stdout.toString()).toMatch(
+      /^environment\.encrypted: keys [0-9a-f]{16}, [0-9a-f]{16} \(converted from a legacy jet file\)\n$/,
+    );
     const decrypted = await berth(['decrypt', 'environment.encrypted', '-', '--key-path', 'new.aes']);
     expect(decrypted).toMatchObject({ code: 0, stderr: '' });
     expect(decrypted.stdout.equals(await readFile(join(JET, 'environment.expected')))).toBe(true);
@@ -211,7 +266,9 @@ describe('legacy jet files', () => {
     await berth(['keygen', 'other.aes']);
     const result = await berth(['decrypt', 'environment.encrypted', 'out', '--key-path', 'other.aes']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/berth: error: environment\.encrypted: wrong key for this legacy jet file: key [0-9a-f]{16} decrypts it to binary garbage, not text\n/);
+    expect(result.stderr).toMatch(
+      /berth: error: environment\.encrypted: wrong key for this legacy jet file: key [0-9a-f]{16} decrypts it to binary garbage, not text\n/,
+    );
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 });
@@ -228,7 +285,9 @@ describe('berth rekey', () => {
 
     const rotated = await berth(['rekey', 'a.enc', 'b.enc', '--key-path', 'old.aes', '--add', 'new.aes', '--remove', oldId]);
     expect(rotated).toMatchObject({ code: 0, stderr: '' });
-    expect(rotated.stdout.toString()).toBe(`a.enc: keys ${newId} (added ${newId}; removed ${oldId})\nb.enc: keys ${newId} (added ${newId}; removed ${oldId})\n`);
+    expect(rotated.stdout.toString()).toBe(
+      `a.enc: keys ${newId} (added ${newId}; removed ${oldId})\nb.enc: keys ${newId} (added ${newId}; removed ${oldId})\n`,
+    );
     for (const name of ['a.enc', 'b.enc']) {
       expect((await berth(['decrypt', name, '-', '--key-path', 'new.aes'])).stdout.toString()).toBe('A');
       expect((await berth(['decrypt', name, '-', '--key-path', 'old.aes'])).stderr).toMatch(/wrong key/);

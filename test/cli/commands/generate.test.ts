@@ -4,8 +4,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startDaemon } from '../../../daemon/main.js';
 import { cliSandbox, type CliSandbox } from './cli-harness.js';
 
-
-
 let cli: CliSandbox;
 
 beforeEach(async () => {
@@ -18,8 +16,14 @@ afterEach(() => cli.cleanup());
 
 describe('berth generate', () => {
   it.each([
-    [['out.json', '--registry', 'ghost'], /^berth: error: no registry named "ghost" and it is not a recognised cloud registry host\nberth: hint: configured registries: broken\n$/],
-    [['out.json', '--format', 'yaml'], /argument 'yaml' is invalid\. Allowed choices are config, dockercfg, k8s-secret, k8s-dockercfg-secret/],
+    [
+      ['out.json', '--registry', 'ghost'],
+      /^berth: error: no registry named "ghost" and it is not a recognised cloud registry host\nberth: hint: configured registries: broken\n$/,
+    ],
+    [
+      ['out.json', '--format', 'yaml'],
+      /argument 'yaml' is invalid\. Allowed choices are config, dockercfg, k8s-secret, k8s-dockercfg-secret/,
+    ],
     [['out.json', '--format', 'k8s-secret', '--secret-name', 'Bad_Name'], /"Bad_Name" is not a valid Kubernetes secret name/],
     [['out.json'], /^berth: error: no credentials for r\.example: broken \(static\): /m],
   ])('%j fails with one clear line and writes no file', async (argv, message) => {
@@ -40,10 +44,21 @@ describe('berth generate with static credentials', () => {
   it('writes a 0600 Kubernetes Secret and reports progress without the secret', async () => {
     const sandbox = await cliSandbox({ HUB_USER: 'octocat', HUB_TOKEN: 'dckr_pat_secret123' });
     try {
-      const registries = [{ name: 'hub', provider: 'static', host: 'docker.io', options: { usernameEnv: 'HUB_USER', passwordEnv: 'HUB_TOKEN' } }];
+      const registries = [
+        { name: 'hub', provider: 'static', host: 'docker.io', options: { usernameEnv: 'HUB_USER', passwordEnv: 'HUB_TOKEN' } },
+      ];
       await mkdir(join(sandbox.home, 'config', 'berth'), { recursive: true });
       await writeFile(join(sandbox.home, 'config', 'berth', 'config.json'), JSON.stringify({ registries }));
-      const result = await sandbox.run('generate', 'out/pull.json', '--format', 'k8s-secret', '--secret-name', 'hub-pull', '--namespace', 'ci');
+      const result = await sandbox.run(
+        'generate',
+        'out/pull.json',
+        '--format',
+        'k8s-secret',
+        '--secret-name',
+        'hub-pull',
+        '--namespace',
+        'ci',
+      );
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/^berth: hub: https:\/\/index\.docker\.io\/v1\/ as octocat via static, does not expire$/m);
@@ -54,21 +69,29 @@ describe('berth generate with static credentials', () => {
       const secret = JSON.parse(await readFile(file, 'utf8'));
       expect(secret.metadata).toEqual({ name: 'hub-pull', namespace: 'ci' });
       const config = JSON.parse(Buffer.from(secret.data['.dockerconfigjson'], 'base64').toString());
-      expect(config).toEqual({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('octocat:dckr_pat_secret123').toString('base64') } } });
+      expect(config).toEqual({
+        auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('octocat:dckr_pat_secret123').toString('base64') } },
+      });
     } finally {
       await sandbox.cleanup();
     }
   });
 });
 
-
 describe('berth generate with a running daemon', () => {
   it("writes the daemon's token where resolving directly would fail, and says so", async () => {
     const sandbox = await cliSandbox({ BERTH_DAEMON_TIMEOUT_MS: '30000' }); // a loaded machine
     await mkdir(join(sandbox.home, 'config', 'berth'), { recursive: true });
     // a static registry with no DOCKER_USERNAME/DOCKER_PASSWORD: only the daemon can answer for it
-    await writeFile(join(sandbox.home, 'config', 'berth', 'config.json'), JSON.stringify({ registries: [{ name: 'ci', provider: 'static', host: 'r.example' }] }));
-    const daemon = await startDaemon({ env: sandbox.env, log: () => undefined, resolve: async () => ({ username: 'robot', secret: 'from-daemon' }) });
+    await writeFile(
+      join(sandbox.home, 'config', 'berth', 'config.json'),
+      JSON.stringify({ registries: [{ name: 'ci', provider: 'static', host: 'r.example' }] }),
+    );
+    const daemon = await startDaemon({
+      env: sandbox.env,
+      log: () => undefined,
+      resolve: async () => ({ username: 'robot', secret: 'from-daemon' }),
+    });
     try {
       const result = await sandbox.run('generate', 'out.json');
       expect(result.code, result.stderr).toBe(0);

@@ -17,18 +17,50 @@ describe('berth registries', () => {
   it('adds to a config file, keeping its other fields, and lists without option values', async () => {
     await mkdir(join(cli.home, 'config', 'berth'), { recursive: true });
     await writeFile(configPath, '{\n  "store": "file",\n  "daemon": { "autoStart": true }\n}\n', { mode: 0o644 });
-    let result = await cli.run('registries', 'add', 'prod', '--provider', 'ecr', '--host', ECR, '-o', 'profile=prod', '-o', 'fips=true', '-o', 'account=012345678901');
+    let result = await cli.run(
+      'registries',
+      'add',
+      'prod',
+      '--provider',
+      'ecr',
+      '--host',
+      ECR,
+      '-o',
+      'profile=prod',
+      '-o',
+      'fips=true',
+      '-o',
+      'account=012345678901',
+    );
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    result = await cli.run('registries', 'add', 'hub', '--provider', 'static', '--host', 'docker.io', '-o', 'passwordFile=/run/secrets/hunter2', '--default');
+    result = await cli.run(
+      'registries',
+      'add',
+      'hub',
+      '--provider',
+      'static',
+      '--host',
+      'docker.io',
+      '-o',
+      'passwordFile=/run/secrets/hunter2',
+      '--default',
+    );
     expect(result.code).toBe(0);
     const config = JSON.parse(await readFile(configPath, 'utf8'));
     expect(config.store).toBe('file');
     expect(config.daemon).toEqual({ autoStart: true });
-    expect(config.registries[0]).toEqual({ name: 'prod', provider: 'ecr', host: ECR, options: { profile: 'prod', fips: true, account: '012345678901' } });
+    expect(config.registries[0]).toEqual({
+      name: 'prod',
+      provider: 'ecr',
+      host: ECR,
+      options: { profile: 'prod', fips: true, account: '012345678901' },
+    });
     expect((await stat(configPath)).mode & 0o777).toBe(0o644); // an existing file keeps its mode
 
     result = await cli.run('registries', 'list');
-    expect(result.stdout).toMatch(/^NAME +PROVIDER +HOST +DETAILS\nprod +ecr +123456789012\S+ +options: profile, fips, account\nhub +static +docker\.io +default; options: passwordFile\n$/);
+    expect(result.stdout).toMatch(
+      /^NAME +PROVIDER +HOST +DETAILS\nprod +ecr +123456789012\S+ +options: profile, fips, account\nhub +static +docker\.io +default; options: passwordFile\n$/,
+    );
     expect(result.stdout).not.toContain('hunter2');
   });
 
@@ -41,8 +73,14 @@ describe('berth registries', () => {
   });
 
   it.each([
-    [['add', 'a', '--provider', 'nope', '--host', 'h'], /^berth: error: unknown provider "nope"\nberth: hint: use one of: ecr, ecr-public, google, azure, static\n$/],
-    [['add', 'x', '--provider', 'static', '--host', 'h', '--fallback', 'ghost'], /^berth: error: fallback "ghost" names no registry in .*config\.json\nberth: hint: add the fallback registry first\n$/],
+    [
+      ['add', 'a', '--provider', 'nope', '--host', 'h'],
+      /^berth: error: unknown provider "nope"\nberth: hint: use one of: ecr, ecr-public, google, azure, static\n$/,
+    ],
+    [
+      ['add', 'x', '--provider', 'static', '--host', 'h', '--fallback', 'ghost'],
+      /^berth: error: fallback "ghost" names no registry in .*config\.json\nberth: hint: add the fallback registry first\n$/,
+    ],
     [['add', 'a', '--provider', 'static', '--host', 'h'], /registry "a" already exists/],
     [['add', 'b', '--provider', 'static', '--host', 'h', '-o', 'novalue'], /--option novalue: expected KEY=VALUE/],
     [['remove', 'ghost'], /no registry named "ghost"/],

@@ -129,7 +129,7 @@ describe('readClientFile refuses what it cannot edit safely', () => {
 });
 
 describe('applyChange', () => {
-  it("writes nothing over a file someone rewrote since it was read (a concurrent docker login)", async () => {
+  it('writes nothing over a file someone rewrote since it was read (a concurrent docker login)', async () => {
     await put(dockerPath(), '{}\n');
     const change = planConfigure(await readClientFile(env, 'docker'), { registryKeys: [], credsStore: true });
     await writeFile(dockerPath(), '{"auths": {"new.io": {"auth": "dTpw"}}}\n');
@@ -185,7 +185,10 @@ describe('the primary auth file containers/image reads first', () => {
   });
 
   it('reports registries whose podman login shadows berth, never the credential', async () => {
-    await put(join(dir, 'run/containers/auth.json'), JSON.stringify({ auths: { 'docker.io': { auth: 'dTpw' }, 'c.io': { auth: 'dTpw' } } }));
+    await put(
+      join(dir, 'run/containers/auth.json'),
+      JSON.stringify({ auths: { 'docker.io': { auth: 'dTpw' }, 'c.io': { auth: 'dTpw' } } }),
+    );
     const found = await shadowedByPrimaryAuthFile(env, [DOCKER_HUB_KEY, 'ghcr.io']);
     expect(found).toEqual([
       `${join(dir, 'run/containers/auth.json')} holds a login for docker.io that containers/image uses before berth's (run: podman logout docker.io)`,

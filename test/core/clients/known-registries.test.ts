@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { knownRegistries } from '../../../core/clients/known-registries.js';
 import type { Env } from '../../../core/paths.js';
 import { DOCKER_HUB_KEY } from '../../../core/registry-host.js';
-import { openStore } from '../../../core/store/store.js';
+import { openStore } from '../../../core/store/index.js';
 
 let dir: string;
 let env: Env;
@@ -16,7 +16,12 @@ beforeEach(async () => {
   await mkdir(join(dir, 'config/berth'), { recursive: true });
   await writeFile(
     join(dir, 'config/berth/config.json'),
-    JSON.stringify({ registries: [{ name: 'hub', provider: 'static', host: 'registry-1.docker.io' }, { name: 'gh', provider: 'static', host: 'https://ghcr.io/' }] }),
+    JSON.stringify({
+      registries: [
+        { name: 'hub', provider: 'static', host: 'registry-1.docker.io' },
+        { name: 'gh', provider: 'static', host: 'https://ghcr.io/' },
+      ],
+    }),
   );
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
@@ -34,6 +39,8 @@ describe('knownRegistries', () => {
     await writeFile(join(dir, 'data/berth/credentials.berth'), 'not a store, and no key file beside it');
     const result = await knownRegistries(env);
     expect(result.registryKeys).toEqual(['ghcr.io', DOCKER_HUB_KEY]);
-    expect(result.problems).toEqual([expect.stringMatching(/^cannot list the credential store: .*credentials\.berth exists but its key file .* is missing$/)]);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^cannot list the credential store: .*credentials\.berth exists but its key file .* is missing$/),
+    ]);
   });
 });

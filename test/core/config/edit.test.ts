@@ -24,7 +24,12 @@ describe('addRegistry / removeRegistry', () => {
 
   it('keeps the other fields of the file', async () => {
     await writeFile(env.BERTH_CONFIG!, '{"store":"pass","registries":[{"name":"a","provider":"static","host":"a.example"}]}');
-    await addRegistry(env, { name: 'b', provider: 'ecr', host: '123456789012.dkr.ecr.us-east-1.amazonaws.com', options: { profile: 'ci' } });
+    await addRegistry(env, {
+      name: 'b',
+      provider: 'ecr',
+      host: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+      options: { profile: 'ci' },
+    });
     await removeRegistry(env, 'a');
     expect(JSON.parse(await readFile(env.BERTH_CONFIG!, 'utf8'))).toEqual({
       store: 'pass',

@@ -22,7 +22,9 @@ describe('armor', () => {
     it(`round-trips ${size} bytes in 64-column lines, whatever the piece sizes`, () => {
       const data = randomBytes(size);
       const text = encode(data, 13);
-      expect(text).toBe(`-----BEGIN BERTH ENCRYPTED FILE-----\n${data.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END BERTH ENCRYPTED FILE-----\n`);
+      expect(text).toBe(
+        `-----BEGIN BERTH ENCRYPTED FILE-----\n${data.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END BERTH ENCRYPTED FILE-----\n`,
+      );
       expect(decode(text).equals(data)).toBe(true);
       expect(decode(text.replace(/\n/g, '\r\n'), 64).equals(data)).toBe(true);
     });
@@ -34,7 +36,12 @@ describe('armor', () => {
     ['a short middle line', [lines[0], lines[1]!.slice(0, 60), ...lines.slice(2)].join('\n'), TamperedError, /line 2: the line is shorter/],
     ['a long line', [lines[0], `${lines[1]}AAAA`, ...lines.slice(2)].join('\n'), TamperedError, /line 2: not a 64-column/],
     ['a non-base64 character', text.replace(lines[2]!, `${lines[2]!.slice(0, 10)}*${lines[2]!.slice(11)}`), TamperedError, /line 3/],
-    ['non-canonical padding bits', text.replace(/(.)(=*)\n-----END/, (_m, c: string, pad: string) => `${c === 'B' ? 'C' : 'B'}${pad}\n-----END`), TamperedError, /./],
+    [
+      'non-canonical padding bits',
+      text.replace(/(.)(=*)\n-----END/, (_m, c: string, pad: string) => `${c === 'B' ? 'C' : 'B'}${pad}\n-----END`),
+      TamperedError,
+      /./,
+    ],
     ['a blank line', text.replace('\n', '\n\n'), TamperedError, /line 2/],
     ['no END line', lines.slice(0, -2).join('\n'), TruncatedError, /no END line/],
     ['text after END', `${text}more\n`, TamperedError, /after the END line/],

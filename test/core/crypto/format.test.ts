@@ -6,7 +6,14 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../../core/errors.js';
 import { NotBerthFileError, TamperedError, TruncatedError, WrongKeyError } from '../../../core/crypto/errors.js';
-import { createDecryptStream, createEncryptStream, decryptBuffer, encryptBuffer, FileOpener, FileSealer } from '../../../core/crypto/format.js';
+import {
+  createDecryptStream,
+  createEncryptStream,
+  decryptBuffer,
+  encryptBuffer,
+  FileOpener,
+  FileSealer,
+} from '../../../core/crypto/format.js';
 import { keyId, parseKey } from '../../../core/crypto/key.js';
 
 const CHUNK = 65536;
@@ -77,7 +84,7 @@ describe('round trip', () => {
     expect(decryptBuffer(file, keyB).toString()).toBe('x');
   });
 
-  it('coders keep nothing of the caller\'s buffer: one scratch buffer refilled for every piece', () => {
+  it("coders keep nothing of the caller's buffer: one scratch buffer refilled for every piece", () => {
     const plaintext = randomBytes(3 * CHUNK + 12345);
     const scratch = Buffer.alloc(70_000);
     const feed = (coder: FileSealer | FileOpener, input: Buffer, sizes: number[]) => {
@@ -122,21 +129,42 @@ describe('errors', () => {
     ['a flipped header MAC', () => flip(three, HEADER_ONE_KEY - 1), TamperedError, /header MAC/],
     ['a flipped middle chunk', () => flip(three, HEADER_ONE_KEY + SEALED + 5), TamperedError, /chunk 1 failed/],
     ['a flipped last tag', () => flip(three, three.length - 1), TamperedError, /chunk 2 failed/],
-    ['the last chunk dropped', () => three.subarray(0, HEADER_ONE_KEY + 2 * SEALED), TruncatedError, /ends after chunk 1 without the final chunk/],
+    [
+      'the last chunk dropped',
+      () => three.subarray(0, HEADER_ONE_KEY + 2 * SEALED),
+      TruncatedError,
+      /ends after chunk 1 without the final chunk/,
+    ],
     ['everything after the header dropped', () => three.subarray(0, HEADER_ONE_KEY), TruncatedError, /ends after the header/],
     ['a cut in the header', () => three.subarray(0, 50), TruncatedError, /inside the header/],
     [
       'two chunks swapped',
-      () => Buffer.concat([three.subarray(0, HEADER_ONE_KEY), three.subarray(HEADER_ONE_KEY + SEALED, HEADER_ONE_KEY + 2 * SEALED), three.subarray(HEADER_ONE_KEY, HEADER_ONE_KEY + SEALED), three.subarray(HEADER_ONE_KEY + 2 * SEALED)]),
+      () =>
+        Buffer.concat([
+          three.subarray(0, HEADER_ONE_KEY),
+          three.subarray(HEADER_ONE_KEY + SEALED, HEADER_ONE_KEY + 2 * SEALED),
+          three.subarray(HEADER_ONE_KEY, HEADER_ONE_KEY + SEALED),
+          three.subarray(HEADER_ONE_KEY + 2 * SEALED),
+        ]),
       TamperedError,
       /chunk 0 failed/,
     ],
-    ['data after the final chunk', () => Buffer.concat([encryptBuffer(randomBytes(CHUNK), [keyA]), Buffer.from('x')]), TamperedError, /after the final chunk/],
+    [
+      'data after the final chunk',
+      () => Buffer.concat([encryptBuffer(randomBytes(CHUNK), [keyA]), Buffer.from('x')]),
+      TamperedError,
+      /after the final chunk/,
+    ],
     ['a different magic', () => flip(three, 0), NotBerthFileError, /not a berth encrypted file/],
     ['a newer version', () => Buffer.concat([three.subarray(0, 10), Buffer.from([2]), three.subarray(11)]), NotBerthFileError, /version 2/],
     ['plain text', () => Buffer.from('hello, this is not encrypted at all\n'), NotBerthFileError, /not a berth encrypted file/],
     ['empty input', () => Buffer.alloc(0), NotBerthFileError, /empty/],
-    ['a codeship:v2 file', () => Buffer.from('codeship:v2\nQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n'), NotBerthFileError, /codeship:v2 .* not supported/],
+    [
+      'a codeship:v2 file',
+      () => Buffer.from('codeship:v2\nQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n'),
+      NotBerthFileError,
+      /codeship:v2 .* not supported/,
+    ],
     ['an age file', () => Buffer.from('age-encryption.org/v1\n-> X25519 abc\n'), NotBerthFileError, /age file/],
   ];
   for (const [what, make, errorClass, message] of cases) {
@@ -158,7 +186,9 @@ describe('errors', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(WrongKeyError);
-    expect((error as WrongKeyError).message).toBe(`wrong key: the file is encrypted for ${keyId(keyA)}, ${keyId(keyB)}; your key is ${keyId(other)}`);
+    expect((error as WrongKeyError).message).toBe(
+      `wrong key: the file is encrypted for ${keyId(keyA)}, ${keyId(keyB)}; your key is ${keyId(other)}`,
+    );
   });
 
   it('releases no plaintext when the header is tampered', async () => {

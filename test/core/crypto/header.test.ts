@@ -42,7 +42,8 @@ describe('header', () => {
 
   it('rejects unknown versions, algorithms, chunk sizes and zero keys', () => {
     const { bytes } = sample();
-    const at = (offset: number, value: number) => Buffer.concat([bytes.subarray(0, offset), Buffer.from([value]), bytes.subarray(offset + 1)]);
+    const at = (offset: number, value: number) =>
+      Buffer.concat([bytes.subarray(0, offset), Buffer.from([value]), bytes.subarray(offset + 1)]);
     expect(() => parseHeader(at(10, 9))).toThrow(/unsupported berth file version 9/);
     expect(() => parseHeader(at(11, 2))).toThrow(/unsupported algorithm 2/);
     expect(() => parseHeader(at(12, 40))).toThrow(/chunk size exponent 40/);

@@ -34,7 +34,9 @@ describe('findKey', () => {
     await rm(join(cwd, 'berth.aes'));
     await rm(join(cwd, 'codeship.aes'));
     await expect(findKey({ env: {}, cwd })).rejects.toThrow(NoKeyError);
-    await expect(findKey({ env: {}, cwd })).rejects.toThrow('no key found (looked in --key-path, BERTH_AES_KEY, ./berth.aes, ./codeship.aes)');
+    await expect(findKey({ env: {}, cwd })).rejects.toThrow(
+      'no key found (looked in --key-path, BERTH_AES_KEY, ./berth.aes, ./codeship.aes)',
+    );
   });
 
   it('rejects a malformed BERTH_AES_KEY by name instead of falling through to a file', async () => {

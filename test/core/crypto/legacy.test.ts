@@ -45,7 +45,9 @@ describe('legacy jet files', () => {
   it('rejects base64 too short to hold the IV, and base64 with junk in it', () => {
     expect(() => decryptBuffer(Buffer.from('QUFBQUFBQUFBQUFBQUFBQUFBQUFB'), key, { onLegacy: () => {} })).toThrow(WrongKeyError);
     expect(() => decryptBuffer(Buffer.from(`${file.toString()}!!`), key, { onLegacy: () => {} })).toThrow(NotBerthFileError);
-    expect(() => decryptBuffer(Buffer.from('QUFBQUFBQUFBQUFBQUFBQUFBQUFB'.slice(0, 20)), key, { onLegacy: () => {} })).toThrow(NotBerthFileError);
+    expect(() => decryptBuffer(Buffer.from('QUFBQUFBQUFBQUFBQUFBQUFBQUFB'.slice(0, 20)), key, { onLegacy: () => {} })).toThrow(
+      NotBerthFileError,
+    );
   });
 
   it('says codeship:v2 is not supported instead of producing garbage', () => {

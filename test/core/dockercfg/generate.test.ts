@@ -34,7 +34,15 @@ afterEach(async () => {
 function context(cloud: FakeCloud, withCache = false): ResolveContext {
   const now = () => clock;
   const cache = withCache ? openCredentialCache({ dir: join(dir, 'cache'), keyPath: join(dir, 'cache', 'cache.aes'), now }) : undefined;
-  return { env: {}, config, now, providers: fakeProviderTable(cloud), detect, cache, retry: { retries: 1, minTimeoutMs: 1, maxTimeoutMs: 1 } };
+  return {
+    env: {},
+    config,
+    now,
+    providers: fakeProviderTable(cloud),
+    detect,
+    cache,
+    retry: { retries: 1, minTimeoutMs: 1, maxTimeoutMs: 1 },
+  };
 }
 
 describe('selectRegistries', () => {
@@ -66,7 +74,9 @@ describe('generateDockercfg', () => {
     await writeFile(output, 'previous');
     const cloud = fakeCloud();
     cloud.failNext(ECR, Infinity, 'ExpiredToken');
-    const error = await generateDockercfg(selectRegistries(config, [], detect), { output, format: 'config' }, context(cloud)).catch((e: unknown) => e);
+    const error = await generateDockercfg(selectRegistries(config, [], detect), { output, format: 'config' }, context(cloud)).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AllFailedError);
     expect((error as Error).message).toBe(`no credentials for ${ECR}: prod (ecr): ExpiredToken`);
     expect(await readFile(output, 'utf8')).toBe('previous');
@@ -126,8 +136,15 @@ describe('generateDockercfg with a running daemon', () => {
       const cloud = fakeCloud();
       const ctx = { ...context(cloud), env: daemon.env };
       const output = join(dir, 'config.json');
-      const result = await generateDockercfg(selectRegistries(config, ['prod'], detect), { output, format: 'config' }, ctx, daemonFirstResolver(ctx, { timeouts }));
-      expect(JSON.parse(await readFile(output, 'utf8'))).toEqual({ auths: { [ECR]: { auth: Buffer.from('AWS:from-daemon').toString('base64') } } });
+      const result = await generateDockercfg(
+        selectRegistries(config, ['prod'], detect),
+        { output, format: 'config' },
+        ctx,
+        daemonFirstResolver(ctx, { timeouts }),
+      );
+      expect(JSON.parse(await readFile(output, 'utf8'))).toEqual({
+        auths: { [ECR]: { auth: Buffer.from('AWS:from-daemon').toString('base64') } },
+      });
       expect(cloud.total()).toBe(0);
       expect(daemon.asked).toEqual([ECR]);
       expect(result.resolved[0]).toMatchObject({ viaDaemon: true, credential: { expiresAt: daemon.expiresAt } });
@@ -142,7 +159,12 @@ describe('generateDockercfg with a running daemon', () => {
       const cloud = fakeCloud();
       const ctx = { ...context(cloud), env: daemon.env };
       const output = join(dir, 'config.json');
-      const result = await generateDockercfg(selectRegistries(config, ['hub-ci'], detect), { output, format: 'config' }, ctx, daemonFirstResolver(ctx, { timeouts }));
+      const result = await generateDockercfg(
+        selectRegistries(config, ['hub-ci'], detect),
+        { output, format: 'config' },
+        ctx,
+        daemonFirstResolver(ctx, { timeouts }),
+      );
       expect(cloud.total()).toBe(1);
       expect(daemon.asked).toEqual([]);
       expect(result.resolved[0]!.viaDaemon).toBeUndefined();

@@ -84,7 +84,12 @@ describe('azureProvider', () => {
   it('exchanges a client-secret Entra token for an ACR refresh token', async () => {
     const before = { ...azure.calls };
     const startedAt = Date.now();
-    const run = await runProvider(script, 'azure', { registryHost: HOST }, childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: CLIENT_SECRET }));
+    const run = await runProvider(
+      script,
+      'azure',
+      { registryHost: HOST },
+      childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: CLIENT_SECRET }),
+    );
     expectRefreshToken(run, startedAt);
     expect(azure.calls.token).toBe(before.token + 1);
     expect(azure.calls.exchange).toBe(before.exchange + 1);
@@ -93,7 +98,12 @@ describe('azureProvider', () => {
 
   it('signs a client assertion with the certificate from AZURE_CLIENT_CERTIFICATE_PATH', async () => {
     const startedAt = Date.now();
-    const run = await runProvider(script, 'azure', { registryHost: HOST }, childEnv({ AZURE_CLIENT_ID: CERT_CLIENT, AZURE_CLIENT_CERTIFICATE_PATH: certificatePath }));
+    const run = await runProvider(
+      script,
+      'azure',
+      { registryHost: HOST },
+      childEnv({ AZURE_CLIENT_ID: CERT_CLIENT, AZURE_CLIENT_CERTIFICATE_PATH: certificatePath }),
+    );
     expectRefreshToken(run, startedAt);
   });
 
@@ -108,10 +118,18 @@ describe('azureProvider', () => {
   it('uses the workload identity token file (AKS workload identity)', async () => {
     const now = Math.floor(Date.now() / 1000);
     const tokenFile = join(dir, 'azure-identity-token');
-    const serviceAccountToken = signJwt({ iss: ISSUER, sub: SUBJECT, aud: ['api://AzureADTokenExchange'], iat: now, exp: now + 3600 }, issuerKeys.privateKeyPem);
+    const serviceAccountToken = signJwt(
+      { iss: ISSUER, sub: SUBJECT, aud: ['api://AzureADTokenExchange'], iat: now, exp: now + 3600 },
+      issuerKeys.privateKeyPem,
+    );
     writeFileSync(tokenFile, serviceAccountToken, { mode: 0o600 });
     const startedAt = Date.now();
-    const run = await runProvider(script, 'azure', { registryHost: HOST }, childEnv({ AZURE_CLIENT_ID: WORKLOAD_CLIENT, AZURE_FEDERATED_TOKEN_FILE: tokenFile }));
+    const run = await runProvider(
+      script,
+      'azure',
+      { registryHost: HOST },
+      childEnv({ AZURE_CLIENT_ID: WORKLOAD_CLIENT, AZURE_FEDERATED_TOKEN_FILE: tokenFile }),
+    );
     expectRefreshToken(run, startedAt);
   });
 
@@ -128,17 +146,29 @@ describe('azureProvider', () => {
   it('asks the registry cloud for its own audience (Azure China)', async () => {
     const startedAt = Date.now();
     const before = proxy.log.length;
-    const run = await runProvider(script, 'azure', { registryHost: CHINA_HOST }, childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: CLIENT_SECRET }));
+    const run = await runProvider(
+      script,
+      'azure',
+      { registryHost: CHINA_HOST },
+      childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: CLIENT_SECRET }),
+    );
     expectRefreshToken(run, startedAt, CHINA_HOST);
     // MSAL knows login.chinacloudapi.cn and posts to its preferred network host, as with the real cloud.
-    expect(proxy.log.slice(before)).toEqual([`POST login.partner.microsoftonline.cn/${TENANT}/oauth2/v2.0/token`, `POST ${CHINA_HOST}/oauth2/exchange`]);
+    expect(proxy.log.slice(before)).toEqual([
+      `POST login.partner.microsoftonline.cn/${TENANT}/oauth2/v2.0/token`,
+      `POST ${CHINA_HOST}/oauth2/exchange`,
+    ]);
     expect(azure.lastScope).toBe('https://containerregistry.azure.cn/.default');
   });
 
   it('honours AZURE_AUTHORITY_HOST', async () => {
     const startedAt = Date.now();
     const before = proxy.log.length;
-    const env = childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: CLIENT_SECRET, AZURE_AUTHORITY_HOST: `https://${CUSTOM_AUTHORITY}` });
+    const env = childEnv({
+      AZURE_CLIENT_ID: SECRET_CLIENT,
+      AZURE_CLIENT_SECRET: CLIENT_SECRET,
+      AZURE_AUTHORITY_HOST: `https://${CUSTOM_AUTHORITY}`,
+    });
     const run = await runProvider(script, 'azure', { registryHost: HOST }, env);
     expectRefreshToken(run, startedAt);
     // An authority MSAL does not know is checked with instance discovery first, then used.
@@ -172,10 +202,17 @@ describe('azureProvider', () => {
   });
 
   it('reports a wrong client secret in one line with the AADSTS code and a hint', async () => {
-    const run = await runProvider(script, 'azure', { registryHost: HOST }, childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: 'wrong' }));
+    const run = await runProvider(
+      script,
+      'azure',
+      { registryHost: HOST },
+      childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: 'wrong' }),
+    );
     expect(run.exitCode).toBe(1);
     expect(run.error?.name).toBe('ProviderError');
-    expect(run.error?.message).toBe(`azure token for ${HOST} (client secret of ${SECRET_CLIENT}): AADSTS7000215: Invalid client secret provided.`);
+    expect(run.error?.message).toBe(
+      `azure token for ${HOST} (client secret of ${SECRET_CLIENT}): AADSTS7000215: Invalid client secret provided.`,
+    );
     expect(run.error?.hint).toMatch(/client secret is wrong or expired/);
     expect(run.stdout).not.toContain('wrong"');
   });
@@ -184,14 +221,26 @@ describe('azureProvider', () => {
     const stranger = createClientCertificate('someone-else');
     const strangerPath = join(dir, 'stranger.pem');
     writeFileSync(strangerPath, `${stranger.keyPem}${stranger.certPem}`, { mode: 0o600 });
-    const run = await runProvider(script, 'azure', { registryHost: HOST }, childEnv({ AZURE_CLIENT_ID: CERT_CLIENT, AZURE_CLIENT_CERTIFICATE_PATH: strangerPath }));
-    expect(run.error?.message).toBe(`azure token for ${HOST} (certificate ${strangerPath}): AADSTS700027: Client assertion failed signature validation.`);
+    const run = await runProvider(
+      script,
+      'azure',
+      { registryHost: HOST },
+      childEnv({ AZURE_CLIENT_ID: CERT_CLIENT, AZURE_CLIENT_CERTIFICATE_PATH: strangerPath }),
+    );
+    expect(run.error?.message).toBe(
+      `azure token for ${HOST} (certificate ${strangerPath}): AADSTS700027: Client assertion failed signature validation.`,
+    );
   });
 
   it('reports a registry that refuses the exchange with its status and message', async () => {
     const other = 'otherregistry.azurecr.io';
     proxy.route(other, () => ({ status: 401, json: { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] } }));
-    const run = await runProvider(script, 'azure', { registryHost: other }, childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: CLIENT_SECRET }));
+    const run = await runProvider(
+      script,
+      'azure',
+      { registryHost: other },
+      childEnv({ AZURE_CLIENT_ID: SECRET_CLIENT, AZURE_CLIENT_SECRET: CLIENT_SECRET }),
+    );
     expect(run.error?.message).toBe(`azure token exchange at ${other}: 401 UNAUTHORIZED: authentication required`);
     expect(run.error?.hint).toMatch(/AcrPull/);
   });
@@ -234,6 +283,7 @@ describe('azureProvider loading', () => {
   it('does not load the cloud SDK until a credential is asked for', async () => {
     const eager = await eagerInputs('core/providers/azure.ts');
     expect(eager).toContain('core/providers/azure.ts');
-    for (const sdk of ['@azure/identity', '@azure/msal-node', 'undici']) expect(eager.filter((input) => input.includes(`node_modules/${sdk}/`))).toEqual([]);
+    for (const sdk of ['@azure/identity', '@azure/msal-node', 'undici'])
+      expect(eager.filter((input) => input.includes(`node_modules/${sdk}/`))).toEqual([]);
   });
 });

@@ -1,10 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../core/errors.js';
 import { ecrPublicCacheIdentity, ecrPublicProvider } from '../../../core/providers/ecr-public.js';
-import { NotMyRegistryError, type ProviderRequest } from '../../../core/providers/provider.js';
+import { NotMyRegistryError } from '../../../core/providers/provider.js';
 import { TEST_KEY } from '../../fakes/aws.js';
 import { AWS_ENV_KEYS, useFakeAws } from '../../fakes/aws-session.js';
 
@@ -59,16 +58,12 @@ describe('ecrPublicProvider', () => {
   it('needs AWS_STS_ACCOUNT for a bare AWS_STS_ROLE name (the host names no account)', async () => {
     const err = await ecrPublicProvider(request({ ...AWS_ENV_KEYS, AWS_STS_ROLE: 'publisher' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
-    expect((err as ProviderError).message).toBe(
-      'ecr-public: public.ecr.aws: AWS_STS_ROLE names role "publisher" but no account',
-    );
+    expect((err as ProviderError).message).toBe('ecr-public: public.ecr.aws: AWS_STS_ROLE names role "publisher" but no account');
     expect((err as ProviderError).hint).toContain('AWS_STS_ACCOUNT');
   });
 
   it('reports a wrong secret in one line naming the registry', async () => {
-    const err = await ecrPublicProvider(request({ ...AWS_ENV_KEYS, AWS_SECRET_ACCESS_KEY: 'wrong' })).catch(
-      (e: unknown) => e,
-    );
+    const err = await ecrPublicProvider(request({ ...AWS_ENV_KEYS, AWS_SECRET_ACCESS_KEY: 'wrong' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as ProviderError).message).toMatch(
       /^ecr-public: public\.ecr\.aws: InvalidSignatureException: The request signature we calculated/,
@@ -82,12 +77,10 @@ describe('ecrPublicProvider', () => {
   });
 
   it('leaves other hosts to the next provider', async () => {
-    await expect(
-      ecrPublicProvider(request(AWS_ENV_KEYS, {}, '123456789012.dkr.ecr.us-east-1.amazonaws.com')),
-    ).rejects.toBeInstanceOf(NotMyRegistryError);
-    await expect(ecrPublicProvider(request(AWS_ENV_KEYS, {}, 'public.ecr.aws.evil.example'))).rejects.toBeInstanceOf(
+    await expect(ecrPublicProvider(request(AWS_ENV_KEYS, {}, '123456789012.dkr.ecr.us-east-1.amazonaws.com'))).rejects.toBeInstanceOf(
       NotMyRegistryError,
     );
+    await expect(ecrPublicProvider(request(AWS_ENV_KEYS, {}, 'public.ecr.aws.evil.example'))).rejects.toBeInstanceOf(NotMyRegistryError);
   });
 
   it('keys the cache by registry and role, not by key', () => {

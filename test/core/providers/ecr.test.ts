@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../core/errors.js';
 import { ecrCacheIdentity, ecrProvider } from '../../../core/providers/ecr.js';
-import { NotMyRegistryError, type ProviderRequest } from '../../../core/providers/provider.js';
+import { NotMyRegistryError } from '../../../core/providers/provider.js';
 import { fakeAwsEnv, TEST_KEY } from '../../fakes/aws.js';
 import { AWS_ENV_KEYS, useFakeAws } from '../../fakes/aws-session.js';
 
@@ -107,10 +106,7 @@ describe('ecrProvider', () => {
       credentials,
       `[dev]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`,
     );
-    const req = request(
-      { AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(aws.home, 'config') },
-      { profile: 'dev' },
-    );
+    const req = request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: join(aws.home, 'config') }, { profile: 'dev' });
     await expect(ecrProvider(req)).resolves.toMatchObject({ username: 'AWS' });
     expect(aws.fake.requests[0]).toMatchObject({ principal: TEST_KEY.arn, outcome: 'ok' });
   });
@@ -124,9 +120,7 @@ describe('ecrProvider', () => {
       `[base]\naws_access_key_id = ${TEST_KEY.accessKeyId}\naws_secret_access_key = ${TEST_KEY.secretAccessKey}\n`,
     );
     await writeFile(config, `[profile pull]\nrole_arn = ${ROLE}\nsource_profile = base\nregion = us-west-2\n`);
-    await ecrProvider(
-      request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: config, AWS_PROFILE: 'pull' }),
-    );
+    await ecrProvider(request({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: config, AWS_PROFILE: 'pull' }));
     expect(aws.fake.count('AssumeRole')).toBe(1);
     expect(aws.fake.requests.at(-1)).toMatchObject({
       service: 'ecr',
@@ -157,9 +151,7 @@ describe('ecrProvider', () => {
     aws.fake.addRole(ROLE);
     const tokenFile = join(aws.home, 'token');
     await writeFile(tokenFile, aws.fake.webIdentityToken());
-    await ecrProvider(
-      request({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE, AWS_ROLE_SESSION_NAME: 'ci' }),
-    );
+    await ecrProvider(request({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ROLE, AWS_ROLE_SESSION_NAME: 'ci' }));
     expect(aws.fake.count('AssumeRoleWithWebIdentity')).toBe(1);
     expect(aws.fake.requests.at(-1)).toMatchObject({
       service: 'ecr',
@@ -228,9 +220,7 @@ describe('ecrProvider', () => {
 
   it('reports an unknown access key as AWS names it', async () => {
     const err = await failure(ecrProvider(request({ ...AWS_ENV_KEYS, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNKEY000000' })));
-    expect(err.message).toBe(
-      `ecr: ${HOST}: UnrecognizedClientException: The security token included in the request is invalid`,
-    );
+    expect(err.message).toBe(`ecr: ${HOST}: UnrecognizedClientException: The security token included in the request is invalid`);
   });
 
   it('reports an unreachable endpoint with a network hint', async () => {
@@ -334,9 +324,7 @@ describe('ecrCacheIdentity', () => {
     expect(plain).toBe(`ecr:${HOST};region=us-west-2`);
     expect(ecrCacheIdentity(request({ ...AWS_ENV_KEYS, AWS_ACCESS_KEY_ID: 'AKIAROTATED000000000' }))).toBe(plain);
     expect(ecrCacheIdentity(request(AWS_ENV_KEYS, { profile: 'dev' }))).toBe(`ecr:${HOST};region=us-west-2;profile=dev`);
-    expect(ecrCacheIdentity(request({ ...AWS_ENV_KEYS, AWS_PROFILE: 'dev' }))).toBe(
-      `ecr:${HOST};region=us-west-2;profile=dev`,
-    );
+    expect(ecrCacheIdentity(request({ ...AWS_ENV_KEYS, AWS_PROFILE: 'dev' }))).toBe(`ecr:${HOST};region=us-west-2;profile=dev`);
     expect(ecrCacheIdentity(request(AWS_ENV_KEYS, { roleArn: ROLE, externalId: 'x' }))).toBe(
       `ecr:${HOST};region=us-west-2;role=${ROLE};externalId=x`,
     );

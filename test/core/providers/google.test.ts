@@ -29,7 +29,11 @@ beforeAll(async () => {
   proxy = await startHttpsProxy({ dir });
   account = createServiceAccount();
   issuerKeys = generateRsaKeyPair();
-  google = fakeGoogle({ serviceAccounts: [account], workloadPools: [{ audience: POOL_AUDIENCE, issuer: ISSUER, publicKeyPem: issuerKeys.publicKeyPem }], expiresIn: 1800 });
+  google = fakeGoogle({
+    serviceAccounts: [account],
+    workloadPools: [{ audience: POOL_AUDIENCE, issuer: ISSUER, publicKeyPem: issuerKeys.publicKeyPem }],
+    expiresIn: 1800,
+  });
   google.install(proxy);
   keyFile = join(dir, 'key.json');
   writeFileSync(keyFile, account.keyJson, { mode: 0o600 });
@@ -94,7 +98,13 @@ describe('googleProvider', () => {
   it('exchanges an OIDC token at STS with a workload identity federation config', async () => {
     const now = Math.floor(Date.now() / 1000);
     const subjectFile = join(dir, 'oidc-token');
-    writeFileSync(subjectFile, signJwt({ iss: ISSUER, sub: 'repo:acme/app:ref:refs/heads/main', aud: `https:${POOL_AUDIENCE}`, iat: now, exp: now + 600 }, issuerKeys.privateKeyPem));
+    writeFileSync(
+      subjectFile,
+      signJwt(
+        { iss: ISSUER, sub: 'repo:acme/app:ref:refs/heads/main', aud: `https:${POOL_AUDIENCE}`, iat: now, exp: now + 600 },
+        issuerKeys.privateKeyPem,
+      ),
+    );
     const config = join(dir, 'wif.json');
     writeFileSync(
       config,
@@ -152,6 +162,7 @@ describe('googleProvider loading', () => {
   it('does not load the cloud SDK until a credential is asked for', async () => {
     const eager = await eagerInputs('core/providers/google.ts');
     expect(eager).toContain('core/providers/google.ts');
-    for (const sdk of ['google-auth-library', 'gaxios', 'gcp-metadata']) expect(eager.filter((input) => input.includes(`node_modules/${sdk}/`))).toEqual([]);
+    for (const sdk of ['google-auth-library', 'gaxios', 'gcp-metadata'])
+      expect(eager.filter((input) => input.includes(`node_modules/${sdk}/`))).toEqual([]);
   });
 });

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  detectProvider,
-  isEcrPublicHost,
-  parseAcrHost,
-  parseEcrHost,
-  parseGoogleHost,
-} from '../../../core/providers/hosts.js';
+import { detectProvider, isEcrPublicHost, parseAcrHost, parseEcrHost, parseGoogleHost } from '../../../core/providers/hosts.js';
 
 const ecr = (accountId: string, region: string, partitionDomain: string, fips = false, dualStack = false) => ({
   accountId,
@@ -18,19 +12,13 @@ const ecr = (accountId: string, region: string, partitionDomain: string, fips = 
 describe('parseEcrHost', () => {
   const real: [string, ReturnType<typeof ecr>][] = [
     ['123456789012.dkr.ecr.us-east-1.amazonaws.com', ecr('123456789012', 'us-east-1', 'amazonaws.com')],
-    [
-      'https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/blah/blah',
-      ecr('123456789012', 'us-east-1', 'amazonaws.com'),
-    ],
+    ['https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/blah/blah', ecr('123456789012', 'us-east-1', 'amazonaws.com')],
     ['123456789012.dkr.ecr.us-west-2.amazonaws.com/', ecr('123456789012', 'us-west-2', 'amazonaws.com')],
     ['123456789012.DKR.ECR.EU-WEST-1.AMAZONAWS.COM', ecr('123456789012', 'eu-west-1', 'amazonaws.com')],
     ['123456789012.dkr.ecr.us-east-1.amazonaws.com:443', ecr('123456789012', 'us-east-1', 'amazonaws.com')],
     ['210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn/foo', ecr('210987654321', 'cn-north-1', 'amazonaws.com.cn')],
     ['210987654321.dkr.ecr.cn-northwest-1.amazonaws.com.cn', ecr('210987654321', 'cn-northwest-1', 'amazonaws.com.cn')],
-    [
-      '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com',
-      ecr('123456789012', 'us-gov-west-1', 'amazonaws.com', true),
-    ],
+    ['123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com', ecr('123456789012', 'us-gov-west-1', 'amazonaws.com', true)],
     ['123456789012.dkr.ecr.us-gov-east-1.amazonaws.com', ecr('123456789012', 'us-gov-east-1', 'amazonaws.com')],
     ['123456789012.dkr.ecr-fips.us-east-2.amazonaws.com', ecr('123456789012', 'us-east-2', 'amazonaws.com', true)],
     ['123456789012.dkr-ecr.ap-southeast-2.on.aws', ecr('123456789012', 'ap-southeast-2', 'on.aws', false, true)],
@@ -81,16 +69,13 @@ describe('parseEcrHost', () => {
 });
 
 describe('isEcrPublicHost', () => {
-  it.each([
-    'public.ecr.aws',
-    'https://public.ecr.aws/v2/',
-    'public.ecr.aws/nginx/nginx',
-    'ecr-public.aws.com',
-    'PUBLIC.ECR.AWS',
-  ])('accepts %s', (host) => {
-    expect(isEcrPublicHost(host)).toBe(true);
-    expect(detectProvider(host)).toBe('ecr-public');
-  });
+  it.each(['public.ecr.aws', 'https://public.ecr.aws/v2/', 'public.ecr.aws/nginx/nginx', 'ecr-public.aws.com', 'PUBLIC.ECR.AWS'])(
+    'accepts %s',
+    (host) => {
+      expect(isEcrPublicHost(host)).toBe(true);
+      expect(detectProvider(host)).toBe('ecr-public');
+    },
+  );
   it.each([
     'public.ecr.aws.evil.example',
     'evilpublic.ecr.aws',
@@ -113,23 +98,14 @@ describe('parseGoogleHost', () => {
     ['asia.gcr.io', { service: 'gcr', location: 'asia', regionalEndpoint: false }],
     ['marketplace.gcr.io', { service: 'gcr', location: 'marketplace', regionalEndpoint: false }],
     ['us-central1-docker.pkg.dev', { service: 'artifact-registry', location: 'us-central1', regionalEndpoint: false }],
-    [
-      'europe-west4-docker.pkg.dev/p/r',
-      { service: 'artifact-registry', location: 'europe-west4', regionalEndpoint: false },
-    ],
+    ['europe-west4-docker.pkg.dev/p/r', { service: 'artifact-registry', location: 'europe-west4', regionalEndpoint: false }],
     ['us-docker.pkg.dev', { service: 'artifact-registry', location: 'us', regionalEndpoint: false }],
     [
       'northamerica-northeast1-docker.pkg.dev',
       { service: 'artifact-registry', location: 'northamerica-northeast1', regionalEndpoint: false },
     ],
-    [
-      'docker.us-central1.rep.pkg.dev',
-      { service: 'artifact-registry', location: 'us-central1', regionalEndpoint: true },
-    ],
-    [
-      'docker.me-central2.rep.pkg.dev',
-      { service: 'artifact-registry', location: 'me-central2', regionalEndpoint: true },
-    ],
+    ['docker.us-central1.rep.pkg.dev', { service: 'artifact-registry', location: 'us-central1', regionalEndpoint: true }],
+    ['docker.me-central2.rep.pkg.dev', { service: 'artifact-registry', location: 'me-central2', regionalEndpoint: true }],
   ];
   it.each(real)('parses %s', (host, expected) => {
     expect(parseGoogleHost(host)).toEqual(expected);
@@ -159,14 +135,8 @@ describe('parseGoogleHost', () => {
 describe('parseAcrHost', () => {
   it.each([
     ['myregistry.azurecr.io', { registryName: 'myregistry', cloud: 'AzureCloud', domainSuffix: 'azurecr.io' }],
-    [
-      'https://MyRegistry.azurecr.io/v2/',
-      { registryName: 'myregistry', cloud: 'AzureCloud', domainSuffix: 'azurecr.io' },
-    ],
-    [
-      'myregistry-abc123hash.azurecr.io',
-      { registryName: 'myregistry-abc123hash', cloud: 'AzureCloud', domainSuffix: 'azurecr.io' },
-    ],
+    ['https://MyRegistry.azurecr.io/v2/', { registryName: 'myregistry', cloud: 'AzureCloud', domainSuffix: 'azurecr.io' }],
+    ['myregistry-abc123hash.azurecr.io', { registryName: 'myregistry-abc123hash', cloud: 'AzureCloud', domainSuffix: 'azurecr.io' }],
     ['reg.azurecr.cn', { registryName: 'reg', cloud: 'AzureChinaCloud', domainSuffix: 'azurecr.cn' }],
     ['reg.azurecr.us', { registryName: 'reg', cloud: 'AzureUSGovernment', domainSuffix: 'azurecr.us' }],
     ['reg.azurecr.de', { registryName: 'reg', cloud: 'AzureGermanCloud', domainSuffix: 'azurecr.de' }],

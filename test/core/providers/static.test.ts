@@ -29,7 +29,10 @@ async function failure(promise: Promise<unknown>): Promise<ProviderError> {
 describe('staticProvider', () => {
   it('reads DOCKER_USERNAME and DOCKER_PASSWORD by default, with no expiry', async () => {
     const env = { DOCKER_USERNAME: 'berthbot', DOCKER_PASSWORD: 'dckr_pat_abc123' };
-    expect(await staticProvider(request('https://index.docker.io/v1/', {}, env))).toEqual({ username: 'berthbot', secret: 'dckr_pat_abc123' });
+    expect(await staticProvider(request('https://index.docker.io/v1/', {}, env))).toEqual({
+      username: 'berthbot',
+      secret: 'dckr_pat_abc123',
+    });
   });
 
   it('reads the variables the options name (a Quay robot, a GHCR token)', async () => {

@@ -2,7 +2,14 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CACHE_FILE_NAME, cacheKeyFor, isFresh, openCredentialCache, withCache, type CredentialCache } from '../../../core/resolve/cache.js';
+import {
+  CACHE_FILE_NAME,
+  cacheKeyFor,
+  isFresh,
+  openCredentialCache,
+  withCache,
+  type CredentialCache,
+} from '../../../core/resolve/cache.js';
 import type { RegistryConfig } from '../../../core/config/load.js';
 import type { ProviderRequest } from '../../../core/providers/provider.js';
 import { fakeCloud } from '../../fakes/provider.js';
@@ -118,7 +125,12 @@ describe('cacheKeyFor', () => {
     const module = { ...fakeCloud().module, identityEnv: ['GOOGLE_APPLICATION_CREDENTIALS'] };
     const google: RegistryConfig = { name: 'g', provider: 'google', host: 'europe-west1-docker.pkg.dev' };
     const keyFor = (keyFile: string) =>
-      cacheKeyFor(google, module, { registryHost: google.host, options: {}, env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile }, now: () => T0 });
+      cacheKeyFor(google, module, {
+        registryHost: google.host,
+        options: {},
+        env: { GOOGLE_APPLICATION_CREDENTIALS: keyFile },
+        now: () => T0,
+      });
     expect(await keyFor('/keys/a.json')).not.toBe(await keyFor('/keys/b.json'));
     expect(await keyFor('/keys/a.json')).toBe(await keyFor('/keys/a.json'));
     expect(await keyFor('/keys/a.json')).not.toContain('a.json');

@@ -13,7 +13,13 @@ let env: Record<string, string>;
 
 beforeEach(async () => {
   home = await mkdtemp(join(tmpdir(), 'berth-credentials-'));
-  env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data'), XDG_CACHE_HOME: join(home, 'cache'), BERTH_STORE: 'file' };
+  env = {
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_DATA_HOME: join(home, 'data'),
+    XDG_CACHE_HOME: join(home, 'cache'),
+    BERTH_STORE: 'file',
+  };
   // A configured registry whose provider cannot work: static with no user or password.
   const config = { registries: [{ name: 'broken', provider: 'static', host: 'r.example' }] };
   env.BERTH_CONFIG = join(home, 'berth.json');
@@ -76,8 +82,11 @@ describe('docker-credential-berth get for an ECR registry (built, fake AWS)', ()
       AWS_EC2_METADATA_DISABLED: 'true',
     };
     return new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-      const child = execFile(process.execPath, [HELPER, 'get'], { env: { ...env, PATH: process.env.PATH ?? '', ...awsEnv } }, (err, stdout, stderr) =>
-        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      const child = execFile(
+        process.execPath,
+        [HELPER, 'get'],
+        { env: { ...env, PATH: process.env.PATH ?? '', ...awsEnv } },
+        (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
       child.stdin?.end(serverURL);
     });
@@ -98,4 +107,3 @@ describe('docker-credential-berth get for an ECR registry (built, fake AWS)', ()
     expect(result.stderr).toMatch(new RegExp(`^berth: no credentials for ${ECR_HOST.replace(/\./g, '\\.')}: [^\n]+\n$`));
   });
 });
-

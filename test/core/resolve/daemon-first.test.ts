@@ -71,7 +71,10 @@ describe('daemonFirst', () => {
     const { dir, env } = await home();
     const marker = join(dir, 'started');
     const script = join(dir, 'fake-berth.mjs');
-    await writeFile(script, `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, process.argv.slice(2).join(' '));`);
+    await writeFile(
+      script,
+      `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, process.argv.slice(2).join(' '));`,
+    );
     await daemonFirst(env, { direct, berthScript: script })('ghcr.io');
     await new Promise((resolve) => setTimeout(resolve, 500));
     await expect(readFile(marker, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });

@@ -38,7 +38,15 @@ describe('refreshWindows', () => {
 describe('backoffDelay', () => {
   const backoff = { baseMs: 1000, capMs: 5 * MINUTE };
   it('doubles from the base and stops at the cap, jittered down by at most a fifth', () => {
-    for (const [attempt, ceiling] of [[0, 1000], [1, 1000], [2, 2000], [3, 4000], [9, 256_000], [10, 5 * MINUTE], [40, 5 * MINUTE]] as const) {
+    for (const [attempt, ceiling] of [
+      [0, 1000],
+      [1, 1000],
+      [2, 2000],
+      [3, 4000],
+      [9, 256_000],
+      [10, 5 * MINUTE],
+      [40, 5 * MINUTE],
+    ] as const) {
       expect(backoffDelay(attempt, backoff, () => 0.999999)).toBe(ceiling);
       expect(backoffDelay(attempt, backoff, () => 0)).toBe(Math.round(ceiling * 0.8));
     }

@@ -93,7 +93,9 @@ describe('resolveRegistry', () => {
       },
     });
     const registry: RegistryConfig = { name: 'r', provider: 'static', host: 'r.example' };
-    const error = await resolveRegistry(registry, context({ registries: [registry] }, fakeCloud(), { providers: table })).catch((e: unknown) => e);
+    const error = await resolveRegistry(registry, context({ registries: [registry] }, fakeCloud(), { providers: table })).catch(
+      (e: unknown) => e,
+    );
     expect(calls).toBe(1);
     expect((error as AllFailedError).hint).toMatch(/berth registries list/);
   });
@@ -114,10 +116,7 @@ describe('resolveRegistry', () => {
 
     backup.failNext(ECR_HOST, Infinity, 'robot token revoked');
     const error = (await resolveServerURL(ECR_HOST, ctx).catch((e: unknown) => e)) as AllFailedError;
-    expect(error.reasons.map((reason) => reason.message)).toEqual([
-      'prod (ecr): ECR is down',
-      'backup (static): robot token revoked',
-    ]);
+    expect(error.reasons.map((reason) => reason.message)).toEqual(['prod (ecr): ECR is down', 'backup (static): robot token revoked']);
   });
 
   it('with followFallbacks false, reports the primary failure without asking the fallback', async () => {
@@ -195,8 +194,12 @@ describe('resolveRegistry: hints and verdicts', () => {
       },
     });
     const registry: RegistryConfig = { name: 'hub', provider: 'static', host: 'docker.io' };
-    const error = (await resolveRegistry(registry, context({ registries: [registry] }, fakeCloud(), { providers: table })).catch((e: unknown) => e)) as AllFailedError;
-    expect(error.message).toBe('no credentials for https://index.docker.io/v1/: hub (static): password variable DOCKER_PASSWORD is not set');
+    const error = (await resolveRegistry(registry, context({ registries: [registry] }, fakeCloud(), { providers: table })).catch(
+      (e: unknown) => e,
+    )) as AllFailedError;
+    expect(error.message).toBe(
+      'no credentials for https://index.docker.io/v1/: hub (static): password variable DOCKER_PASSWORD is not set',
+    );
     expect(error.hint).toBe('export DOCKER_PASSWORD');
     expect(calls).toBe(1);
   });

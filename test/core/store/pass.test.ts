@@ -50,7 +50,7 @@ describe('folder names (docker-credential-pass: Go base64.URLEncoding of the ser
 
   it.each([
     ['abc', 'not a whole base64 quantum'],
-    ['Z2hjci5pbw', 'unpadded: Go\'s URLEncoding rejects it'],
+    ['Z2hjci5pbw', "unpadded: Go's URLEncoding rejects it"],
     ['Pz8+', 'standard alphabet'],
     ['.git', 'not base64 at all'],
     ['', 'empty'],
@@ -96,7 +96,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
     expectNoSecretInStderr(results, SECRET);
   });
 
-  it('reads what docker-credential-pass stored, under docker\'s and containers/image\'s spellings', async () => {
+  it("reads what docker-credential-pass stored, under docker's and containers/image's spellings", async () => {
     for (const [serverURL, username] of [
       ['https://index.docker.io/v1/', 'hubuser'],
       ['localhost:5000', 'local'],
@@ -120,12 +120,10 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
     expect(await folders()).toEqual([]);
   });
 
-  it('stores where docker-credential-pass finds it, under docker\'s spellings', async () => {
+  it("stores where docker-credential-pass finds it, under docker's spellings", async () => {
     expect((await helper('store', credentialsJSON('registry-1.docker.io', 'hubuser', SECRET))).code).toBe(0);
     expect((await helper('store', credentialsJSON('https://localhost:5000/v2/', 'local', `${SECRET}-2`))).code).toBe(0);
-    expect(await folders()).toEqual(
-      [encodeServerURL('https://index.docker.io/v1/'), encodeServerURL('localhost:5000')].sort(),
-    );
+    expect(await folders()).toEqual([encodeServerURL('https://index.docker.io/v1/'), encodeServerURL('localhost:5000')].sort());
     const hub = await dockerCredentialPass(fixture, 'get', 'https://index.docker.io/v1/');
     expect(JSON.parse(hub.stdout)).toEqual({ ServerURL: 'https://index.docker.io/v1/', Username: 'hubuser', Secret: SECRET });
     const local = await dockerCredentialPass(fixture, 'get', 'localhost:5000');
@@ -163,7 +161,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
     expectNoSecretInStderr(results, SECRET);
   }, 300_000);
 
-  it('a git-backed store: parallel stores each commit, none fails on git\'s index lock', async () => {
+  it("a git-backed store: parallel stores each commit, none fails on git's index lock", async () => {
     const gitStore = await mkdtemp(join(tmpdir(), 'berth-pass-git-'));
     const gitEnv = {
       ...env(),

@@ -29,8 +29,10 @@ const fromTokenService: ResolveCredential = async (registryHost) => {
   return { username: body.username, secret: body.secret, expiresAt: new Date(body.expiresAt) };
 };
 
-const fromProvider = (provider: Provider): ResolveCredential => (registryHost) =>
-  provider({ registryHost, options: {}, env: process.env, now: Date.now });
+const fromProvider =
+  (provider: Provider): ResolveCredential =>
+  (registryHost) =>
+    provider({ registryHost, options: {}, env: process.env, now: Date.now });
 
 const resolvers: Record<string, ResolveCredential> = { google: fromProvider(googleProvider), ecr: fromProvider(ecrProvider) };
 

@@ -73,7 +73,12 @@ export interface DaemonProcess {
 }
 
 /** Runs `node <script> <args>` with `env`, waiting until the daemon answers `/healthz` on `socketPath`. */
-export async function startDaemonProcess(script: string, args: string[], env: NodeJS.ProcessEnv, socketPath: string): Promise<DaemonProcess> {
+export async function startDaemonProcess(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  socketPath: string,
+): Promise<DaemonProcess> {
   const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));

@@ -47,7 +47,18 @@ export async function runGenerator(
   await chmod(out, 0o1777); // the image's user (65532) writes here, as it would in /tmp
   const envFlags = Object.entries(env).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
   const mountFlags = Object.entries(mounts).flatMap(([host, container]) => ['-v', `${host}:${container}`]);
-  const result = await podman.exec(['run', '--rm', '--network', 'host', '-v', `${out}:/opt/data`, ...mountFlags, ...envFlags, image, '/opt/data/dockercfg']);
+  const result = await podman.exec([
+    'run',
+    '--rm',
+    '--network',
+    'host',
+    '-v',
+    `${out}:/opt/data`,
+    ...mountFlags,
+    ...envFlags,
+    image,
+    '/opt/data/dockercfg',
+  ]);
   return { result, out };
 }
 
@@ -82,7 +93,13 @@ export async function skopeoHome(temp: TempDirs): Promise<string> {
 }
 
 /** Pushes a fresh image to `registryHost/repository:v1` and pulls it back; '' on success, else the failing step. */
-export async function pushAndPull(world: SkopeoWorld, temp: TempDirs, authArgs: string[], registryHost: string, repository: string): Promise<string> {
+export async function pushAndPull(
+  world: SkopeoWorld,
+  temp: TempDirs,
+  authArgs: string[],
+  registryHost: string,
+  repository: string,
+): Promise<string> {
   const image = await makeOciImage(await temp.make('berth-gen-image-'));
   const target = `docker://${registryHost}/${repository}:v1`;
   const tls = (flag: string) => (world.certDir ? [`--${flag}-cert-dir`, world.certDir] : [`--${flag}-tls-verify=false`]);

@@ -68,11 +68,7 @@ export async function createPassStore({ initialise = true } = {}): Promise<PassF
 }
 
 /** Runs Debian's docker-credential-pass (the peer berth must stay compatible with). */
-export async function dockerCredentialPass(
-  fixture: PassFixture,
-  action: string,
-  input = '',
-): Promise<{ code: number; stdout: string }> {
+export async function dockerCredentialPass(fixture: PassFixture, action: string, input = ''): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = execFile('docker-credential-pass', [action], { env: fixture.env, timeout: 60_000 }, (err, stdout) => {
       if (err && typeof err.code !== 'number') reject(err);

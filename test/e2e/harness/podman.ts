@@ -43,7 +43,7 @@ export function requirePodman(skip: (note: string) => void): void {
 function run(program: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Result> {
   return new Promise((resolve) => {
     execFile(program, args, { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr: err && code === 1 && !stderr ? String(err.message) : stderr });
     });
   });
@@ -68,7 +68,10 @@ export async function openPodman(repoRoot: string): Promise<Podman> {
     async build(dockerfile, buildArgs) {
       const tag = `localhost/berth-test-${randomBytes(4).toString('hex')}:latest`;
       const argFlags = Object.entries(buildArgs).flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]);
-      await check(exec(['build', '-q', '-f', join(repoRoot, dockerfile), ...argFlags, '-t', tag, repoRoot], { timeoutMs: 300_000 }), `podman build ${dockerfile}`);
+      await check(
+        exec(['build', '-q', '-f', join(repoRoot, dockerfile), ...argFlags, '-t', tag, repoRoot], { timeoutMs: 300_000 }),
+        `podman build ${dockerfile}`,
+      );
       built.push(tag);
       return tag;
     },
@@ -90,7 +93,11 @@ async function ensureBaseImage(exec: Podman['exec'], workDir: string): Promise<s
   if ((await exec(['image', 'exists', tag])).code === 0) return tag;
   // Test files run in parallel: one of them makes the image, the others wait for it.
   const lockTarget = join(tmpdir(), `berth-test-node-base-${id}`);
-  const release = await lockfile.lock(lockTarget, { realpath: false, stale: 120_000, retries: { retries: 600, minTimeout: 200, maxTimeout: 500 } });
+  const release = await lockfile.lock(lockTarget, {
+    realpath: false,
+    stale: 120_000,
+    retries: { retries: 600, minTimeout: 200, maxTimeout: 500 },
+  });
   try {
     if ((await exec(['image', 'exists', tag])).code === 0) return tag;
     const archive = await makeRootfsTar(node, join(workDir, 'base'));
@@ -114,7 +121,10 @@ async function makeRootfsTar(node: string, dir: string): Promise<string> {
   for (const library of stdout.matchAll(/(\/\S+) \(0x/g)) await place(library[1]!, library[1]!);
   await place('/etc/ssl/certs/ca-certificates.crt', '/etc/ssl/certs/ca-certificates.crt');
   await mkdir(join(rootfs, 'etc'), { recursive: true });
-  await writeFile(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n');
+  await writeFile(
+    join(rootfs, 'etc/passwd'),
+    'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n',
+  );
   await writeFile(join(rootfs, 'etc/group'), 'root:x:0:\nnonroot:x:65532:\n');
   await mkdir(join(rootfs, 'tmp'), { recursive: true });
   await chmod(join(rootfs, 'tmp'), 0o1777);

@@ -66,7 +66,10 @@ async function waitReady(host: string, child: ChildProcess, log: () => string): 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${log()}`);
-    const status = await fetch(`http://${host}/v2/`).then((res) => res.status, () => 0);
+    const status = await fetch(`http://${host}/v2/`).then(
+      (res) => res.status,
+      () => 0,
+    );
     if (status === 401) return;
     if (status !== 0) throw new Error(`docker-registry answered /v2/ with ${status}, expected 401`);
     await new Promise((resolve) => setTimeout(resolve, 100));

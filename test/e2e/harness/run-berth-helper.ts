@@ -41,10 +41,7 @@ export async function tempHome(): Promise<{ dir: string; env: HelperEnv; remove(
   return { dir, env, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export function runHelper(
-  action: string,
-  options: { env: HelperEnv; input?: string; timeoutMs?: number },
-): Promise<HelperResult> {
+export function runHelper(action: string, options: { env: HelperEnv; input?: string; timeoutMs?: number }): Promise<HelperResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [HELPER_PATH, action], {

@@ -108,7 +108,14 @@ async function waitForName(bus: SessionBus, name: string, owner: ChildProcess, t
     if (owner.exitCode !== null) throw new Error(`${name} owner exited (${owner.exitCode}): ${stderr}`);
     const { stdout } = await run(
       'dbus-send',
-      ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', `string:${name}`],
+      [
+        '--session',
+        '--print-reply',
+        '--dest=org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus.NameHasOwner',
+        `string:${name}`,
+      ],
       { env: { PATH: process.env.PATH ?? '', ...bus.env } },
     );
     if (/boolean true/.test(stdout)) return;
@@ -121,7 +128,14 @@ async function waitForName(bus: SessionBus, name: string, owner: ChildProcess, t
 export async function lockKeyring(bus: SessionBus): Promise<void> {
   await run(
     'dbus-send',
-    ['--session', '--print-reply', '--dest=org.freedesktop.secrets', '/org/freedesktop/secrets', 'org.freedesktop.Secret.Service.Lock', 'array:objpath:/org/freedesktop/secrets/collection/login'],
+    [
+      '--session',
+      '--print-reply',
+      '--dest=org.freedesktop.secrets',
+      '/org/freedesktop/secrets',
+      'org.freedesktop.Secret.Service.Lock',
+      'array:objpath:/org/freedesktop/secrets/collection/login',
+    ],
     { env: { PATH: process.env.PATH ?? '', ...bus.env } },
   );
 }

@@ -27,7 +27,12 @@ export const TOOLS = {
 } satisfies Record<string, Tool>;
 
 export function findProgram(program: string, path = process.env.PATH ?? ''): string | undefined {
-  const candidates = program.includes('/') ? [program] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, program));
+  const candidates = program.includes('/')
+    ? [program]
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, program));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);

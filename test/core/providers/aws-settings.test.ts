@@ -1,7 +1,7 @@
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../core/errors.js';
-import { awsPartition, awsSettings } from '../../../core/providers/aws.js';
+import { awsPartition, awsSettings } from '../../../core/providers/aws-settings.js';
 import type { ProviderRequest } from '../../../core/providers/provider.js';
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
@@ -43,22 +43,16 @@ describe('awsSettings', () => {
 
   it('lets options win over the environment', () => {
     const env = { AWS_PROFILE: 'dev', AWS_STS_ROLE: 'arn:aws:iam::1:role/env' };
-    const settings = awsSettings(
-      'ecr',
-      request({ profile: 'prod', roleArn: 'arn:aws:iam::2:role/opt', region: 'us-west-1' }, env),
-      target,
-    );
+    const settings = awsSettings('ecr', request({ profile: 'prod', roleArn: 'arn:aws:iam::2:role/opt', region: 'us-west-1' }, env), target);
     expect(settings).toMatchObject({ profile: 'prod', roleArn: 'arn:aws:iam::2:role/opt', region: 'us-west-1' });
   });
 
   it('builds a bare AWS_STS_ROLE in the registry account and partition', () => {
     const china = { region: 'cn-north-1', accountId: '210987654321' };
-    expect(awsSettings('ecr', request({}, { AWS_STS_ROLE: 'pull' }), china).roleArn).toBe(
-      'arn:aws-cn:iam::210987654321:role/pull',
+    expect(awsSettings('ecr', request({}, { AWS_STS_ROLE: 'pull' }), china).roleArn).toBe('arn:aws-cn:iam::210987654321:role/pull');
+    expect(awsSettings('ecr', request({}, { AWS_STS_ROLE: 'pull', AWS_STS_ACCOUNT: '999999999999' }), target).roleArn).toBe(
+      'arn:aws:iam::999999999999:role/pull',
     );
-    expect(
-      awsSettings('ecr', request({}, { AWS_STS_ROLE: 'pull', AWS_STS_ACCOUNT: '999999999999' }), target).roleArn,
-    ).toBe('arn:aws:iam::999999999999:role/pull');
   });
 
   it.each<ProviderRequest['options']>([{ profile: 3 }, { profile: '' }, { roleArn: true }, { role: 'x' }])(
