@@ -51,6 +51,10 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
       const key = await loadKey(ctx, options.keyPath);
       const entries = await readEnvFile(ctx, options.envFile, key);
       const env: Record<string, string | undefined> = { ...ctx.env };
+      // The key opened the file; the command gets the variables, not the means to open every
+      // other file encrypted for that key.
+      const { KEY_VARIABLES } = await import('../../core/crypto/key-source.js');
+      for (const name of KEY_VARIABLES) delete env[name];
       for (const { name, value } of entries) env[name] = value;
       const status = await runCommand(command, env);
       if (status !== 0) throw new CommandExit('', { exitCode: status });

@@ -11,6 +11,8 @@ import { NoKeyError } from './errors.js';
 import { parseKey, readKeyFile } from './key.js';
 
 export const KEY_ENV = 'BERTH_AES_KEY';
+/** berth's own key variables: `berth exec` removes them from the command's environment. */
+export const KEY_VARIABLES: readonly string[] = [KEY_ENV];
 export const DEFAULT_KEY_FILES = ['berth.aes', 'codeship.aes'] as const;
 
 export interface FoundKey {

@@ -343,6 +343,16 @@ describe('env files: decrypt --env and exec', () => {
     expect(result.stdout.toString()).toBe(`export A='1'\n`);
   });
 
+  it('exec keeps BERTH_AES_KEY from the command', async () => {
+    const key = (await readFile(join(dir, 'berth.aes'), 'utf8')).trim();
+    await rm(join(dir, 'berth.aes'));
+    const result = await berth(['exec', '--env-file', 'env.encrypted', '--', 'sh', '-c', 'printf "%s|%s" "$TOKEN" "${BERTH_AES_KEY-unset}"'], {
+      env: { BERTH_AES_KEY: key },
+    });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.toString()).toBe('s3cr3t value|unset');
+  });
+
   it('exec says when the command does not exist', async () => {
     const result = await berth(['exec', '--env-file', 'env.encrypted', '--', 'no-such-command-berth']);
     expect(result.code).toBe(1);
