@@ -24,6 +24,17 @@ export async function loadKey(ctx: CliContext, keyPath: string | undefined): Pro
   return found.key;
 }
 
+/**
+ * Every key found (see findKeys), for opening files: the file names the one to use. Warnings are
+ * printed for the first key only, the one a user set up on purpose.
+ */
+export async function loadKeys(ctx: CliContext, keyPath: string | undefined): Promise<Buffer[]> {
+  const { findKeys } = await import('../../core/crypto/key-source.js');
+  const found = await findKeys({ keyPath, env: ctx.env, cwd: ctx.cwd });
+  for (const message of found[0]!.warnings) warn(ctx, message);
+  return found.map(({ key }) => key);
+}
+
 export function legacyWarning(ctx: CliContext, file: string): () => void {
   return () =>
     warn(
@@ -70,7 +81,7 @@ async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Prom
 const ENV_FILE_LIMIT = 16 * 1024 * 1024;
 
 /** Decrypts an env file in memory (the plaintext never touches the disk) and parses it. */
-export async function readEnvFile(ctx: CliContext, path: string, key: Buffer): Promise<EnvEntry[]> {
+export async function readEnvFile(ctx: CliContext, path: string, key: Buffer | readonly Buffer[]): Promise<EnvEntry[]> {
   const [{ decryptBuffer }, { parseEnvFile }] = await Promise.all([
     import('../../core/crypto/format.js'),
     import('../../core/crypto/env-file.js'),
@@ -173,7 +184,10 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
     .description('decrypt a berth file (binary or armored) or a legacy jet file')
     .argument('<in>', 'encrypted file, or - for stdin')
     .argument('[out]', 'plaintext file to write (mode 0600), or - for stdout')
-    .option('--key-path <path>', 'key file (default: BERTH_AES_KEY, ./berth.aes, ./codeship.aes)')
+    .option(
+      '--key-path <path>',
+      'key file, tried first; then BERTH_AES_KEY, ./berth.aes, ./codeship.aes (the file names the key it opens with)',
+    )
     .option('--env', 'treat the plaintext as an env file and print shell `export` lines')
     .addHelpText(
       'after',
@@ -182,7 +196,7 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
     .action(async (inPath: string, outPath: string | undefined, options: { keyPath?: string; env?: boolean }) => {
       if (options.env && outPath !== undefined) throw new UsageError('--env prints to stdout; give no output file');
       if (!options.env && outPath === undefined) throw new UsageError('missing output file', { hint: 'use - to write to stdout' });
-      const key = await loadKey(ctx, options.keyPath);
+      const key = await loadKeys(ctx, options.keyPath);
       if (options.env) {
         const { formatExports } = await import('../../core/crypto/env-file.js');
         ctx.stdout.write(formatExports(await readEnvFile(ctx, inPath, key)));
@@ -198,7 +212,7 @@ function registerRekey(program: Command, ctx: CliContext): void {
     .command('rekey')
     .description('add or remove keys of encrypted files without re-encrypting them (converts legacy jet files)')
     .argument('<files...>', 'encrypted files, each rewritten atomically')
-    .option('--key-path <path>', 'a key that opens the files now (default: BERTH_AES_KEY, ./berth.aes, ./codeship.aes)')
+    .option('--key-path <path>', 'a key that opens the files now, tried first; then BERTH_AES_KEY, ./berth.aes, ./codeship.aes')
     .option('--add <keyfile>', 'key file to add; repeatable', collect, [])
     .option('--remove <keyid>', 'key id to remove (see berth key-id); repeatable', collect, [])
     .addHelpText(
@@ -209,7 +223,7 @@ function registerRekey(program: Command, ctx: CliContext): void {
       for (const id of options.remove) {
         if (!/^[0-9a-f]{16}$/.test(id)) throw new UsageError(`"${id}" is not a key id (16 hex characters; see berth key-id)`);
       }
-      const oldKey = await loadKey(ctx, options.keyPath);
+      const oldKey = await loadKeys(ctx, options.keyPath);
       const add: Buffer[] = [];
       for (const path of options.add) add.push(await loadKey(ctx, path));
       const { rekeyFiles } = await import('../../core/crypto/files.js');

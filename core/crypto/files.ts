@@ -18,6 +18,7 @@ import { BerthError, UsageError } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic.js';
 import { inFile } from './errors.js';
 import type { Coder } from './format.js';
+import type { UserKeys } from './header.js';
 import { Rekeyer, type RekeyChanges, type RekeyReport } from './rekey.js';
 
 /**
@@ -281,7 +282,7 @@ export async function transformToStream(source: Source, coder: Coder, output: Wr
  */
 export async function rekeyFiles(
   names: readonly string[],
-  oldKey: Uint8Array,
+  oldKey: UserKeys,
   changes: RekeyChanges,
   { cwd = process.cwd(), signal }: { cwd?: string } & TransferOptions = {},
 ): Promise<{ path: string; report: RekeyReport }[]> {

@@ -116,6 +116,24 @@ describe('berth encrypt / decrypt', () => {
     expect((await berth(['decrypt', 'env.enc', '-'], { env: { BERTH_AES_KEY: ciKey } })).stdout.toString()).toBe('A=1\n');
   });
 
+  it('with several keys found, uses the one the file names (decrypt, rekey, exec)', async () => {
+    await berth(['keygen', 'codeship.aes']);
+    const codeshipId = (await berth(['key-id', '--key-path', 'codeship.aes'])).stdout.toString().trim();
+    await writeFile(join(dir, 'env'), 'A=1\n');
+    expect((await berth(['encrypt', 'env', 'env.enc', '--key-path', 'codeship.aes'])).code).toBe(0);
+    expect(await berth(['decrypt', 'env.enc', '-'])).toMatchObject({ code: 0, stderr: '' });
+    expect((await berth(['decrypt', 'env.enc', '-'])).stdout.toString()).toBe('A=1\n');
+    const other = await berth(['keygen', 'other.aes']);
+    expect(other.code).toBe(0);
+    expect((await berth(['decrypt', 'env.enc', '-', '--key-path', 'other.aes'])).stdout.toString()).toBe('A=1\n');
+    const exec = await berth(['exec', '--env-file', 'env.enc', '--', 'sh', '-c', 'printf %s "$A"']);
+    expect(exec).toMatchObject({ code: 0, stderr: '' });
+    expect(exec.stdout.toString()).toBe('1');
+    const rekeyed = await berth(['rekey', 'env.enc']);
+    expect(rekeyed).toMatchObject({ code: 0, stderr: '' });
+    expect(rekeyed.stdout.toString()).toBe(`env.enc: keys ${codeshipId} (unchanged)\n`);
+  });
+
   describe('errors: one line each, exit 1, no output file left', () => {
     const errorCases: [string, () => Promise<string[]>, RegExp][] = [
       [
@@ -129,9 +147,17 @@ describe('berth encrypt / decrypt', () => {
         /^berth: error: malformed key in .*bad\.aes: expected 44 base64 characters, found 5\n/,
       ],
       [
-        'wrong key',
-        async () => (await berth(['keygen', 'other.aes']), ['decrypt', 'sample.enc', 'out', '--key-path', 'other.aes']),
-        /^berth: error: sample\.enc: wrong key: the file is encrypted for [0-9a-f]{16}; your key is [0-9a-f]{16}\n/,
+        'wrong key, naming every key tried',
+        async () => {
+          for (const args of [
+            ['keygen', 'other.aes'],
+            ['keygen', '--force'],
+            ['keygen', 'codeship.aes'],
+          ])
+            await berth(args);
+          return ['decrypt', 'sample.enc', 'out', '--key-path', 'other.aes'];
+        },
+        /^berth: error: sample\.enc: wrong key: the file is encrypted for [0-9a-f]{16}; your keys are [0-9a-f]{16}, [0-9a-f]{16}, [0-9a-f]{16}\n/,
       ],
       [
         'tampered header',
@@ -185,7 +211,9 @@ describe('berth encrypt / decrypt', () => {
         expect(result.stderr).toMatch(stderr);
         expect(result.stderr.split('\n').filter((line) => line.startsWith('berth: error:'))).toHaveLength(1);
         expect(result.stdout.length).toBe(0);
-        expect((await files()).filter((name) => !before.includes(name) && !['bad.aes', 'other.aes', 'afile'].includes(name))).toEqual([]);
+        expect(
+          (await files()).filter((name) => !before.includes(name) && !['bad.aes', 'other.aes', 'codeship.aes', 'afile'].includes(name)),
+        ).toEqual([]);
       });
     }
   });
@@ -346,9 +374,12 @@ describe('env files: decrypt --env and exec', () => {
   it('exec keeps BERTH_AES_KEY from the command', async () => {
     const key = (await readFile(join(dir, 'berth.aes'), 'utf8')).trim();
     await rm(join(dir, 'berth.aes'));
-    const result = await berth(['exec', '--env-file', 'env.encrypted', '--', 'sh', '-c', 'printf "%s|%s" "$TOKEN" "${BERTH_AES_KEY-unset}"'], {
-      env: { BERTH_AES_KEY: key },
-    });
+    const result = await berth(
+      ['exec', '--env-file', 'env.encrypted', '--', 'sh', '-c', 'printf "%s|%s" "$TOKEN" "${BERTH_AES_KEY-unset}"'],
+      {
+        env: { BERTH_AES_KEY: key },
+      },
+    );
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout.toString()).toBe('s3cr3t value|unset');
   });
