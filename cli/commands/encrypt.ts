@@ -50,15 +50,18 @@ async function source(ctx: CliContext, path: string): Promise<Source> {
 }
 
 /** Runs IN through `coder` into OUT (atomically, with `mode`) or to stdout. */
-async function run(ctx: CliContext, inPath: string, outPath: string, coder: Coder, mode: number): Promise<void> {
+async function run(ctx: CliContext, inPath: string, outPath: string, coder: Coder, mode: number, hold = false): Promise<void> {
   const [files, { inFile }] = await Promise.all([import('../../core/crypto/files.js'), import('../../core/crypto/errors.js')]);
   const input = await source(ctx, inPath);
   await interruptible(async (signal) => {
     try {
-      if (outPath === '-') await files.transformToStream(input, coder, ctx.stdout as Writable, { signal });
+      // Plaintext for a pipe is held until the file has verified (up to HOLD_BYTES): a pipeline
+      // without pipefail would otherwise consume the start of a file whose end was tampered with.
+      const holdBytes = hold ? files.HOLD_BYTES : 0;
+      if (outPath === '-') await files.transformToStream(input, coder, ctx.stdout as Writable, { signal, holdBytes });
       // No fsync, as cp, age and openssl: the input is still there if the machine crashes, and
       // forcing 1 GiB to disk added about 40 % here. rekey, which replaces its input, does sync.
-      else await files.transformToFile(input, coder, resolve(ctx.cwd, outPath), mode, { signal, sync: false });
+      else await files.transformToFile(input, coder, resolve(ctx.cwd, outPath), mode, { signal, sync: false, holdBytes });
     } catch (err) {
       throw inFile(err as Error, inPath === '-' ? 'stdin' : inPath);
     }
@@ -191,7 +194,9 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
     .option('--env', 'treat the plaintext as an env file and print shell `export` lines')
     .addHelpText(
       'after',
-      '\nExamples:\n  berth decrypt dockercfg.encrypted dockercfg --key-path berth.aes\n  eval "$(berth decrypt --env env.encrypted)"\n',
+      '\nExamples:\n  berth decrypt dockercfg.encrypted dockercfg --key-path berth.aes\n  eval "$(berth decrypt --env env.encrypted)"\n' +
+        '\nTo stdout, a pipe or a device, inputs up to 16 MiB are held until the whole file verified; larger\n' +
+        'ones stream each verified chunk, so a pipeline should use `set -o pipefail` to see a late failure.\n',
     )
     .action(async (inPath: string, outPath: string | undefined, options: { keyPath?: string; env?: boolean }) => {
       if (options.env && outPath !== undefined) throw new UsageError('--env prints to stdout; give no output file');
@@ -203,7 +208,7 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
         return;
       }
       const { FileOpener } = await import('../../core/crypto/format.js');
-      await run(ctx, inPath, outPath!, new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600);
+      await run(ctx, inPath, outPath!, new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600, true);
     });
 }
 

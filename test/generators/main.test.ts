@@ -47,6 +47,13 @@ describe('berth-generate (built)', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('writes through /dev/null and leaves it a device', async () => {
+    const result = await generate(['/dev/null'], { BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u', DOCKER_PASSWORD: 'p' });
+    expect(result.code).toBe(0);
+    const { stat } = await import('node:fs/promises');
+    expect((await stat('/dev/null')).isCharacterDevice()).toBe(true);
+  });
+
   it('wants exactly one argument, the output path', async () => {
     for (const args of [[], ['a', 'b'], ['--help']]) {
       const result = await generate(args, { BERTH_PROVIDER: 'static' });
