@@ -194,7 +194,7 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
     .option('--env', 'treat the plaintext as an env file and print shell `export` lines')
     .addHelpText(
       'after',
-      '\nExamples:\n  berth decrypt dockercfg.encrypted dockercfg --key-path berth.aes\n  eval "$(berth decrypt --env env.encrypted)"\n' +
+      '\nExamples:\n  berth decrypt dockercfg.encrypted dockercfg --key-path berth.aes\n  vars=$(berth decrypt --env env.encrypted) && eval "$vars"\n' +
         '\nTo stdout, a pipe or a device, inputs up to 16 MiB are held until the whole file verified; larger\n' +
         'ones stream each verified chunk, so a pipeline should use `set -o pipefail` to see a late failure.\n',
     )
