@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StoreError, oneLine } from '../errors.js';
@@ -97,7 +97,8 @@ const OWNER_FILE = 'owner';
  */
 async function breakIfHolderGone(lockPath: string): Promise<void> {
   const seen = await readFile(join(lockPath, OWNER_FILE), 'utf8').catch(() => undefined);
-  if (!seen || !holderGone(seen)) return;
+  const gone = seen === undefined ? await ownerNeverCame(lockPath) : holderGone(seen);
+  if (!gone) return;
   const aside = `${lockPath}.broken-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await rename(lockPath, aside);
@@ -105,12 +106,23 @@ async function breakIfHolderGone(lockPath: string): Promise<void> {
     return; // someone else broke or released it first
   }
   const moved = await readFile(join(aside, OWNER_FILE), 'utf8').catch(() => undefined);
-  if (moved !== seen) {
+  if (moved !== seen || (seen === undefined && !(await ownerNeverCame(aside)))) {
     await rename(aside, lockPath).catch(() => undefined);
     return;
   }
   await rm(aside, { recursive: true, force: true });
 }
+
+/**
+ * A holder writes its pid within milliseconds of taking the lock (the write also touches the lock
+ * directory): a lock without one after OWNER_GRACE_MS lost its holder in between.
+ */
+async function ownerNeverCame(lockPath: string): Promise<boolean> {
+  const info = await stat(lockPath).catch(() => undefined);
+  return info !== undefined && Date.now() - info.mtimeMs > OWNER_GRACE_MS;
+}
+
+const OWNER_GRACE_MS = 3_000;
 
 function holderGone(owner: string): boolean {
   const [pid, host] = owner.trim().split(' ');
