@@ -90,6 +90,34 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, in
   return results;
 }
 
+let cacheEntryBuild: Promise<string> | undefined;
+let cacheEntryDir: string | undefined;
+afterAll(() => (cacheEntryDir ? rm(cacheEntryDir, { recursive: true, force: true }) : undefined));
+
+/** test/e2e/harness/cache-entry.ts bundled once per run, so it runs as its own process. */
+function cacheEntryScript(): Promise<string> {
+  cacheEntryBuild ??= (async () => {
+    cacheEntryDir = await mkdtemp(join(tmpdir(), 'berth-cache-entry-'));
+    const outfile = join(cacheEntryDir, 'cache-entry.mjs');
+    await build({
+      entryPoints: [join(ROOT, 'test/e2e/harness/cache-entry.ts')],
+      outfile,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      mainFields: ['module', 'main'],
+      external: ['@napi-rs/keyring'],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: 'silent',
+    });
+    await chmod(cacheEntryDir, 0o755); // the unprivileged cases run it too
+    await chmod(outfile, 0o644);
+    return outfile;
+  })();
+  return cacheEntryBuild;
+}
+
 describe('kill -9 at random points', () => {
   it('200 store/erase/login runs killed after a random delay: the store opens, every entry is old or new, the next call is not blocked', async () => {
     const { env, dir } = await home();
@@ -165,19 +193,7 @@ describe.skipIf(!canUnshare && !process.env.CI)('full disk (a 64 KiB tmpfs in th
   beforeAll(async () => {
     if (!canUnshare) throw new Error('the full-disk cases need root and unshare (util-linux)');
     outside = await mkdtemp(join(tmpdir(), 'berth-full-'));
-    cacheEntry = join(outside, 'cache-entry.mjs');
-    await build({
-      entryPoints: [join(ROOT, 'test/e2e/harness/cache-entry.ts')],
-      outfile: cacheEntry,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      mainFields: ['module', 'main'],
-      external: ['@napi-rs/keyring'],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'silent',
-    });
+    cacheEntry = await cacheEntryScript();
     await writeFile(join(outside, 'plain'), Buffer.alloc(200_000, 'p'));
   });
   afterAll(() => rm(outside, { recursive: true, force: true }));
@@ -331,6 +347,28 @@ describe('unreadable and corrupted files', () => {
     const { env, storePath } = await storeWith(3);
     await damage(storePath);
     await expectRefused(env, storePath, message);
+  });
+
+  it.each([
+    ['truncated', async (path: string) => truncate(path, Math.floor((await stat(path)).size / 2))],
+    ['zero-length', (path: string) => truncate(path, 0)],
+    ['another format', (path: string) => writeFile(path, '{"version":1,"entries":{}}\n')],
+    ['mode 0000', (path: string) => chmod(path, 0o000)],
+  ] as const)('a cache file %s: a miss with one warning line, and the next put rebuilds it', async (what, damage) => {
+    const script = await cacheEntryScript();
+    const { dir, env } = await home();
+    const cacheDir = join(dir, 'cache', 'berth');
+    // Root reads a mode 0000 file anyway: that case runs as uid 65534 with a home it owns.
+    const prefix = what === 'mode 0000' && asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
+    if (prefix.length > 0) execFileSync('chown', ['-R', '65534:65534', dir]);
+    expect((await run(script, [cacheDir, 'put', 'k', 'first'], env, { prefix })).stdout).toBe('ok\n');
+    await damage(join(cacheDir, 'credentials.berth'));
+    const miss = await run(script, [cacheDir, 'get', 'k'], env, { prefix });
+    expect(miss).toMatchObject({ code: 0, stdout: 'miss\n' });
+    expect(miss.stderr).toMatch(/^berth: warning: (cannot read the credential cache|the credential cache) [^\n]+\n$/);
+    if (what === 'mode 0000') return; // unreadable, it cannot be rebuilt by its reader either; a miss is what it gets
+    expect((await run(script, [cacheDir, 'put', 'k', 'second'], env, { prefix })).stdout).toBe('ok\n');
+    expect((await run(script, [cacheDir, 'get', 'k'], env, { prefix })).stdout).toBe('second\n');
   });
 
   it('a key file of the wrong length: one line, the store kept', async () => {

@@ -449,7 +449,7 @@ describe('env files: decrypt --env and exec', () => {
     const key = (await readFile(join(dir, 'berth.aes'), 'utf8')).trim();
     await rm(join(dir, 'berth.aes'));
     const result = await berth(
-      ['exec', '--env-file', 'env.encrypted', '--', 'sh', '-c', 'printf "%s|%s" "$TOKEN" "${BERTH_AES_KEY-unset}"'],
+      ['exec', '--env-file', 'env.encrypted', '--', 'sh', '-c', 'printf "%s|%s" "$TOKEN" "$(printenv BERTH_AES_KEY || echo unset)"'],
       {
         env: { BERTH_AES_KEY: key },
       },
