@@ -33,7 +33,13 @@ export function helperName(given: string): string {
   return base.startsWith('docker-credential-') ? base.slice('docker-credential-'.length) : base;
 }
 
-export function openExternalHelper(env: Env, given: string, timeoutMs = HELPER_TIMEOUT_MS): ExternalHelper {
+/** The deadline of each call: `BERTH_HELPER_TIMEOUT` (seconds), else 20 s. */
+function timeoutFrom(env: Env): number {
+  const seconds = Number(env.BERTH_HELPER_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : HELPER_TIMEOUT_MS;
+}
+
+export function openExternalHelper(env: Env, given: string, timeoutMs = timeoutFrom(env)): ExternalHelper {
   const name = helperName(given);
   if (name === '' || name === HELPER_NAME) {
     throw new HelperError(`"${given}" is berth itself; name another helper (pass, secretservice, osxkeychain, wincred…)`);
