@@ -55,7 +55,7 @@ async function roundTrip(
   const kept = await home.berth(['import', '--from', `docker-credential-${helper}`]);
   expect(kept.code).toBe(0);
   expect(kept.stdout).toContain('0 copied, 1 already there, 1 kept (differ), 0 failed');
-  expect(kept.stderr).toContain('berth: warning: quay.io: berth\'s file store already has another login (org+robot); --force replaces it');
+  expect(kept.stderr).toContain("berth: warning: quay.io: berth's file store already has another login (org+robot); --force replaces it");
   expect((await store.get('quay.io'))?.secret).toBe('quay-secret-1');
   const forced = await home.berth(['import', '--from', helper, '--force']);
   expect(forced.stdout).toContain('1 copied, 1 already there, 0 kept (differ), 0 failed');
@@ -64,7 +64,9 @@ async function roundTrip(
   await store.set('ghcr.io', { serverURL: 'ghcr.io', username: 'octocat', secret: 'ghcr-secret-4' });
   await store.set('quay.io', { serverURL: 'quay.io', username: 'org+robot', secret: 'quay-berth-5' });
   const exportDry = await home.berth(['export', '--to', helper, '--dry-run']);
-  expect(exportDry.stdout).toContain(`berth (file store) → docker-credential-${helper}: 1 to copy, 1 already there, 1 kept (differ), 0 failed`);
+  expect(exportDry.stdout).toContain(
+    `berth (file store) → docker-credential-${helper}: 1 to copy, 1 already there, 1 kept (differ), 0 failed`,
+  );
   expect(await read('ghcr.io')).toBeUndefined();
   const exported = await home.berth(['export', '--to', helper]);
   expect(exported.code, exported.stderr).toBe(0);
@@ -101,7 +103,10 @@ describe('with docker-credential-pass (real pass and gpg)', () => {
 });
 
 describe('with docker-credential-secretservice (gnome-keyring in a private D-Bus session)', () => {
-  const missing = missingComponents({ ...SECRET_SERVICE_COMPONENTS, 'docker-credential-secretservice': 'golang-docker-credential-helpers' });
+  const missing = missingComponents({
+    ...SECRET_SERVICE_COMPONENTS,
+    'docker-credential-secretservice': 'golang-docker-credential-helpers',
+  });
   let bus: SessionBus | undefined;
   beforeAll(async () => {
     if (!missing) bus = await startSecretService();
@@ -110,8 +115,11 @@ describe('with docker-credential-secretservice (gnome-keyring in a private D-Bus
 
   const helper = (action: string, input: string) =>
     new Promise<{ code: number; stdout: string }>((resolve) => {
-      const child = execFile('docker-credential-secretservice', [action], { env: { PATH: process.env.PATH ?? '', ...bus!.env } }, (err, stdout) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+      const child = execFile(
+        'docker-credential-secretservice',
+        [action],
+        { env: { PATH: process.env.PATH ?? '', ...bus!.env } },
+        (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
       );
       child.stdin?.end(input);
     });

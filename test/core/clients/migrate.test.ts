@@ -165,4 +165,22 @@ describe('berth configure --migrate', () => {
     expect(await readFile(paths().auth, 'utf8')).toContain(SECRETS[2]);
     expect((await store.get('quay.io'))?.secret).toBe('newer');
   });
+
+  it('berth doctor lists each plaintext login (and DOCKER_AUTH_CONFIG) with the fix, and none after the move', async () => {
+    const env = home.env as Record<string, string>;
+    env.DOCKER_AUTH_CONFIG = JSON.stringify({ auths: { 'ci.example.com': { auth: b64('ci:ci-secret') } } });
+    const before = await home.berth(['doctor']);
+    const p = paths();
+    expect(before.stdout).toContain(`${p.docker}: ghcr.io holds a plaintext login (octocat)`);
+    expect(before.stdout).toContain(`${p.auth}: quay.io holds a plaintext login (org+robot)`);
+    expect(before.stdout).toContain(`${p.dockercfg}: legacy.example.com holds a plaintext login (old)`);
+    expect(before.stdout).toContain(`${p.runtime} is not a JSON object (line 1); left untouched`);
+    expect(before.stdout).toContain('DOCKER_AUTH_CONFIG holds plaintext logins for ci.example.com');
+    expect(before.stdout).toMatch(/hint: run: berth configure --migrate/);
+    for (const secret of [...SECRETS, 'ci-secret']) expect(before.stdout + before.stderr).not.toContain(secret);
+    delete env.DOCKER_AUTH_CONFIG;
+    expect((await home.berth(['configure', '--migrate'])).code).toBe(0);
+    const after = await home.berth(['doctor']);
+    expect(after.stdout).not.toContain('holds a plaintext login');
+  });
 });
