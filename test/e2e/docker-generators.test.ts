@@ -99,9 +99,9 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await Promise.all([registry?.stop(), aws?.close(), cloudProxy?.close(), registryProxy?.close()]);
+  const stopped = await Promise.allSettled([engine?.stop(), registry?.stop(), aws?.close(), cloudProxy?.close(), registryProxy?.close()]);
   await temp.cleanup();
+  for (const result of stopped) if (result.status === 'rejected') throw result.reason;
 }, 120_000);
 
 async function mustWork(run: Promise<Result>): Promise<Result> {
