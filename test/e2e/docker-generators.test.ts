@@ -85,9 +85,12 @@ beforeAll(async () => {
   // dockerd pulls cloud names through the proxy (its certificate is the test CA's: insecure here).
   engine = await startDockerd(ROOT, { insecureRegistries: CLOUD_HOSTS, env: { HTTPS_PROXY: registryProxy.url } });
   const base = await engine.baseImage();
-  for (const name of ['ecr', 'google', 'static', 'azure', 'all']) {
-    images[name] = await engine.build(`Dockerfiles/${name}.Dockerfile`, { BASE_IMAGE: base });
-  }
+  // In parallel: 17 s here against 26 s one after the other.
+  await Promise.all(
+    ['ecr', 'google', 'static', 'azure', 'all'].map(async (name) => {
+      images[name] = await engine!.build(`Dockerfiles/${name}.Dockerfile`, { BASE_IMAGE: base });
+    }),
+  );
   // One image in the registry; every cloud name reaches the same storage.
   const pushConfig = await temp.make('berth-dgen-push-');
   const auth = Buffer.from(`${STATIC.username}:${STATIC.password}`).toString('base64');
