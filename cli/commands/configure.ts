@@ -5,7 +5,7 @@
  * and writes nothing.
  */
 import type { Command } from 'commander';
-import type { ClientFile, ClientName, FileChange } from '../../core/clients/config-files.js';
+import type { ClientName, FileChange } from '../../core/clients/config-files.js';
 import { UsageError } from '../../core/errors.js';
 import { registryKey } from '../../core/registry-host.js';
 import { warn, type CliContext } from '../run.js';
@@ -70,19 +70,8 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
       const lib = await import('../../core/clients/config-files.js');
       const switchIn = await import('./switch-in.js');
       const migration = options.migrate ? await switchIn.migrateStep(ctx, options.dryRun) : undefined;
-      // Read (and refuse broken) files before anything else is written; --migrate already named them.
-      const files: ClientFile[] = [];
-      const diffBase = new Map<ClientFile, string>(); // a dry run's diff starts from the file as it is
-      for (const client of clientsFrom(options)) {
-        const file = await lib.readClientFile(ctx.env, client).catch((err: unknown) => {
-          if (migration && err instanceof UsageError) return undefined;
-          throw err;
-        });
-        if (!file) continue;
-        const shown = await switchIn.withMigratedText(file, migration);
-        if (shown !== file) diffBase.set(shown, file.text);
-        files.push(shown);
-      }
+      // Read (and refuse broken) files before anything else is written.
+      const { files, diffBase } = await switchIn.readClientFiles(ctx, clientsFrom(options), migration);
       const perRegistry = options.registry !== undefined;
       const docker = files.find((file) => file.client === 'docker');
       const imported =

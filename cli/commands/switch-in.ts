@@ -5,7 +5,7 @@
  * naming another helper has that helper's entries imported first (or configure refuses, with a
  * hint). Both are printed as they happen; a dry run only reports.
  */
-import type { ClientFile } from '../../core/clients/config-files.js';
+import type { ClientFile, ClientName } from '../../core/clients/config-files.js';
 import type { Migration } from '../../core/clients/migrate.js';
 import { HELPER_NAME } from '../../core/clients/config-files.js';
 import { oneLine, UsageError } from '../../core/errors.js';
@@ -36,12 +36,36 @@ export async function migrateStep(ctx: CliContext, dryRun: boolean | undefined):
   return migration;
 }
 
-/** A dry run shows configure's edit on the migrated text, as a real run would write it. */
-export async function withMigratedText(file: ClientFile, migration: Migration | undefined): Promise<ClientFile> {
-  const migrated = migration?.files.find((entry) => entry.file.kind === file.client && entry.file.realPath === file.realPath);
-  if (!migrated || migrated.after === file.text) return file;
-  const { parse } = await import('jsonc-parser');
-  return { ...file, text: migrated.after, json: parse(migrated.after) as Record<string, unknown> };
+/**
+ * The client files configure edits. After `--migrate`, a file it could not parse was already named
+ * and is skipped; a dry run shows configure's edit on the migrated text (as a real run would write
+ * it), diffed against the file as it is (`diffBase`).
+ */
+export async function readClientFiles(
+  ctx: CliContext,
+  clients: readonly ClientName[],
+  migration: Migration | undefined,
+): Promise<{ files: ClientFile[]; diffBase: Map<ClientFile, string> }> {
+  const { readClientFile } = await import('../../core/clients/config-files.js');
+  const files: ClientFile[] = [];
+  const diffBase = new Map<ClientFile, string>();
+  for (const client of clients) {
+    const file = await readClientFile(ctx.env, client).catch((err: unknown) => {
+      if (migration && err instanceof UsageError) return undefined;
+      throw err;
+    });
+    if (!file) continue;
+    const migrated = migration?.files.find((entry) => entry.file.kind === file.client && entry.file.realPath === file.realPath);
+    if (!migrated || migrated.after === file.text) {
+      files.push(file);
+      continue;
+    }
+    const { parse } = await import('jsonc-parser');
+    const shown = { ...file, text: migrated.after, json: parse(migrated.after) as Record<string, unknown> };
+    diffBase.set(shown, file.text);
+    files.push(shown);
+  }
+  return { files, diffBase };
 }
 
 /**

@@ -15,7 +15,7 @@ import { fakeAzure } from '../fakes/azure-cloud.js';
 import { createServiceAccount, fakeGoogle } from '../fakes/google-cloud.js';
 import { startHttpsProxy, type HttpsProxy } from '../fakes/https-proxy.js';
 import { type DockerEngine, DOCKER_TOOLS, startDockerd } from './harness/docker.js';
-import { TempDirs } from './harness/generator.js';
+import { runGenerator, TempDirs, type GeneratorRun } from './harness/generator.js';
 import type { Result } from './harness/podman.js';
 import { startRegistry, type Registry } from './harness/registry.js';
 import { missingTools, TOOLS } from './harness/tools.js';
@@ -113,31 +113,11 @@ async function mustWork(run: Promise<Result>): Promise<Result> {
   return result;
 }
 
-interface Run {
-  result: Result;
-  out: string;
-}
-
-/** `docker run --rm --network host -v OUT:/opt/data [-v ca] -e … IMAGE /opt/data/dockercfg`. */
-async function generate(image: string, env: Record<string, string>, viaCloudProxy = false): Promise<Run> {
-  const out = await temp.make('berth-dgen-out-');
-  await chmod(out, 0o1777); // the image's user (65532) writes here, as it would in /tmp
-  const all = viaCloudProxy ? { ...env, HTTPS_PROXY: cloudProxy!.url, NODE_EXTRA_CA_CERTS: '/opt/ca/ca.pem' } : env;
-  const mounts = viaCloudProxy ? ['-v', `${caMount}:/opt/ca:ro`] : [];
-  const envFlags = Object.entries(all).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
-  const result = await engine!.exec([
-    'run',
-    '--rm',
-    '--network',
-    'host',
-    '-v',
-    `${out}:/opt/data`,
-    ...mounts,
-    ...envFlags,
-    image,
-    '/opt/data/dockercfg',
-  ]);
-  return { result, out };
+/** The Codeship way: `docker run --rm --network host -v OUT:/opt/data … IMAGE /opt/data/dockercfg`. */
+function generate(image: string, env: Record<string, string>, viaCloudProxy = false): Promise<GeneratorRun> {
+  if (!viaCloudProxy) return runGenerator(engine!, temp, image, env);
+  const proxied = { ...env, HTTPS_PROXY: cloudProxy!.url, NODE_EXTRA_CA_CERTS: '/opt/ca/ca.pem' };
+  return runGenerator(engine!, temp, image, proxied, { [caMount]: '/opt/ca:ro' });
 }
 
 /** The written file as `docker --config DIR` reads it; pulls `host/team/app:v1` with it. */
@@ -154,7 +134,7 @@ async function writtenHosts(out: string): Promise<string[]> {
   return Object.keys(JSON.parse(await readFile(join(out, 'dockercfg'), 'utf8')).auths).sort();
 }
 
-function expectRefused(run: Run, variable: string): Promise<void> {
+function expectRefused(run: GeneratorRun, variable: string): Promise<void> {
   expect(run.result.code).not.toBe(0);
   expect(run.result.stdout).toBe('');
   expect(run.result.stderr).toMatch(new RegExp(`^berth-generate: error: ${variable} is not set: [^\\n]+\\n$`));
