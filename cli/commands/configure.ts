@@ -84,6 +84,7 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
         ...new Set([...known.registryKeys, ...imported, ...(migration?.moved.map((moved) => moved.registryKey) ?? [])]),
       ].sort();
       const registryKeys = perRegistry ? requestedKeys(options.registry!) : allKnown;
+      if (options.import) await switchIn.importReplacedEntries(ctx, files, registryKeys, new Set(allKnown), options.dryRun);
       const { rememberReplaced } = await import('../../core/clients/replaced.js');
       for (const file of files) {
         const client = file.client;

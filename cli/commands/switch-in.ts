@@ -105,3 +105,46 @@ export async function importReplacedStore(
   }
   return report.entries.map((entry) => entry.registryKey);
 }
+
+/**
+ * `credHelpers` entries berth is about to take over for registries it has no login or provider
+ * for: copy that one entry from the helper named there, so the registry keeps working. Refuses,
+ * changing nothing, when the helper cannot be read.
+ */
+export async function importReplacedEntries(
+  ctx: CliContext,
+  files: readonly ClientFile[],
+  registryKeys: readonly string[],
+  known: ReadonlySet<string>,
+  dryRun: boolean | undefined,
+): Promise<void> {
+  const { clientKey, credHelpersOf } = await import('../../core/clients/config-files.js');
+  const { detectProvider } = await import('../../core/providers/index.js');
+  const wanted = new Map<string, string>(); // registry key → helper
+  for (const file of files) {
+    const helpers = credHelpersOf(file);
+    for (const key of registryKeys) {
+      const helper = helpers[clientKey(file.client, key)];
+      // A cloud host gets fresh tokens from its provider: a copied short-lived one would only go stale.
+      const servedByBerth = known.has(key) || detectProvider(key) !== undefined;
+      if (!servedByBerth && typeof helper === 'string' && helper !== '' && helper !== HELPER_NAME) wanted.set(key, helper);
+    }
+  }
+  if (wanted.size === 0) return;
+  const { openExternalHelper } = await import('../../core/clients/external-helper.js');
+  const { openActiveStore } = await import('../../core/store/index.js');
+  const store = await openActiveStore(ctx.env);
+  for (const [key, name] of wanted) {
+    let credentials;
+    try {
+      credentials = await openExternalHelper(ctx.env, name).get(key);
+    } catch (err) {
+      throw new UsageError(`credHelpers sends ${key} to ${name}, whose entry berth cannot import: ${oneLine(err)}`, {
+        hint: `make docker-credential-${name} work, or log in through berth first: berth login ${key}`,
+      });
+    }
+    if (!credentials) continue; // nothing there to hide
+    ctx.stdout.write(`docker-credential-${name} → berth: ${dryRun ? 'would copy' : 'copied'} ${key} (${credentials.username})\n`);
+    if (!dryRun) await store.set(key, { ...credentials, serverURL: key });
+  }
+}

@@ -101,4 +101,16 @@ describe('berth configure over another helper', () => {
     expect(await (await openStore('file', { env: home.env })).list()).toEqual({});
     await expect(readFile(join(home.dir, '.local/share/berth/replaced-helpers.json'))).rejects.toThrow(/ENOENT/);
   });
+
+  it('--registry over a credHelpers entry of another helper copies that entry first, and unconfigure restores the entry', async () => {
+    await put(dockerFile, { credHelpers: { 'quay.io': 'vault', 'gcr.io': 'gcloud' } });
+    const configured = await home.berth(['configure', '--docker-only', '--registry', 'quay.io']);
+    expect(configured.code, configured.stderr).toBe(0);
+    expect(configured.stdout).toContain('docker-credential-vault → berth: copied quay.io (org+robot)');
+    expect(configured.stdout).toContain('credHelpers.quay.io: vault → berth');
+    const store = await openStore('file', { env: home.env });
+    expect((await store.get('quay.io'))?.secret).toBe('vault-secret-9');
+    expect((await home.berth(['unconfigure', '--docker-only'])).stdout).toContain('credHelpers.quay.io: berth → vault (restored)');
+    expect(await json(dockerFile)).toEqual({ credHelpers: { 'quay.io': 'vault', 'gcr.io': 'gcloud' } });
+  });
 });
