@@ -280,7 +280,7 @@ export class FakeKubeApiServer {
         throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
       const [, namespace = '', resource, name] = route as unknown as [string, string, 'secrets' | 'serviceaccounts', string | undefined];
       const body = Buffer.concat(chunks).toString('utf8');
-      const { status, object } = this.#namespaced(req, url, resource, namespace, name, body);
+      const { status, object } = this.#namespaced(req, resource, namespace, name, body);
       send(res, status, object);
     } catch (err) {
       if (!(err instanceof StatusError)) throw err;
@@ -369,11 +369,15 @@ export class FakeKubeApiServer {
       this.#check('get', 'namespaces', undefined, name);
       const object = this.#namespaces.get(name);
       if (!object) throw notFound('namespaces', name);
-      return send(res, 200, object);
+      send(res, 200, object);
+      return;
     }
     const watch = url.searchParams.get('watch');
     const matches = parseSelector(url.searchParams.get('labelSelector') ?? '');
-    if (watch === 'true' || watch === '1') return this.#watch(req, res, url, matches);
+    if (watch === 'true' || watch === '1') {
+      this.#watch(req, res, url, matches);
+      return;
+    }
     this.#check('list', 'namespaces');
     const items = [...this.#namespaces.values()].filter((ns) => matches(ns.metadata.labels ?? {}));
     send(res, 200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) }, items });
@@ -435,7 +439,6 @@ export class FakeKubeApiServer {
 
   #namespaced(
     req: IncomingMessage,
-    url: URL,
     resource: 'secrets' | 'serviceaccounts',
     namespace: string,
     name: string | undefined,
