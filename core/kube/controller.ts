@@ -75,6 +75,11 @@ export class SyncController {
     return report;
   }
 
+  /** Resolves the credentials now; a changed content is written at once. */
+  refresh(): Promise<void> {
+    return this.#refreshContent();
+  }
+
   /** Healthy while it holds credentials that still work and has completed a pass. */
   healthy(): boolean {
     const expires = this.status.credentialsExpireAt;

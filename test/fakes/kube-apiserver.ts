@@ -99,6 +99,8 @@ export function parseSelector(text: string): (labels: Record<string, string>) =>
 
 export class FakeKubeApiServer {
   readonly calls: ApiCall[] = [];
+  /** Writes answered with an injected 409 or 500. */
+  injectedFaults = 0;
   /** Namespaced objects: resource → namespace → name → object. */
   readonly #objects: Record<'secrets' | 'serviceaccounts', Map<string, Map<string, Obj>>> = {
     secrets: new Map(),
@@ -174,10 +176,22 @@ export class FakeKubeApiServer {
     for (const watcher of this.#watchers) watcher.close();
   }
 
-  /** Forgets the oldest `count` events (all by default), as etcd compaction does. */
-  compact(count = this.#history.length): void {
+  /**
+   * Forgets the oldest `count` events, as etcd compaction does; without a count, compacts at the
+   * current resourceVersion, so a watch from any older one gets 410 Gone.
+   */
+  compact(count?: number): void {
+    if (count === undefined) {
+      this.#history.splice(0);
+      this.#compactedRv = this.#rv;
+      return;
+    }
     const dropped = this.#history.splice(0, count);
     if (dropped.length > 0) this.#compactedRv = dropped[dropped.length - 1]!.rv;
+  }
+
+  get openWatches(): number {
+    return this.#watchers.size;
   }
 
   get resourceVersion(): string {
@@ -233,6 +247,10 @@ export class FakeKubeApiServer {
 
   secrets(namespace: string): Obj[] {
     return [...(this.#objects.secrets.get(namespace)?.values() ?? [])].map(clone);
+  }
+
+  namespaceLabels(name: string): Record<string, string> | undefined {
+    return clone(this.#namespaces.get(name)?.metadata.labels);
   }
 
   namespaceNames(): string[] {
@@ -351,6 +369,7 @@ export class FakeKubeApiServer {
     }
     if (WRITES.has(verb) && this.#faults && (this.#faults.random ?? Math.random)() < this.#faults.writeFailureRate) {
       const conflict = (this.#faults.random ?? Math.random)() < 0.5;
+      this.injectedFaults++;
       throw conflict
         ? new StatusError(
             409,
