@@ -176,7 +176,7 @@ describe('fault run', () => {
 
     expect(matching().length).toBeGreaterThan(20);
     if (foreign() !== foreignBefore) {
-      const changed = initial.filter((ns, n) => JSON.stringify(JSON.parse(foreign())[n]) !== JSON.stringify(JSON.parse(foreignBefore)[n]));
+      const changed = initial.filter((_ns, n) => JSON.stringify(JSON.parse(foreign())[n]) !== JSON.stringify(JSON.parse(foreignBefore)[n]));
       throw new Error(
         `objects berth does not own changed in ${changed.join(', ')}: ${JSON.stringify(changed.map((ns) => server.secrets(ns)))}`,
       );
