@@ -115,6 +115,7 @@ export class FakeKubeApiServer {
   /** The newest resourceVersion whose event was forgotten: a watch from before it gets 410 Gone. */
   #compactedRv = 0;
   #faults: FaultOptions | undefined;
+  #allowed: Set<string> | undefined;
   /** Events older than this many are forgotten; a watch from before them gets 410 Gone. */
   historyLimit = 10_000;
   bookmarkIntervalMs = 1_000;
@@ -161,6 +162,11 @@ export class FakeKubeApiServer {
   }
 
   // ---- state for tests -------------------------------------------------------------------------
+
+  /** Allows only these `verb resource` pairs (an RBAC role's rules); everything else is 403. */
+  allowOnly(rules: readonly { verbs: readonly string[]; resources: readonly string[] }[]): void {
+    this.#allowed = new Set(rules.flatMap((rule) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${verb} ${resource}`))));
+  }
 
   /** Refuses `verb` on `resource` (in one namespace, or everywhere) with 403. */
   forbid(verb: Verb, resource: Resource, namespace = '*'): void {
@@ -352,7 +358,9 @@ export class FakeKubeApiServer {
 
   #check(verb: Verb, resource: Resource, namespace?: string, name?: string): void {
     const forbidden =
-      this.#forbidden.has(`${verb} ${resource} *`) || (namespace !== undefined && this.#forbidden.has(`${verb} ${resource} ${namespace}`));
+      (this.#allowed !== undefined && !this.#allowed.has(`${verb} ${resource}`)) ||
+      this.#forbidden.has(`${verb} ${resource} *`) ||
+      (namespace !== undefined && this.#forbidden.has(`${verb} ${resource} ${namespace}`));
     this.calls.push({ verb, resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}), status: forbidden ? 403 : 0 });
     if (forbidden) {
       const what = name ? `${resource} "${name}"` : resource;
