@@ -17,7 +17,7 @@ import { createServiceAccount, fakeGoogle, type FakeGoogle } from '../fakes/goog
 import { startHttpsProxy, type HttpsProxy } from '../fakes/https-proxy.js';
 import { signJwt } from '../fakes/jwt.js';
 import { generateRsaKeyPair } from '../fakes/test-ca.js';
-import { distFile, tempHome } from './harness/daemon.js';
+import { distFile, startDaemonProcess, tempHome } from './harness/daemon.js';
 
 const V1 = 'credentialprovider.kubelet.k8s.io/v1';
 const V1BETA1 = 'credentialprovider.kubelet.k8s.io/v1beta1';
@@ -234,6 +234,33 @@ describe('kubelet-credential-provider: every provider', () => {
       expect(expectConformant(result, image, V1)).toEqual({ 'docker.io': { username: 'hubuser', password: 'dckr_pat_kubelet' } });
     }
   });
+
+  it('the running daemon answers first: the plugin has no AWS setting, the cloud is asked once', async () => {
+    aws.setToken({ username: 'AWS', password: 'ecr-daemon-password', lifetimeSeconds: 12 * 3600 });
+    const made = await tempHome();
+    cleanups.push(made.cleanup);
+    const slow = { BERTH_DAEMON_CONNECT_TIMEOUT_MS: '10000', BERTH_DAEMON_TIMEOUT_MS: '30000' };
+    const daemonEnv = { ...made.env, ...slow, ...awsEnv(), AWS_EC2_METADATA_DISABLED: 'true' };
+    const daemon = await startDaemonProcess(
+      distFile('berth.js'),
+      ['daemon', 'start'],
+      daemonEnv,
+      join(made.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock'),
+    );
+    cleanups.push(async () => void (await daemon.stop()));
+    const before = aws.count('GetAuthorizationToken');
+    const image = `${ECR}/team/app:1`;
+    for (const apiVersion of [V1, V1BETA1]) {
+      const result = await run(
+        ['kubelet-credential-provider'],
+        { ...made.env, ...slow, AWS_EC2_METADATA_DISABLED: 'true' },
+        request(image, apiVersion),
+      );
+      expect(expectConformant(result, image, apiVersion)).toEqual({ [ECR]: { username: 'AWS', password: 'ecr-daemon-password' } });
+      expect(JSON.parse(result.stdout).cacheDuration).toMatch(/^11h(29m5\ds|30m0s)$/);
+    }
+    expect(aws.count('GetAuthorizationToken')).toBe(before + 1);
+  }, 90_000);
 
   it('a registry berth knows nothing of: empty auth, not cached', async () => {
     const image = 'registry.example.com:5000/app:1';

@@ -180,3 +180,55 @@ describe('berth kube sync --once', () => {
     });
   });
 });
+
+describe('what loads when', () => {
+  it("the helper's bundle never holds the Kubernetes client or berth's kube code; the CLI loads them only for kube sync", async () => {
+    const { build } = await import('esbuild');
+    const inputs = async (entry: string, packages?: 'external') => {
+      const result = await build({
+        entryPoints: { entry },
+        outdir: '/nonexistent',
+        write: false,
+        bundle: true,
+        splitting: true,
+        format: 'esm',
+        platform: 'node',
+        metafile: true,
+        logLevel: 'error',
+        ...(packages ? { packages } : {}),
+      });
+      return result.metafile;
+    };
+    const helper = await inputs('helper/main.ts', 'external');
+    const helperFiles = Object.keys(helper.inputs);
+    expect(helperFiles.filter((file) => file.includes('core/kube'))).toEqual([]);
+    const helperImports = Object.values(helper.outputs).flatMap((output) => output.imports.map((imported) => imported.path));
+    expect(helperImports.filter((path) => path.includes('@kubernetes'))).toEqual([]);
+    // the CLI as built (code splitting): what `berth` evaluates before any command's dynamic import
+    const cli = await build({
+      entryPoints: { berth: 'cli/berth.ts' },
+      outdir: '/nonexistent',
+      write: false,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      metafile: true,
+      logLevel: 'error',
+      external: ['@napi-rs/keyring'],
+    });
+    const outputs = cli.metafile.outputs;
+    const eager = new Set<string>();
+    const visit = (name: string) => {
+      for (const input of Object.keys(outputs[name]?.inputs ?? {})) eager.add(input);
+      for (const imported of outputs[name]?.imports ?? [])
+        if (imported.kind === 'import-statement' && !eager.has(imported.path)) {
+          eager.add(imported.path);
+          visit(imported.path);
+        }
+    };
+    visit(Object.keys(outputs).find((name) => outputs[name]?.entryPoint === 'cli/berth.ts')!);
+    expect([...eager].filter((file) => file.includes('@kubernetes') || file.includes('core/kube/'))).toEqual([]);
+    expect(Object.keys(cli.metafile.inputs).some((file) => file.includes('@kubernetes/client-node'))).toBe(true); // but it is in the bundle
+  }, 60_000);
+});
