@@ -2,12 +2,13 @@
 // it is enough: `berth kube sync` with the Deployment's own arguments, against the API server
 // stand-in allowing only that role's verbs, syncs every namespace; --prune needs the extra role.
 // The kubelet's CredentialProviderConfig matches every cloud's registry hosts and runs the plugin.
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeKubeApiServer } from '../fakes/kube-apiserver.js';
-import { cliSandbox, type CliSandbox } from '../cli/commands/cli-harness.js';
+import type { FakeKubeApiServer } from '../fakes/kube-apiserver.js';
+import { kubeSandbox, type KubeSandbox } from '../fakes/kube-sandbox.js';
+import type { CliSandbox } from '../cli/commands/cli-harness.js';
 
 const DIR = join(import.meta.dirname, '../../deploy/kubernetes');
 
@@ -39,30 +40,13 @@ function syncArgs(all: Manifest[], kind: 'Deployment' | 'CronJob'): string[] {
 describe('deploy/kubernetes', () => {
   let api: FakeKubeApiServer;
   let sandbox: CliSandbox;
+  let world: KubeSandbox;
   beforeEach(async () => {
-    api = await FakeKubeApiServer.start();
-    sandbox = await cliSandbox({ GHCR_USER: 'octocat', GHCR_TOKEN: 'ghp_deploy' });
-    sandbox.env.KUBECONFIG = join(sandbox.home, 'kubeconfig');
-    await writeFile(sandbox.env.KUBECONFIG, api.kubeconfig());
-    await sandbox.run(
-      'registries',
-      'add',
-      'gh',
-      '--provider',
-      'static',
-      '--host',
-      'ghcr.io',
-      '-o',
-      'usernameEnv=GHCR_USER',
-      '-o',
-      'passwordEnv=GHCR_TOKEN',
-    );
+    world = await kubeSandbox('ghp_deploy');
+    ({ api, sandbox } = world);
     for (const name of ['apps', 'ci', 'kube-system']) api.addNamespace(name);
   });
-  afterEach(async () => {
-    await api.close();
-    await sandbox.cleanup();
-  });
+  afterEach(() => world.cleanup());
 
   it('grants exactly namespaces get/list/watch, secrets get/create/update/patch, serviceaccounts get/patch', async () => {
     expect(role(await manifests(), 'berth-sync').rules).toEqual([

@@ -4,44 +4,26 @@
 // their entries, no write when nothing changed, updates with the resourceVersion read, 403 naming
 // what RBAC refused while other namespaces proceed, Secrets berth does not own left alone, prune.
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeKubeApiServer } from '../../fakes/kube-apiserver.js';
+import type { FakeKubeApiServer } from '../../fakes/kube-apiserver.js';
 import { requireTools, TOOLS } from '../../e2e/harness/tools.js';
-import { cliSandbox, type CliSandbox } from './cli-harness.js';
+import type { CliSandbox } from './cli-harness.js';
+import { kubeSandbox, type KubeSandbox } from '../../fakes/kube-sandbox.js';
+import { eagerInputs } from '../../fakes/run-provider.js';
 
 const OWNER = { 'app.kubernetes.io/managed-by': 'berth' };
 let api: FakeKubeApiServer;
 let sandbox: CliSandbox;
 
+let world: KubeSandbox;
+
 beforeEach(async () => {
-  api = await FakeKubeApiServer.start();
-  sandbox = await cliSandbox({ GHCR_USER: 'octocat', GHCR_TOKEN: 'ghp_first' });
-  const kubeconfig = join(sandbox.home, 'kubeconfig');
-  await writeFile(kubeconfig, api.kubeconfig(), { mode: 0o600 });
-  sandbox.env.KUBECONFIG = kubeconfig;
-  const added = await sandbox.run(
-    'registries',
-    'add',
-    'gh',
-    '--provider',
-    'static',
-    '--host',
-    'ghcr.io',
-    '-o',
-    'usernameEnv=GHCR_USER',
-    '-o',
-    'passwordEnv=GHCR_TOKEN',
-  );
-  expect(added.code).toBe(0);
+  world = await kubeSandbox('ghp_first');
+  ({ api, sandbox } = world);
 });
 
-afterEach(async () => {
-  await api.close();
-  await sandbox.cleanup();
-});
+afterEach(() => world.cleanup());
 
 const sync = (...args: string[]) => sandbox.run('kube', 'sync', '--once', ...args);
 
@@ -184,29 +166,7 @@ describe('berth kube sync --once', () => {
 describe('what loads when', () => {
   it("the helper's bundle never holds the Kubernetes client or berth's kube code; the CLI loads them only for kube sync", async () => {
     const { build } = await import('esbuild');
-    const inputs = async (entry: string, packages?: 'external') => {
-      const result = await build({
-        entryPoints: { entry },
-        outdir: '/nonexistent',
-        write: false,
-        bundle: true,
-        splitting: true,
-        format: 'esm',
-        platform: 'node',
-        metafile: true,
-        logLevel: 'error',
-        ...(packages ? { packages } : {}),
-      });
-      return result.metafile;
-    };
-    const helper = await inputs('helper/main.ts', 'external');
-    const helperFiles = Object.keys(helper.inputs);
-    expect(helperFiles.filter((file) => file.includes('core/kube'))).toEqual([]);
-    const helperImports = Object.values(helper.outputs).flatMap((output) => output.imports.map((imported) => imported.path));
-    expect(helperImports.filter((path) => path.includes('@kubernetes'))).toEqual([]);
-    // the CLI as built (code splitting): what `berth` evaluates before any command's dynamic import
-    const cli = await build({
-      entryPoints: { berth: 'cli/berth.ts' },
+    const bundle = {
       outdir: '/nonexistent',
       write: false,
       bundle: true,
@@ -215,19 +175,15 @@ describe('what loads when', () => {
       platform: 'node',
       metafile: true,
       logLevel: 'error',
-      external: ['@napi-rs/keyring'],
-    });
-    const outputs = cli.metafile.outputs;
-    const eager = new Set<string>();
-    const visit = (name: string) => {
-      for (const input of Object.keys(outputs[name]?.inputs ?? {})) eager.add(input);
-      for (const imported of outputs[name]?.imports ?? [])
-        if (imported.kind === 'import-statement' && !eager.has(imported.path)) {
-          eager.add(imported.path);
-          visit(imported.path);
-        }
-    };
-    visit(Object.keys(outputs).find((name) => outputs[name]?.entryPoint === 'cli/berth.ts')!);
+    } as const;
+    const helper = (await build({ ...bundle, entryPoints: { entry: 'helper/main.ts' }, packages: 'external' })).metafile;
+    const helperFiles = Object.keys(helper.inputs);
+    expect(helperFiles.filter((file) => file.includes('core/kube'))).toEqual([]);
+    const helperImports = Object.values(helper.outputs).flatMap((output) => output.imports.map((imported) => imported.path));
+    expect(helperImports.filter((path) => path.includes('@kubernetes'))).toEqual([]);
+    // the CLI as built (code splitting): what `berth` evaluates before any command's dynamic import
+    const eager = await eagerInputs('cli/berth.ts', ['@napi-rs/keyring']);
+    const cli = await build({ ...bundle, entryPoints: { berth: 'cli/berth.ts' }, external: ['@napi-rs/keyring'] });
     expect([...eager].filter((file) => file.includes('@kubernetes') || file.includes('core/kube/'))).toEqual([]);
     expect(Object.keys(cli.metafile.inputs).some((file) => file.includes('@kubernetes/client-node'))).toBe(true); // but it is in the bundle
   }, 60_000);
