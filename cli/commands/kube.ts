@@ -129,7 +129,9 @@ async function kubeSync(ctx: CliContext, flags: SyncFlags): Promise<void> {
   const listen = flags.once ? undefined : listenAddress(flags.listen);
   const log = (line: string) => ctx.stderr.write(`berth: ${line}\n`);
   const warn = (line: string) => ctx.stderr.write(`berth: warning: ${line}\n`);
-  const resolve = () => resolvePullSecretContent({ env: ctx.env, registries: flags.registry, secretName: flags.secretName, warn });
+  // --once may share the daemon's or a mounted cache's tokens; the long-running sync refreshes ahead itself
+  const resolve = () =>
+    resolvePullSecretContent({ env: ctx.env, registries: flags.registry, secretName: flags.secretName, warn, cached: flags.once === true });
   const api = await openKubeApi(ctx.env, {
     ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
     ...(flags.context ? { context: flags.context } : {}),

@@ -9,7 +9,9 @@ import { daemonFirstResolver, selectRegistries } from '../dockercfg/generate.js'
 import { AllFailedError, UsageError } from '../errors.js';
 import type { Env } from '../paths.js';
 import { registryKey } from '../registry-host.js';
+import type { RegistryConfig } from '../config/load.js';
 import { resolveContextFor } from '../resolve/context.js';
+import { resolveRegistry } from '../resolve/resolve.js';
 import type { PullSecretContent } from './reconcile.js';
 
 export interface ContentOptions {
@@ -18,10 +20,18 @@ export interface ContentOptions {
   registries: readonly string[];
   secretName: string;
   warn: (line: string) => void;
+  /**
+   * Ask the daemon and the disk cache first (default). The long-running sync is a refresh-ahead
+   * cache of its own and resolves fresh: a cached token would come back until the cache's own
+   * margin, minutes before expiry, instead of when the sync means to refresh.
+   */
+  cached?: boolean;
 }
 
 export async function resolvePullSecretContent(options: ContentOptions): Promise<PullSecretContent> {
   const ctx = await resolveContextFor(options.env, {}, options.warn);
+  const cached = options.cached !== false;
+  if (!cached) delete ctx.cache;
   const registries = selectRegistries(ctx.config, options.registries, ctx.detect);
   const hosts = new Map<string, string>();
   for (const registry of registries) {
@@ -33,7 +43,7 @@ export async function resolvePullSecretContent(options: ContentOptions): Promise
     }
     hosts.set(registryKey(registry.host), registry.name);
   }
-  const resolve = daemonFirstResolver(ctx, { warn: options.warn });
+  const resolve = cached ? daemonFirstResolver(ctx, { warn: options.warn }) : (registry: RegistryConfig) => resolveRegistry(registry, ctx);
   const settled = await Promise.allSettled(registries.map((registry) => resolve(registry)));
   const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
   if (failures.length > 0) throw failures.length === 1 ? failures[0] : new AllFailedError('no pull secret content', failures);
