@@ -140,4 +140,23 @@ describe('podman and buildah through docker-credential-berth', { timeout: 300_00
     await expectNothingInline(h);
     expectNoSecretLeaked(h);
   });
+  it('configure before berth login: the login reaches the file podman login writes, and podman login then stores through berth', async (ctx) => {
+    requireTools(NEEDED, ctx.skip);
+    const fresh = await clientHome();
+    try {
+      await writeFile(join(fresh.dir, 'containers.conf'), '[containers]\ndefault_ulimits = []\n');
+      const { podman } = clients(fresh);
+      const host = registry!.host;
+      await ok(fresh.berth(['configure']));
+      await ok(fresh.berth(['login', host, '-u', USER, '--password-stdin'], { stdin: PASSWORD }));
+      const runtime = JSON.parse((await authFiles(fresh))[join(fresh.env.XDG_RUNTIME_DIR!, 'containers/auth.json')] || '{}');
+      expect(runtime.credHelpers).toEqual({ [host]: 'berth' });
+      await ok(podman(['login', '--tls-verify=false', host, '-u', SECOND_USER, '--password-stdin'], SECOND_PASSWORD));
+      expect(await fresh.helperCalls()).toContain('store');
+      await expectNothingInline(fresh);
+      expectNoSecretLeaked(fresh);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
 });
