@@ -63,9 +63,15 @@ function outputError(target: string, err: unknown): OutputError {
  */
 function collector(): () => void {
   keepFreedPages();
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as (options: { type: 'minor' }) => void;
-  return () => gc({ type: 'minor' });
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as (options: { type: 'minor' }) => void;
+    return () => gc({ type: 'minor' });
+  } catch {
+    // Not V8 (the standalone binary runs on JavaScriptCore): its own collector, not forced.
+    const runtime = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+    return runtime ? () => runtime.gc(false) : () => undefined;
+  }
 }
 
 /**
