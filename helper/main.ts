@@ -8,6 +8,7 @@
 import { openActiveStore } from '../core/store/index.js';
 import type { Env } from '../core/paths.js';
 import type { Credentials } from '../core/store/store.js';
+import { readAll, readDescriptor } from '../core/io/stdin.js';
 import { VERSION } from '../core/version.js';
 import { handleCommand, isAction, usage } from './protocol.js';
 
@@ -22,7 +23,15 @@ async function serve(): Promise<number> {
   return handleCommand(
     action,
     { openStore: () => openActiveStore(env), resolve: (serverURL) => resolve(serverURL, env), version: VERSION },
-    { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+    {
+      // process.stdin is created on first use: for a pipe that loads node:net and node:stream
+      get stdin() {
+        return process.stdin;
+      },
+      readStdin: () => readDescriptor(0) ?? readAll(process.stdin),
+      stdout: process.stdout,
+      stderr: process.stderr,
+    },
   );
 }
 

@@ -6,6 +6,7 @@
  * `node:http` would cost more start-up than the request takes. A daemon that is absent, crashed or
  * slow is "unavailable" and the caller resolves directly.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, NOT_FOUND_MESSAGE } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
@@ -51,6 +52,14 @@ export interface DaemonRequest {
 const MAX_RESPONSE_BYTES = 1 << 20;
 
 export async function daemonRequest(socketPath: string, options: DaemonRequest): Promise<DaemonResponse> {
+  // No socket, no daemon: say so without loading node:net (and node:stream with it), which would
+  // cost a direct `get` more than its answer.
+  try {
+    statSync(socketPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'ENOENT';
+    throw new DaemonUnavailableError(`berth daemon at ${socketPath}: ${code}`, { cause: err });
+  }
   const { connect } = await import('node:net');
   const { connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, responseTimeoutMs = DEFAULT_RESPONSE_TIMEOUT_MS } = options;
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
