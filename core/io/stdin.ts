@@ -66,13 +66,14 @@ export function readDescriptor(
     timer.unref();
     const next = () =>
       read(fd, buffer, 0, buffer.length, null, (err, bytesRead) => {
+        size += bytesRead ?? 0;
         if (err) {
           clearTimeout(timer);
           reject(new UsageError(`cannot read stdin: ${err.message}`));
         } else if (bytesRead === 0) {
           clearTimeout(timer);
           resolve(Buffer.concat(chunks).toString('utf8'));
-        } else if ((size += bytesRead) > limit) {
+        } else if (size > limit) {
           clearTimeout(timer);
           reject(new UsageError(`input too large: more than ${limit} bytes on stdin`));
         } else {
