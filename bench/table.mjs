@@ -7,7 +7,7 @@
 // Every command runs once per round, round-robin, so load drifting over the run hits all alike; the
 // figures are medians (and the 99th percentile) over the rounds, ratios are ratios of medians.
 //
-//   npm run bench -- table            (BERTH_BENCH_ROUNDS=N, default 60)
+//   npm run bench -- table            (BERTH_TABLE_ROUNDS=N, default 60)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { startEcrCloud } from './lib/ecr-cloud.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
-const ROUNDS = Number(process.env.BERTH_BENCH_ROUNDS) || 60;
+const ROUNDS = Number(process.env.BERTH_TABLE_ROUNDS) || 60;
 const WARMUP = 3;
 const REGION = 'eu-west-1';
 const ECR = `123456789012.dkr.ecr.${REGION}.amazonaws.com`;
