@@ -97,6 +97,9 @@ await Promise.all([
     format: 'cjs',
     splitting: false,
     packages: 'external',
+    // less to scan at every start; names are kept, so a stack trace still reads
+    minifyWhitespace: true,
+    minifySyntax: true,
     banner: {},
     plugins: [],
   }),
