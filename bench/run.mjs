@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['table', 'helper', 'generate', 'daemon', 'crypto'];
+const ALL = ['table', 'helper', 'generate', 'daemon', 'crypto', 'kube'];
 const DEFAULT = ['table', 'crypto'];
 const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));
 let failed = 0;
