@@ -1,6 +1,6 @@
 // `npm run bench`: the hot-path table (bench/table.mjs: both builds against the Go helpers) and the
 // encrypted-file throughput (bench/crypto.mjs). `npm run bench -- NAME…` runs those named, among
-// them the older, narrower ones (helper, generate, daemon).
+// them the older, narrower ones (helper, generate, daemon, kube).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

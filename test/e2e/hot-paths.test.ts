@@ -22,7 +22,7 @@ const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const FROM_DAEMON = '210987654321.dkr.ecr.eu-west-1.amazonaws.com';
 /** Loading any of these on a hot path costs more than the answer. */
 const HEAVY_FILES =
-  /node_modules\/(@aws-sdk|@smithy|@azure|google-auth-library|express|valibot|jsonc-parser|retry|proper-lockfile|undici|https-proxy-agent|commander)\//;
+  /node_modules\/(@aws-sdk|@smithy|@azure|google-auth-library|express|valibot|jsonc-parser|retry|proper-lockfile|undici|https-proxy-agent|commander|@kubernetes)\//;
 const HEAVY_BUILTINS = ['http', 'https', 'tls', 'http2', 'zlib', 'child_process', 'worker_threads', 'dns'];
 
 let tracer: Tracer;
