@@ -1,7 +1,8 @@
 /**
  * podman and buildah as clients, used as a user would: `berth login R` + `berth configure`, then
  * plain `podman push`/`pull` and `buildah from`/`push` authenticate with what docker-credential-berth
- * returns; `podman login R` stores through berth and `podman logout R` erases there. No auth.json
+ * returns; `podman login R` (and `skopeo login R`) store through berth and `podman logout R` erases
+ * there, whether `berth configure` ran before or after `berth login`. No auth.json
  * (the one berth edits, nor the runtime one `podman login` writes) ever holds a login inline, and
  * no secret reaches any output. Each client gets its own storage (vfs) under the test's home.
  */
@@ -140,7 +141,7 @@ describe('podman and buildah through docker-credential-berth', { timeout: 300_00
     await expectNothingInline(h);
     expectNoSecretLeaked(h);
   });
-  it('configure before berth login: the login reaches the file podman login writes, and podman login then stores through berth', async (ctx) => {
+  it('configure before berth login: the login reaches the file podman login writes; podman login, skopeo logout and login go through berth', async (ctx) => {
     requireTools(NEEDED, ctx.skip);
     const fresh = await clientHome();
     try {
@@ -153,6 +154,13 @@ describe('podman and buildah through docker-credential-berth', { timeout: 300_00
       expect(runtime.credHelpers).toEqual({ [host]: 'berth' });
       await ok(podman(['login', '--tls-verify=false', host, '-u', SECOND_USER, '--password-stdin'], SECOND_PASSWORD));
       expect(await fresh.helperCalls()).toContain('store');
+      // skopeo shares containers/image's auth files: the same holds for it.
+      const options = { env: { CONTAINERS_CONF: join(fresh.dir, 'containers.conf') }, timeoutMs: 120_000 };
+      await ok(fresh.run('skopeo', ['logout', host], options));
+      expect(await fresh.helperCalls()).toContain('erase');
+      await ok(fresh.run('skopeo', ['login', '--tls-verify=false', '-u', USER, '--password-stdin', host], { ...options, stdin: PASSWORD }));
+      expect((await fresh.helperCalls()).filter((call) => call === 'store')).toHaveLength(2);
+      await ok(fresh.run('skopeo', ['inspect', '--tls-verify=false', `docker://${host}/team/hello:v1`], options));
       await expectNothingInline(fresh);
       expectNoSecretLeaked(fresh);
     } finally {
