@@ -11,6 +11,22 @@ import type { Credentials } from '../core/store/store.js';
 import { VERSION } from '../core/version.js';
 import { handleCommand, isAction, usage } from './protocol.js';
 
+/**
+ * stdout is the protocol and stderr reaches the user on every pull: what libraries print on their
+ * own (Node's MetadataLookupWarning from gcp-metadata, the AWS SDK's multi-line "Multiple credential
+ * sources" and Node-version warnings, a stray console.log that would corrupt the answer) goes to
+ * stderr only with BERTH_DEBUG=1. berth's own diagnostics write to process.stderr directly.
+ */
+function quietLibraries(env: Env): void {
+  const debug = env.BERTH_DEBUG === '1';
+  const toStderr = (...args: unknown[]) => {
+    if (debug) process.stderr.write(`berth: debug: ${args.map(String).join(' ')}\n`);
+  };
+  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) console[method] = toStderr;
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => toStderr(`${warning.name}: ${warning.message}`));
+}
+
 async function serve(): Promise<number> {
   const args = process.argv.slice(2);
   const action = args[0];
@@ -19,6 +35,7 @@ async function serve(): Promise<number> {
     return 1;
   }
   const env = process.env;
+  quietLibraries(env);
   return handleCommand(
     action,
     { openStore: () => openActiveStore(env), resolve: (serverURL) => resolve(serverURL, env), version: VERSION },

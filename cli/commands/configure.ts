@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { ClientName, FileChange } from '../../core/clients/config-files.js';
-import { UsageError } from '../../core/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 import { registryKey } from '../../core/registry-host.js';
 import { warn, type CliContext } from '../run.js';
 
@@ -36,7 +36,7 @@ Examples:
 
 function clientsFrom(options: ClientOptions): readonly ClientName[] {
   if (options.dockerOnly && options.containersOnly) {
-    throw new UsageError('--docker-only and --containers-only exclude each other');
+    throw new ArgumentError('--docker-only and --containers-only exclude each other');
   }
   if (options.dockerOnly) return ['docker'] as const;
   if (options.containersOnly) return ['containers'] as const;
@@ -108,7 +108,7 @@ function requestedKeys(requested: string[]): string[] {
   return requested.map((registry) => {
     const key = registryKey(registry);
     if (key === '')
-      throw new UsageError(`--registry "${registry}" names no registry`, { hint: 'give a host, e.g. ghcr.io or localhost:5000' });
+      throw new ArgumentError(`--registry "${registry}" names no registry`, { hint: 'give a host, e.g. ghcr.io or localhost:5000' });
     return key;
   });
 }

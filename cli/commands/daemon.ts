@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import { DaemonUnavailableError, daemonRequest, daemonSocketPath } from '../../core/resolve/daemon-client.js';
-import { BerthError, UsageError } from '../../core/errors.js';
+import { ArgumentError, BerthError, UsageError } from '../../core/errors.js';
 import { berthCacheDir } from '../../core/paths.js';
 import type { CliContext } from '../run.js';
 import { formatStatus, type StatusReply } from './daemon-status.js';
@@ -135,7 +135,7 @@ async function socketFor(ctx: CliContext, option: string | undefined): Promise<s
 export function parseListen(value: string): { host: string; port: number } {
   const match = /^(\[::1\]|[^:]+):(\d{1,5})$/.exec(value);
   const port = Number(match?.[2]);
-  if (!match || port > 65535) throw new UsageError(`--listen ${value}: expected HOST:PORT, e.g. 127.0.0.1:7583`);
+  if (!match || port > 65535) throw new ArgumentError(`--listen ${value}: expected HOST:PORT, e.g. 127.0.0.1:7583`);
   return { host: match[1] === '[::1]' ? '::1' : match[1]!, port };
 }
 

@@ -11,7 +11,7 @@ import type { Source } from '../../core/crypto/files.js';
 import type { Coder } from '../../core/crypto/format.js';
 import type { RekeyReport } from '../../core/crypto/rekey.js';
 import type { EnvEntry } from '../../core/crypto/env-file.js';
-import { UsageError } from '../../core/errors.js';
+import { ArgumentError, UsageError } from '../../core/errors.js';
 import { warn, type CliContext } from '../run.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -172,16 +172,15 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
     .command('decrypt')
     .description('decrypt a berth file (binary or armored) or a legacy jet file')
     .argument('<in>', 'encrypted file, or - for stdin')
-    .argument('[out]', 'plaintext file to write (mode 0600), or - for stdout')
+    .argument('[out]', 'plaintext file to write (mode 0600), or - for stdout (the default)')
     .option('--key-path <path>', 'key file (default: BERTH_AES_KEY, ./berth.aes, ./codeship.aes)')
     .option('--env', 'treat the plaintext as an env file and print shell `export` lines')
     .addHelpText(
       'after',
-      '\nExamples:\n  berth decrypt dockercfg.encrypted dockercfg --key-path berth.aes\n  eval "$(berth decrypt --env env.encrypted)"\n',
+      '\nExamples:\n  berth decrypt dockercfg.encrypted dockercfg --key-path berth.aes\n  berth decrypt env.encrypted | grep DB_\n',
     )
     .action(async (inPath: string, outPath: string | undefined, options: { keyPath?: string; env?: boolean }) => {
-      if (options.env && outPath !== undefined) throw new UsageError('--env prints to stdout; give no output file');
-      if (!options.env && outPath === undefined) throw new UsageError('missing output file', { hint: 'use - to write to stdout' });
+      if (options.env && outPath !== undefined) throw new ArgumentError('--env prints to stdout; give no output file');
       const key = await loadKey(ctx, options.keyPath);
       if (options.env) {
         const { formatExports } = await import('../../core/crypto/env-file.js');
@@ -189,7 +188,7 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
         return;
       }
       const { FileOpener } = await import('../../core/crypto/format.js');
-      await run(ctx, inPath, outPath!, new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600);
+      await run(ctx, inPath, outPath ?? '-', new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600);
     });
 }
 
@@ -207,7 +206,7 @@ function registerRekey(program: Command, ctx: CliContext): void {
     )
     .action(async (files: string[], options: { keyPath?: string; add: string[]; remove: string[] }) => {
       for (const id of options.remove) {
-        if (!/^[0-9a-f]{16}$/.test(id)) throw new UsageError(`"${id}" is not a key id (16 hex characters; see berth key-id)`);
+        if (!/^[0-9a-f]{16}$/.test(id)) throw new ArgumentError(`"${id}" is not a key id (16 hex characters; see berth key-id)`);
       }
       const oldKey = await loadKey(ctx, options.keyPath);
       const add: Buffer[] = [];

@@ -7,27 +7,27 @@
 import type { Command } from 'commander';
 import type { ProviderName, RegistryConfig } from '../../core/config/load.js';
 import { PROVIDERS } from '../../core/providers/index.js';
-import { UsageError } from '../../core/errors.js';
-import type { CliContext } from '../run.js';
+import { checkHost, checkOptions, describeProviders } from '../../core/providers/options.js';
+import { ArgumentError } from '../../core/errors.js';
+import { warn, type CliContext } from '../run.js';
 
 interface AddFlags {
   provider: ProviderName;
   host: string;
-  option: string[];
+  option?: string[];
   prefix?: string;
   default?: boolean;
   fallback?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 const PROVIDER_NAMES = Object.keys(PROVIDERS);
 
-/** `key=value`; `true`/`false` become booleans, everything else stays text (account ids keep their zeros). */
-export function parseOption(text: string): [string, string | boolean] {
+/** `key=value`, as text; the provider's declarations (core/providers/options.ts) give it a type. */
+export function parseOption(text: string): [string, string] {
   const equals = text.indexOf('=');
-  if (equals <= 0) throw new UsageError(`--option ${text}: expected KEY=VALUE`, { hint: 'e.g. --option profile=prod' });
-  const value = text.slice(equals + 1);
-  return [text.slice(0, equals), value === 'true' ? true : value === 'false' ? false : value];
+  if (equals <= 0) throw new ArgumentError(`--option ${text}: expected KEY=VALUE`, { hint: 'e.g. --option profile=prod' });
+  return [text.slice(0, equals), text.slice(equals + 1)];
 }
 
 export function registerRegistriesCommands(program: Command, ctx: CliContext): void {
@@ -45,11 +45,18 @@ function registerList(registries: Command, ctx: CliContext): void {
   registries
     .command('list')
     .description('list configured registries (option names only, never their values)')
-    .addHelpText('after', '\nExample:\n  berth registries list\n')
-    .action(async () => {
+    .option('--json', 'print a JSON array of {name, provider, host, prefix, default, fallback, options} (option names only)')
+    .addHelpText('after', '\nExamples:\n  berth registries list\n  berth registries list --json\n')
+    .action(async (flags: { json?: boolean }) => {
       const { loadConfig } = await import('../../core/config/load.js');
-      const { path, config } = await loadConfig(ctx.env);
+      const { path, config, problems } = await loadConfig(ctx.env);
+      for (const problem of problems) warn(ctx, problem);
       const entries = config.registries ?? [];
+      if (flags.json) {
+        const rows = entries.map((registry) => ({ ...registry, options: Object.keys(registry.options ?? {}) }));
+        ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
       if (entries.length === 0) {
         ctx.stdout.write(`no registries configured in ${path}\n`);
         return;
@@ -74,21 +81,27 @@ function registerAdd(registries: Command, ctx: CliContext): void {
     .argument('<name>', 'a unique name (letters, digits, ".", "_", "-")')
     .requiredOption('--provider <provider>', `one of ${PROVIDER_NAMES.join(', ')}`)
     .requiredOption('--host <host>', 'the registry host as clients name it')
-    .option('-o, --option <key=value>', 'a provider setting (repeatable), e.g. profile=prod', collect, [])
+    .option('-o, --option <key=value>', "a provider setting (repeatable; the provider's options are listed below)", collect)
     .option('--prefix <repository>', 'use this entry only for images under this repository prefix')
     .option('--default', 'the entry used for its host when a request does not say which')
     .option('--fallback <name>', 'the registry whose credentials stand in when this provider keeps failing')
     .addHelpText(
       'after',
-      '\nExamples:\n  berth registries add prod --provider ecr --host 123456789012.dkr.ecr.eu-west-1.amazonaws.com -o profile=prod\n' +
-        '  berth registries add images --provider google --host europe-west1-docker.pkg.dev\n',
+      () =>
+        `\nProviders, the hosts they serve and their options (secrets never go in the config file:\n` +
+        `name the variable or file that holds them):\n${describeProviders()}\n\n` +
+        'Examples:\n  berth registries add prod --provider ecr --host 123456789012.dkr.ecr.eu-west-1.amazonaws.com -o profile=prod\n' +
+        '  berth registries add images --provider google --host europe-west1-docker.pkg.dev\n' +
+        '  berth registries add hub --provider static --host docker.io -o usernameEnv=HUB_USER -o passwordEnv=HUB_TOKEN\n',
     )
     .action(async (name: string, flags: AddFlags) => {
       if (!(PROVIDER_NAMES as readonly string[]).includes(flags.provider)) {
-        throw new UsageError(`unknown provider "${flags.provider}"`, { hint: `use one of: ${PROVIDER_NAMES.join(', ')}` });
+        throw new ArgumentError(`unknown provider "${flags.provider}"`, { hint: `use one of: ${PROVIDER_NAMES.join(', ')}` });
       }
+      const options = checkOptions(flags.provider, (flags.option ?? []).map(parseOption));
+      checkHost(flags.provider, flags.host, options);
       const registry: RegistryConfig = { name, provider: flags.provider, host: flags.host };
-      if (flags.option.length > 0) registry.options = Object.fromEntries(flags.option.map(parseOption));
+      if (Object.keys(options).length > 0) registry.options = options;
       if (flags.prefix !== undefined) registry.prefix = flags.prefix;
       if (flags.default) registry.default = true;
       if (flags.fallback !== undefined) registry.fallback = flags.fallback;

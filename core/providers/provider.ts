@@ -4,7 +4,7 @@
  * One file per cloud; `chain` composes them. Caching and refresh wrap providers and are never
  * written into them.
  */
-import { AllFailedError } from '../errors.js';
+import { AllFailedError, ProviderError } from '../errors.js';
 import type { Env } from '../paths.js';
 
 export interface Credential {
@@ -30,6 +30,14 @@ export type Provider = (request: ProviderRequest) => Promise<Credential>;
 /** Raised by a provider that does not handle a registry, so `chain` moves on to the next. */
 export class NotMyRegistryError extends Error {
   override name = 'NotMyRegistryError';
+}
+
+/**
+ * The environment holds no identity for this cloud at all (no keys, profile, metadata server): for a
+ * registry berth was never configured for, that is an anonymous pull, and the helper stays quiet.
+ */
+export class NoIdentityError extends ProviderError {
+  override name = 'NoIdentityError';
 }
 
 /** Tries each provider in turn; the first credential wins. If all fail, every reason is kept. */
