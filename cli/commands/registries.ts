@@ -5,6 +5,7 @@
  * reports who it got a token for and until when, never the token.
  */
 import type { Command } from 'commander';
+import type { Verdict } from '../../core/clients/verify-login.js';
 import type { ProviderName, RegistryConfig } from '../../core/config/load.js';
 import { PROVIDERS } from '../../core/providers/index.js';
 import { checkHost, checkOptions, describeProviders } from '../../core/providers/options.js';
@@ -129,18 +130,48 @@ function registerTest(registries: Command, ctx: CliContext): void {
     .command('test')
     .description("ask a registry's provider for a token now and report its user and expiry (never the token)")
     .argument('<name>', 'a configured registry name, or a cloud registry host')
-    .addHelpText('after', '\nExample:\n  berth registries test prod\n')
-    .action(async (name: string) => {
+    .option('--json', 'print {name, host, username, provider, expiresAt, verified} as JSON')
+    .option('-q, --quiet', 'print nothing on success')
+    .addHelpText(
+      'after',
+      '\nA static registry is also asked whether the credentials work (GET /v2/, as docker login does).\n\n' +
+        'Examples:\n  berth registries test prod\n  berth registries test hub --json\n',
+    )
+    .action(async (name: string, flags: { json?: boolean; quiet?: boolean }) => {
       const { resolveContextFor } = await import('../../core/resolve/context.js');
       const { selectRegistries, describeResolved } = await import('../../core/dockercfg/generate.js');
       const { resolveRegistry } = await import('../../core/resolve/resolve.js');
-      const resolveCtx = await resolveContextFor(ctx.env, {}, (line) => ctx.stderr.write(`berth: warning: ${line}\n`));
+      const resolveCtx = await resolveContextFor(ctx.env, {}, (line) => warn(ctx, line));
       delete resolveCtx.cache; // a test asks the provider, not yesterday's answer
-      resolveCtx.onProgress = (line) => ctx.stderr.write(`berth: ${line}\n`);
+      if (!flags.json && !flags.quiet) resolveCtx.onProgress = (line) => ctx.stderr.write(`berth: ${line}\n`);
       const [registry] = selectRegistries(resolveCtx.config, [name]);
       const resolved = await resolveRegistry(registry!, resolveCtx);
-      ctx.stdout.write(`ok  ${describeResolved(resolved, resolveCtx.now())}\n`);
+      let verified: Verdict | undefined;
+      if (resolved.from.provider === 'static') {
+        const { verifyLogin } = await import('../../core/clients/verify-login.js');
+        verified = await verifyLogin(resolved.from.host, resolved.credential.username, resolved.credential.secret, { env: ctx.env });
+      }
+      if (flags.json) {
+        const { credential } = resolved;
+        const row = {
+          name: resolved.registry.name,
+          host: resolved.registry.host,
+          username: credential.username,
+          provider: resolved.from.provider,
+          expiresAt: credential.expiresAt?.toISOString() ?? null,
+          verified: verified?.result ?? null,
+          ...(verified && verified.result === 'unreachable' ? { notVerifiedBecause: verified.reason } : {}),
+        };
+        ctx.stdout.write(`${JSON.stringify(row)}\n`);
+      } else if (!flags.quiet) {
+        ctx.stdout.write(`ok  ${describeResolved(resolved, resolveCtx.now())}${verified ? `; ${describeVerdict(verified)}` : ''}\n`);
+      }
     });
+}
+
+function describeVerdict(verdict: Verdict): string {
+  if (verdict.result === 'unreachable') return `not verified (${verdict.reason})`;
+  return verdict.result === 'ok' ? `verified at ${verdict.url}` : `${verdict.url} asks no credentials`;
 }
 
 function describeRow(registry: RegistryConfig): string[] {
