@@ -38,7 +38,12 @@ async function serve(): Promise<number> {
   quietLibraries(env);
   return handleCommand(
     action,
-    { openStore: () => openActiveStore(env), resolve: (serverURL) => resolve(serverURL, env), version: VERSION },
+    {
+      openStore: () => openActiveStore(env),
+      resolve: (serverURL) => resolve(serverURL, env),
+      afterStore: async (registryKey) => (await import('../core/clients/config-files.js')).addRegistryIfConfigured(env, registryKey),
+      version: VERSION,
+    },
     { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   );
 }
