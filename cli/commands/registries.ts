@@ -9,7 +9,7 @@ import type { Verdict } from '../../core/clients/verify-login.js';
 import type { ProviderName, RegistryConfig } from '../../core/config/load.js';
 import { PROVIDERS } from '../../core/providers/index.js';
 import { checkHost, checkOptions, describeProviders } from '../../core/providers/options.js';
-import { ArgumentError } from '../../core/errors.js';
+import { ArgumentError, oneLine } from '../../core/errors.js';
 import { warn, type CliContext } from '../run.js';
 
 interface AddFlags {
@@ -109,6 +109,7 @@ function registerAdd(registries: Command, ctx: CliContext): void {
       const { addRegistry } = await import('../../core/config/edit.js');
       const path = await addRegistry(ctx.env, registry);
       ctx.stdout.write(`added registry ${name} (${flags.provider}, ${flags.host}) to ${path}\n`);
+      await reloadRunningDaemon(ctx);
     });
 }
 
@@ -122,6 +123,7 @@ function registerRemove(registries: Command, ctx: CliContext): void {
       const { removeRegistry } = await import('../../core/config/edit.js');
       const path = await removeRegistry(ctx.env, name);
       ctx.stdout.write(`removed registry ${name} from ${path}\n`);
+      await reloadRunningDaemon(ctx);
     });
 }
 
@@ -172,6 +174,16 @@ function registerTest(registries: Command, ctx: CliContext): void {
 function describeVerdict(verdict: Verdict): string {
   if (verdict.result === 'unreachable') return `not verified (${verdict.reason})`;
   return verdict.result === 'ok' ? `verified at ${verdict.url}` : `${verdict.url} asks no credentials`;
+}
+
+/** A running daemon serves the new configuration at once; one that cannot be asked is named. */
+async function reloadRunningDaemon(ctx: CliContext): Promise<void> {
+  const { reloadDaemon } = await import('./daemon.js');
+  try {
+    if ((await reloadDaemon(ctx)) !== undefined) ctx.stdout.write('reloaded the running berth daemon\n');
+  } catch (err) {
+    warn(ctx, `the running berth daemon did not reload (${oneLine(err)}); run: berth daemon reload`);
+  }
 }
 
 function describeRow(registry: RegistryConfig): string[] {
