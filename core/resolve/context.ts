@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { openCredentialCache, CACHE_KEY_FILE_NAME, type CredentialCache } from './cache.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type Config } from '../config/load.js';
 import { AllFailedError, NotFoundError } from '../errors.js';
 import { NoIdentityError } from '../providers/provider.js';
 import { registryKey } from '../registry-host.js';
@@ -60,12 +60,16 @@ export async function resolveForHelper(
     if (!resolved) return undefined;
     return { serverURL, username: resolved.credential.username, secret: resolved.credential.secret };
   } catch (err) {
-    const configured = (ctx.config.registries ?? []).some((registry) => registryKey(registry.host) === registryKey(serverURL));
-    if (!configured && isAnonymous(err)) return undefined;
+    if (isAnonymousPull(serverURL, ctx.config, err)) return undefined;
     throw new NotFoundError({ cause: err });
   }
 }
 
-function isAnonymous(err: unknown): boolean {
-  return err instanceof AllFailedError && err.reasons.every((reason) => reason.cause instanceof NoIdentityError);
+/**
+ * A failed resolve that is an anonymous pull, not a problem to report: the host is not configured
+ * (only recognised as a cloud's) and the environment holds no identity for that cloud at all.
+ */
+export function isAnonymousPull(serverURL: string, config: Config, err: unknown): boolean {
+  const configured = (config.registries ?? []).some((registry) => registryKey(registry.host) === registryKey(serverURL));
+  return !configured && err instanceof AllFailedError && err.reasons.every((reason) => reason.cause instanceof NoIdentityError);
 }
