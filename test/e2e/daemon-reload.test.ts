@@ -88,8 +88,13 @@ describe('berth daemon: warm start, reload, install-unit', { timeout: 60_000 }, 
     const configPath = join(home.env.XDG_CONFIG_HOME!, 'berth', 'config.json');
     const config = JSON.parse(await readFile(configPath, 'utf8')) as { registries: unknown[] };
     await writeFile(configPath, JSON.stringify({ registries: config.registries.slice(0, 1) }));
+    const before = daemon.output().length;
     daemon.child.kill('SIGHUP');
-    await waitFor(async () => (daemon.output().includes('reload: 1 configured registry') ? true : undefined), 'the SIGHUP reload');
+    const reloaded = () => daemon.output().slice(before);
+    await waitFor(
+      async () => (/SIGHUP: reloading\n.*reload: 1 configured registry\n/s.test(reloaded()) ? true : undefined),
+      'the SIGHUP reload',
+    );
     expect((await credentials(daemon, 'more.example.test')).status).not.toBe(200);
     expect(daemon.output()).not.toMatch(/pw-[123]/);
   });
