@@ -25,7 +25,8 @@ const READERS = { docker: 'docker, docker-py, buildx', containers: 'skopeo, podm
 const CONFIGURE_HELP = `
 berth writes "credsStore": "berth" to docker's config.json, and one "credHelpers" entry per registry
 it knows (logged in to, or named in berth's config file) to containers/image's auth.json, which has no
-catch-all helper. Every other field of both files is kept. A later \`berth login\` adds its registry too.
+catch-all helper. Every other field of both files is kept. A later \`berth login\` or \`docker login\`
+adds its registry too.
 
 Examples:
   berth configure
@@ -75,7 +76,7 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
           // A later login adds itself here only when docker's credsStore says berth is wanted.
           const later = files.some((other) => other.client === 'docker') && !perRegistry;
           ctx.stdout.write(
-            `  no registries known yet: ${later ? '`berth login` adds each registry here' : 'run this again after `berth login`'}\n`,
+            `  no registries known yet: ${later ? '`berth login` and `docker login` add each registry here' : 'run this again after `berth login`'}\n`,
           );
         }
       }
