@@ -15,12 +15,14 @@ import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEncryptCommands } from './commands/encrypt.js';
 import { registerExecCommand } from './commands/exec.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { registerTransferCommands } from './commands/transfer.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
 const COMMANDS: Register[] = [
   registerStoreCommands,
   registerConfigureCommands,
+  registerTransferCommands,
   registerDoctorCommand,
   registerEncryptCommands,
   registerExecCommand,
