@@ -15,6 +15,7 @@ import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEncryptCommands } from './commands/encrypt.js';
 import { registerExecCommand } from './commands/exec.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { registerKubeCommands } from './commands/kube.js';
 import { registerTransferCommands } from './commands/transfer.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
@@ -30,6 +31,7 @@ const COMMANDS: Register[] = [
   registerRegistriesCommands,
   registerDaemonCommands,
   registerCompletionCommand,
+  registerKubeCommands,
 ];
 
 /** Exit codes, the same for every berth program (README, "Exit codes"). */
