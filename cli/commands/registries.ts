@@ -93,14 +93,18 @@ function registerAdd(registries: Command, ctx: CliContext): void {
         `name the variable or file that holds them):\n${describeProviders()}\n\n` +
         'Examples:\n  berth registries add prod --provider ecr --host 123456789012.dkr.ecr.eu-west-1.amazonaws.com -o profile=prod\n' +
         '  berth registries add images --provider google --host europe-west1-docker.pkg.dev\n' +
-        '  berth registries add hub --provider static --host docker.io -o usernameEnv=HUB_USER -o passwordEnv=HUB_TOKEN\n',
+        '  berth registries add hub --provider static --host docker.io -o usernameEnv=HUB_USER -o passwordEnv=HUB_TOKEN\n' +
+        '  berth registries add mirror --provider google --host gcr-proxy.corp.example -o allowAnyHost=true\n' +
+        "\nA cloud provider serves only its own hosts. allowAnyHost=true (google, azure) sends this cloud's token to\n" +
+        'that host: only for a proxy in front of the real registry.\n',
     )
     .action(async (name: string, flags: AddFlags) => {
       if (!(PROVIDER_NAMES as readonly string[]).includes(flags.provider)) {
         throw new ArgumentError(`unknown provider "${flags.provider}"`, { hint: `use one of: ${PROVIDER_NAMES.join(', ')}` });
       }
-      const options = checkOptions(flags.provider, (flags.option ?? []).map(parseOption));
-      checkHost(flags.provider, flags.host, options);
+      const raw = (flags.option ?? []).map(parseOption);
+      checkHost(flags.provider, flags.host, Object.fromEntries(raw));
+      const options = checkOptions(flags.provider, raw);
       const registry: RegistryConfig = { name, provider: flags.provider, host: flags.host };
       if (Object.keys(options).length > 0) registry.options = options;
       if (flags.prefix !== undefined) registry.prefix = flags.prefix;

@@ -8,8 +8,8 @@
  */
 import type { ProviderName } from '../config/load.js';
 import { ArgumentError } from '../errors.js';
-import { registryKey } from '../registry-host.js';
-import { isEcrPublicHost, parseAcrHost, parseEcrHost, parseGoogleHost } from './hosts.js';
+import { registryHost, registryKey } from '../registry-host.js';
+import { ALLOW_ANY_HOST, foreignHostReason, isCloudProvider } from './hosts.js';
 
 export interface OptionSpec {
   name: string;
@@ -19,20 +19,16 @@ export interface OptionSpec {
 }
 
 export interface ProviderSpec {
-  /** The hosts it serves, in words, for the help and the refusal. */
+  /** The hosts it serves, in words, for the help (./hosts.ts decides). */
   hosts: string;
-  /** Undefined: any registry host. */
-  acceptsHost?: (host: string) => boolean;
   options: readonly OptionSpec[];
 }
 
-/** Cloud providers refuse a host their parser does not accept unless this option is true. */
-export const ALLOW_ANY_HOST = 'allowAnyHost';
-
+/** Google and Azure serve a host their parser does not accept only with this option (./hosts.ts). */
 const allowAnyHost: OptionSpec = {
   name: ALLOW_ANY_HOST,
   type: 'boolean',
-  description: "serve a host this provider's pattern does not match (a proxy or private endpoint)",
+  description: "send this cloud's token to another host: only a proxy in front of the real registry",
 };
 
 const AWS_OPTIONS: OptionSpec[] = [
@@ -45,22 +41,18 @@ const AWS_OPTIONS: OptionSpec[] = [
 export const PROVIDER_SPECS: Readonly<Record<ProviderName, ProviderSpec>> = {
   ecr: {
     hosts: '<account>.dkr.ecr.<region>.amazonaws.com (and the FIPS, dual-stack, China and ISO forms)',
-    acceptsHost: (host) => parseEcrHost(host) !== undefined,
-    options: [...AWS_OPTIONS, { name: 'region', type: 'string', description: "API region (default: the host's)" }, allowAnyHost],
+    options: [...AWS_OPTIONS, { name: 'region', type: 'string', description: "API region (default: the host's)" }],
   },
   'ecr-public': {
     hosts: 'public.ecr.aws, ecr-public.aws.com',
-    acceptsHost: isEcrPublicHost,
-    options: [...AWS_OPTIONS, allowAnyHost],
+    options: AWS_OPTIONS,
   },
   google: {
     hosts: 'gcr.io, {us,eu,asia}.gcr.io, <location>-docker.pkg.dev, docker.<region>.rep.pkg.dev',
-    acceptsHost: (host) => parseGoogleHost(host) !== undefined,
     options: [{ name: 'keyFile', type: 'string', description: 'service account key file (default: ADC)' }, allowAnyHost],
   },
   azure: {
     hosts: '<name>.azurecr.io (.cn, .us, .de)',
-    acceptsHost: (host) => parseAcrHost(host) !== undefined,
     options: [
       { name: 'tenantId', type: 'string', description: 'Entra tenant (default AZURE_TENANT_ID)' },
       { name: 'clientId', type: 'string', description: 'app or managed identity client id (default AZURE_CLIENT_ID)' },
@@ -165,14 +157,17 @@ function secretRefused(provider: ProviderName, name: string): ArgumentError {
   return new ArgumentError(`option "${name}" would keep a secret in the config file; berth refuses it`, { hint: where });
 }
 
-/** Refuses a host the provider cannot serve, unless `allowAnyHost` says it is meant. */
+/**
+ * Refuses a host the provider cannot serve, with the provider's own verdict (./hosts.ts), so what
+ * `registries add` refuses is exactly what the provider would refuse at resolve time.
+ */
 export function checkHost(provider: ProviderName, host: string, options: Readonly<Record<string, unknown>>): void {
-  if (registryKey(host) === '') throw new ArgumentError(`--host "${host}" names no registry`, { hint: 'e.g. --host ghcr.io' });
-  const spec = PROVIDER_SPECS[provider];
-  if (!spec.acceptsHost || spec.acceptsHost(host) || options[ALLOW_ANY_HOST] === true) return;
-  throw new ArgumentError(`${provider} cannot serve ${host}: it serves ${spec.hosts}`, {
-    hint: `use --provider static for another registry, or -o ${ALLOW_ANY_HOST}=true if ${host} really is a ${provider} endpoint`,
-  });
+  const key = registryKey(host);
+  if (key === '') throw new ArgumentError(`--host "${host}" names no registry`, { hint: 'e.g. --host ghcr.io' });
+  if (!isCloudProvider(provider)) return;
+  const refused = foreignHostReason(provider, registryHost(host), options);
+  if (!refused) return;
+  throw new ArgumentError(refused.message, refused.hint ? { hint: refused.hint } : {});
 }
 
 /** Every provider's hosts and options, for `berth registries add --help`. */

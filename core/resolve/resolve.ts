@@ -134,7 +134,7 @@ class BadSettingError extends ProviderError {
 /** The reason with the registry's name in front; the provider's hint is kept. */
 function labelled(registry: RegistryConfig, err: unknown): BerthError {
   const message = `${registry.name} (${registry.provider}): ${oneLine(err)}`;
-  const options = { cause: err, hint: err instanceof BerthError ? err.hint : undefined };
+  const options = { cause: err, hint: err instanceof BerthError || err instanceof NotMyRegistryError ? err.hint : undefined };
   return err instanceof UsageError ? new BadSettingError(message, options) : new ProviderError(message, options);
 }
 

@@ -28,7 +28,7 @@ describe('berth registries', () => {
       '-o',
       'profile=prod',
       '-o',
-      'allowAnyHost=false',
+      'roleSessionName=ci',
       '-o',
       'externalId=012345678901',
     );
@@ -53,13 +53,13 @@ describe('berth registries', () => {
       name: 'prod',
       provider: 'ecr',
       host: ECR,
-      options: { profile: 'prod', allowAnyHost: false, externalId: '012345678901' },
+      options: { profile: 'prod', roleSessionName: 'ci', externalId: '012345678901' },
     });
     expect((await stat(configPath)).mode & 0o777).toBe(0o644); // an existing file keeps its mode
 
     result = await cli.run('registries', 'list');
     expect(result.stdout).toMatch(
-      /^NAME +PROVIDER +HOST +DETAILS\nprod +ecr +123456789012\S+ +options: profile, allowAnyHost, externalId\nhub +static +docker\.io +default; options: passwordFile\n$/,
+      /^NAME +PROVIDER +HOST +DETAILS\nprod +ecr +123456789012\S+ +options: profile, roleSessionName, externalId\nhub +static +docker\.io +default; options: passwordFile\n$/,
     );
     expect(result.stdout).not.toContain('hunter2');
   });
@@ -83,6 +83,19 @@ describe('berth registries', () => {
     ],
     [['add', 'a', '--provider', 'static', '--host', 'h'], /registry "a" already exists/],
     [['add', 'b', '--provider', 'static', '--host', 'h', '-o', 'novalue'], /--option novalue: expected KEY=VALUE/],
+    [
+      ['add', 'm', '--provider', 'google', '--host', 'mirror.corp.example'],
+      /^berth: error: google: mirror\.corp\.example is not a Google registry \([^\n]+\)\nberth: hint: [^\n]*allowAnyHost=true \(it sends this cloud's token to that host\)\n$/,
+    ],
+    [
+      ['add', 'm', '--provider', 'azure', '--host', 'evilazurecr.io'],
+      /^berth: error: azure: evilazurecr\.io is not an Azure container registry/,
+    ],
+    [['add', 'm', '--provider', 'ecr', '--host', 'ghcr.io'], /^berth: error: ecr: ghcr\.io is not an ECR registry\n$/],
+    [
+      ['add', 'm', '--provider', 'ecr', '--host', 'ghcr.io', '-o', 'allowAnyHost=true'],
+      /^berth: error: ecr: ghcr\.io is not an ECR registry\n$/,
+    ],
     [['remove', 'ghost'], /no registry named "ghost"/],
     [['remove', 'a'], /registry "a" is the fallback of "c"/],
   ])('refuses %j with one clear line and leaves the file alone', async (argv, message) => {
@@ -98,16 +111,13 @@ describe('berth registries', () => {
   it.each([
     [
       ['-o', 'profle=prod'],
-      /^berth: error: ecr has no option "profle" \(did you mean "profile"\?\)\nberth: hint: ecr takes: profile, roleArn, externalId, roleSessionName, region, allowAnyHost\n$/,
+      /^berth: error: ecr has no option "profle" \(did you mean "profile"\?\)\nberth: hint: ecr takes: profile, roleArn, externalId, roleSessionName, region\n$/,
     ],
     [
       ['--provider', 'static', '--host', 'ghcr.io', '-o', 'usernameenv=A'],
       /^berth: error: static has no option "usernameenv" \(did you mean "usernameEnv"\?\)\n/,
     ],
-    [
-      ['--host', 'ghcr.io'],
-      /^berth: error: ecr cannot serve ghcr\.io: it serves <account>\.dkr\.ecr\.<region>.+\nberth: hint: use --provider static for another registry, or -o allowAnyHost=true/,
-    ],
+    [['--host', 'ghcr.io'], /^berth: error: ecr: ghcr\.io is not an ECR registry\n$/],
     [
       ['--provider', 'static', '--host', 'ghcr.io', '-o', 'password=hunter2'],
       /^berth: error: option "password" would keep a secret in the config file; berth refuses it\nberth: hint: name the variable with passwordEnv, or the file with passwordFile\n$/,
@@ -117,7 +127,8 @@ describe('berth registries', () => {
       /would keep a secret in the config file/,
     ],
     [['--provider', 'static', '--host', 'ghcr.io', '-o', 'passwordEnv=my token'], /"my token" is not a variable name/],
-    [['-o', 'allowAnyHost=yes'], /option "allowAnyHost" of ecr is true or false, not "yes"/],
+    [['--provider', 'google', '--host', 'gcr.io', '-o', 'allowAnyHost=yes'], /option "allowAnyHost" of google is true or false, not "yes"/],
+    [['-o', 'allowAnyHost=true'], /^berth: error: ecr has no option "allowAnyHost"\n/],
   ])('add %j is refused with exit 2, and nothing is written', async (argv, message) => {
     const result = await cli.run('registries', 'add', 'r', '--provider', 'ecr', '--host', ECR, ...argv);
     expect(result).toMatchObject({ code: 2, stdout: '' });
@@ -127,7 +138,17 @@ describe('berth registries', () => {
   });
 
   it("add accepts a proxy host for a cloud provider with allowAnyHost, and --help lists every provider's options", async () => {
-    const added = await cli.run('registries', 'add', 'p', '--provider', 'ecr', '--host', 'ecr-proxy.internal', '-o', 'allowAnyHost=true');
+    const added = await cli.run(
+      'registries',
+      'add',
+      'p',
+      '--provider',
+      'google',
+      '--host',
+      'gcr-proxy.internal',
+      '-o',
+      'allowAnyHost=true',
+    );
     expect(added.code).toBe(0);
     expect(JSON.parse(await readFile(configPath, 'utf8')).registries[0].options).toEqual({ allowAnyHost: true });
     const help = await cli.run('registries', 'add', '--help');
@@ -168,6 +189,25 @@ describe('berth registries', () => {
     expect(result.stderr).toMatch(
       /^berth: warning: config file .*config\.json, line 5: registries\.0\.provider: .*"statc"; the entry "typo" is skipped\n$/,
     );
+  });
+
+  it('adds a Google or Azure registry on another host only with allowAnyHost=true', async () => {
+    for (const provider of ['google', 'azure']) {
+      const result = await cli.run(
+        'registries',
+        'add',
+        provider,
+        '--provider',
+        provider,
+        '--host',
+        'proxy.corp.example',
+        '-o',
+        'allowAnyHost=true',
+      );
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+    }
+    const config = JSON.parse(await readFile(configPath, 'utf8'));
+    expect(config.registries.map((r: { options?: unknown }) => r.options)).toEqual([{ allowAnyHost: true }, { allowAnyHost: true }]);
   });
 
   it('removes a registry', async () => {
