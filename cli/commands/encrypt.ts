@@ -200,7 +200,6 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
     )
     .action(async (inPath: string, outPath: string | undefined, options: { keyPath?: string; env?: boolean }) => {
       if (options.env && outPath !== undefined) throw new ArgumentError('--env prints to stdout; give no output file');
-      if (!options.env && outPath === undefined) throw new UsageError('missing output file', { hint: 'use - to write to stdout' });
       const key = await loadKeys(ctx, options.keyPath);
       if (options.env) {
         const { formatExports } = await import('../../core/crypto/env-file.js');
