@@ -12,4 +12,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await main(process.argv.slice(2), processContext());
+// No top-level await: the standalone binary compiles this entry to CommonJS bytecode.
+void main(process.argv.slice(2), processContext()).then((code) => {
+  process.exitCode = code;
+});

@@ -35,7 +35,7 @@ export function processCache(env: Env, location: CacheLocation, now: () => numbe
 
 /** The context to resolve in; each skipped part of the config file is reported once through `warn`. */
 export async function resolveContextFor(env: Env, location: CacheLocation, warn: (line: string) => void): Promise<ResolveContext> {
-  const { config, problems } = await loadConfig(env);
+  const { config, problems } = await loadConfig(env, { lenient: true });
   for (const problem of problems) warn(problem);
   const now = () => Date.now();
   return { env, config, now, cache: processCache(env, location, now, warn), warn };
