@@ -3,7 +3,7 @@
  * The `berth` program. Each command lives in `cli/commands/<name>.ts` and registers itself with one
  * line in `COMMANDS`; a command loads its implementation only when it runs.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { VERSION } from '../core/version.js';
 import { reportError, type CliContext } from './run.js';
 import { registerGenerateCommand } from './commands/generate.js';
@@ -14,6 +14,7 @@ import { registerConfigureCommands } from './commands/configure.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEncryptCommands } from './commands/encrypt.js';
 import { registerExecCommand } from './commands/exec.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerKubeCommands } from './commands/kube.js';
 import { registerTransferCommands } from './commands/transfer.js';
 
@@ -29,14 +30,30 @@ const COMMANDS: Register[] = [
   registerGenerateCommand,
   registerRegistriesCommands,
   registerDaemonCommands,
+  registerCompletionCommand,
   registerKubeCommands,
 ];
+
+/** Exit codes, the same for every berth program (README, "Exit codes"). */
+export const EXIT_USAGE = 2;
+
+/**
+ * The option's help line without a default that says nothing (an empty list from a repeatable
+ * option) or that its description already states.
+ */
+function optionDescription(this: Help, option: Option): string {
+  const empty = Array.isArray(option.defaultValue) && option.defaultValue.length === 0;
+  if (!empty && !/\(default[: ]/.test(option.description)) return Help.prototype.optionDescription.call(this, option);
+  const shown = Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, { defaultValue: undefined });
+  return Help.prototype.optionDescription.call(this, shown);
+}
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')
     .description('registry credentials for container tools')
-    .version(VERSION, '-V, --version')
+    .version(`berth ${VERSION}`, '-v, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ optionDescription })
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),
@@ -44,6 +61,12 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .exitOverride();
   for (const register of COMMANDS) register(program, ctx);
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      ctx.stdout.write(`berth ${VERSION}\n`);
+    });
   return program;
 }
 
@@ -53,7 +76,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE; // help and --version exit 0
     return reportError(err, ctx);
   }
 }

@@ -21,6 +21,15 @@ export class UsageError extends BerthError {
   override name = 'UsageError';
 }
 
+/** The command line itself is wrong (an unknown option or value): exit code 2, as for every usage error. */
+export class ArgumentError extends UsageError {
+  override name = 'ArgumentError';
+
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, { ...options, exitCode: 2 });
+  }
+}
+
 /** A credential store could not do its job (locked keychain, pass not initialised, unreadable file). */
 export class StoreError extends BerthError {
   override name = 'StoreError';

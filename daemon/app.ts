@@ -6,6 +6,8 @@
  * - `GET /v1/dockercfg[?registry=…][&format=…]`: a whole Docker config (or legacy .dockercfg, or
  *   Kubernetes pull Secret) for the configured registries;
  * - `GET /v1/status`, `GET /healthz`, `GET /metrics` (Prometheus text);
+ * - `POST /v1/reload` `{"env": {…}}`: re-read the config file, take the caller's provider variables,
+ *   drop every token and fetch the configured registries again;
  * - `POST /v1/shutdown`: stop gracefully (what `berth daemon stop` asks; a pid could name another
  *   process when the daemon runs in a container's pid namespace).
  * Errors of ours render their own status; anything else is logged and answered with a bare 500.
@@ -48,6 +50,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** Called once the answer to `POST /v1/shutdown` has been sent. */
   onShutdown?: () => void;
+  /** `POST /v1/reload` `{"env": {…}}`: re-read the config (and take these provider variables). */
+  onReload?: (env?: Readonly<Record<string, string>>) => Promise<readonly string[]>;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
@@ -97,6 +101,10 @@ export function createApp(options: AppOptions): express.Express {
     const { format, secret } = dockercfgQuery(req.query);
     formatDockercfg([], format, secret); // a bad secret name or namespace fails before any provider call
     res.type('application/json').send(formatDockercfg(await authEntries(options.cache, wanted), format, secret));
+  });
+  app.post('/v1/reload', async (req, res) => {
+    if (!options.onReload) throw new HttpError(404, 'this daemon cannot reload');
+    res.json({ registries: await options.onReload(reloadEnv(req.body)) });
   });
   app.post('/v1/shutdown', (_req, res) => {
     if (!options.onShutdown) throw new HttpError(404, 'this daemon cannot be stopped through its API');
@@ -174,6 +182,15 @@ function listOf(value: unknown): string[] {
   return list.map(queryRegistry);
 }
 
+function reloadEnv(body: unknown): Record<string, string> | undefined {
+  const env = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).env : undefined;
+  if (env === undefined) return undefined;
+  if (env === null || typeof env !== 'object' || Object.values(env).some((value) => typeof value !== 'string')) {
+    throw new HttpError(400, 'the body must be {"env": {"NAME": "value", …}}');
+  }
+  return env as Record<string, string>;
+}
+
 function bodyRegistry(body: unknown): string {
   const registry = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).registry : undefined;
   if (typeof registry !== 'string' || registryKey(registry) === '') {
@@ -184,7 +201,16 @@ function bodyRegistry(body: unknown): string {
 
 /** Times every request into the metrics, labelled by endpoint (never by raw path: unbounded). */
 function observe(options: AppOptions) {
-  const routes = new Set(['/healthz', '/metrics', '/v1/status', '/v1/credentials', '/v1/invalidate', '/v1/dockercfg', '/v1/shutdown']);
+  const routes = new Set([
+    '/healthz',
+    '/metrics',
+    '/v1/status',
+    '/v1/credentials',
+    '/v1/invalidate',
+    '/v1/dockercfg',
+    '/v1/reload',
+    '/v1/shutdown',
+  ]);
   return (req: Request, res: Response, next: NextFunction) => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
-import { loadConfig, type RegistryConfig } from '../core/config/load.js';
+import { loadConfig, type Config, type RegistryConfig } from '../core/config/load.js';
+import { replaceProviderEnvironment } from '../core/resolve/provider-env.js';
 import { PID_FILE_NAME, daemonSocketPath } from '../core/resolve/daemon-client.js';
 import { oneLine } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
@@ -45,19 +46,28 @@ export interface RunningDaemon {
   close(): Promise<void>;
   /** Settles once the daemon has closed, whoever asked (a signal, `POST /v1/shutdown`). */
   closed: Promise<void>;
+  /**
+   * Re-reads the config file (SIGHUP, `berth daemon reload`); with `env`, first replaces the
+   * provider variables of the daemon's environment with those. Every cached token is dropped and
+   * every configured registry fetched again. Resolves with the registries now configured.
+   */
+  reload(env?: Readonly<Record<string, string>>): Promise<string[]>;
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const log = options.log ?? defaultLog;
   const now = options.now ?? Date.now;
-  const { config } = await loadConfig(options.env);
-  const registries = config.registries ?? [];
-  const socketPath = options.socketPath ?? daemonSocketPath(options.env, config.daemon?.socket);
+  const loaded = await loadConfig(options.env);
+  for (const problem of loaded.problems) log(`config: ${problem}`);
+  // What a reload replaces; the token cache reaches it through the closures below.
+  let env = options.env;
+  let served = servedFrom(options, env, loaded.config, now);
+  const socketPath = options.socketPath ?? daemonSocketPath(options.env, loaded.config.daemon?.socket);
   const pidFile = join(dirname(socketPath), PID_FILE_NAME);
   const cache = new TokenCache({
-    resolve: options.resolve ?? configuredResolver(options.env, config, now),
+    resolve: (registryHost) => served.resolve(registryHost),
     now,
-    fallbackFor: fallbackMap(registries),
+    fallbackFor: (registryHost) => served.fallbackFor(registryHost),
     ...(options.backoff ? { backoff: options.backoff } : {}),
   });
   const life = lifecycle(cache, pidFile);
@@ -65,19 +75,66 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log('shutdown requested');
     life.close().catch((err: unknown) => log(`shutdown: ${oneLine(err)}`));
   };
-  const registryHosts = () => registries.map((r) => r.host);
-  const shared = { cache, registries: registryHosts, metrics: new RequestMetrics(), now, log, version: VERSION, onShutdown };
+  const warm = () => {
+    for (const host of served.hosts) {
+      cache.get(registryKey(host)).catch((err: unknown) => log(`warm-up of ${host}: ${oneLine(err)}`));
+    }
+  };
+  const reload = async (incoming?: Readonly<Record<string, string>>) => {
+    const next = await loadConfig(env); // BERTH_CONFIG is not a provider variable: the same file
+    for (const problem of next.problems) log(`config: ${problem}`);
+    if (incoming) {
+      const replaced = { ...env };
+      const changed = replaceProviderEnvironment(replaced, incoming, next.config);
+      env = replaced;
+      // The SDKs read process.env themselves (the AWS chain, google-auth-library): keep it in step.
+      if (options.env === process.env) replaceProviderEnvironment(process.env, incoming, next.config);
+      if (changed.length > 0) log(`reload: environment changed (${changed.sort().join(', ')})`);
+    }
+    served = servedFrom(options, env, next.config, now);
+    for (const status of cache.status()) cache.invalidate(status.registryHost);
+    log(`reload: ${served.hosts.length} configured ${served.hosts.length === 1 ? 'registry' : 'registries'}`);
+    warm();
+    return [...served.hosts];
+  };
+  const shared = {
+    cache,
+    registries: () => served.hosts,
+    metrics: new RequestMetrics(),
+    now,
+    log,
+    version: VERSION,
+    onShutdown,
+    onReload: reload,
+  };
   try {
     life.servers.push(await listenUnix(createApp(shared), socketPath));
     const tokenFile = options.tokenFile ?? join(dirname(socketPath), 'daemon.token');
     const tcp = options.listen && (await startTcp(options.listen, tokenFile, shared, life.servers));
     await writeFileAtomic(pidFile, `${process.pid}\n`);
     log(`listening on ${socketPath}${tcp ? ` and http://${tcp.host}:${tcp.port}` : ''} (pid ${process.pid})`);
-    return { socketPath, pidFile, ...(tcp ? { tcp } : {}), close: life.close, closed: life.closed };
+    // Configured registries are fetched now, so the first `get` is answered from memory.
+    warm();
+    return { socketPath, pidFile, ...(tcp ? { tcp } : {}), close: life.close, closed: life.closed, reload };
   } catch (err) {
     await life.close();
     throw err;
   }
+}
+
+interface Served {
+  hosts: readonly string[];
+  resolve: ResolveCredential;
+  fallbackFor: (registryHost: string) => string | undefined;
+}
+
+function servedFrom(options: DaemonOptions, env: Env, config: Config, now: () => number): Served {
+  const registries = config.registries ?? [];
+  return {
+    hosts: registries.map((registry) => registry.host),
+    resolve: options.resolve ?? configuredResolver(env, config, now),
+    fallbackFor: fallbackMap(registries),
+  };
 }
 
 function defaultLog(line: string): void {
@@ -170,8 +227,13 @@ export async function runForeground(options: DaemonOptions): Promise<void> {
     log(`${signal}: shutting down`);
     daemon.close().catch((err: unknown) => log(`shutdown: ${oneLine(err)}`));
   };
-  process.on('SIGTERM', stop).on('SIGINT', stop);
+  // SIGHUP re-reads the config file (systemd's ExecReload); the environment is the process's own.
+  const reload = () => {
+    log('SIGHUP: reloading');
+    daemon.reload().catch((err: unknown) => log(`reload: ${oneLine(err)}`));
+  };
+  process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload);
   await daemon.closed;
-  process.off('SIGTERM', stop).off('SIGINT', stop);
+  process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', reload);
   log('stopped');
 }

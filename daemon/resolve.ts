@@ -9,6 +9,7 @@ import type { Config } from '../core/config/load.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Env } from '../core/paths.js';
 import type { ResolveCredential } from '../core/resolve/refresh.js';
+import { isAnonymousPull } from '../core/resolve/context.js';
 import { resolveServerURL, type ResolveContext } from '../core/resolve/resolve.js';
 
 export function configuredResolver(env: Env, config: Config, now: () => number): ResolveCredential {
@@ -16,7 +17,14 @@ export function configuredResolver(env: Env, config: Config, now: () => number):
   // is left, so core/resolve does neither here: a refresh is one provider call.
   const ctx: ResolveContext = { env, config, now, followFallbacks: false, retry: { retries: 0, minTimeoutMs: 0, maxTimeoutMs: 0 } };
   return async (registryHost) => {
-    const resolved = await resolveServerURL(registryHost, ctx);
+    let resolved;
+    try {
+      resolved = await resolveServerURL(registryHost, ctx);
+    } catch (err) {
+      // An anonymous pull of a public image: "not found", as the helper would say, not a failure to show.
+      if (isAnonymousPull(registryHost, config, err)) throw new NotFoundError({ cause: err });
+      throw err;
+    }
     return resolved ? resolved.credential : fromStore(env, registryHost);
   };
 }

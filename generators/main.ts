@@ -7,18 +7,18 @@
  */
 import { join } from 'node:path';
 import { openCredentialCache, CACHE_KEY_FILE_NAME } from '../core/resolve/cache.js';
-import { oneLine } from '../core/errors.js';
+import { BerthError, UsageError, oneLine } from '../core/errors.js';
 import { detectProvider } from '../core/providers/index.js';
 import type { RegistryConfig } from '../core/config/load.js';
-import { generateDockercfg, describeResolved, type RegistryResolver } from '../core/dockercfg/generate.js';
+import { OutputNotWritableError, generateDockercfg, describeResolved, type RegistryResolver } from '../core/dockercfg/generate.js';
 import { resolveRegistry, type ResolveContext } from '../core/resolve/resolve.js';
 import { planFromEnv, type GeneratorPlan } from './env.js';
 
 const log = (line: string) => process.stderr.write(`berth-generate: ${line}\n`);
 
 async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  if (args.length !== 1 || !args[0] || args[0].startsWith('-')) {
-    log('usage: berth-generate OUTPUT_PATH (settings come from environment variables)');
+  if (args.length !== 1 || !args[0] || (args[0].startsWith('-') && args[0] !== '-')) {
+    log('usage: berth-generate OUTPUT_PATH|- (settings come from environment variables; - is stdout)');
     return 2;
   }
   const output = args[0];
@@ -30,10 +30,19 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     ctx.cache = openCredentialCache({ dir: plan.cacheDir, keyPath: join(plan.cacheDir, CACHE_KEY_FILE_NAME), now, warn });
   }
   const { registries, resolve } = await withOwnEcrRegistry(plan, ctx);
-  const result = await generateDockercfg(registries, { output, ...plan }, ctx, resolve);
+  const result = await generateDockercfg(registries, { output, ...plan, stdout: process.stdout }, ctx, resolve);
   for (const resolved of result.resolved) log(describeResolved(resolved, now()));
-  log(`wrote ${output} (${plan.format})`);
+  log(`wrote ${output === '-' ? 'stdout' : output} (${plan.format})`);
   return 0;
+}
+
+/** The image runs as uid 65532; a mount made by `docker run -v` belongs to whoever made the directory. */
+function hintFor(err: unknown): string | undefined {
+  if (err instanceof OutputNotWritableError) {
+    const owner = err.ownerUid === undefined ? '' : ` (or --user ${err.ownerUid}, the mount's owner)`;
+    return `run the container with --user $(id -u)${owner}, or make ${err.directory} writable by uid 65532`;
+  }
+  return err instanceof BerthError ? err.hint : undefined;
 }
 
 /** With only a region and keys: ask ECR which registry is the caller's, and write that one. */
@@ -57,5 +66,7 @@ try {
   process.exitCode = await serve(process.argv.slice(2), process.env);
 } catch (err) {
   log(`error: ${oneLine(err)}`);
-  process.exitCode = 1;
+  const hint = hintFor(err);
+  if (hint) log(`hint: ${hint}`);
+  process.exitCode = err instanceof UsageError ? 2 : 1;
 }

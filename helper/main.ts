@@ -13,6 +13,22 @@ import { readAll, readDescriptor } from '../core/io/stdin.js';
 import { VERSION } from '../core/version.js';
 import { handleCommand, isAction, usage } from './protocol.js';
 
+/**
+ * stdout is the protocol and stderr reaches the user on every pull: what libraries print on their
+ * own (Node's MetadataLookupWarning from gcp-metadata, the AWS SDK's multi-line "Multiple credential
+ * sources" and Node-version warnings, a stray console.log that would corrupt the answer) goes to
+ * stderr only with BERTH_DEBUG=1. berth's own diagnostics write to process.stderr directly.
+ */
+function quietLibraries(env: Env): void {
+  const debug = env.BERTH_DEBUG === '1';
+  const toStderr = (...args: unknown[]) => {
+    if (debug) process.stderr.write(`berth: debug: ${args.map(String).join(' ')}\n`);
+  };
+  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) console[method] = toStderr;
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => toStderr(`${warning.name}: ${warning.message}`));
+}
+
 async function serve(): Promise<number> {
   const args = process.argv.slice(2);
   const action = args[0];
@@ -21,9 +37,15 @@ async function serve(): Promise<number> {
     return 1;
   }
   const env = process.env;
+  quietLibraries(env);
   return handleCommand(
     action,
-    { openStore: () => openActiveStore(env), resolve: (serverURL) => resolve(serverURL, env), version: VERSION },
+    {
+      openStore: () => openActiveStore(env),
+      resolve: (serverURL) => resolve(serverURL, env),
+      afterStore: async (registryKey) => (await import('../core/clients/config-files.js')).addRegistryIfConfigured(env, registryKey),
+      version: VERSION,
+    },
     {
       // process.stdin is created on first use: for a pipe that loads node:net and node:stream
       get stdin() {

@@ -26,6 +26,12 @@ export interface HelperDeps {
   openStore: () => Promise<Store>;
   /** Resolves credentials that are not in the store (cloud providers); undefined when none applies. */
   resolve?: (serverURL: string) => Promise<Credentials | undefined>;
+  /**
+   * After a `store`: point the client files that already use berth at this registry too (so a
+   * `docker login` reaches skopeo and podman). Returns notes for stderr; a failure there does not
+   * undo the store.
+   */
+  afterStore?: (registryKey: string) => Promise<string[]>;
   version: string;
 }
 
@@ -64,7 +70,13 @@ async function run(action: Action, deps: HelperDeps, io: HelperIO): Promise<stri
     case 'store': {
       const credentials = await parseCredentials(await readInput(io));
       const store = await deps.openStore();
-      await store.set(registryKey(credentials.serverURL), credentials);
+      const key = registryKey(credentials.serverURL);
+      await store.set(key, credentials);
+      try {
+        for (const note of (await deps.afterStore?.(key)) ?? []) io.stderr.write(`berth: warning: ${note}\n`);
+      } catch (err) {
+        io.stderr.write(`berth: warning: stored, but could not add ${key} to the client config files: ${oneLine(err)}\n`);
+      }
       return undefined;
     }
     case 'get': {

@@ -14,7 +14,7 @@ delete env.REGISTRY_AUTH_FILE;
 
 // [program, arguments, stdin, expected exit code]
 const steps = [
-  ['berth', ['login', 'registry.example.com', '-u', 'ci-bot', '--password-stdin'], 'demo-token-not-a-real-secret\n', 0],
+  ['berth', ['login', 'registry.example.com', '-u', 'ci-bot', '--password-stdin', '--no-verify'], 'demo-token-not-a-real-secret\n', 0],
   ['docker-credential-berth', ['get'], 'registry.example.com', 0],
   ['docker-credential-berth', ['list'], '', 0],
   ['berth', ['configure', '--dry-run'], '', 0],

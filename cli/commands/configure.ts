@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { ClientName, FileChange } from '../../core/clients/config-files.js';
-import { UsageError } from '../../core/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 import { registryKey } from '../../core/registry-host.js';
 import { warn, type CliContext } from '../run.js';
 
@@ -28,7 +28,8 @@ const READERS = { docker: 'docker, docker-py, buildx', containers: 'skopeo, podm
 const CONFIGURE_HELP = `
 berth writes "credsStore": "berth" to docker's config.json, and one "credHelpers" entry per registry
 it knows (logged in to, or named in berth's config file) to containers/image's auth.json, which has no
-catch-all helper. Every other field of both files is kept. A later \`berth login\` adds its registry too.
+catch-all helper. Every other field of both files is kept. A later \`berth login\` or \`docker login\`
+adds its registry too.
 
 Examples:
   berth configure
@@ -44,7 +45,7 @@ in config.json, both containers auth.json files and ~/.dockercfg into berth's st
 
 function clientsFrom(options: ClientOptions): readonly ClientName[] {
   if (options.dockerOnly && options.containersOnly) {
-    throw new UsageError('--docker-only and --containers-only exclude each other');
+    throw new ArgumentError('--docker-only and --containers-only exclude each other');
   }
   if (options.dockerOnly) return ['docker'] as const;
   if (options.containersOnly) return ['containers'] as const;
@@ -97,7 +98,7 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
           // A later login adds itself here only when docker's credsStore says berth is wanted.
           const later = files.some((other) => other.client === 'docker') && !perRegistry;
           ctx.stdout.write(
-            `  no registries known yet: ${later ? '`berth login` adds each registry here' : 'run this again after `berth login`'}\n`,
+            `  no registries known yet: ${later ? '`berth login` and `docker login` add each registry here' : 'run this again after `berth login`'}\n`,
           );
         }
       }
@@ -154,7 +155,7 @@ function requestedKeys(requested: string[]): string[] {
   return requested.map((registry) => {
     const key = registryKey(registry);
     if (key === '')
-      throw new UsageError(`--registry "${registry}" names no registry`, { hint: 'give a host, e.g. ghcr.io or localhost:5000' });
+      throw new ArgumentError(`--registry "${registry}" names no registry`, { hint: 'give a host, e.g. ghcr.io or localhost:5000' });
     return key;
   });
 }

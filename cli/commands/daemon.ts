@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import { DaemonUnavailableError, daemonRequest, daemonSocketPath } from '../../core/resolve/daemon-client.js';
-import { BerthError, UsageError } from '../../core/errors.js';
+import { ArgumentError, BerthError, UsageError } from '../../core/errors.js';
 import { berthCacheDir } from '../../core/paths.js';
 import type { CliContext } from '../run.js';
 import { formatStatus, type StatusReply } from './daemon-status.js';
@@ -63,6 +63,33 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
     .option('--socket <path>', 'unix socket path')
     .addHelpText('after', '\nExample:\n  berth daemon invalidate 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n')
     .action((registry: string, options: { socket?: string }) => invalidate(ctx, registry, options));
+
+  daemon
+    .command('reload')
+    .description("re-read the config file and take this shell's cloud variables; every token is fetched again")
+    .option('--socket <path>', 'unix socket path')
+    .addHelpText(
+      'after',
+      '\nThe daemon drops the provider variables it started with (AWS_*, GOOGLE_*, AZURE_*, proxies, and every\n' +
+        "variable a registry names) and takes this shell's. SIGHUP re-reads the config file only.\n\nExample:\n  berth daemon reload\n",
+    )
+    .action(async (options: { socket?: string }) => {
+      const registries = await reloadDaemon(ctx, options.socket);
+      if (registries === undefined) throw notRunning(await socketFor(ctx, options.socket));
+      ctx.stdout.write(`berth daemon reloaded: ${registries.length} configured ${registries.length === 1 ? 'registry' : 'registries'}\n`);
+    });
+
+  daemon
+    .command('install-unit')
+    .description('write the systemd user unit, starting this berth by its absolute path')
+    .option('-o, --output <path>', 'where to write it, or - for stdout (default ~/.config/systemd/user/berth-daemon.service)')
+    .option('-f, --force', 'replace an existing unit file')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  berth daemon install-unit && systemctl --user daemon-reload && systemctl --user enable --now berth-daemon\n' +
+        '  berth daemon install-unit -o -\n',
+    )
+    .action((options: { output?: string; force?: boolean }) => installUnit(ctx, options));
 
   daemon
     .command('status')
@@ -122,6 +149,46 @@ async function status(ctx: CliContext, options: { socket?: string; json?: boolea
   else ctx.stdout.write(formatStatus(JSON.parse(reply.body) as StatusReply, socketPath));
 }
 
+/**
+ * Asks a running daemon to reload with this process's provider variables; undefined when no daemon
+ * answers. Used by `berth daemon reload` and after `registries add|remove`.
+ */
+export async function reloadDaemon(ctx: CliContext, socket?: string): Promise<string[] | undefined> {
+  const socketPath = await socketFor(ctx, socket);
+  const { config } = await loadConfig(ctx.env);
+  const { providerEnvironment } = await import('../../core/resolve/provider-env.js');
+  const body = { env: providerEnvironment(ctx.env, config) };
+  const reply = await daemonRequest(socketPath, { method: 'POST', path: '/v1/reload', body, responseTimeoutMs: 15_000 }).catch(
+    (err: unknown) => {
+      if (err instanceof DaemonUnavailableError) return undefined;
+      throw err;
+    },
+  );
+  if (!reply) return undefined;
+  const answer = JSON.parse(reply.body) as { registries?: string[]; error?: string };
+  if (reply.status !== 200) throw new BerthError(`berth daemon refused to reload: ${answer.error ?? reply.status}`);
+  return answer.registries ?? [];
+}
+
+async function installUnit(ctx: CliContext, options: { output?: string; force?: boolean }): Promise<void> {
+  const { unitText, runningBerth } = await import('./daemon-unit.js');
+  const { realpathSync } = await import('node:fs');
+  const script = process.argv[1] ? realpathSync(process.argv[1]) : undefined;
+  const text = unitText(runningBerth(process.execPath, script, existsSync));
+  if (options.output === '-') {
+    ctx.stdout.write(text);
+    return;
+  }
+  const home = ctx.env.XDG_CONFIG_HOME || join(ctx.env.HOME || '', '.config');
+  const target = options.output ?? join(home, 'systemd', 'user', 'berth-daemon.service');
+  if (existsSync(target) && !options.force) {
+    throw new BerthError(`${target} exists`, { hint: 'replace it with --force' });
+  }
+  const { writeFileAtomic } = await import('../../core/io/atomic.js');
+  await writeFileAtomic(target, text, { mode: 0o644, dirMode: 0o755 });
+  ctx.stdout.write(`wrote ${target}\nthen run: systemctl --user daemon-reload && systemctl --user enable --now berth-daemon\n`);
+}
+
 function notRunning(socketPath: string): BerthError {
   return new BerthError(`berth daemon is not running (${socketPath})`, { exitCode: NOT_RUNNING_EXIT, hint: 'berth daemon start --detach' });
 }
@@ -135,7 +202,7 @@ async function socketFor(ctx: CliContext, option: string | undefined): Promise<s
 export function parseListen(value: string): { host: string; port: number } {
   const match = /^(\[::1\]|[^:]+):(\d{1,5})$/.exec(value);
   const port = Number(match?.[2]);
-  if (!match || port > 65535) throw new UsageError(`--listen ${value}: expected HOST:PORT, e.g. 127.0.0.1:7583`);
+  if (!match || port > 65535) throw new ArgumentError(`--listen ${value}: expected HOST:PORT, e.g. 127.0.0.1:7583`);
   return { host: match[1] === '[::1]' ? '::1' : match[1]!, port };
 }
 

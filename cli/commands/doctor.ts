@@ -13,19 +13,25 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
   program
     .command('doctor')
     .description('check the active store, the helper on PATH, the client config files, plaintext logins and other helpers')
+    .option('--json', 'print the checks as a JSON array of {level, subject, message, hint}')
     .addHelpText(
       'after',
-      '\nExits 1 when something is broken; warnings alone exit 0.\n\nExamples:\n  berth doctor\n  BERTH_STORE=pass berth doctor\n',
+      '\nExits 1 when something is broken; warnings alone exit 0.\n\nExamples:\n  berth doctor\n  BERTH_STORE=pass berth doctor\n  berth doctor --json\n',
     )
-    .action(async () => {
+    .action(async (options: { json?: boolean }) => {
       const { runChecks } = await import('../../core/clients/doctor.js');
       const checks = await runChecks(ctx.env);
+      const failures = checks.filter((check) => check.level === 'fail').length;
+      if (options.json) {
+        ctx.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+        if (failures > 0) throw new BerthError('');
+        return;
+      }
       const width = Math.max(...checks.map((check) => check.subject.length));
       for (const check of checks) {
         ctx.stdout.write(`${LABELS[check.level]}  ${check.subject.padEnd(width)}  ${check.message}\n`);
         if (check.hint && check.level !== 'ok') ctx.stdout.write(`      ${''.padEnd(width)}  hint: ${check.hint}\n`);
       }
-      const failures = checks.filter((check) => check.level === 'fail').length;
       if (failures > 0) throw new BerthError(`${failures} ${failures === 1 ? 'check' : 'checks'} failed`);
     });
 }

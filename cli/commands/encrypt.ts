@@ -11,7 +11,7 @@ import type { Source } from '../../core/crypto/files.js';
 import type { Coder } from '../../core/crypto/format.js';
 import type { RekeyReport } from '../../core/crypto/rekey.js';
 import type { EnvEntry } from '../../core/crypto/env-file.js';
-import { UsageError } from '../../core/errors.js';
+import { ArgumentError, UsageError } from '../../core/errors.js';
 import { warn, type CliContext } from '../run.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -186,7 +186,7 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
     .command('decrypt')
     .description('decrypt a berth file (binary or armored) or a legacy jet file')
     .argument('<in>', 'encrypted file, or - for stdin')
-    .argument('[out]', 'plaintext file to write (mode 0600), or - for stdout')
+    .argument('[out]', 'plaintext file to write (mode 0600), or - for stdout (the default)')
     .option(
       '--key-path <path>',
       'key file, tried first; then BERTH_AES_KEY, ./berth.aes, ./codeship.aes (the file names the key it opens with)',
@@ -199,8 +199,7 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
         'ones stream each verified chunk, so a pipeline should use `set -o pipefail` to see a late failure.\n',
     )
     .action(async (inPath: string, outPath: string | undefined, options: { keyPath?: string; env?: boolean }) => {
-      if (options.env && outPath !== undefined) throw new UsageError('--env prints to stdout; give no output file');
-      if (!options.env && outPath === undefined) throw new UsageError('missing output file', { hint: 'use - to write to stdout' });
+      if (options.env && outPath !== undefined) throw new ArgumentError('--env prints to stdout; give no output file');
       const key = await loadKeys(ctx, options.keyPath);
       if (options.env) {
         const { formatExports } = await import('../../core/crypto/env-file.js');
@@ -208,7 +207,7 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
         return;
       }
       const { FileOpener } = await import('../../core/crypto/format.js');
-      await run(ctx, inPath, outPath!, new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600, true);
+      await run(ctx, inPath, outPath ?? '-', new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600, true);
     });
 }
 
@@ -226,7 +225,7 @@ function registerRekey(program: Command, ctx: CliContext): void {
     )
     .action(async (files: string[], options: { keyPath?: string; add: string[]; remove: string[] }) => {
       for (const id of options.remove) {
-        if (!/^[0-9a-f]{16}$/.test(id)) throw new UsageError(`"${id}" is not a key id (16 hex characters; see berth key-id)`);
+        if (!/^[0-9a-f]{16}$/.test(id)) throw new ArgumentError(`"${id}" is not a key id (16 hex characters; see berth key-id)`);
       }
       const oldKey = await loadKeys(ctx, options.keyPath);
       const add: Buffer[] = [];

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { openActiveStore } from '../../core/store/index.js';
-import { UsageError } from '../../core/errors.js';
+import { ArgumentError, UsageError } from '../../core/errors.js';
 import { registryKey } from '../../core/registry-host.js';
 import { readAll } from '../../core/io/stdin.js';
 import { warn, type CliContext } from '../run.js';
@@ -16,22 +16,36 @@ export function registerStoreCommands(program: Command, ctx: CliContext): void {
     .argument('<registry>', 'registry host, e.g. ghcr.io or localhost:5000')
     .requiredOption('-u, --username <user>', 'user name (use <token> for an identity token)')
     .option('--password-stdin', 'read the password or token from stdin')
-    .addHelpText('after', '\nExample:\n  echo "$GHCR_TOKEN" | berth login ghcr.io -u octocat --password-stdin\n')
-    .action(async (registry: string, options: { username: string; passwordStdin?: boolean }) => {
+    .option('--no-verify', 'store without asking the registry whether the credentials work')
+    .option('-q, --quiet', 'print nothing on success')
+    .addHelpText(
+      'after',
+      '\nThe credentials are checked first, as docker login does (GET /v2/, Basic or the Bearer token flow);\n' +
+        'a registry that cannot be reached gets them stored with "stored, not verified".\n\n' +
+        'Example:\n  echo "$GHCR_TOKEN" | berth login ghcr.io -u octocat --password-stdin\n',
+    )
+    .action(async (registry: string, options: { username: string; passwordStdin?: boolean; verify: boolean; quiet?: boolean }) => {
       if (!options.passwordStdin) {
-        throw new UsageError('berth login reads the password from stdin only', {
+        throw new ArgumentError('berth login reads the password from stdin only', {
           hint: 'pipe it in: echo "$TOKEN" | berth login REGISTRY -u USER --password-stdin',
         });
       }
       const secret = (await readAll(ctx.stdin)).replace(/\r?\n$/, '');
       if (secret === '') throw new UsageError('no password on stdin');
       const key = registryKey(registry);
-      if (key === '') throw new UsageError(`"${registry}" names no registry`);
+      if (key === '') throw new ArgumentError(`"${registry}" names no registry`);
+      let note = '';
+      if (options.verify) {
+        const { verifyLogin } = await import('../../core/clients/verify-login.js');
+        const verdict = await verifyLogin(registry, options.username, secret, { env: ctx.env });
+        if (verdict.result === 'unreachable') note = `stored, not verified (${verdict.reason})`;
+      }
       const store = await openActiveStore(ctx.env);
       await store.set(key, { serverURL: registry, username: options.username, secret });
       const { addRegistryIfConfigured } = await import('../../core/clients/config-files.js');
       for (const line of await addRegistryIfConfigured(ctx.env, key)) warn(ctx, line);
-      ctx.stdout.write(`logged in to ${key} (${store.name} store)\n`);
+      if (note !== '') ctx.stdout.write(`${key}: ${note} (${store.name} store)\n`);
+      else if (!options.quiet) ctx.stdout.write(`logged in to ${key} (${store.name} store)\n`);
     });
 
   program
@@ -41,8 +55,12 @@ export function registerStoreCommands(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nExample:\n  berth logout ghcr.io\n')
     .action(async (registry: string) => {
       const key = registryKey(registry);
-      if (key === '') throw new UsageError(`"${registry}" names no registry`);
+      if (key === '') throw new ArgumentError(`"${registry}" names no registry`);
       const store = await openActiveStore(ctx.env);
+      if ((await store.get(key)) === undefined) {
+        ctx.stdout.write(`not logged in to ${key} (${store.name} store)\n`);
+        return;
+      }
       await store.erase(key);
       ctx.stdout.write(`logged out of ${key}\n`);
     });

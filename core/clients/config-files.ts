@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { applyEdits, modify, type ParseError, parse as parseJsonc } from 'jsonc-parser';
 import { oneLine, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { withStoreLock } from '../io/lock.js';
 import { containersAuthFile, dockerConfigFile, type Env } from '../paths.js';
 import { DOCKER_HUB_KEY, registryKey as storeKeyOf } from '../registry-host.js';
 import type { Replaced } from './replaced.js';
@@ -311,7 +312,13 @@ export async function shadowedByPrimaryAuthFile(env: Env, registryKeys: readonly
  * itself, and counts as "configured" for auth.json.
  * Returns warnings for the user (an entry naming another helper is left alone).
  */
-export async function addRegistryIfConfigured(env: Env, registryKey: string): Promise<string[]> {
+export function addRegistryIfConfigured(env: Env, registryKey: string): Promise<string[]> {
+  // Parallel `docker login`s each run a helper that may edit auth.json: one at a time, so none is
+  // refused as "changed while berth was editing it" and none loses another's entry.
+  return withStoreLock(env, 'client-files', () => addRegistryUnlocked(env, registryKey));
+}
+
+async function addRegistryUnlocked(env: Env, registryKey: string): Promise<string[]> {
   const warnings: string[] = [];
   const docker = await readClientFile(env, 'docker');
   const berthIsDockerStore = docker.json.credsStore === HELPER_NAME;

@@ -25,6 +25,7 @@ import type { Env } from '../paths.js';
 import { fileStorePaths } from '../store/file.js';
 import { openStore, type StoreChoice } from '../store/index.js';
 import { withTimeout } from '../io/timeout.js';
+import { loadConfig } from '../config/load.js';
 
 import type { Check } from './check.js';
 
@@ -34,7 +35,7 @@ export const HELPER_PROGRAM = `docker-credential-${HELPER_NAME}`;
 const STORE_TIMEOUT_MS = 15_000;
 
 export async function runChecks(env: Env): Promise<Check[]> {
-  const checks: Check[] = [];
+  const checks: Check[] = await berthConfigChecks(env);
   let choice: StoreChoice | undefined;
   try {
     choice = await activeStoreChoice(env);
@@ -52,6 +53,24 @@ export async function runChecks(env: Env): Promise<Check[]> {
   const leftovers = await import('./doctor-leftovers.js');
   checks.push(...(await leftovers.plaintextChecks(env)), ...(await leftovers.otherHelperChecks(env)));
   return checks;
+}
+
+/** Where berth's own config file is, and every entry in it that is skipped (with its line). */
+async function berthConfigChecks(env: Env): Promise<Check[]> {
+  const subject = 'berth';
+  try {
+    const { path, exists, config, problems } = await loadConfig(env);
+    const count = config.registries?.length ?? 0;
+    const summary = exists
+      ? `config file ${path}, ${count} ${count === 1 ? 'registry' : 'registries'}`
+      : `config file ${path} (not created yet; berth registries add creates it)`;
+    return [
+      { level: 'ok', subject, message: summary },
+      ...problems.map((problem): Check => ({ level: 'fail', subject, message: problem, hint: 'fix that entry, or remove it' })),
+    ];
+  } catch (err) {
+    return [{ level: 'fail', subject, message: oneLine(err), hint: hintOf(err) ?? 'fix the file, or move it aside' }];
+  }
 }
 
 async function storeChecks(env: Env, choice: StoreChoice): Promise<Check[]> {

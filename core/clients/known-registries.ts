@@ -22,10 +22,15 @@ export const STORE_LIST_TIMEOUT_MS = 15_000;
 export async function knownRegistries(env: Env): Promise<KnownRegistries> {
   const keys = new Set<string>();
   const problems: string[] = [];
-  const { config } = await loadConfig(env);
-  for (const registry of config.registries ?? []) {
-    const key = registryKey(registry.host);
-    if (key !== '') keys.add(key);
+  try {
+    const { config, problems: skipped } = await loadConfig(env);
+    problems.push(...skipped);
+    for (const registry of config.registries ?? []) {
+      const key = registryKey(registry.host);
+      if (key !== '') keys.add(key);
+    }
+  } catch (err) {
+    problems.push(oneLine(err));
   }
   try {
     const store = await openActiveStore(env);

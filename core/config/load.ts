@@ -3,7 +3,9 @@
  * berth's config file (`$XDG_CONFIG_HOME/berth/config.json`, or `BERTH_CONFIG`): the store to use and
  * the named registry configurations. A missing file is an empty configuration; the schema
  * (core/config/schema.ts) is loaded only when there is a file to check, and not at all on the hot
- * paths (`lenient`: the helper's `get`, `generate`), which check only the fields they read.
+ * paths (`lenient`: the helper's `get`, `generate`) when the fields they read look right. A bad
+ * registry entry is skipped and reported in `problems`, so one typo does not break every other
+ * registry or the store.
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from './schema.js';
@@ -17,6 +19,8 @@ export interface LoadedConfig {
   path: string;
   exists: boolean;
   config: Config;
+  /** Parts of the file that were skipped, one line each (file, line, field, what is wrong). */
+  problems: string[];
 }
 
 export interface LoadOptions {
@@ -34,15 +38,15 @@ export async function loadConfig(env: Env, options: LoadOptions = {}): Promise<L
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path, exists: false, config: {} };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path, exists: false, config: {}, problems: [] };
     throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (options.lenient) {
     const quick = readUsedFields(text);
-    if (quick) return { path, exists: true, config: quick };
+    if (quick) return { path, exists: true, config: quick, problems: [] };
   }
-  const { parseConfig } = await import('./schema.js');
-  return { path, exists: true, config: await parseConfig(text, path) };
+  const { parseConfigLenient } = await import('./schema.js');
+  return { path, exists: true, ...(await parseConfigLenient(text, path)) };
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

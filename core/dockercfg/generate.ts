@@ -8,15 +8,34 @@
  */
 import type { Config, RegistryConfig } from '../config/load.js';
 import { daemonFirst, type DaemonFirstOptions } from '../resolve/daemon-first.js';
-import { AllFailedError, UsageError } from '../errors.js';
+import { AllFailedError, BerthError, UsageError } from '../errors.js';
 import { formatDockercfg, type DockercfgFormat, type SecretOptions } from './formats.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { registryKey } from '../registry-host.js';
 import { pickRegistry, resolveRegistry, type Resolved, type ResolveContext } from '../resolve/resolve.js';
 
 export interface GenerateOptions extends SecretOptions {
+  /** The file to write; `-` writes to `stdout` when one is given. */
   output: string;
   format: DockercfgFormat;
+  stdout?: { write(text: string): unknown };
+}
+
+/** The output's directory does not let this process create a file in it (a mount owned by someone else). */
+export class OutputNotWritableError extends BerthError {
+  override name = 'OutputNotWritableError';
+  constructor(
+    readonly directory: string,
+    readonly ownerUid: number | undefined,
+    options: { cause?: unknown; hint?: string } = {},
+  ) {
+    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    const owner = ownerUid === undefined ? '' : `, owned by uid ${ownerUid}`;
+    super(`cannot write to ${directory}: permission denied for uid ${uid ?? '?'}${owner}`, {
+      cause: options.cause,
+      hint: options.hint ?? `write somewhere uid ${uid ?? '?'} may, or run as the directory's owner`,
+    });
+  }
 }
 
 export interface GenerateResult {
@@ -115,8 +134,26 @@ export async function generateDockercfg(
     username: credential.username,
     secret: credential.secret,
   }));
-  await writeFileAtomic(options.output, formatDockercfg(entries, options.format, options), { mode: 0o600 });
+  const text = formatDockercfg(entries, options.format, options);
+  if (options.output === '-' && options.stdout) options.stdout.write(text);
+  else await writeOutput(options.output, text);
   return { output: options.output, resolved };
+}
+
+async function writeOutput(output: string, text: string): Promise<void> {
+  try {
+    await writeFileAtomic(output, text, { mode: 0o600 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
+    const [{ stat }, { dirname }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+    const directory = dirname(output);
+    const owner = await stat(directory).then(
+      (info) => info.uid,
+      () => undefined,
+    );
+    throw new OutputNotWritableError(directory, owner, { cause: err });
+  }
 }
 
 /** One line per registry for a log: who and until when, never the secret. */

@@ -6,6 +6,7 @@
  */
 import { oneLine, ProviderError } from '../errors.js';
 import type { AwsService, AwsSettings } from './aws-settings.js';
+import { NoIdentityError } from './provider.js';
 
 interface AwsErrorShape {
   name?: string;
@@ -42,7 +43,9 @@ export function awsError(service: AwsService, registryHost: string, step: AwsSte
   const detail = oneLine(shape.message ?? String(err)).replace(/\.\s*$/, '');
   const label = code && !detail.includes(code) ? `${code}: ` : '';
   const message = `${service}: ${registryHost}: ${stepLabel(step, settings)}${label}${detail}`;
-  return new ProviderError(message, { hint: awsHint(service, code ?? '', step, settings), cause: err });
+  // The chain found nothing at all (not a profile that is broken: that names itself and fails differently).
+  const Kind = step === 'credentials' && code === 'CredentialsProviderError' && !settings.profile ? NoIdentityError : ProviderError;
+  return new Kind(message, { hint: awsHint(service, code ?? '', step, settings), cause: err });
 }
 
 function credentialSource(settings: AwsSettings): string {

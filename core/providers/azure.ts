@@ -8,7 +8,7 @@
 import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
-import { type Credential, type ProviderRequest, refuseForeignHost, type ServiceAccountIdentity } from './provider.js';
+import { NoIdentityError, type Credential, type ProviderRequest, refuseForeignHost, type ServiceAccountIdentity } from './provider.js';
 
 /** The username ACR expects with a refresh token. */
 export const ACR_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -209,7 +209,7 @@ function entraError(err: unknown, what: string, settings: AzureSettings): Provid
   }
   const name = (err as Error)?.name;
   if (name === 'AggregateAuthenticationError' || name === 'CredentialUnavailableError') {
-    return new ProviderError(`${what}: no Azure credential found (no service principal variables, no managed identity, no az login)`, {
+    return new NoIdentityError(`${what}: no Azure credential found (no service principal variables, no managed identity, no az login)`, {
       hint: 'set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH), or run: az login',
     });
   }

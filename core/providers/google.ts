@@ -8,7 +8,7 @@
  */
 import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
-import { type Credential, type ProviderRequest, refuseForeignHost, type ServiceAccountIdentity } from './provider.js';
+import { NoIdentityError, type Credential, type ProviderRequest, refuseForeignHost, type ServiceAccountIdentity } from './provider.js';
 
 /** The username Google registries expect with an OAuth access token. */
 export const GOOGLE_USERNAME = 'oauth2accesstoken';
@@ -185,7 +185,7 @@ function googleError(err: unknown, registryHost: string, source: CredentialSourc
   }
   const message = oneLine(err);
   if (/could not load the default credentials/i.test(message)) {
-    return new ProviderError(`${what}: no Google credentials found (no key file, no gcloud ADC file, no metadata server)`, {
+    return new NoIdentityError(`${what}: no Google credentials found (no key file, no gcloud ADC file, no metadata server)`, {
       hint: 'set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or run: gcloud auth application-default login',
     });
   }

@@ -4,7 +4,7 @@
  * One file per cloud; `chain` composes them. Caching and refresh wrap providers and are never
  * written into them.
  */
-import { AllFailedError } from '../errors.js';
+import { AllFailedError, ProviderError } from '../errors.js';
 import type { Env } from '../paths.js';
 import { type CloudProviderName, foreignHostReason } from './hosts.js';
 
@@ -53,6 +53,14 @@ export class NotMyRegistryError extends Error {
 export function refuseForeignHost(provider: CloudProviderName, request: ProviderRequest): void {
   const reason = foreignHostReason(provider, request.registryHost, request.options);
   if (reason) throw new NotMyRegistryError(reason.message, { hint: reason.hint });
+}
+
+/**
+ * The environment holds no identity for this cloud at all (no keys, profile, metadata server): for a
+ * registry berth was never configured for, that is an anonymous pull, and the helper stays quiet.
+ */
+export class NoIdentityError extends ProviderError {
+  override name = 'NoIdentityError';
 }
 
 /** Tries each provider in turn; the first credential wins. If all fail, every reason is kept. */

@@ -6,8 +6,10 @@
  */
 import { join } from 'node:path';
 import { openCredentialCache, CACHE_KEY_FILE_NAME, type CredentialCache } from './cache.js';
-import { loadConfig } from '../config/load.js';
-import { NotFoundError } from '../errors.js';
+import { loadConfig, type Config } from '../config/load.js';
+import { AllFailedError, NotFoundError } from '../errors.js';
+import { NoIdentityError } from '../providers/provider.js';
+import { registryKey } from '../registry-host.js';
 import { berthCacheDir, berthDataDir, type Env } from '../paths.js';
 import type { Credentials } from '../store/store.js';
 import { resolveServerURL, type ResolveContext } from './resolve.js';
@@ -31,8 +33,10 @@ export function processCache(env: Env, location: CacheLocation, now: () => numbe
   return openCredentialCache({ dir, keyPath, now, warn });
 }
 
+/** The context to resolve in; each skipped part of the config file is reported once through `warn`. */
 export async function resolveContextFor(env: Env, location: CacheLocation, warn: (line: string) => void): Promise<ResolveContext> {
-  const { config } = await loadConfig(env, { lenient: true });
+  const { config, problems } = await loadConfig(env, { lenient: true });
+  for (const problem of problems) warn(problem);
   const now = () => Date.now();
   return { env, config, now, cache: processCache(env, location, now, warn), warn };
 }
@@ -40,7 +44,9 @@ export async function resolveContextFor(env: Env, location: CacheLocation, warn:
 /**
  * The helper's resolve: credentials for a configured or recognised cloud registry, undefined for
  * any other host. A failure becomes not-found (clients need that exact text) carrying the reason,
- * which the helper prints on stderr.
+ * which the helper prints on stderr — except for a cloud host berth was never configured for when
+ * the environment has no identity for that cloud at all: that is an anonymous pull of a public
+ * image (Docker Hub, public.ecr.aws, gcr.io), and a line on every pull would only be noise.
  */
 export async function resolveForHelper(
   serverURL: string,
@@ -48,11 +54,22 @@ export async function resolveForHelper(
   stderr: { write(text: string): unknown },
 ): Promise<Credentials | undefined> {
   const warn = (line: string) => stderr.write(`berth: warning: ${line}\n`);
+  const ctx = await resolveContextFor(env, {}, warn);
   try {
-    const resolved = await resolveServerURL(serverURL, await resolveContextFor(env, {}, warn));
+    const resolved = await resolveServerURL(serverURL, ctx);
     if (!resolved) return undefined;
     return { serverURL, username: resolved.credential.username, secret: resolved.credential.secret };
   } catch (err) {
+    if (isAnonymousPull(serverURL, ctx.config, err)) return undefined;
     throw new NotFoundError({ cause: err });
   }
+}
+
+/**
+ * A failed resolve that is an anonymous pull, not a problem to report: the host is not configured
+ * (only recognised as a cloud's) and the environment holds no identity for that cloud at all.
+ */
+export function isAnonymousPull(serverURL: string, config: Config, err: unknown): boolean {
+  const configured = (config.registries ?? []).some((registry) => registryKey(registry.host) === registryKey(serverURL));
+  return !configured && err instanceof AllFailedError && err.reasons.every((reason) => reason.cause instanceof NoIdentityError);
 }

@@ -71,4 +71,13 @@ describe('configuredResolver', () => {
     expect(await resolve('registry.example:5000')).toEqual({ username: 'ci', secret: 's3cret' });
     await expect(resolve('other.example')).rejects.toBeInstanceOf(NotFoundError);
   });
+
+  it('an unconfigured cloud host with no identity in the environment is not found (an anonymous pull), not a failure', async () => {
+    const env = await home({ AWS_EC2_METADATA_DISABLED: 'true', GCE_METADATA_HOST: '127.0.0.1:9' });
+    const resolve = configuredResolver(env, {}, Date.now);
+    const err = await resolve('public.ecr.aws').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    const configured = configuredResolver(env, { registries: [{ name: 'pub', provider: 'ecr-public', host: 'public.ecr.aws' }] }, Date.now);
+    await expect(configured('public.ecr.aws')).rejects.toBeInstanceOf(AllFailedError);
+  });
 });

@@ -2,7 +2,8 @@
  * The Docker CLI and the real engine, with credentials only from docker-credential-berth: `berth
  * configure` sets `credsStore`, `docker login` stores through the helper, push and pull authenticate
  * with what berth returns, `docker logout` erases, and a pull after that is refused by the registry.
- * config.json never holds a secret.
+ * config.json never holds a secret. The `docker login` also reaches containers/image: plain `skopeo
+ * inspect` works with no other step, and after `docker logout` it is refused, not broken.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -79,7 +80,7 @@ describe.skipIf(missing !== '' && !process.env.CI)('docker CLI and engine throug
     const host = registry!.host;
     const image = `${host}/team/hello:v1`;
 
-    expect((await home!.berth(['configure', '--docker-only'])).code).toBe(0);
+    expect((await home!.berth(['configure'])).code).toBe(0);
     const login = await ok(['login', host, '-u', USER, '--password-stdin'], `${PASSWORD}\n`);
     expect(login.stdout).toContain('Login Succeeded');
     expect(login.stdout + login.stderr).not.toMatch(/stored unencrypted/i);
@@ -90,6 +91,12 @@ describe.skipIf(missing !== '' && !process.env.CI)('docker CLI and engine throug
 
     await ok(['tag', await engine!.baseImage(), image]);
     await ok(['push', image]);
+    const authJson = JSON.parse(await readFile(join(home!.env.XDG_CONFIG_HOME!, 'containers/auth.json'), 'utf8'));
+    expect(authJson).toEqual({ credHelpers: { [host]: 'berth' } });
+    const skopeo = (args: string[]) => home!.run('skopeo', args, { timeoutMs: 120_000 });
+    const inspected = await skopeo(['inspect', '--tls-verify=false', `docker://${image}`]);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(JSON.parse(inspected.stdout).Name).toBe(`${host}/team/hello`);
     await ok(['rmi', image]);
     await ok(['pull', image]);
     expect(await home!.helperCalls()).toEqual(expect.arrayContaining(['store', 'get']));
@@ -100,6 +107,10 @@ describe.skipIf(missing !== '' && !process.env.CI)('docker CLI and engine throug
     const refused = await docker(['pull', image]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/unauthorized|no basic auth credentials|authentication required/i);
+    const anonymous = await skopeo(['inspect', '--tls-verify=false', `docker://${image}`]);
+    expect(anonymous.code).not.toBe(0);
+    expect(anonymous.stderr).toMatch(/unauthorized|authentication required/i);
+    expect(anonymous.stderr).not.toMatch(/docker-credential-berth|error getting credentials/i);
   });
   it('docker-py from_env(): login, push and pull with no auth_config take credentials from berth', async () => {
     const user = await clientHome();

@@ -86,6 +86,31 @@ describe('static generator image', () => {
   });
 });
 
+describe('generator outputs', () => {
+  const staticEnv = () => ({ DOCKER_USERNAME: USER, DOCKER_PASSWORD: PASSWORD, DOCKER_REGISTRY: registry!.host });
+
+  it('a mount the image user cannot write: one line naming the directory, and the --user hint', async (ctx) => {
+    requireTools(NEEDED, ctx.skip);
+    const { result, out } = await runGenerator(podman!, temp, images.static!, staticEnv(), {}, { outMode: 0o755 });
+    expect(result.code).toBe(1);
+    const owner = (await stat(out)).uid;
+    expect(result.stderr.split('\n').slice(-3).join('\n')).toBe(
+      `berth-generate: error: cannot write to /opt/data: permission denied for uid 65532, owned by uid ${owner}\n` +
+        `berth-generate: hint: run the container with --user $(id -u) (or --user ${owner}, the mount's owner), or make /opt/data writable by uid 65532\n`,
+    );
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('- writes the config to stdout', async (ctx) => {
+    requireTools(NEEDED, ctx.skip);
+    const { result, out } = await runGenerator(podman!, temp, images.static!, staticEnv(), {}, { output: '-' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(result.stdout).auths)).toEqual([registry!.host]);
+    expect(result.stderr).toMatch(/wrote stdout \(config\)\n$/);
+    expect(await readdir(out)).toEqual([]);
+  });
+});
+
 describe('all-providers generator image', () => {
   it('writes a registry from BERTH_REGISTRIES that is no cloud host with the static credentials', async (ctx) => {
     requireTools(NEEDED, ctx.skip);

@@ -28,9 +28,9 @@ describe('berth-generate (built)', () => {
     [{ BERTH_PROVIDER: 'ecr', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }, 'AWS_REGION'],
     [{ BERTH_PROVIDER: 'ecr', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIA' }, 'AWS_SECRET_ACCESS_KEY'],
     [{ BERTH_PROVIDER: 'google', GOOGLE_AUTH_JSON: '{}', GOOGLE_AUTH_EMAIL: 'a@b' }, 'GOOGLE_PROJECT_ID'],
-  ])('a missing variable: exit 1, one line naming it, no file (%o)', async (env, variable) => {
+  ])('a missing variable: exit 2 (usage), one line naming it, no file (%o)', async (env, variable) => {
     const result = await generate([join(dir, 'dockercfg')], env);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(new RegExp(`^berth-generate: error: ${variable} is not set: [^\\n]+\\n$`));
     expect(await readdir(dir)).toEqual([]);
@@ -61,7 +61,9 @@ describe('berth-generate (built)', () => {
     for (const args of [[], ['a', 'b'], ['--help']]) {
       const result = await generate(args, { BERTH_PROVIDER: 'static' });
       expect(result.code).toBe(2);
-      expect(result.stderr).toBe('berth-generate: usage: berth-generate OUTPUT_PATH (settings come from environment variables)\n');
+      expect(result.stderr).toBe(
+        'berth-generate: usage: berth-generate OUTPUT_PATH|- (settings come from environment variables; - is stdout)\n',
+      );
     }
   });
 });

@@ -240,7 +240,7 @@ describe('berth configure', () => {
 
   it('rejects --docker-only with --containers-only', async () => {
     const result = await home.berth(['configure', '--docker-only', '--containers-only']);
-    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result).toMatchObject({ code: 2, stdout: '' });
     expect(result.stderr).toBe('berth: error: --docker-only and --containers-only exclude each other\n');
   });
 

@@ -28,7 +28,32 @@ describe('berth doctor', () => {
     expect(result.stdout).toMatch(/^ok +store +no key file yet; the first login creates .*store\.key \(0600\)$/m);
     expect(result.stdout).toMatch(/^warn +helper +docker-credential-berth is not on PATH$/m);
     expect(result.stdout).toMatch(/^warn +docker +.*\.docker\/config\.json does not exist$/m);
+    expect(result.stdout).toMatch(
+      /^ok +berth +config file .*\/\.config\/berth\/config\.json \(not created yet; berth registries add creates it\)$/m,
+    );
     expect(result).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('names the line of a bad config entry, and --json gives every check', async () => {
+    const h = await home();
+    await mkdir(join(h.env.XDG_CONFIG_HOME!, 'berth'), { recursive: true });
+    const registries = [
+      { name: 'hub', provider: 'static', host: 'docker.io' },
+      { name: 'typo', provider: 'statc', host: 'quay.io' },
+    ];
+    await writeFile(join(h.env.XDG_CONFIG_HOME!, 'berth/config.json'), `${JSON.stringify({ registries }, null, 2)}\n`);
+    const result = await h.berth(['doctor']);
+    expect(result.stdout).toMatch(/^ok +berth +config file .*config\.json, 1 registry$/m);
+    expect(result.stdout).toMatch(
+      /^FAIL +berth +config file .*config\.json, line 10: registries\.1\.provider: .*"statc"; the entry "typo" is skipped$/m,
+    );
+    expect(result.code).toBe(1);
+    const json = await h.berth(['doctor', '--json']);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe('');
+    const checks = JSON.parse(json.stdout) as { level: string; subject: string; message: string }[];
+    expect(checks.filter((check) => check.level === 'fail').map((check) => check.subject)).toEqual(['berth']);
+    expect(checks.map((check) => check.subject)).toEqual(expect.arrayContaining(['berth', 'store', 'helper', 'docker', 'containers']));
   });
 
   it('configured but the helper is not on PATH: fails', async () => {

@@ -28,9 +28,9 @@ describe('berth registries', () => {
       '-o',
       'profile=prod',
       '-o',
-      'fips=true',
+      'roleSessionName=ci',
       '-o',
-      'account=012345678901',
+      'externalId=012345678901',
     );
     expect(result).toMatchObject({ code: 0, stderr: '' });
     result = await cli.run(
@@ -53,13 +53,13 @@ describe('berth registries', () => {
       name: 'prod',
       provider: 'ecr',
       host: ECR,
-      options: { profile: 'prod', fips: true, account: '012345678901' },
+      options: { profile: 'prod', roleSessionName: 'ci', externalId: '012345678901' },
     });
     expect((await stat(configPath)).mode & 0o777).toBe(0o644); // an existing file keeps its mode
 
     result = await cli.run('registries', 'list');
     expect(result.stdout).toMatch(
-      /^NAME +PROVIDER +HOST +DETAILS\nprod +ecr +123456789012\S+ +options: profile, fips, account\nhub +static +docker\.io +default; options: passwordFile\n$/,
+      /^NAME +PROVIDER +HOST +DETAILS\nprod +ecr +123456789012\S+ +options: profile, roleSessionName, externalId\nhub +static +docker\.io +default; options: passwordFile\n$/,
     );
     expect(result.stdout).not.toContain('hunter2');
   });
@@ -106,6 +106,89 @@ describe('berth registries', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
     expect(await readFile(configPath, 'utf8')).toBe(before);
+  });
+
+  it.each([
+    [
+      ['-o', 'profle=prod'],
+      /^berth: error: ecr has no option "profle" \(did you mean "profile"\?\)\nberth: hint: ecr takes: profile, roleArn, externalId, roleSessionName, region\n$/,
+    ],
+    [
+      ['--provider', 'static', '--host', 'ghcr.io', '-o', 'usernameenv=A'],
+      /^berth: error: static has no option "usernameenv" \(did you mean "usernameEnv"\?\)\n/,
+    ],
+    [['--host', 'ghcr.io'], /^berth: error: ecr: ghcr\.io is not an ECR registry\n$/],
+    [
+      ['--provider', 'static', '--host', 'ghcr.io', '-o', 'password=hunter2'],
+      /^berth: error: option "password" would keep a secret in the config file; berth refuses it\nberth: hint: name the variable with passwordEnv, or the file with passwordFile\n$/,
+    ],
+    [
+      ['--provider', 'static', '--host', 'ghcr.io', '-o', 'passwordEnv=ghp_0123456789abcdefghij0123456789abcdef'],
+      /would keep a secret in the config file/,
+    ],
+    [['--provider', 'static', '--host', 'ghcr.io', '-o', 'passwordEnv=my token'], /"my token" is not a variable name/],
+    [['--provider', 'google', '--host', 'gcr.io', '-o', 'allowAnyHost=yes'], /option "allowAnyHost" of google is true or false, not "yes"/],
+    [['-o', 'allowAnyHost=true'], /^berth: error: ecr has no option "allowAnyHost"\n/],
+  ])('add %j is refused with exit 2, and nothing is written', async (argv, message) => {
+    const result = await cli.run('registries', 'add', 'r', '--provider', 'ecr', '--host', ECR, ...argv);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toContain('hunter2');
+    await expect(stat(configPath)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("add accepts a proxy host for a cloud provider with allowAnyHost, and --help lists every provider's options", async () => {
+    const added = await cli.run(
+      'registries',
+      'add',
+      'p',
+      '--provider',
+      'google',
+      '--host',
+      'gcr-proxy.internal',
+      '-o',
+      'allowAnyHost=true',
+    );
+    expect(added.code).toBe(0);
+    expect(JSON.parse(await readFile(configPath, 'utf8')).registries[0].options).toEqual({ allowAnyHost: true });
+    const help = await cli.run('registries', 'add', '--help');
+    for (const option of [
+      'profile',
+      'roleArn',
+      'region',
+      'keyFile',
+      'tenantId',
+      'clientId',
+      'usernameEnv',
+      'passwordEnv',
+      'passwordFile',
+    ]) {
+      expect(help.stdout).toMatch(new RegExp(`^ +-o ${option}=…  +\\S`, 'm'));
+    }
+    expect(help.stdout).toMatch(/^ {2}static: any registry$/m);
+  });
+
+  it('list --json gives option names, never values', async () => {
+    await cli.run('registries', 'add', 'hub', '--provider', 'static', '--host', 'docker.io', '-o', 'passwordFile=/run/secrets/hub');
+    const result = await cli.run('registries', 'list', '--json');
+    expect(JSON.parse(result.stdout)).toEqual([{ name: 'hub', provider: 'static', host: 'docker.io', options: ['passwordFile'] }]);
+    expect(result.stdout).not.toContain('/run/secrets');
+  });
+
+  it('skips a bad entry with one warning naming its line; the other entries still work', async () => {
+    await mkdir(join(cli.home, 'config', 'berth'), { recursive: true });
+    const entries = [
+      { name: 'typo', provider: 'statc', host: 'quay.io' },
+      { name: 'hub', provider: 'static', host: 'docker.io' },
+    ];
+    await writeFile(configPath, `${JSON.stringify({ registries: entries }, null, 2)}\n`);
+    const result = await cli.run('registries', 'list');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^hub +static +docker\.io/m);
+    expect(result.stdout).not.toContain('typo');
+    expect(result.stderr).toMatch(
+      /^berth: warning: config file .*config\.json, line 5: registries\.0\.provider: .*"statc"; the entry "typo" is skipped\n$/,
+    );
   });
 
   it('adds a Google or Azure registry on another host only with allowAnyHost=true', async () => {

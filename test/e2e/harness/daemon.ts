@@ -10,6 +10,7 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { afterAll } from 'vitest';
 import { daemonRequest, type DaemonRequest } from '../../../core/resolve/daemon-client.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -39,11 +40,18 @@ export async function tempHome(): Promise<{ dir: string; env: NodeJS.ProcessEnv;
 }
 
 let entryBuild: Promise<string> | undefined;
+let entryDir: string | undefined;
 
-/** Bundles the test daemon entry once per test file. */
+// Imported while a test file is collected: the bundle's directory goes when that file is done.
+afterAll(async () => {
+  if (entryDir !== undefined) await rm(entryDir, { recursive: true, force: true });
+});
+
+/** Bundles the test daemon entry once per test file; removed after the file's tests. */
 export function harnessDaemonEntry(): Promise<string> {
   entryBuild ??= (async () => {
     const outdir = await mkdtemp(join(tmpdir(), 'berth-entry-'));
+    entryDir = outdir;
     const outfile = join(outdir, 'daemon-entry.mjs');
     await build({
       entryPoints: [join(ROOT, 'test/e2e/harness/daemon-entry.ts')],

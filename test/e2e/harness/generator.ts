@@ -45,9 +45,10 @@ export async function runGenerator(
   image: string,
   env: Record<string, string>,
   mounts: Record<string, string> = {},
+  options: { outMode?: number; output?: string } = {},
 ): Promise<GeneratorRun> {
   const out = await temp.make('berth-gen-out-');
-  await chmod(out, 0o1777); // the image's user (65532) writes here, as it would in /tmp
+  await chmod(out, options.outMode ?? 0o1777); // the image's user (65532) writes here, as it would in /tmp
   const envFlags = Object.entries(env).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
   const mountFlags = Object.entries(mounts).flatMap(([host, container]) => ['-v', `${host}:${container}`]);
   const result = await podman.exec([
@@ -60,7 +61,7 @@ export async function runGenerator(
     ...mountFlags,
     ...envFlags,
     image,
-    '/opt/data/dockercfg',
+    options.output ?? '/opt/data/dockercfg',
   ]);
   return { result, out };
 }

@@ -3,6 +3,9 @@
  * A real registry for end-to-end tests: Debian's `docker-registry` (distribution 2.8) on
  * 127.0.0.1 with htpasswd (bcrypt) auth, its own storage directory and config file. `start`
  * resolves once `/v2/` answers 401; `stop` ends the process and removes the directory.
+ * With `tokenAuth` the registry runs in `auth: token` mode behind a token server
+ * (./registry-token-server.ts), as Docker Hub, GHCR and Quay do: `/v2/` answers with a Bearer
+ * challenge, and the token server checks the user's Basic credentials before it signs a JWT.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startTokenServer } from './registry-token-server.js';
 
 export interface RegistryUser {
   username: string;
@@ -38,7 +42,11 @@ async function htpasswdLine({ username, password }: RegistryUser): Promise<strin
   return stdout.trim();
 }
 
-function configYaml(dir: string, port: number): string {
+function htpasswdAuth(dir: string): string[] {
+  return ['auth:', '  htpasswd:', '    realm: berth-e2e', `    path: ${join(dir, 'htpasswd')}`];
+}
+
+function configYaml(dir: string, port: number, auth: string[]): string {
   return [
     'version: 0.1',
     'log:',
@@ -53,10 +61,7 @@ function configYaml(dir: string, port: number): string {
     'http:',
     `  addr: 127.0.0.1:${port}`,
     '  secret: berth-e2e-not-a-secret',
-    'auth:',
-    '  htpasswd:',
-    '    realm: berth-e2e',
-    `    path: ${join(dir, 'htpasswd')}`,
+    ...auth,
     '',
   ].join('\n');
 }
@@ -77,13 +82,15 @@ async function waitReady(host: string, child: ChildProcess, log: () => string): 
   throw new Error(`docker-registry not ready after ${READY_TIMEOUT_MS / 1000}s: ${log()}`);
 }
 
-export async function startRegistry(users: readonly RegistryUser[]): Promise<Registry> {
+export async function startRegistry(users: readonly RegistryUser[], options: { tokenAuth?: boolean } = {}): Promise<Registry> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-registry-'));
-  await writeFile(join(dir, 'htpasswd'), `${(await Promise.all(users.map(htpasswdLine))).join('\n')}\n`);
+  const tokens = options.tokenAuth ? await startTokenServer(users, dir) : undefined;
+  const auth = tokens ? tokens.authYaml : htpasswdAuth(dir);
+  if (!tokens) await writeFile(join(dir, 'htpasswd'), `${(await Promise.all(users.map(htpasswdLine))).join('\n')}\n`);
   // A port from the kernel can be taken by someone else before the registry binds it: retry.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    await writeFile(join(dir, 'config.yml'), configYaml(dir, port));
+    await writeFile(join(dir, 'config.yml'), configYaml(dir, port, auth));
     const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
@@ -100,13 +107,14 @@ export async function startRegistry(users: readonly RegistryUser[]): Promise<Reg
       return {
         host,
         async stop() {
-          await stop();
+          await Promise.all([stop(), tokens?.close()]);
           await rm(dir, { recursive: true, force: true });
         },
       };
     } catch (err) {
       await stop();
       if (attempt >= 3 || !/address already in use/.test(stderr)) {
+        await tokens?.close();
         await rm(dir, { recursive: true, force: true });
         throw err;
       }
