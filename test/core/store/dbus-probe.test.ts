@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BusProbeError, parseBusAddress, probeSecretService } from '../../../core/store/dbus-probe.js';
-import { missingComponents } from '../../e2e/harness/components.js';
+import { skipUnlessTools, TOOLS } from '../../e2e/harness/tools.js';
 import { startSecretService, startSessionBus } from '../../e2e/harness/secret-service.js';
 
 describe('parseBusAddress', () => {
@@ -91,7 +91,7 @@ describe('probeSecretService against misbehaving sockets', () => {
   });
 });
 
-const missing = missingComponents({ 'dbus-daemon': 'dbus-daemon', 'dbus-send': 'dbus-bin', 'gnome-keyring-daemon': 'gnome-keyring' });
+const missing = skipUnlessTools([TOOLS.dbusDaemon, TOOLS.dbusSend, TOOLS.gnomeKeyring]);
 
 describe.skipIf(missing)('probeSecretService against a real dbus-daemon', () => {
   it('a bus with nothing owning org.freedesktop.secrets', async () => {

@@ -8,18 +8,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_FOUND_MESSAGE } from '../../../core/errors.js';
-import { missingComponents } from '../../e2e/harness/components.js';
 import { credentialsJSON, requireBuiltHelper, runHelper, tempHome, type HelperResult } from '../../e2e/harness/run-berth-helper.js';
 import {
-  SECRET_SERVICE_COMPONENTS,
+  SECRET_SERVICE_TOOLS,
   lockKeyring,
   startSecretService,
   startSessionBus,
   type SessionBus,
 } from '../../e2e/harness/secret-service.js';
+import { skipUnlessTools } from '../../e2e/harness/tools.js';
 
 const run = promisify(execFile);
-const missing = missingComponents(SECRET_SERVICE_COMPONENTS);
+const missing = skipUnlessTools(SECRET_SERVICE_TOOLS);
 const SECRET = 'kc-secret-7f3a9d';
 
 /** An error as the protocol wants it: one line on stdout, exit 1, no stack anywhere. */

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_FOUND_MESSAGE } from '../../../core/errors.js';
 import { decodeServerURL, encodeServerURL } from '../../../core/store/pass.js';
-import { missingComponents, onPath } from '../../e2e/harness/components.js';
-import { PASS_COMPONENTS, createPassStore, dockerCredentialPass, type PassFixture } from '../../e2e/harness/pass-store.js';
+import { PASS_TOOLS, createPassStore, dockerCredentialPass, type PassFixture } from '../../e2e/harness/pass-store.js';
 import { credentialsJSON, requireBuiltHelper, runHelper, tempHome, type HelperResult } from '../../e2e/harness/run-berth-helper.js';
+import { findProgram, skipUnlessTools, TOOLS } from '../../e2e/harness/tools.js';
 
 const execFileAsync = promisify(execFile);
-const missing = missingComponents({ ...PASS_COMPONENTS, git: 'git' });
+const missing = skipUnlessTools([...PASS_TOOLS, TOOLS.git]);
 const SECRET = 'pass-secret-41c2e8';
 
 function expectOneLineError(result: HelperResult, pattern: RegExp): void {
@@ -207,7 +207,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
   it('pass not installed: one line naming the package and the file store', async () => {
     const bin = join(home.dir, 'bin-without-pass');
     await mkdir(bin, { recursive: true });
-    await symlink(onPath('gpg') as string, join(bin, 'gpg'));
+    await symlink(findProgram('gpg') as string, join(bin, 'gpg'));
     const noPass = { ...env(), PATH: bin };
     const stored = await runHelper('store', { env: noPass, input: credentialsJSON('ghcr.io', 'octocat', SECRET) });
     expectOneLineError(stored, /the pass command is not installed .*apt install pass/);

@@ -9,15 +9,11 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { TOOLS, type Tool } from './tools.js';
 
 const run = promisify(execFile);
 
-export const PASS_COMPONENTS = {
-  pass: 'pass',
-  gpg: 'gnupg',
-  gpgconf: 'gnupg',
-  'docker-credential-pass': 'golang-docker-credential-helpers',
-};
+export const PASS_TOOLS: Tool[] = [TOOLS.pass, TOOLS.gpg, TOOLS.gpgconf, TOOLS.dockerCredentialPass];
 
 export interface PassFixture {
   dir: string;

@@ -11,7 +11,7 @@ import { copyFile, chmod, mkdir, mkdtemp, realpath, rm, stat, writeFile } from '
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { requireTools, type Tool } from './tools.js';
+import type { Tool } from './tools.js';
 
 export const PODMAN_TOOLS: Tool[] = [
   { program: 'podman', debianPackage: 'podman' },
@@ -34,10 +34,6 @@ export interface Podman {
   /** The local base image (node at /usr/local/bin/node), made on first use. */
   baseImage(): Promise<string>;
   cleanup(): Promise<void>;
-}
-
-export function requirePodman(skip: (note: string) => void): void {
-  requireTools(PODMAN_TOOLS, skip);
 }
 
 function run(program: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Result> {

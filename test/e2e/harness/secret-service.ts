@@ -12,15 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
+import { TOOLS, type Tool } from './tools.js';
 
 const run = promisify(execFile);
 
-export const SECRET_SERVICE_COMPONENTS = {
-  'dbus-daemon': 'dbus-daemon',
-  'dbus-send': 'dbus-bin',
-  'gnome-keyring-daemon': 'gnome-keyring',
-  'secret-tool': 'libsecret-tools',
-};
+export const SECRET_SERVICE_TOOLS: Tool[] = [TOOLS.dbusDaemon, TOOLS.dbusSend, TOOLS.gnomeKeyring, TOOLS.secretTool];
 
 export interface SessionBus {
   address: string;
