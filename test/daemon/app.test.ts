@@ -292,7 +292,6 @@ describe('daemon app', () => {
 
   it('survives random requests (fuzz) and keeps serving', async () => {
     const { request, socketPath } = await serve({ bodyLimitBytes: 2048 });
-    const deadline = Date.now() + 15_000;
     const pathArb = fc.oneof(
       fc.constantFrom('/v1/credentials', '/v1/invalidate', '/v1/dockercfg', '/v1/status', '/metrics', '/healthz'),
       fc.webPath(),
@@ -311,7 +310,6 @@ describe('daemon app', () => {
         queryArb,
         bodyArb,
         async (method, path, query, body) => {
-          if (Date.now() > deadline) return;
           const res = await request(`${path}${query}`, { method, body });
           expect(res.status).toBeGreaterThanOrEqual(200);
           expect(res.status === 500, `${method} ${path}${query}: ${res.text}`).toBe(false);
@@ -319,7 +317,8 @@ describe('daemon app', () => {
       ),
       { numRuns: 400 },
     );
-    for (let i = 0; i < 40 && Date.now() < deadline + 5_000; i++) {
+    // Bounded by iterations, not the clock: a slow machine runs the same cases, only slower.
+    for (let i = 0; i < 40; i++) {
       const garbage = Buffer.from(Array.from({ length: 1 + i * 37 }, (_, j) => (i * 131 + j * 17) % 256));
       await rawExchange(socketPath, garbage, 500);
     }
