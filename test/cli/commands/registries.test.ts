@@ -1,23 +1,22 @@
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cliSandbox, type CliSandbox } from './cli-harness.js';
+import { dirname } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { cliHome, runScript, type CliHome } from '../../e2e/harness/cli.js';
 
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
-let cli: CliSandbox;
+let cli: CliHome;
 let configPath: string;
 
 beforeEach(async () => {
-  cli = await cliSandbox();
-  configPath = join(cli.home, 'config', 'berth', 'config.json');
+  cli = await cliHome();
+  configPath = cli.configPath;
 });
-afterEach(() => cli.cleanup());
 
 describe('berth registries', () => {
   it('adds to a config file, keeping its other fields, and lists without option values', async () => {
-    await mkdir(join(cli.home, 'config', 'berth'), { recursive: true });
+    await mkdir(dirname(cli.configPath), { recursive: true });
     await writeFile(configPath, '{\n  "store": "file",\n  "daemon": { "autoStart": true }\n}\n', { mode: 0o644 });
-    let result = await cli.run(
+    let result = await cli.berth([
       'registries',
       'add',
       'prod',
@@ -31,9 +30,9 @@ describe('berth registries', () => {
       'fips=true',
       '-o',
       'account=012345678901',
-    );
+    ]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    result = await cli.run(
+    result = await cli.berth([
       'registries',
       'add',
       'hub',
@@ -44,7 +43,7 @@ describe('berth registries', () => {
       '-o',
       'passwordFile=/run/secrets/hunter2',
       '--default',
-    );
+    ]);
     expect(result.code).toBe(0);
     const config = JSON.parse(await readFile(configPath, 'utf8'));
     expect(config.store).toBe('file');
@@ -57,7 +56,7 @@ describe('berth registries', () => {
     });
     expect((await stat(configPath)).mode & 0o777).toBe(0o644); // an existing file keeps its mode
 
-    result = await cli.run('registries', 'list');
+    result = await cli.berth(['registries', 'list']);
     expect(result.stdout).toMatch(
       /^NAME +PROVIDER +HOST +DETAILS\nprod +ecr +123456789012\S+ +options: profile, fips, account\nhub +static +docker\.io +default; options: passwordFile\n$/,
     );
@@ -65,8 +64,8 @@ describe('berth registries', () => {
   });
 
   it('creates a missing config file with mode 0600 and moves the default', async () => {
-    await cli.run('registries', 'add', 'a', '--provider', 'static', '--host', 'a.example', '--default');
-    await cli.run('registries', 'add', 'b', '--provider', 'static', '--host', 'b.example', '--default');
+    await cli.berth(['registries', 'add', 'a', '--provider', 'static', '--host', 'a.example', '--default']);
+    await cli.berth(['registries', 'add', 'b', '--provider', 'static', '--host', 'b.example', '--default']);
     const config = JSON.parse(await readFile(configPath, 'utf8'));
     expect(config.registries.map((r: { default?: boolean }) => r.default)).toEqual([undefined, true]);
     expect((await stat(configPath)).mode & 0o777).toBe(0o600);
@@ -86,27 +85,37 @@ describe('berth registries', () => {
     [['remove', 'ghost'], /no registry named "ghost"/],
     [['remove', 'a'], /registry "a" is the fallback of "c"/],
   ])('refuses %j with one clear line and leaves the file alone', async (argv, message) => {
-    await cli.run('registries', 'add', 'a', '--provider', 'static', '--host', 'a.example');
-    await cli.run('registries', 'add', 'c', '--provider', 'static', '--host', 'c.example', '--fallback', 'a');
+    await cli.berth(['registries', 'add', 'a', '--provider', 'static', '--host', 'a.example']);
+    await cli.berth(['registries', 'add', 'c', '--provider', 'static', '--host', 'c.example', '--fallback', 'a']);
     const before = await readFile(configPath, 'utf8');
-    const result = await cli.run('registries', ...argv);
+    const result = await cli.berth(['registries', ...argv]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
     expect(await readFile(configPath, 'utf8')).toBe(before);
   });
 
   it('removes a registry', async () => {
-    await cli.run('registries', 'add', 'a', '--provider', 'static', '--host', 'a.example');
-    expect((await cli.run('registries', 'remove', 'a')).code).toBe(0);
-    expect(JSON.parse(await readFile(configPath, 'utf8')).registries).toEqual([]);
-    expect((await cli.run('registries', 'list')).stdout).toMatch(/^no registries configured in /);
+    await runScript(cli, [
+      {
+        args: ['registries', 'add', 'a', '--provider', 'static', '--host', 'a.example'],
+        stdout: /^added registry a \(static, a\.example\) to .*config\.json\n$/,
+        stderr: '',
+      },
+      { args: ['registries', 'remove', 'a'], stderr: '' },
+      { args: ['registries', 'list'], stdout: /^no registries configured in / },
+    ]);
+    expect(JSON.parse(await readFile(cli.configPath, 'utf8')).registries).toEqual([]);
   });
 
   it('test reports a provider failure with its reason and a non-zero exit', async () => {
-    await cli.run('registries', 'add', 'broken', '--provider', 'static', '--host', 'r.example');
-    const result = await cli.run('registries', 'test', 'broken');
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^berth: error: no credentials for r\.example: broken \(static\): .+$/m);
+    await runScript(cli, [
+      { args: ['registries', 'add', 'broken', '--provider', 'static', '--host', 'r.example'] },
+      {
+        args: ['registries', 'test', 'broken'],
+        code: 1,
+        stdout: '',
+        stderr: /^berth: error: no credentials for r\.example: broken \(static\): .+$/m,
+      },
+    ]);
   });
 });
