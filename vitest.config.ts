@@ -5,6 +5,6 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default', './test/summary-reporter.ts'],
+    reporters: ['default', './test/e2e/harness/summary-reporter.ts'],
   },
 });

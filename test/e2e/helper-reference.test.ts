@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientHome, HELPER_JS, spawnCollect, type ClientHome, type RunResult } from '../e2e/harness/clients.js';
-import { missingTools, requireTools, TOOLS, type Tool } from '../e2e/harness/tools.js';
+import { clientHome, HELPER_JS, spawnCollect, type ClientHome, type RunResult } from './harness/clients.js';
+import { missingTools, requireTools, TOOLS, type Tool } from './harness/tools.js';
 
 const NEEDED: Tool[] = [
   TOOLS.pass,
