@@ -1,12 +1,14 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../../core/errors.js';
-import { NotBerthFileError, TamperedError, TruncatedError, WrongKeyError } from '../../../core/crypto/errors.js';
+import { KeyFormatError, NotBerthFileError, TamperedError, TruncatedError, WrongKeyError } from '../../../core/crypto/errors.js';
 import {
   createDecryptStream,
   createEncryptStream,
@@ -16,6 +18,7 @@ import {
   FileSealer,
 } from '../../../core/crypto/format.js';
 import { keyId, parseKey } from '../../../core/crypto/key.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const CHUNK = 65536;
 const SEALED = CHUNK + 16;
@@ -209,7 +212,32 @@ describe('errors', () => {
 });
 
 describe('known-answer vectors (test/vectors/berth-v1)', () => {
-  const dir = join(import.meta.dirname, '../../vectors/berth-v1');
+  const vectors = join(import.meta.dirname, '../../vectors');
+  const dir = join(vectors, 'berth-v1');
+
+  it('are what test/vectors/generate.mjs (node:crypto and the format document only) writes, byte for byte', async () => {
+    const again = await tempDir('berth-vectors-');
+    await promisify(execFile)(process.execPath, [join(vectors, 'generate.mjs'), again]);
+    const committed = readdirSync(dir).sort();
+    expect(readdirSync(again).sort()).toEqual(committed);
+    for (const name of committed) expect(readFileSync(join(again, name)).equals(readFileSync(join(dir, name))), name).toBe(true);
+  });
+
+  it('the generator imports nothing of berth', () => {
+    const imports = readFileSync(join(vectors, 'generate.mjs'), 'utf8').match(/^import .* from '([^']+)';$/gm) ?? [];
+    expect(imports.length).toBeGreaterThan(0);
+    for (const line of imports) expect(line).toMatch(/from 'node:[a-z]+'/);
+  });
+
+  it.each([
+    ['key-short.aes', /malformed key in key-short\.aes/],
+    ['key-not-base64.aes', /malformed key in key-not-base64\.aes/],
+  ])('%s is refused as a malformed key file', (name, message) => {
+    const text = readFileSync(join(dir, name), 'utf8');
+    expect(() => parseKey(text, name)).toThrow(KeyFormatError);
+    expect(() => parseKey(text, name)).toThrow(message);
+  });
+
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
     file: string;
     key: string;
