@@ -30,8 +30,9 @@ export async function withStoreLock<T>(env: Env, name: string, work: () => Promi
   // Loaded here, not at the top: `get` and `list` never lock, and the helper's start-up should not pay for it.
   const { default: lockfile } = await import('proper-lockfile');
   try {
-    release = await lockfile.lock(dir, {
-      lockfilePath: lockPath,
+    // Locked by its own path (the lock file is `<path>.lock`): proper-lockfile keys its in-process
+    // state by that path, so two locks under one `lockfilePath` directory would clobber each other.
+    release = await lockfile.lock(join(dir, name), {
       realpath: false,
       stale: STALE_MS,
       retries: { retries: Math.ceil(LOCK_WAIT_MS / 100), minTimeout: 20, maxTimeout: 100, factor: 1.3 },
