@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { NOT_FOUND_MESSAGE } from '../../core/errors.js';
 import { TokenCache } from '../../core/resolve/refresh.js';
 import { DOCKER_HUB_KEY } from '../../core/registry-host.js';
 import { FakeProvider } from '../fakes/provider.js';
+import { tempDir } from '../fakes/temp.js';
 
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const TWELVE_HOURS = 12 * 3600_000;
@@ -24,7 +24,7 @@ async function serve(
   overrides: Partial<AppOptions> = {},
   provider = new FakeProvider({ now: Date.now, lifetimeMs: TWELVE_HOURS, hosts: [ECR, DOCKER_HUB_KEY, 'ghcr.io'] }),
 ) {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-app-'));
+  const dir = await tempDir('berth-app-');
   const socketPath = join(dir, 's');
   const cache = new TokenCache({ resolve: provider.resolve });
   const logged: string[] = [];

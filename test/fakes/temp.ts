@@ -18,6 +18,14 @@ export function removeDir(dir: string): Promise<void> {
 }
 
 /**
+ * A new empty directory that the caller removes (with `removeDir`): for fixtures that outlive one
+ * test and have a `stop()` or `remove()` of their own (a registry, a bus, a pass store).
+ */
+export function fixtureDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
  * A new empty directory, removed when the current test finishes. Call it inside a test or a
  * `beforeEach`; for a directory shared by a whole file, use `useTempDir(prefix, 'file')`.
  */

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openCredentialCache } from '../../../core/resolve/cache.js';
 import type { Config } from '../../../core/config/load.js';
 import { AllFailedError, UsageError } from '../../../core/errors.js';
@@ -9,6 +8,7 @@ import { daemonFirstResolver, generateDockercfg, selectRegistries } from '../../
 import { startDaemon } from '../../../daemon/main.js';
 import type { ResolveContext } from '../../../core/resolve/resolve.js';
 import { FakeProvider, fakeProviderTable } from '../../fakes/provider.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const T0 = Date.UTC(2026, 0, 1);
@@ -24,11 +24,8 @@ let dir: string;
 let clock: number;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-generate-'));
+  dir = await tempDir('berth-generate-');
   clock = T0;
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 function context(cloud: FakeProvider, withCache = false): ResolveContext {

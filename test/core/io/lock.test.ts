@@ -1,17 +1,14 @@
 /** withStoreLock: writers that read, wait and write back lose nothing when they hold the lock. */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { withStoreLock } from '../../../core/io/lock.js';
+import { tempDir } from '../../fakes/temp.js';
 
 describe('withStoreLock', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'berth-lock-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    dir = await tempDir('berth-lock-');
   });
 
   async function appendUnderLock(file: string, value: number): Promise<void> {

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   CACHE_FILE_NAME,
   cacheKeyFor,
@@ -13,6 +12,7 @@ import {
 import type { RegistryConfig } from '../../../core/config/load.js';
 import type { ProviderRequest } from '../../../core/providers/provider.js';
 import { FakeProvider } from '../../fakes/provider.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 let dir: string;
@@ -24,12 +24,9 @@ function open(): CredentialCache {
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-cache-'));
+  dir = await tempDir('berth-cache-');
   clock = T0;
   warnings = [];
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('isFresh', () => {

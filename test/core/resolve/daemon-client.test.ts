@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonUnavailableError, credentialFromDaemon, daemonDir, daemonSocketPath } from '../../../core/resolve/daemon-client.js';
 import { NOT_FOUND_MESSAGE } from '../../../core/errors.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 async function socketServer(handler: (url: string) => [number, string]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-client-'));
+  const dir = await tempDir('berth-client-');
   const path = join(dir, 's');
   const server: Server = createServer((req, res) => {
     const [status, body] = handler(req.url ?? '');
@@ -84,7 +84,7 @@ describe('credentialFromDaemon', () => {
   });
 
   it('a daemon that accepts but never answers: unavailable after the response timeout', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'berth-client-'));
+    const dir = await tempDir('berth-client-');
     const path = join(dir, 's');
     const sockets: import('node:net').Socket[] = [];
     const server = createNetServer((socket) => sockets.push(socket));

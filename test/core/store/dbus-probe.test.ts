@@ -2,7 +2,7 @@
  * The bounded Secret Service probe: address parsing, and each way a bus can fail, against local
  * sockets that misbehave on purpose and a real dbus-daemon with nothing on it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BusProbeError, parseBusAddress, probeSecretService } from '../../../core/store/dbus-probe.js';
 import { skipUnlessTools, TOOLS } from '../../e2e/harness/tools.js';
 import { startSecretService, startSessionBus } from '../../e2e/harness/secret-service.js';
+import { tempDir } from '../../fakes/temp.js';
 
 describe('parseBusAddress', () => {
   it.each([
@@ -38,7 +39,7 @@ describe('probeSecretService against misbehaving sockets', () => {
   });
 
   async function fakeBus(onConnection: (socket: Socket) => void): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'berth-fakebus-'));
+    const dir = await tempDir('berth-fakebus-');
     const sockets: Socket[] = [];
     const server: Server = createServer((socket) => {
       sockets.push(socket);

@@ -1,20 +1,17 @@
 /** What only the file store does; the Store contract every backend meets is in store.test.ts. */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../../core/errors.js';
 import { fileStorePaths, openFileStore } from '../../../core/store/file.js';
+import { tempDir } from '../../fakes/temp.js';
 
 let root: string;
 let env: Record<string, string>;
 
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'berth-file-store-'));
+  root = await tempDir('berth-file-store-');
   env = { HOME: root, XDG_DATA_HOME: join(root, 'data') };
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 const credentials = (n: number) => ({ serverURL: `https://r${n}.example`, username: `user${n}`, secret: `secret-${n}` });

@@ -2,9 +2,8 @@
  * What only the pass store does (the Store contract is in store.test.ts): the pass store against a real `pass` + gpg with a throwaway key, driven through the built helper,
  * and checked both ways against Debian's docker-credential-pass: what one stores, the other reads.
  */
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { decodeServerURL, encodeServerURL } from '../../../core/store/pass.js';
 import { PASS_TOOLS, createPassStore, dockerCredentialPass, type PassFixture } from '../../e2e/harness/pass-store.js';
 import { credentialsJSON, requireBuiltHelper, runHelper, tempHome, type HelperResult } from '../../e2e/harness/run-berth-helper.js';
 import { findProgram, skipUnlessTools, TOOLS } from '../../e2e/harness/tools.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const execFileAsync = promisify(execFile);
 const missing = skipUnlessTools([...PASS_TOOLS, TOOLS.git]);
@@ -128,7 +128,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
   });
 
   it("a git-backed store: parallel stores each commit, none fails on git's index lock", async () => {
-    const gitStore = await mkdtemp(join(tmpdir(), 'berth-pass-git-'));
+    const gitStore = await tempDir('berth-pass-git-');
     const gitEnv = {
       ...env(),
       PASSWORD_STORE_DIR: gitStore,
@@ -155,7 +155,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
   }, 300_000);
 
   it('not initialised: one line naming the pass init command and the file store', async () => {
-    const emptyStore = await mkdtemp(join(tmpdir(), 'berth-pass-empty-'));
+    const emptyStore = await tempDir('berth-pass-empty-');
     try {
       const result = await runHelper('store', {
         env: { ...env(), PASSWORD_STORE_DIR: emptyStore },
@@ -188,7 +188,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
 
   it('gpg failure (the secret key is not in the keyring): get says what gpg said, never the secret', async () => {
     expect((await helper('store', credentialsJSON('ghcr.io', 'octocat', SECRET))).code).toBe(0);
-    const emptyGnupg = await mkdtemp(join(tmpdir(), 'berth-gnupg-'));
+    const emptyGnupg = await tempDir('berth-gnupg-');
     try {
       const got = await runHelper('get', { env: { ...env(), GNUPGHOME: emptyGnupg }, input: 'ghcr.io' });
       expectOneLineError(got, /^pass show failed: gpg: decryption failed: No secret key/);
@@ -201,7 +201,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
   });
 
   it('gpg failure (store initialised for a key that is not in the keyring): one line from gpg', async () => {
-    const otherStore = await mkdtemp(join(tmpdir(), 'berth-pass-nokey-'));
+    const otherStore = await tempDir('berth-pass-nokey-');
     try {
       await writeFile(join(otherStore, '.gpg-id'), '0123456789ABCDEF0123456789ABCDEF01234567\n');
       const result = await runHelper('store', {

@@ -15,9 +15,7 @@ import { credentialsJSON, requireBuiltHelper, runHelper, type HelperResult } fro
 import { SECRET_SERVICE_TOOLS, startSecretService, type SessionBus } from '../../e2e/harness/secret-service.js';
 import { skipUnlessTools } from '../../e2e/harness/tools.js';
 import { homeEnv, removeDir } from '../../fakes/temp.js';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { fixtureDir } from '../../fakes/temp.js';
 
 const SECRET = 'contract-secret-5e1b7c';
 
@@ -114,7 +112,7 @@ describe.each(BACKENDS)('the $name store', { timeout: 180_000 }, ({ name, skip, 
 
   beforeAll(async () => {
     if (skip) return;
-    home = await mkdtemp(join(tmpdir(), `berth-contract-${name}-`));
+    home = await fixtureDir(`berth-contract-${name}-`);
     backend = await setup(home);
     store = await open();
   }, 180_000);

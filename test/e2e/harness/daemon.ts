@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { daemonRequest, type DaemonRequest } from '../../../core/resolve/daemon-client.js';
+import { fixtureDir } from '../../fakes/temp.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const DIST = join(ROOT, 'dist');
@@ -24,7 +24,7 @@ export function distFile(name: 'berth.js' | 'docker-credential-berth.js'): strin
 
 /** A temporary home: HOME and every XDG directory under one mkdtemp, runtime dir 0700. */
 export async function tempHome(): Promise<{ dir: string; env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-e2e-'));
+  const dir = await fixtureDir('berth-e2e-');
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: dir,
@@ -43,7 +43,7 @@ let entryBuild: Promise<string> | undefined;
 /** Bundles the test daemon entry once per test file. */
 export function harnessDaemonEntry(): Promise<string> {
   entryBuild ??= (async () => {
-    const outdir = await mkdtemp(join(tmpdir(), 'berth-entry-'));
+    const outdir = await fixtureDir('berth-entry-');
     const outfile = join(outdir, 'daemon-entry.mjs');
     await build({
       entryPoints: [join(ROOT, 'test/e2e/harness/daemon-entry.ts')],

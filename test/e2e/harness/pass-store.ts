@@ -5,11 +5,11 @@
  * gpg-agent the key used (`gpgconf --kill gpg-agent`) and deletes both directories.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TOOLS, type Tool } from './tools.js';
+import { fixtureDir } from '../../fakes/temp.js';
 
 const run = promisify(execFile);
 
@@ -40,7 +40,7 @@ Expire-Date: 0
 /** A GPG key and, unless `initialise` is false, a password store initialised for it. */
 export async function createPassStore({ initialise = true } = {}): Promise<PassFixture> {
   // Short path: gpg-agent's socket lives in GNUPGHOME and socket paths are limited to ~107 bytes.
-  const dir = await mkdtemp(join(tmpdir(), 'berth-pass-'));
+  const dir = await fixtureDir('berth-pass-');
   const gnupgHome = join(dir, 'gnupg');
   const storeDir = join(dir, 'store');
   await mkdir(gnupgHome, { mode: 0o700 });

@@ -7,11 +7,12 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, chmod, mkdir, mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, chmod, mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { Tool } from './tools.js';
+import { fixtureDir } from '../../fakes/temp.js';
 
 export const PODMAN_TOOLS: Tool[] = [
   { program: 'podman', debianPackage: 'podman' },
@@ -52,7 +53,7 @@ async function check(result: Promise<Result>, what: string): Promise<Result> {
 }
 
 export async function openPodman(repoRoot: string): Promise<Podman> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-podman-'));
+  const dir = await fixtureDir('berth-podman-');
   const conf = join(dir, 'containers.conf');
   await writeFile(conf, '[containers]\ndefault_ulimits = []\n');
   const env = { ...process.env, CONTAINERS_CONF: conf };

@@ -5,11 +5,11 @@
  * resolves once `/v2/` answers 401; `stop` ends the process and removes the directory.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { fixtureDir } from '../../fakes/temp.js';
 
 export interface RegistryUser {
   username: string;
@@ -78,7 +78,7 @@ async function waitReady(host: string, child: ChildProcess, log: () => string): 
 }
 
 export async function startRegistry(users: readonly RegistryUser[]): Promise<Registry> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-registry-'));
+  const dir = await fixtureDir('berth-registry-');
   await writeFile(join(dir, 'htpasswd'), `${(await Promise.all(users.map(htpasswdLine))).join('\n')}\n`);
   // A port from the kernel can be taken by someone else before the registry binds it: retry.
   for (let attempt = 1; ; attempt++) {

@@ -6,10 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fixtureDir } from '../../fakes/temp.js';
 
 export const HELPER_PATH = fileURLToPath(new URL('../../../dist/docker-credential-berth.js', import.meta.url));
 
@@ -29,7 +29,7 @@ export function requireBuiltHelper(): void {
 
 /** A temporary HOME with XDG dirs under it; `remove()` deletes it. */
 export async function tempHome(): Promise<{ dir: string; env: HelperEnv; remove(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-home-'));
+  const dir = await fixtureDir('berth-home-');
   const env: HelperEnv = {
     PATH: process.env.PATH,
     HOME: dir,

@@ -7,12 +7,12 @@
  * `org.freedesktop.secrets`. `stop()` ends both processes and removes the temporary directory.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { TOOLS, type Tool } from './tools.js';
+import { fixtureDir } from '../../fakes/temp.js';
 
 const run = promisify(execFile);
 
@@ -66,7 +66,7 @@ export async function startSecretService(): Promise<SessionBus> {
 }
 
 async function launchBus(): Promise<{ bus: SessionBus; children: ChildProcess[] }> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-dbus-'));
+  const dir = await fixtureDir('berth-dbus-');
   await mkdir(join(dir, 'run'), { mode: 0o700 });
   await writeFile(join(dir, 'bus.conf'), busConfig(join(dir, 'run')));
   const daemon = spawn('dbus-daemon', [`--config-file=${join(dir, 'bus.conf')}`, '--nofork', '--print-address=1'], {
