@@ -6,11 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { chmod, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { afterAll } from 'vitest';
 import { daemonRequest, type DaemonRequest } from '../../../core/resolve/daemon-client.js';
-import { fixtureDir } from '../../fakes/temp.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const DIST = join(ROOT, 'dist');
@@ -35,10 +36,17 @@ export async function tempHome(): Promise<{ dir: string; env: NodeJS.ProcessEnv;
   };
   await mkdir(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
   await chmod(dir, 0o700);
-  return { dir, env, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return { dir, env, cleanup: () => removeDir(dir) };
 }
 
 let entryBuild: Promise<string> | undefined;
+
+// Registered on the importing test file: its bundle goes when the file's tests are done.
+afterAll(async () => {
+  const outfile = await entryBuild?.catch(() => undefined);
+  entryBuild = undefined;
+  if (outfile) await removeDir(dirname(outfile));
+});
 
 /** Bundles the test daemon entry once per test file. */
 export function harnessDaemonEntry(): Promise<string> {
