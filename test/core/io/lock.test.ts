@@ -1,5 +1,5 @@
 /** withStoreLock: writers that read, wait and write back lose nothing when they hold the lock. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { withStoreLock } from '../../../core/io/lock.js';
@@ -32,5 +32,15 @@ describe('withStoreLock', () => {
     const env = { XDG_CACHE_HOME: dir };
     await expect(withStoreLock(env, 'test', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(withStoreLock(env, 'test', async () => 42)).resolves.toBe(42);
+  });
+
+  it('two locks of different names held at once in one process are each released', async () => {
+    const env = { XDG_CACHE_HOME: dir };
+    await withStoreLock(env, 'a', () => withStoreLock(env, 'b', async () => undefined));
+    await expect(readdir(join(dir, 'berth'))).resolves.toEqual([]);
+    // Were a's lock left behind, this would wait for it to go stale (20 s).
+    const started = Date.now();
+    await withStoreLock(env, 'a', async () => undefined);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
