@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { NOT_FOUND_MESSAGE } from '../../core/errors.js';
 import { TokenCache } from '../../core/resolve/refresh.js';
 import { DOCKER_HUB_KEY } from '../../core/registry-host.js';
 import { FakeProvider } from '../fakes/provider.js';
-import { tempDir } from '../fakes/temp.js';
+import { removeDir, tempDir } from '../fakes/temp.js';
 
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const TWELVE_HOURS = 12 * 3600_000;
@@ -43,7 +42,7 @@ async function serve(
     cache.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    await rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
   });
   const request = async (path: string, options: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
     const response = await daemonRequest(socketPath, { path, ...options, connectTimeoutMs: 10_000, responseTimeoutMs: 30_000 });

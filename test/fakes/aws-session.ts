@@ -1,13 +1,7 @@
-/**
- * @module
- * One fake AWS and one temporary home per test, for tests of the AWS providers: `request()` builds a
- * ProviderRequest whose environment is also stubbed into process.env (the AWS SDK reads process.env).
- */
-import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, vi } from 'vitest';
 import type { ProviderRequest } from '../../core/providers/provider.js';
 import { FakeAws, fakeAwsEnv, TEST_KEY } from './aws.js';
-import { fixtureDir } from './temp.js';
+import { fixtureDir, removeDir } from './temp.js';
 
 export const AWS_ENV_KEYS = { AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey };
 
@@ -28,7 +22,7 @@ export function useFakeAws(tempPrefix: string, defaultHost: string): AwsSession 
   afterEach(async () => {
     vi.unstubAllEnvs();
     await fake?.close();
-    if (home) await rm(home, { recursive: true, force: true });
+    if (home) await removeDir(home);
   });
   const session: AwsSession = {
     get fake() {

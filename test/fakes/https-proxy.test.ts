@@ -1,13 +1,12 @@
 // The test proxy itself: TLS under real host names with the test CA, refusal of unknown hosts, and
 // forwarding to a local plain-HTTP server. A client that does not trust the CA must fail.
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fetch, ProxyAgent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpsProxy, type HttpsProxy } from './https-proxy.js';
-import { fixtureDir } from './temp.js';
+import { fixtureDir, removeDir } from './temp.js';
 
 let dir: string;
 let proxy: HttpsProxy;
@@ -41,7 +40,7 @@ afterAll(async () => {
   await proxy?.close();
   backend?.closeAllConnections();
   await new Promise((resolve) => backend?.close(resolve));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) await removeDir(dir);
 });
 
 describe('startHttpsProxy', () => {

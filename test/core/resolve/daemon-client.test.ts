@@ -1,11 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonUnavailableError, credentialFromDaemon, daemonDir, daemonSocketPath } from '../../../core/resolve/daemon-client.js';
 import { NOT_FOUND_MESSAGE } from '../../../core/errors.js';
-import { tempDir } from '../../fakes/temp.js';
+import { removeDir, tempDir } from '../../fakes/temp.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -23,7 +22,7 @@ async function socketServer(handler: (url: string) => [number, string]): Promise
   cleanups.push(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    await rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
   });
   return path;
 }
@@ -92,7 +91,7 @@ describe('credentialFromDaemon', () => {
     cleanups.push(async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
-      await rm(dir, { recursive: true, force: true });
+      await removeDir(dir);
     });
     const started = Date.now();
     await expect(credentialFromDaemon(path, 'ghcr.io', { responseTimeoutMs: 300 })).rejects.toThrow(/no answer within 300 ms/);

@@ -1,8 +1,3 @@
-/**
- * The bounded Secret Service probe: address parsing, and each way a bus can fail, against local
- * sockets that misbehave on purpose and a real dbus-daemon with nothing on it.
- */
-import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BusProbeError, parseBusAddress, probeSecretService } from '../../../core/store/dbus-probe.js';
 import { skipUnlessTools, TOOLS } from '../../e2e/harness/tools.js';
 import { startSecretService, startSessionBus } from '../../e2e/harness/secret-service.js';
-import { tempDir } from '../../fakes/temp.js';
+import { removeDir, tempDir } from '../../fakes/temp.js';
 
 describe('parseBusAddress', () => {
   it.each([
@@ -50,7 +45,7 @@ describe('probeSecretService against misbehaving sockets', () => {
     cleanups.push(async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
-      await rm(dir, { recursive: true, force: true });
+      await removeDir(dir);
     });
     return `unix:path=${path}`;
   }

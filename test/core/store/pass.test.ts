@@ -2,7 +2,7 @@
  * What only the pass store does (the Store contract is in store.test.ts): the pass store against a real `pass` + gpg with a throwaway key, driven through the built helper,
  * and checked both ways against Debian's docker-credential-pass: what one stores, the other reads.
  */
-import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { decodeServerURL, encodeServerURL } from '../../../core/store/pass.js';
 import { PASS_TOOLS, createPassStore, dockerCredentialPass, type PassFixture } from '../../e2e/harness/pass-store.js';
 import { credentialsJSON, requireBuiltHelper, runHelper, tempHome, type HelperResult } from '../../e2e/harness/run-berth-helper.js';
 import { findProgram, skipUnlessTools, TOOLS } from '../../e2e/harness/tools.js';
-import { tempDir } from '../../fakes/temp.js';
+import { removeDir, tempDir } from '../../fakes/temp.js';
 
 const execFileAsync = promisify(execFile);
 const missing = skipUnlessTools([...PASS_TOOLS, TOOLS.git]);
@@ -150,7 +150,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
       const { stdout: log } = await execFileAsync('git', ['-C', gitStore, 'log', '--format=%s'], { env: gitEnv });
       for (const registry of registries) expect(log).toContain(`${encodeServerURL(registry)}/user`);
     } finally {
-      await rm(gitStore, { recursive: true, force: true });
+      await removeDir(gitStore);
     }
   }, 300_000);
 
@@ -166,7 +166,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
       expect(await readdir(emptyStore)).toEqual([]);
       expectNoSecretInStderr([result], SECRET);
     } finally {
-      await rm(emptyStore, { recursive: true, force: true });
+      await removeDir(emptyStore);
     }
   });
 
@@ -195,7 +195,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
       expect(got.stdout + got.stderr).not.toContain(SECRET);
     } finally {
       await execFileAsync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...env(), GNUPGHOME: emptyGnupg } }).catch(() => undefined);
-      await rm(emptyGnupg, { recursive: true, force: true });
+      await removeDir(emptyGnupg);
       await helper('erase', 'ghcr.io');
     }
   });
@@ -213,7 +213,7 @@ describe.skipIf(missing)('pass store (pass + gpg, docker-credential-pass layout)
       expect(await names(join(otherStore, 'docker-credential-helpers'))).toEqual([]);
       expectNoSecretInStderr([result], SECRET);
     } finally {
-      await rm(otherStore, { recursive: true, force: true });
+      await removeDir(otherStore);
     }
   });
 });

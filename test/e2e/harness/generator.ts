@@ -5,11 +5,11 @@
  * the file it wrote, in a home where it finds no other credentials.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeOciImage } from './image.js';
 import type { Podman, Result } from './podman.js';
-import { fixtureDir } from '../../fakes/temp.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 /** Temporary directories, removed together. */
 export class TempDirs {
@@ -22,7 +22,7 @@ export class TempDirs {
   }
 
   async cleanup(): Promise<void> {
-    for (const dir of this.dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+    for (const dir of this.dirs.splice(0)) await removeDir(dir);
   }
 }
 

@@ -5,11 +5,11 @@
  * gpg-agent the key used (`gpgconf --kill gpg-agent`) and deletes both directories.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TOOLS, type Tool } from './tools.js';
-import { fixtureDir } from '../../fakes/temp.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 const run = promisify(execFile);
 
@@ -47,7 +47,7 @@ export async function createPassStore({ initialise = true } = {}): Promise<PassF
   const env = { PATH: process.env.PATH ?? '', HOME: dir, GNUPGHOME: gnupgHome, PASSWORD_STORE_DIR: storeDir };
   const remove = async () => {
     await run('gpgconf', ['--kill', 'gpg-agent'], { env }).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
   };
   try {
     await writeFile(join(dir, 'key-parameters'), KEY_PARAMETERS);

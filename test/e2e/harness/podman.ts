@@ -7,12 +7,12 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, chmod, mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, chmod, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { Tool } from './tools.js';
-import { fixtureDir } from '../../fakes/temp.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 export const PODMAN_TOOLS: Tool[] = [
   { program: 'podman', debianPackage: 'podman' },
@@ -75,7 +75,7 @@ export async function openPodman(repoRoot: string): Promise<Podman> {
     baseImage: () => ensureBaseImage(exec, dir),
     async cleanup() {
       if (built.length > 0) await exec(['rmi', '-f', ...built]);
-      await rm(dir, { recursive: true, force: true });
+      await removeDir(dir);
     },
   };
   return podman;

@@ -5,11 +5,11 @@
  * resolves once `/v2/` answers 401; `stop` ends the process and removes the directory.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fixtureDir } from '../../fakes/temp.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 export interface RegistryUser {
   username: string;
@@ -101,13 +101,13 @@ export async function startRegistry(users: readonly RegistryUser[]): Promise<Reg
         host,
         async stop() {
           await stop();
-          await rm(dir, { recursive: true, force: true });
+          await removeDir(dir);
         },
       };
     } catch (err) {
       await stop();
       if (attempt >= 3 || !/address already in use/.test(stderr)) {
-        await rm(dir, { recursive: true, force: true });
+        await removeDir(dir);
         throw err;
       }
     }

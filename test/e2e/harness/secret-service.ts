@@ -7,12 +7,12 @@
  * `org.freedesktop.secrets`. `stop()` ends both processes and removes the temporary directory.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { TOOLS, type Tool } from './tools.js';
-import { fixtureDir } from '../../fakes/temp.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 const run = promisify(execFile);
 
@@ -76,7 +76,7 @@ async function launchBus(): Promise<{ bus: SessionBus; children: ChildProcess[] 
   const children: ChildProcess[] = [daemon];
   const stop = async () => {
     for (const child of [...children].reverse()) await stopProcess(child);
-    await rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
   };
   let address: string;
   try {
