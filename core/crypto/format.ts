@@ -8,7 +8,18 @@ import { Transform } from 'node:stream';
 import { ArmorDecoder, ArmorEncoder } from './armor.js';
 import { DETECT_BYTES, detectFormat } from './detect.js';
 import { NotBerthFileError, TruncatedError } from './errors.js';
-import { MAGIC, newHeader, parseHeader, payloadKey, serializeHeader, unwrapFileKey, verifyHeader, wrapFileKey } from './header.js';
+import {
+  keyList,
+  MAGIC,
+  newHeader,
+  parseHeader,
+  payloadKey,
+  serializeHeader,
+  unwrapFileKey,
+  type UserKeys,
+  verifyHeader,
+  wrapFileKey,
+} from './header.js';
 import { keyId } from './key.js';
 import { LegacyDecoder } from './legacy.js';
 import { PayloadOpener, PayloadSealer } from './stream.js';
@@ -74,7 +85,7 @@ class BinaryOpener implements Coder {
   private headerInput: Buffer = Buffer.alloc(0);
   private payload: PayloadOpener | undefined;
 
-  constructor(private readonly key: Uint8Array) {}
+  constructor(private readonly key: UserKeys) {}
 
   write(data: Uint8Array): Buffer[] {
     if (this.payload) return this.payload.write(data);
@@ -113,13 +124,17 @@ export function pipe(...coders: [Coder, ...Coder[]]): Coder {
   }));
 }
 
-/** Reads any berth file (and legacy jet files if allowed), deciding the format from its first bytes. */
+/**
+ * Reads any berth file (and legacy jet files if allowed), deciding the format from its first bytes.
+ * Given several keys, a berth file opens with the first one it names; a legacy file names none,
+ * so it is read with the first.
+ */
 export class FileOpener implements Coder {
   private prefix: Buffer = Buffer.alloc(0);
   private inner: Coder | undefined;
 
   constructor(
-    private readonly key: Uint8Array,
+    private readonly key: UserKeys,
     private readonly options: DecryptOptions = {},
   ) {}
 
@@ -154,7 +169,7 @@ export class FileOpener implements Coder {
       });
     }
     this.options.onLegacy();
-    return new LegacyDecoder(Buffer.from(this.key));
+    return new LegacyDecoder(Buffer.from(keyList(this.key)[0]!));
   }
 }
 
@@ -166,7 +181,7 @@ export function encryptBuffer(plaintext: Uint8Array, keys: readonly Uint8Array[]
   return runCoder(new FileSealer(keys, options), plaintext);
 }
 
-export function decryptBuffer(file: Uint8Array, key: Uint8Array, options: DecryptOptions = {}): Buffer {
+export function decryptBuffer(file: Uint8Array, key: UserKeys, options: DecryptOptions = {}): Buffer {
   return runCoder(new FileOpener(key, options), file);
 }
 
@@ -196,6 +211,6 @@ export function createEncryptStream(keys: readonly Uint8Array[], options: Encryp
   return coderStream(new FileSealer(keys, options));
 }
 
-export function createDecryptStream(key: Uint8Array, options: DecryptOptions = {}): Transform {
+export function createDecryptStream(key: UserKeys, options: DecryptOptions = {}): Transform {
   return coderStream(new FileOpener(key, options));
 }

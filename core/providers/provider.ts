@@ -6,6 +6,7 @@
  */
 import { AllFailedError } from '../errors.js';
 import type { Env } from '../paths.js';
+import { type CloudProviderName, foreignHostReason } from './hosts.js';
 
 export interface Credential {
   username: string;
@@ -23,6 +24,17 @@ export interface ProviderRequest {
   /** Milliseconds since the epoch; injected so tests control time. */
   now: () => number;
   signal?: AbortSignal;
+  /**
+   * A Kubernetes service account the credential is for (the kubelet's service-account-token mode):
+   * its token is the web identity a cloud provider exchanges (AWS AssumeRoleWithWebIdentity, Google
+   * workload identity federation, an Azure federated credential), its annotations may name the role.
+   */
+  serviceAccount?: ServiceAccountIdentity;
+}
+
+export interface ServiceAccountIdentity {
+  token: string;
+  annotations: Readonly<Record<string, string>>;
 }
 
 export type Provider = (request: ProviderRequest) => Promise<Credential>;
@@ -30,6 +42,17 @@ export type Provider = (request: ProviderRequest) => Promise<Credential>;
 /** Raised by a provider that does not handle a registry, so `chain` moves on to the next. */
 export class NotMyRegistryError extends Error {
   override name = 'NotMyRegistryError';
+  readonly hint: string | undefined;
+  constructor(message: string, { hint }: { hint?: string | undefined } = {}) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+/** Throws when `provider`'s token must not go to the request's host (see foreignHostReason). */
+export function refuseForeignHost(provider: CloudProviderName, request: ProviderRequest): void {
+  const reason = foreignHostReason(provider, request.registryHost, request.options);
+  if (reason) throw new NotMyRegistryError(reason.message, { hint: reason.hint });
 }
 
 /** Tries each provider in turn; the first credential wins. If all fail, every reason is kept. */

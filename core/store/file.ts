@@ -40,7 +40,7 @@ export async function openFileStore(ctx: StoreContext): Promise<Store> {
     name: 'file',
     async get(key) {
       const entries = await readEntries(paths);
-      return Object.hasOwn(entries, key) ? entries[key] : undefined;
+      return entries[key];
     },
     async list() {
       const entries = await readEntries(paths);
@@ -98,7 +98,7 @@ async function readEntries(paths: FileStorePaths, key?: Buffer): Promise<Record<
   try {
     sealed = readFileSync(paths.storePath);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
     throw storeError(paths, `cannot read ${paths.storePath}: ${oneLine(err)}`, err);
   }
   const storeKey = key ?? (await loadKey(paths));
@@ -115,7 +115,9 @@ async function readEntries(paths: FileStorePaths, key?: Buffer): Promise<Record<
   if (parsed?.version !== 1 || typeof parsed.entries !== 'object' || parsed.entries === null) {
     throw storeError(paths, `${paths.storePath} is not a berth credential store (unknown layout)`);
   }
-  return parsed.entries;
+  // Keys are whatever a client sent as ServerURL (`__proto__` included): a map without a
+  // prototype stores and finds every one of them.
+  return Object.assign(Object.create(null), parsed.entries);
 }
 
 async function update(ctx: StoreContext, paths: FileStorePaths, change: (entries: Record<string, Credentials>) => void): Promise<void> {

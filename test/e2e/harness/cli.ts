@@ -37,7 +37,8 @@ export interface RunOptions {
 
 export interface CliHome {
   dir: string;
-  env: Env;
+  /** The environment every run gets; a test may add to it (e.g. KUBECONFIG). */
+  env: Record<string, string | undefined>;
   /** `$XDG_CONFIG_HOME/berth/config.json`. */
   configPath: string;
   /** Runs `berth args` in-process, in `dir`. */
@@ -60,7 +61,7 @@ export async function cliHome(extra: Env = {}, { helperOnPath = false, prefix = 
     await writeFile(join(dir, 'bin/docker-credential-berth'), shim, { mode: 0o755 });
     path = `${join(dir, 'bin')}:${basePath}`;
   }
-  const env: Env = { ...homeEnv(dir), ...extra, PATH: path };
+  const env: Record<string, string | undefined> = { ...homeEnv(dir), ...extra, PATH: path };
   return {
     dir,
     env,

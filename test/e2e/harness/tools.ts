@@ -32,6 +32,7 @@ export const TOOLS = {
   gpg: { program: 'gpg', debianPackage: 'gnupg' },
   gpgconf: { program: 'gpgconf', debianPackage: 'gnupg' },
   git: { program: 'git', debianPackage: 'git' },
+  kubectl: { program: 'kubectl', debianPackage: 'kubernetes-client' },
 } satisfies Record<string, Tool>;
 
 /** Finds `program` on PATH as a shell would (or checks an absolute path). */
