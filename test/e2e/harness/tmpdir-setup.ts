@@ -4,12 +4,14 @@
  * and the tools the tests start read), and the run fails if any test left something in it. A private
  * directory keeps the check exact on a machine where other programs use /tmp at the same time.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export default function setup(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'berth-suite-'));
+  // As /tmp itself: tests that drop to an unprivileged user still make their temporary files here.
+  chmodSync(dir, 0o1777);
   const previous = process.env.TMPDIR;
   process.env.TMPDIR = dir;
   return () => {
