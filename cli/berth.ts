@@ -3,4 +3,7 @@
 import { main } from './program.js';
 import { processContext } from './run.js';
 
-process.exitCode = await main(process.argv.slice(2), processContext());
+// No top-level await: the standalone binary compiles this entry to CommonJS bytecode.
+void main(process.argv.slice(2), processContext()).then((code) => {
+  process.exitCode = code;
+});

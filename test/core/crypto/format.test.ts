@@ -9,14 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../../core/errors.js';
 import { KeyFormatError, NotBerthFileError, TamperedError, TruncatedError, WrongKeyError } from '../../../core/crypto/errors.js';
-import {
-  createDecryptStream,
-  createEncryptStream,
-  decryptBuffer,
-  encryptBuffer,
-  FileOpener,
-  FileSealer,
-} from '../../../core/crypto/format.js';
+import { createDecryptStream, createEncryptStream } from '../../../core/crypto/format-stream.js';
+import { decryptBuffer, encryptBuffer, FileOpener, FileSealer } from '../../../core/crypto/format.js';
 import { keyId, parseKey } from '../../../core/crypto/key.js';
 import { tempDir } from '../../fakes/temp.js';
 
