@@ -49,7 +49,9 @@ export async function withStoreLock<T>(env: Env, name: string, work: () => Promi
     },
   };
   try {
-    release = await acquire(() => lockfile.lock(dir, options), lockPath);
+    // Locked by its own path: proper-lockfile keys its in-process state by the locked path, so two
+    // locks both taken on the cache directory (with different lock files) would clobber each other.
+    release = await acquire(() => lockfile.lock(join(dir, name), options), lockPath);
   } catch (err) {
     throw new StoreError(`cannot lock the ${name} store (${lockPath}): ${oneLine(err)}`, { cause: err });
   }

@@ -2,19 +2,16 @@
  * The daemon's bearer token file for --listen: created 0600 when absent, refused when it is open to
  * others or belongs to someone else (a root daemon would otherwise accept a token another user wrote).
  */
-import { chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chown, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { loadOrCreateToken } from '../../daemon/main.js';
 import { DaemonStartError } from '../../daemon/server.js';
+import { tempDir } from '../fakes/temp.js';
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-daemon-token-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await tempDir('berth-daemon-token-');
 });
 
 describe('loadOrCreateToken', () => {

@@ -1,19 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openActiveStore } from '../../core/store/index.js';
 import { AllFailedError, NotFoundError, ProviderError } from '../../core/errors.js';
 import { configuredResolver } from '../../daemon/resolve.js';
-
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
+import { tempDir } from '../fakes/temp.js';
 
 async function home(extra: Record<string, string> = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-resolve-'));
-  dirs.push(dir);
+  const dir = await tempDir('berth-resolve-');
   return { HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data'), BERTH_STORE: 'file', ...extra };
 }
 

@@ -1,21 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmod, lstat, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, lstat, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { daemonRequest } from '../../core/resolve/daemon-client.js';
 import { DaemonStartError, closeGracefully, listenTcp, listenUnix, prepareSocketDir, replaceStaleSocket } from '../../daemon/server.js';
-
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-srv-'));
-  dirs.push(dir);
-  return dir;
-}
+import { tempDir } from '../fakes/temp.js';
 
 /** Leaves a socket file behind the way a crashed daemon does: its process killed with SIGKILL. */
 async function staleSocket(path: string): Promise<void> {
@@ -33,13 +22,13 @@ const hello = (_req: unknown, res: { end(text: string): void }) => res.end('hell
 
 describe('prepareSocketDir', () => {
   it('creates the directory with mode 0700 (parents too)', async () => {
-    const dir = join(await tempDir(), 'a', 'berth');
+    const dir = join(await tempDir('berth-srv-'), 'a', 'berth');
     await prepareSocketDir(dir);
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
   });
 
   it('accepts an existing 0700 directory and refuses one others can enter', async () => {
-    const dir = join(await tempDir(), 'berth');
+    const dir = join(await tempDir('berth-srv-'), 'berth');
     await mkdir(dir, { mode: 0o700 });
     await prepareSocketDir(dir);
     await chmod(dir, 0o755);
@@ -49,7 +38,7 @@ describe('prepareSocketDir', () => {
   });
 
   it('refuses a file in its place', async () => {
-    const dir = join(await tempDir(), 'berth');
+    const dir = join(await tempDir('berth-srv-'), 'berth');
     await writeFile(dir, '');
     await expect(prepareSocketDir(dir)).rejects.toThrow(/not a directory/);
   });
@@ -57,14 +46,14 @@ describe('prepareSocketDir', () => {
 
 describe('replaceStaleSocket', () => {
   it('removes a socket nobody answers on', async () => {
-    const path = join(await tempDir(), 's.sock');
+    const path = join(await tempDir('berth-srv-'), 's.sock');
     await staleSocket(path);
     await replaceStaleSocket(path);
     await expect(lstat(path)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('refuses while a daemon answers there, and leaves its socket alone', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('berth-srv-');
     const path = join(dir, 'berth', 's.sock');
     const server = await listenUnix(hello, path);
     try {
@@ -77,7 +66,7 @@ describe('replaceStaleSocket', () => {
   });
 
   it('refuses to remove something that is not a socket', async () => {
-    const path = join(await tempDir(), 's.sock');
+    const path = join(await tempDir('berth-srv-'), 's.sock');
     await writeFile(path, 'precious');
     await expect(replaceStaleSocket(path)).rejects.toThrow(/not a socket/);
   });
@@ -85,7 +74,7 @@ describe('replaceStaleSocket', () => {
 
 describe('listenUnix', () => {
   it('creates the socket 0600 in a 0700 directory, replacing a stale one', async () => {
-    const dir = join(await tempDir(), 'berth');
+    const dir = join(await tempDir('berth-srv-'), 'berth');
     const path = join(dir, 'daemon.sock');
     await mkdir(dir, { mode: 0o700 });
     await staleSocket(path);
@@ -101,7 +90,7 @@ describe('listenUnix', () => {
   });
 
   it('two daemons starting at once: exactly one listens', async () => {
-    const path = join(await tempDir(), 'berth', 'daemon.sock');
+    const path = join(await tempDir('berth-srv-'), 'berth', 'daemon.sock');
     const results = await Promise.allSettled([listenUnix(hello, path), listenUnix(hello, path), listenUnix(hello, path)]);
     const up = results.filter((r) => r.status === 'fulfilled');
     expect(up).toHaveLength(1);
@@ -109,7 +98,7 @@ describe('listenUnix', () => {
   });
 
   it('refuses a socket path longer than the kernel allows', async () => {
-    const path = join(await tempDir(), 'x'.repeat(120), 'daemon.sock');
+    const path = join(await tempDir('berth-srv-'), 'x'.repeat(120), 'daemon.sock');
     await expect(listenUnix(hello, path)).rejects.toThrow(/socket path too long/);
   });
 });
@@ -122,7 +111,7 @@ describe('listenTcp', () => {
 
 describe('closeGracefully', () => {
   it('finishes a request in flight, refuses new connections, removes the socket', async () => {
-    const path = join(await tempDir(), 'berth', 'daemon.sock');
+    const path = join(await tempDir('berth-srv-'), 'berth', 'daemon.sock');
     let finish: () => void = () => undefined;
     let arrived: () => void = () => undefined;
     const arrival = new Promise<void>((resolve) => (arrived = resolve));

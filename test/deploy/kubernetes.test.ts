@@ -8,7 +8,7 @@ import { loadAllYaml } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeKubeApiServer } from '../fakes/kube-apiserver.js';
 import { kubeSandbox, type KubeSandbox } from '../fakes/kube-sandbox.js';
-import type { CliSandbox } from '../cli/commands/cli-harness.js';
+import type { CliHome } from '../e2e/harness/cli.js';
 
 const DIR = join(import.meta.dirname, '../../deploy/kubernetes');
 
@@ -39,7 +39,7 @@ function syncArgs(all: Manifest[], kind: 'Deployment' | 'CronJob'): string[] {
 
 describe('deploy/kubernetes', () => {
   let api: FakeKubeApiServer;
-  let sandbox: CliSandbox;
+  let sandbox: CliHome;
   let world: KubeSandbox;
   beforeEach(async () => {
     world = await kubeSandbox('ghp_deploy');
@@ -60,7 +60,7 @@ describe('deploy/kubernetes', () => {
   it("the CronJob's arguments sync every namespace with only the ClusterRole's verbs", async () => {
     const all = await manifests();
     api.allowOnly(role(all, 'berth-sync').rules!);
-    const result = await sandbox.run(...syncArgs(all, 'CronJob'));
+    const result = await sandbox.berth(syncArgs(all, 'CronJob'));
     expect(result.stderr).toBe('berth: 2 namespaces, 2 created, 0 updated, 0 unchanged, 2 service accounts patched\n');
     expect(result.code).toBe(0);
     expect(api.secret('kube-system', 'berth-pull')).toBeUndefined();
@@ -71,11 +71,11 @@ describe('deploy/kubernetes', () => {
     const args = [...syncArgs(all, 'Deployment'), '--once'];
     api.allowOnly(role(all, 'berth-sync').rules!);
     api.putSecret('kube-system', { type: 'Opaque', metadata: { name: 'berth-pull', labels: { 'app.kubernetes.io/managed-by': 'berth' } } });
-    const refused = await sandbox.run(...args);
+    const refused = await sandbox.berth([...args]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('berth: error: kube-system: prune: forbidden: cannot delete secrets in namespace kube-system');
     api.allowOnly([...role(all, 'berth-sync').rules!, ...role(all, 'berth-sync-prune').rules!]);
-    const pruned = await sandbox.run(...args);
+    const pruned = await sandbox.berth([...args]);
     expect(pruned.code).toBe(0);
     expect(api.secret('kube-system', 'berth-pull')).toBeUndefined();
   });

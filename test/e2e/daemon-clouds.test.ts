@@ -4,8 +4,7 @@
 // endpoint. ECR: the AWS SDK signs GetAuthorizationToken with SigV4 and calls the fake AWS
 // (AWS_ENDPOINT_URL_ECR), which verifies the signature; the test can hold it, make it answer 500 or
 // ThrottlingException, or refuse connections.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeAws, TEST_KEY, fakeAwsEnv } from '../fakes/aws.js';
@@ -13,6 +12,7 @@ import { GOOGLE_TOKEN_HOST, createServiceAccount, fakeGoogle } from '../fakes/go
 import { startHttpsProxy, type FakeRequest, type FakeResponse, type HostHandler, type HttpsProxy } from '../fakes/https-proxy.js';
 import { spawn } from 'node:child_process';
 import { distFile, harnessDaemonEntry, metric, startDaemonProcess, tempHome } from './harness/daemon.js';
+import { tempDir } from '../fakes/temp.js';
 
 const GAR = 'europe-docker.pkg.dev';
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
@@ -26,8 +26,7 @@ type Mode = 'ok' | 'server-error' | 'throttled';
 
 /** The fake Google token endpoint behind a switch: held, slowed, failing, or answering. */
 async function googleBehindSwitch(expiresIn: number) {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-gcp-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir('berth-gcp-');
   const proxy = await startHttpsProxy({ dir });
   cleanups.push(() => proxy.close());
   const account = createServiceAccount();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { onPath } from './harness/components.js';
+import { findProgram } from './harness/tools.js';
 import { distFile, harnessDaemonEntry, ROOT, startDaemonProcess, tempHome } from './harness/daemon.js';
 import { startTokenService } from './harness/token-service.js';
 
@@ -185,7 +185,7 @@ describe('kill -9 at random points', () => {
 });
 
 const asRoot = process.getuid?.() === 0;
-const canUnshare = asRoot && onPath('unshare') !== undefined;
+const canUnshare = asRoot && findProgram('unshare') !== undefined;
 
 describe.skipIf(!canUnshare && !process.env.CI)('full disk (a 64 KiB tmpfs in the test’s own mount namespace)', () => {
   let cacheEntry: string;
@@ -379,7 +379,7 @@ describe('unreadable and corrupted files', () => {
 
   // Root reads a mode 0000 file anyway, so the case runs as uid 65534 (setpriv), with a home it owns.
   it.skipIf(!asRoot && !process.env.CI)('a store file with mode 0000, as an unprivileged user: one line, never overwritten', async () => {
-    expect(onPath('setpriv'), 'setpriv (util-linux) is needed').toBeDefined();
+    expect(findProgram('setpriv'), 'setpriv (util-linux) is needed').toBeDefined();
     const { env, dir, storePath } = await storeWith(2);
     execFileSync('chown', ['-R', '65534:65534', dir]);
     await chmod(storePath, 0o000);

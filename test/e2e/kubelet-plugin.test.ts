@@ -7,8 +7,7 @@
 // and the ACR exchange behind it), static and stored logins. Service-account-token mode: the token
 // in the request is what the fake STS, Google STS and Entra check.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAws, TEST_KEY } from '../fakes/aws.js';
@@ -18,6 +17,7 @@ import { startHttpsProxy, type HttpsProxy } from '../fakes/https-proxy.js';
 import { signJwt } from '../fakes/jwt.js';
 import { generateRsaKeyPair } from '../fakes/test-ca.js';
 import { distFile, startDaemonProcess, tempHome } from './harness/daemon.js';
+import { fixtureDir, removeDir } from '../fakes/temp.js';
 
 const V1 = 'credentialprovider.kubelet.k8s.io/v1';
 const V1BETA1 = 'credentialprovider.kubelet.k8s.io/v1beta1';
@@ -43,7 +43,7 @@ const issuerKeys = generateRsaKeyPair();
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-kubelet-'));
+  dir = await fixtureDir('berth-kubelet-');
   aws = await FakeAws.start();
   aws.addRole(ROLE);
   proxy = await startHttpsProxy({ dir });
@@ -72,7 +72,7 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   await aws?.close();
   await proxy?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir) await removeDir(dir);
 });
 
 interface Run {

@@ -1,14 +1,7 @@
-/**
- * @module
- * One fake AWS and one temporary home per test, for tests of the AWS providers: `request()` builds a
- * ProviderRequest whose environment is also stubbed into process.env (the AWS SDK reads process.env).
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, vi } from 'vitest';
 import type { ProviderRequest } from '../../core/providers/provider.js';
 import { FakeAws, fakeAwsEnv, TEST_KEY } from './aws.js';
+import { fixtureDir, removeDir } from './temp.js';
 
 export const AWS_ENV_KEYS = { AWS_ACCESS_KEY_ID: TEST_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey };
 
@@ -24,12 +17,12 @@ export function useFakeAws(tempPrefix: string, defaultHost: string): AwsSession 
   let home: string | undefined;
   beforeEach(async () => {
     fake = await FakeAws.start();
-    home = await mkdtemp(join(tmpdir(), tempPrefix));
+    home = await fixtureDir(tempPrefix);
   });
   afterEach(async () => {
     vi.unstubAllEnvs();
     await fake?.close();
-    if (home) await rm(home, { recursive: true, force: true });
+    if (home) await removeDir(home);
   });
   const session: AwsSession = {
     get fake() {

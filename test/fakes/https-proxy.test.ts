@@ -1,14 +1,12 @@
 // The test proxy itself: TLS under real host names with the test CA, refusal of unknown hosts, and
 // forwarding to a local plain-HTTP server. A client that does not trust the CA must fail.
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fetch, ProxyAgent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpsProxy, type HttpsProxy } from './https-proxy.js';
+import { fixtureDir, removeDir } from './temp.js';
 
 let dir: string;
 let proxy: HttpsProxy;
@@ -16,7 +14,7 @@ let backend: Server;
 let trusted: ProxyAgent;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'berth-proxy-'));
+  dir = await fixtureDir('berth-proxy-');
   proxy = await startHttpsProxy({
     dir,
     routes: {
@@ -42,7 +40,7 @@ afterAll(async () => {
   await proxy?.close();
   backend?.closeAllConnections();
   await new Promise((resolve) => backend?.close(resolve));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) await removeDir(dir);
 });
 
 describe('startHttpsProxy', () => {

@@ -6,29 +6,28 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cliSandbox, type CliSandbox } from '../cli/commands/cli-harness.js';
+import { cliHome, type CliHome } from '../e2e/harness/cli.js';
 import { FakeKubeApiServer } from './kube-apiserver.js';
 
 export interface KubeSandbox {
   api: FakeKubeApiServer;
-  sandbox: CliSandbox;
+  sandbox: CliHome;
   cleanup(): Promise<void>;
 }
 
 export async function kubeSandbox(token: string): Promise<KubeSandbox> {
   const api = await FakeKubeApiServer.start();
-  const sandbox = await cliSandbox({ GHCR_USER: 'octocat', GHCR_TOKEN: token });
-  sandbox.env.KUBECONFIG = join(sandbox.home, 'kubeconfig');
+  const sandbox = await cliHome({ GHCR_USER: 'octocat', GHCR_TOKEN: token });
+  sandbox.env.KUBECONFIG = join(sandbox.dir, 'kubeconfig');
   await writeFile(sandbox.env.KUBECONFIG, api.kubeconfig(), { mode: 0o600 });
   const registry = ['gh', '--provider', 'static', '--host', 'ghcr.io', '-o', 'usernameEnv=GHCR_USER', '-o', 'passwordEnv=GHCR_TOKEN'];
-  const added = await sandbox.run('registries', 'add', ...registry);
+  const added = await sandbox.berth(['registries', 'add', ...registry]);
   if (added.code !== 0) throw new Error(`registries add failed: ${added.stderr}`);
   return {
     api,
     sandbox,
     cleanup: async () => {
       await api.close();
-      await sandbox.cleanup();
     },
   };
 }

@@ -4,8 +4,8 @@
  */
 import { chmod, lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempHome, type TempHome } from '../cli-harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { cliHome, type CliHome } from '../../e2e/harness/cli.js';
 
 // What `docker login` + Docker Desktop leave behind (tab-indented, docker's own marshalling).
 const DOCKER_CONFIG = `{
@@ -64,19 +64,18 @@ const BERTH_CONFIG = JSON.stringify({
   ],
 });
 
-let home: TempHome;
+let home: CliHome;
 let dockerFile: string;
 let authFile: string;
 
 beforeEach(async () => {
-  home = await tempHome({}, { helperOnPath: true });
+  home = await cliHome({}, { helperOnPath: true });
   dockerFile = join(home.dir, '.docker/config.json');
   authFile = join(home.dir, '.config/containers/auth.json');
   const configFile = join(home.dir, '.config/berth/config.json');
   await mkdir(dirname(configFile), { recursive: true });
   await writeFile(configFile, BERTH_CONFIG);
 });
-afterEach(() => home.cleanup());
 
 async function writeClientFiles(): Promise<void> {
   await mkdir(dirname(dockerFile), { recursive: true });
@@ -265,16 +264,12 @@ describe('berth configure', () => {
 
 describe('berth configure without the helper installed', () => {
   it('configures and warns that clients will fail until the helper is on PATH', async () => {
-    const bare = await tempHome({ PATH: '/nonexistent' });
-    try {
-      const result = await bare.berth(['configure', '--docker-only']);
-      expect(result.code).toBe(0);
-      expect(result.stderr).toBe(
-        'berth: warning: docker-credential-berth is not on PATH: clients told to use berth fail until it is (see berth doctor)\n',
-      );
-    } finally {
-      await bare.cleanup();
-    }
+    const bare = await cliHome({ PATH: '/nonexistent' });
+    const result = await bare.berth(['configure', '--docker-only']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      'berth: warning: docker-credential-berth is not on PATH: clients told to use berth fail until it is (see berth doctor)\n',
+    );
   });
 });
 

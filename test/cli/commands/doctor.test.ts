@@ -4,20 +4,13 @@
  */
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireTools, TOOLS } from '../../e2e/harness/tools.js';
-import { tempHome, type TempHome } from '../cli-harness.js';
-
-const homes: TempHome[] = [];
-afterEach(async () => {
-  for (const home of homes.splice(0)) await home.cleanup();
-});
+import { cliHome, type CliHome } from '../../e2e/harness/cli.js';
 
 /** A home whose PATH holds only node's directory and, if asked, a docker-credential-berth shim. */
-async function home(options: { helperOnPath?: boolean; env?: Record<string, string> } = {}): Promise<TempHome> {
-  const created = await tempHome({ PATH: dirname(process.execPath), ...options.env }, { helperOnPath: options.helperOnPath });
-  homes.push(created);
-  return created;
+async function home(options: { helperOnPath?: boolean; env?: Record<string, string> } = {}): Promise<CliHome> {
+  return cliHome({ PATH: dirname(process.execPath), ...options.env }, { helperOnPath: options.helperOnPath });
 }
 
 describe('berth doctor', () => {

@@ -3,57 +3,27 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, lstat, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, copyFile, lstat, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { cliHome, type CliHome, type RunOptions } from '../../e2e/harness/cli.js';
+import { BERTH_JS } from '../../e2e/harness/clients.js';
+import { HOME_DIRS } from '../../fakes/temp.js';
 
-const BERTH = join(import.meta.dirname, '../../../dist/berth.js');
 const JET = join(import.meta.dirname, '../../vectors/jet-legacy');
 
-interface Result {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
 let dir: string;
-
-function berth(args: string[], { stdin, env = {} }: { stdin?: Buffer | string; env?: Record<string, string> } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BERTH, ...args], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: dir,
-        XDG_CONFIG_HOME: join(dir, '.config'),
-        XDG_DATA_HOME: join(dir, '.data'),
-        ...env,
-      },
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString() }));
-    child.stdin.end(stdin ?? '');
-  });
-}
+let home: CliHome;
+const berth = (args: string[], options?: RunOptions) => home.berthProcess(args, options);
 
 /** The files in the test directory, without the HOME dirs: proof that nothing was left behind. */
 async function files(): Promise<string[]> {
-  return (await readdir(dir)).filter((name) => !name.startsWith('.config') && !name.startsWith('.data')).sort();
+  return (await readdir(dir)).filter((name) => !HOME_DIRS.includes(name)).sort();
 }
 
-beforeAll(() => {
-  if (!existsSync(BERTH)) throw new Error(`${BERTH} is missing: run npm run build first`);
-});
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-cli-encrypt-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  home = await cliHome({}, { prefix: 'berth-cli-encrypt-' });
+  dir = home.dir;
 });
 
 describe('berth keygen', () => {
@@ -245,7 +215,7 @@ async function cut(name: string, length: number): Promise<void> {
 describe('interrupted', () => {
   it('Ctrl-C during encryption removes the temporary file and exits 130', async () => {
     await berth(['keygen']);
-    const child = spawn(process.execPath, [BERTH, 'encrypt', '-', 'out.enc'], {
+    const child = spawn(process.execPath, [BERTH_JS, 'encrypt', '-', 'out.enc'], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', HOME: dir },
     });
@@ -317,7 +287,10 @@ describe('outputs that are not regular files, and kills', () => {
     await writeFile(join(dir, 'plain'), randomBytes(1 << 20));
     await berth(['encrypt', 'plain', 'plain.enc']);
     const encrypted = await readFile(join(dir, 'plain.enc'));
-    const child = spawn(process.execPath, [BERTH, 'decrypt', '-', 'out'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    const child = spawn(process.execPath, [BERTH_JS, 'decrypt', '-', 'out'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir },
+    });
     child.stdin.write(encrypted.subarray(0, 600_000));
     // Wait until the output is open (it has no name: /proc shows `dir/#inode (deleted)`), then kill.
     expect(await outputOpenedBy(child.pid!)).toMatch(/\/#\d+ \(deleted\)$/);

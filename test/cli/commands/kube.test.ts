@@ -8,13 +8,13 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeKubeApiServer } from '../../fakes/kube-apiserver.js';
 import { requireTools, TOOLS } from '../../e2e/harness/tools.js';
-import type { CliSandbox } from './cli-harness.js';
+import type { CliHome } from '../../e2e/harness/cli.js';
 import { kubeSandbox, type KubeSandbox } from '../../fakes/kube-sandbox.js';
 import { eagerInputs } from '../../fakes/run-provider.js';
 
 const OWNER = { 'app.kubernetes.io/managed-by': 'berth' };
 let api: FakeKubeApiServer;
-let sandbox: CliSandbox;
+let sandbox: CliHome;
 
 let world: KubeSandbox;
 
@@ -25,7 +25,7 @@ beforeEach(async () => {
 
 afterEach(() => world.cleanup());
 
-const sync = (...args: string[]) => sandbox.run('kube', 'sync', '--once', ...args);
+const sync = (...args: string[]) => sandbox.berth(['kube', 'sync', '--once', ...args]);
 
 function dockerConfig(namespace: string, name = 'berth-pull'): unknown {
   const secret = api.secret(namespace, name) as { data?: Record<string, string> } | undefined;
@@ -80,7 +80,7 @@ describe('berth kube sync --once', () => {
     expect((await sync('--namespace', 'apps', '--secret-name', 'pull', '--service-account', 'default')).code).toBe(0);
     const kubectl = (...args: string[]) =>
       promisify(execFile)('kubectl', ['--kubeconfig', sandbox.env.KUBECONFIG!, ...args], {
-        env: { PATH: process.env.PATH, HOME: sandbox.home },
+        env: { PATH: process.env.PATH, HOME: sandbox.dir },
       });
     const secret = JSON.parse((await kubectl('get', 'secret', 'pull', '-n', 'apps', '-o', 'json')).stdout);
     expect(secret).toMatchObject({
@@ -156,7 +156,7 @@ describe('berth kube sync --once', () => {
 
   it('refuses to run without a namespace choice, or with a bad duration', async () => {
     expect(await sync()).toMatchObject({ code: 1, stderr: expect.stringContaining('no namespaces chosen') });
-    expect(await sandbox.run('kube', 'sync', '-A', '--resync', '5 minutes')).toMatchObject({
+    expect(await sandbox.berth(['kube', 'sync', '-A', '--resync', '5 minutes'])).toMatchObject({
       code: 1,
       stderr: expect.stringContaining('not a duration'),
     });

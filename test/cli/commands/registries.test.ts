@@ -1,23 +1,22 @@
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cliSandbox, type CliSandbox } from './cli-harness.js';
+import { dirname } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { cliHome, runScript, type CliHome } from '../../e2e/harness/cli.js';
 
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
-let cli: CliSandbox;
+let cli: CliHome;
 let configPath: string;
 
 beforeEach(async () => {
-  cli = await cliSandbox();
-  configPath = join(cli.home, 'config', 'berth', 'config.json');
+  cli = await cliHome();
+  configPath = cli.configPath;
 });
-afterEach(() => cli.cleanup());
 
 describe('berth registries', () => {
   it('adds to a config file, keeping its other fields, and lists without option values', async () => {
-    await mkdir(join(cli.home, 'config', 'berth'), { recursive: true });
+    await mkdir(dirname(cli.configPath), { recursive: true });
     await writeFile(configPath, '{\n  "store": "file",\n  "daemon": { "autoStart": true }\n}\n', { mode: 0o644 });
-    let result = await cli.run(
+    let result = await cli.berth([
       'registries',
       'add',
       'prod',
@@ -31,9 +30,9 @@ describe('berth registries', () => {
       'roleSessionName=ci',
       '-o',
       'externalId=012345678901',
-    );
+    ]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    result = await cli.run(
+    result = await cli.berth([
       'registries',
       'add',
       'hub',
@@ -44,7 +43,7 @@ describe('berth registries', () => {
       '-o',
       'passwordFile=/run/secrets/hunter2',
       '--default',
-    );
+    ]);
     expect(result.code).toBe(0);
     const config = JSON.parse(await readFile(configPath, 'utf8'));
     expect(config.store).toBe('file');
@@ -57,7 +56,7 @@ describe('berth registries', () => {
     });
     expect((await stat(configPath)).mode & 0o777).toBe(0o644); // an existing file keeps its mode
 
-    result = await cli.run('registries', 'list');
+    result = await cli.berth(['registries', 'list']);
     expect(result.stdout).toMatch(
       /^NAME +PROVIDER +HOST +DETAILS\nprod +ecr +123456789012\S+ +options: profile, roleSessionName, externalId\nhub +static +docker\.io +default; options: passwordFile\n$/,
     );
@@ -65,8 +64,8 @@ describe('berth registries', () => {
   });
 
   it('creates a missing config file with mode 0600 and moves the default', async () => {
-    await cli.run('registries', 'add', 'a', '--provider', 'static', '--host', 'a.example', '--default');
-    await cli.run('registries', 'add', 'b', '--provider', 'static', '--host', 'b.example', '--default');
+    await cli.berth(['registries', 'add', 'a', '--provider', 'static', '--host', 'a.example', '--default']);
+    await cli.berth(['registries', 'add', 'b', '--provider', 'static', '--host', 'b.example', '--default']);
     const config = JSON.parse(await readFile(configPath, 'utf8'));
     expect(config.registries.map((r: { default?: boolean }) => r.default)).toEqual([undefined, true]);
     expect((await stat(configPath)).mode & 0o777).toBe(0o600);
@@ -99,10 +98,10 @@ describe('berth registries', () => {
     [['remove', 'ghost'], /no registry named "ghost"/],
     [['remove', 'a'], /registry "a" is the fallback of "c"/],
   ])('refuses %j with one clear line and leaves the file alone', async (argv, message) => {
-    await cli.run('registries', 'add', 'a', '--provider', 'static', '--host', 'a.example');
-    await cli.run('registries', 'add', 'c', '--provider', 'static', '--host', 'c.example', '--fallback', 'a');
+    await cli.berth(['registries', 'add', 'a', '--provider', 'static', '--host', 'a.example']);
+    await cli.berth(['registries', 'add', 'c', '--provider', 'static', '--host', 'c.example', '--fallback', 'a']);
     const before = await readFile(configPath, 'utf8');
-    const result = await cli.run('registries', ...argv);
+    const result = await cli.berth(['registries', ...argv]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
     expect(await readFile(configPath, 'utf8')).toBe(before);
@@ -130,7 +129,7 @@ describe('berth registries', () => {
     [['--provider', 'google', '--host', 'gcr.io', '-o', 'allowAnyHost=yes'], /option "allowAnyHost" of google is true or false, not "yes"/],
     [['-o', 'allowAnyHost=true'], /^berth: error: ecr has no option "allowAnyHost"\n/],
   ])('add %j is refused with exit 2, and nothing is written', async (argv, message) => {
-    const result = await cli.run('registries', 'add', 'r', '--provider', 'ecr', '--host', ECR, ...argv);
+    const result = await cli.berth(['registries', 'add', 'r', '--provider', 'ecr', '--host', ECR, ...argv]);
     expect(result).toMatchObject({ code: 2, stdout: '' });
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toContain('hunter2');
@@ -138,7 +137,7 @@ describe('berth registries', () => {
   });
 
   it("add accepts a proxy host for a cloud provider with allowAnyHost, and --help lists every provider's options", async () => {
-    const added = await cli.run(
+    const added = await cli.berth([
       'registries',
       'add',
       'p',
@@ -148,10 +147,10 @@ describe('berth registries', () => {
       'gcr-proxy.internal',
       '-o',
       'allowAnyHost=true',
-    );
+    ]);
     expect(added.code).toBe(0);
     expect(JSON.parse(await readFile(configPath, 'utf8')).registries[0].options).toEqual({ allowAnyHost: true });
-    const help = await cli.run('registries', 'add', '--help');
+    const help = await cli.berth(['registries', 'add', '--help']);
     for (const option of [
       'profile',
       'roleArn',
@@ -169,20 +168,20 @@ describe('berth registries', () => {
   });
 
   it('list --json gives option names, never values', async () => {
-    await cli.run('registries', 'add', 'hub', '--provider', 'static', '--host', 'docker.io', '-o', 'passwordFile=/run/secrets/hub');
-    const result = await cli.run('registries', 'list', '--json');
+    await cli.berth(['registries', 'add', 'hub', '--provider', 'static', '--host', 'docker.io', '-o', 'passwordFile=/run/secrets/hub']);
+    const result = await cli.berth(['registries', 'list', '--json']);
     expect(JSON.parse(result.stdout)).toEqual([{ name: 'hub', provider: 'static', host: 'docker.io', options: ['passwordFile'] }]);
     expect(result.stdout).not.toContain('/run/secrets');
   });
 
   it('skips a bad entry with one warning naming its line; the other entries still work', async () => {
-    await mkdir(join(cli.home, 'config', 'berth'), { recursive: true });
+    await mkdir(dirname(configPath), { recursive: true });
     const entries = [
       { name: 'typo', provider: 'statc', host: 'quay.io' },
       { name: 'hub', provider: 'static', host: 'docker.io' },
     ];
     await writeFile(configPath, `${JSON.stringify({ registries: entries }, null, 2)}\n`);
-    const result = await cli.run('registries', 'list');
+    const result = await cli.berth(['registries', 'list']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^hub +static +docker\.io/m);
     expect(result.stdout).not.toContain('typo');
@@ -193,7 +192,7 @@ describe('berth registries', () => {
 
   it('adds a Google or Azure registry on another host only with allowAnyHost=true', async () => {
     for (const provider of ['google', 'azure']) {
-      const result = await cli.run(
+      const result = await cli.berth([
         'registries',
         'add',
         provider,
@@ -203,7 +202,7 @@ describe('berth registries', () => {
         'proxy.corp.example',
         '-o',
         'allowAnyHost=true',
-      );
+      ]);
       expect(result).toMatchObject({ code: 0, stderr: '' });
     }
     const config = JSON.parse(await readFile(configPath, 'utf8'));
@@ -211,17 +210,27 @@ describe('berth registries', () => {
   });
 
   it('removes a registry', async () => {
-    await cli.run('registries', 'add', 'a', '--provider', 'static', '--host', 'a.example');
-    expect((await cli.run('registries', 'remove', 'a')).code).toBe(0);
-    expect(JSON.parse(await readFile(configPath, 'utf8')).registries).toEqual([]);
-    expect((await cli.run('registries', 'list')).stdout).toMatch(/^no registries configured in /);
+    await runScript(cli, [
+      {
+        args: ['registries', 'add', 'a', '--provider', 'static', '--host', 'a.example'],
+        stdout: /^added registry a \(static, a\.example\) to .*config\.json\n$/,
+        stderr: '',
+      },
+      { args: ['registries', 'remove', 'a'], stderr: '' },
+      { args: ['registries', 'list'], stdout: /^no registries configured in / },
+    ]);
+    expect(JSON.parse(await readFile(cli.configPath, 'utf8')).registries).toEqual([]);
   });
 
   it('test reports a provider failure with its reason and a non-zero exit', async () => {
-    await cli.run('registries', 'add', 'broken', '--provider', 'static', '--host', 'r.example');
-    const result = await cli.run('registries', 'test', 'broken');
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^berth: error: no credentials for r\.example: broken \(static\): .+$/m);
+    await runScript(cli, [
+      { args: ['registries', 'add', 'broken', '--provider', 'static', '--host', 'r.example'] },
+      {
+        args: ['registries', 'test', 'broken'],
+        code: 1,
+        stdout: '',
+        stderr: /^berth: error: no credentials for r\.example: broken \(static\): .+$/m,
+      },
+    ]);
   });
 });

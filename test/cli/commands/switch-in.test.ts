@@ -7,9 +7,9 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../../core/store/index.js';
-import { tempHome, type TempHome } from '../cli-harness.js';
+import { cliHome, type CliHome } from '../../e2e/harness/cli.js';
 
 // A helper holding one entry for quay.io; `FAIL_LIST=1` makes its list fail.
 const HELPER = `#!/bin/sh
@@ -21,7 +21,7 @@ case "$1" in
 esac
 `;
 
-let home: TempHome;
+let home: CliHome;
 let dockerFile: string;
 let authFile: string;
 
@@ -32,12 +32,11 @@ async function put(path: string, value: unknown): Promise<void> {
 const json = async (path: string) => JSON.parse(await readFile(path, 'utf8'));
 
 beforeEach(async () => {
-  home = await tempHome({ BERTH_STORE: 'file' }, { helperOnPath: true });
+  home = await cliHome({ BERTH_STORE: 'file' }, { helperOnPath: true });
   await writeFile(join(home.dir, 'bin/docker-credential-vault'), HELPER, { mode: 0o755 });
   dockerFile = join(home.dir, '.docker/config.json');
   authFile = join(home.dir, '.config/containers/auth.json');
 });
-afterEach(() => home.cleanup());
 
 describe('berth configure over another helper', () => {
   it('imports the credsStore helper, remembers it outside config.json, and unconfigure restores it', async () => {

@@ -7,22 +7,18 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../core/store/index.js';
-import { missingComponents } from '../../e2e/harness/components.js';
-import { createPassStore, dockerCredentialPass, PASS_COMPONENTS, type PassFixture } from '../../e2e/harness/pass-store.js';
-import { SECRET_SERVICE_COMPONENTS, startSecretService, type SessionBus } from '../../e2e/harness/secret-service.js';
-import { tempHome, type TempHome } from '../cli-harness.js';
+import { createPassStore, dockerCredentialPass, PASS_TOOLS, type PassFixture } from '../../e2e/harness/pass-store.js';
+import { SECRET_SERVICE_TOOLS, startSecretService, type SessionBus } from '../../e2e/harness/secret-service.js';
+import { cliHome, type CliHome } from '../../e2e/harness/cli.js';
+import { skipUnlessTools, TOOLS } from '../../e2e/harness/tools.js';
 
 const HUB = 'https://index.docker.io/v1/';
 const storeInput = (serverURL: string, username: string, secret: string) =>
   JSON.stringify({ ServerURL: serverURL, Username: username, Secret: secret });
 
-let home: TempHome | undefined;
-afterEach(async () => {
-  await home?.cleanup();
-  home = undefined;
-});
+let home: CliHome | undefined;
 
 /** The import/export journey against one helper; `seed` and `read` talk to it directly. */
 async function roundTrip(
@@ -31,7 +27,7 @@ async function roundTrip(
   seed: (serverURL: string, username: string, secret: string) => Promise<void>,
   read: (serverURL: string) => Promise<{ Username: string; Secret: string } | undefined>,
 ): Promise<void> {
-  home = await tempHome({ ...env, BERTH_STORE: 'file' });
+  home = await cliHome({ ...env, BERTH_STORE: 'file' });
   await seed('quay.io', 'org+robot', 'quay-secret-1');
   await seed(HUB, 'dora', 'hub-secret-2');
 
@@ -79,7 +75,7 @@ async function roundTrip(
 }
 
 describe('with docker-credential-pass (real pass and gpg)', () => {
-  const missing = missingComponents(PASS_COMPONENTS);
+  const missing = skipUnlessTools(PASS_TOOLS);
   let pass: PassFixture | undefined;
   beforeAll(async () => {
     if (!missing) pass = await createPassStore();
@@ -103,10 +99,7 @@ describe('with docker-credential-pass (real pass and gpg)', () => {
 });
 
 describe('with docker-credential-secretservice (gnome-keyring in a private D-Bus session)', () => {
-  const missing = missingComponents({
-    ...SECRET_SERVICE_COMPONENTS,
-    'docker-credential-secretservice': 'golang-docker-credential-helpers',
-  });
+  const missing = skipUnlessTools([...SECRET_SERVICE_TOOLS, TOOLS.secretservice]);
   let bus: SessionBus | undefined;
   beforeAll(async () => {
     if (!missing) bus = await startSecretService();
@@ -147,7 +140,7 @@ describe('a helper that hangs or fails', () => {
     ['fails', 'echo "the store is locked"; exit 1', /^berth: error: docker-credential-stuck list failed: the store is locked\n/],
     ['prints junk', 'echo "not json"', /^berth: error: docker-credential-stuck list did not print a JSON object\n/],
   ])('%s: named in one line, exit 1', async (_what, body, message) => {
-    home = await tempHome({ BERTH_STORE: 'file', BERTH_HELPER_TIMEOUT: '1' });
+    home = await cliHome({ BERTH_STORE: 'file', BERTH_HELPER_TIMEOUT: '1' });
     await writeFile(join(home.dir, 'docker-credential-stuck'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     const env = home.env as Record<string, string>;
     env.PATH = `${home.dir}:${env.PATH}`;
@@ -158,7 +151,7 @@ describe('a helper that hangs or fails', () => {
   });
 
   it('a helper not on PATH, or berth itself', async () => {
-    home = await tempHome({ BERTH_STORE: 'file' });
+    home = await cliHome({ BERTH_STORE: 'file' });
     const absent = await home.berth(['export', '--to', 'nosuchhelper']);
     expect(absent.code).toBe(1);
     expect(absent.stderr).toMatch(/^berth: error: docker-credential-nosuchhelper list: cannot run it \(not on PATH\)\n/);

@@ -2,10 +2,9 @@
  * Editing docker's config.json and containers/image's auth.json: which key each client looks up,
  * formatting kept, broken files refused, and `addRegistryIfConfigured` in each starting state.
  */
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   addRegistryIfConfigured,
   applyChange,
@@ -19,14 +18,14 @@ import {
 } from '../../../core/clients/config-files.js';
 import type { Env } from '../../../core/paths.js';
 import { DOCKER_HUB_KEY } from '../../../core/registry-host.js';
+import { tempDir } from '../../fakes/temp.js';
 
 let dir: string;
 let env: Env;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-client-config-'));
+  dir = await tempDir('berth-client-config-');
   env = { HOME: dir, XDG_CONFIG_HOME: join(dir, '.config'), XDG_RUNTIME_DIR: join(dir, 'run') };
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
 
 const dockerPath = () => join(dir, '.docker/config.json');
 const authPath = () => join(dir, '.config/containers/auth.json');

@@ -1,17 +1,17 @@
 /** knownRegistries: logged-in and configured registries, one key each; a broken store is a reason, not a failure. */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { knownRegistries } from '../../../core/clients/known-registries.js';
 import type { Env } from '../../../core/paths.js';
 import { DOCKER_HUB_KEY } from '../../../core/registry-host.js';
 import { openStore } from '../../../core/store/index.js';
+import { tempDir } from '../../fakes/temp.js';
 
 let dir: string;
 let env: Env;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-known-'));
+  dir = await tempDir('berth-known-');
   env = { HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data') };
   await mkdir(join(dir, 'config/berth'), { recursive: true });
   await writeFile(
@@ -24,7 +24,6 @@ beforeEach(async () => {
     }),
   );
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
 
 describe('knownRegistries', () => {
   it('merges the store and the config file, one key per registry, sorted', async () => {

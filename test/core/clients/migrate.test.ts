@@ -7,9 +7,9 @@
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../../core/store/index.js';
-import { tempHome, type TempHome } from '../../cli/cli-harness.js';
+import { cliHome, type CliHome } from '../../e2e/harness/cli.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const SECRETS = ['ghp_ghcrsecret1', 'dckr_pat_hubsecret2', 'quay-robot-secret3', 'idtoken-secret4', 'legacy-secret5', 'runtime-secret6'];
@@ -59,7 +59,7 @@ const AUTH_JSON = `{
 
 const DOCKERCFG = JSON.stringify({ 'legacy.example.com': { auth: b64(`old:${SECRETS[4]}`), email: 'old@example.com' } }, null, 2);
 
-let home: TempHome;
+let home: CliHome;
 const paths = () => ({
   docker: join(home.dir, '.docker/config.json'),
   auth: join(home.dir, '.config/containers/auth.json'),
@@ -79,14 +79,13 @@ async function allFiles(): Promise<Record<string, string>> {
 }
 
 beforeEach(async () => {
-  home = await tempHome({ BERTH_STORE: 'file' }, { helperOnPath: true });
+  home = await cliHome({ BERTH_STORE: 'file' }, { helperOnPath: true });
   const p = paths();
   await put(p.docker, DOCKER_CONFIG, 0o644);
   await put(p.auth, AUTH_JSON);
   await put(p.dockercfg, DOCKERCFG);
   await put(p.runtime, '{ "auths": { "runtime.example.com": { "auth": "broken' /* malformed */);
 });
-afterEach(() => home.cleanup());
 
 describe('berth configure --migrate', () => {
   it('--dry-run prints the diff and changes nothing', async () => {

@@ -1,18 +1,17 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { addRegistry, removeRegistry } from '../../../core/config/edit.js';
 import { loadConfig } from '../../../core/config/load.js';
+import { tempDir } from '../../fakes/temp.js';
 
 let dir: string;
 let env: Record<string, string>;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-config-edit-'));
+  dir = await tempDir('berth-config-edit-');
   env = { HOME: dir, BERTH_CONFIG: join(dir, 'config.json') };
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
 
 describe('addRegistry / removeRegistry', () => {
   it('loses no registry when many edits race', async () => {

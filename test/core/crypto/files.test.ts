@@ -1,22 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../core/errors.js';
 import { TamperedError } from '../../../core/crypto/errors.js';
 import { OutputError, openSource, rekeyFiles, transformToFile } from '../../../core/crypto/files.js';
 import { decryptBuffer, encryptBuffer, FileOpener, FileSealer } from '../../../core/crypto/format.js';
 import { keyId } from '../../../core/crypto/key.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const key = randomBytes(32);
 const other = randomBytes(32);
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-files-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await tempDir('berth-files-');
 });
 
 describe('transformToFile', () => {

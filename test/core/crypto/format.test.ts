@@ -1,14 +1,18 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../../core/errors.js';
-import { NotBerthFileError, TamperedError, TruncatedError, WrongKeyError } from '../../../core/crypto/errors.js';
+import { KeyFormatError, NotBerthFileError, TamperedError, TruncatedError, WrongKeyError } from '../../../core/crypto/errors.js';
 import { createDecryptStream, createEncryptStream } from '../../../core/crypto/format-stream.js';
 import { decryptBuffer, encryptBuffer, FileOpener, FileSealer } from '../../../core/crypto/format.js';
 import { keyId, parseKey } from '../../../core/crypto/key.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const CHUNK = 65536;
 const SEALED = CHUNK + 16;
@@ -202,7 +206,32 @@ describe('errors', () => {
 });
 
 describe('known-answer vectors (test/vectors/berth-v1)', () => {
-  const dir = join(import.meta.dirname, '../../vectors/berth-v1');
+  const vectors = join(import.meta.dirname, '../../vectors');
+  const dir = join(vectors, 'berth-v1');
+
+  it('are what test/vectors/generate.mjs (node:crypto and the format document only) writes, byte for byte', async () => {
+    const again = await tempDir('berth-vectors-');
+    await promisify(execFile)(process.execPath, [join(vectors, 'generate.mjs'), again]);
+    const committed = readdirSync(dir).sort();
+    expect(readdirSync(again).sort()).toEqual(committed);
+    for (const name of committed) expect(readFileSync(join(again, name)).equals(readFileSync(join(dir, name))), name).toBe(true);
+  });
+
+  it('the generator imports nothing of berth', () => {
+    const imports = readFileSync(join(vectors, 'generate.mjs'), 'utf8').match(/^import .* from '([^']+)';$/gm) ?? [];
+    expect(imports.length).toBeGreaterThan(0);
+    for (const line of imports) expect(line).toMatch(/from 'node:[a-z]+'/);
+  });
+
+  it.each([
+    ['key-short.aes', /malformed key in key-short\.aes/],
+    ['key-not-base64.aes', /malformed key in key-not-base64\.aes/],
+  ])('%s is refused as a malformed key file', (name, message) => {
+    const text = readFileSync(join(dir, name), 'utf8');
+    expect(() => parseKey(text, name)).toThrow(KeyFormatError);
+    expect(() => parseKey(text, name)).toThrow(message);
+  });
+
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
     file: string;
     key: string;
@@ -232,4 +261,69 @@ describe('known-answer vectors (test/vectors/berth-v1)', () => {
       }
     });
   }
+});
+
+// 1 KiB chunks (exponent 10, the smallest readers accept) so short plaintexts span many chunks.
+const smallChunks = { chunkExponent: 10 };
+const propertyKey = randomBytes(32);
+const plaintexts = fc.uint8Array({ maxLength: 5000 });
+
+/** The error decryptBuffer throws, or undefined when it succeeds. */
+function failure(file: Uint8Array): unknown {
+  try {
+    decryptBuffer(file, propertyKey);
+    return undefined;
+  } catch (err) {
+    return err;
+  }
+}
+
+describe('encrypted files (property-based)', () => {
+  it('random plaintexts round-trip, binary and armored', () => {
+    fc.assert(
+      fc.property(plaintexts, fc.boolean(), (plaintext, armor) => {
+        const file = encryptBuffer(plaintext, [propertyKey], { ...smallChunks, armor });
+        expect(decryptBuffer(file, propertyKey).equals(Buffer.from(plaintext))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('any single-byte change is rejected with a FormatError', () => {
+    fc.assert(
+      fc.property(plaintexts, fc.nat(), fc.integer({ min: 1, max: 255 }), (plaintext, position, mask) => {
+        const file = encryptBuffer(plaintext, [propertyKey], smallChunks);
+        const at = position % file.length;
+        file[at] = file[at]! ^ mask;
+        expect(failure(file)).toBeInstanceOf(FormatError);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('any truncation is rejected with a FormatError', () => {
+    fc.assert(
+      fc.property(plaintexts, fc.nat(), (plaintext, cut) => {
+        const file = encryptBuffer(plaintext, [propertyKey], smallChunks);
+        expect(failure(file.subarray(0, cut % file.length))).toBeInstanceOf(FormatError);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('in armored text, a single-byte change is rejected or changes nothing that decrypts', () => {
+    // Armor tolerates CRLF, so turning the final "\n" into "\r" still reads as the same file; every
+    // change to the data itself must fail.
+    fc.assert(
+      fc.property(plaintexts, fc.nat(), fc.integer({ min: 1, max: 255 }), (plaintext, position, mask) => {
+        const file = encryptBuffer(plaintext, [propertyKey], { ...smallChunks, armor: true });
+        const at = position % file.length;
+        file[at] = file[at]! ^ mask;
+        const error = failure(file);
+        if (error === undefined) expect(decryptBuffer(file, propertyKey).equals(Buffer.from(plaintext))).toBe(true);
+        else expect(error).toBeInstanceOf(FormatError);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -1,22 +1,19 @@
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { KeyFormatError, NoKeyError } from '../../../core/crypto/errors.js';
 import { formatKey, generateKey } from '../../../core/crypto/key.js';
 import { findKey, findKeys } from '../../../core/crypto/key-source.js';
+import { tempDir } from '../../fakes/temp.js';
 
 let cwd: string;
 const keys = { flag: generateKey(), env: generateKey(), berth: generateKey(), codeship: generateKey() };
 
 beforeEach(async () => {
-  cwd = await mkdtemp(join(tmpdir(), 'berth-key-source-'));
+  cwd = await tempDir('berth-key-source-');
   await writeFile(join(cwd, 'flag.aes'), formatKey(keys.flag), { mode: 0o600 });
   await writeFile(join(cwd, 'berth.aes'), formatKey(keys.berth), { mode: 0o600 });
   await writeFile(join(cwd, 'codeship.aes'), formatKey(keys.codeship), { mode: 0o600 });
-});
-afterEach(async () => {
-  await rm(cwd, { recursive: true, force: true });
 });
 
 const env = { BERTH_AES_KEY: formatKey(keys.env).trim() };

@@ -1,17 +1,14 @@
-import { mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../core/errors.js';
 import { KeyFormatError } from '../../../core/crypto/errors.js';
 import { formatKey, generateKey, KEY_BYTES, keyId, parseKey, readKeyFile, writeKeyFile } from '../../../core/crypto/key.js';
+import { tempDir } from '../../fakes/temp.js';
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-key-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await tempDir('berth-key-');
 });
 
 describe('parseKey', () => {

@@ -1,14 +1,14 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openCredentialCache } from '../../../core/resolve/cache.js';
 import type { Config } from '../../../core/config/load.js';
 import { AllFailedError, UsageError } from '../../../core/errors.js';
 import { daemonFirstResolver, generateDockercfg, selectRegistries } from '../../../core/dockercfg/generate.js';
 import { startDaemon } from '../../../daemon/main.js';
 import type { ResolveContext } from '../../../core/resolve/resolve.js';
-import { fakeCloud, fakeProviderTable, type FakeCloud } from '../../fakes/provider.js';
+import { FakeProvider, fakeProviderTable } from '../../fakes/provider.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const T0 = Date.UTC(2026, 0, 1);
@@ -24,14 +24,11 @@ let dir: string;
 let clock: number;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-generate-'));
+  dir = await tempDir('berth-generate-');
   clock = T0;
 });
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
-function context(cloud: FakeCloud, withCache = false): ResolveContext {
+function context(cloud: FakeProvider, withCache = false): ResolveContext {
   const now = () => clock;
   const cache = withCache ? openCredentialCache({ dir: join(dir, 'cache'), keyPath: join(dir, 'cache', 'cache.aes'), now }) : undefined;
   return {
@@ -62,7 +59,7 @@ describe('selectRegistries', () => {
 describe('generateDockercfg', () => {
   it('writes every registry to a 0600 file and leaves no temporary file', async () => {
     const output = join(dir, 'out', 'dockercfg');
-    const result = await generateDockercfg(selectRegistries(config, [], detect), { output, format: 'config' }, context(fakeCloud()));
+    const result = await generateDockercfg(selectRegistries(config, [], detect), { output, format: 'config' }, context(new FakeProvider()));
     expect(Object.keys(JSON.parse(await readFile(output, 'utf8')).auths)).toEqual([ECR, 'https://index.docker.io/v1/']);
     expect((await stat(output)).mode & 0o777).toBe(0o600);
     expect(await readdir(join(dir, 'out'))).toEqual(['dockercfg']);
@@ -72,8 +69,8 @@ describe('generateDockercfg', () => {
   it('writes nothing, and keeps the old file, when one registry fails', async () => {
     const output = join(dir, 'dockercfg');
     await writeFile(output, 'previous');
-    const cloud = fakeCloud();
-    cloud.failNext(ECR, Infinity, 'ExpiredToken');
+    const cloud = new FakeProvider();
+    cloud.failNext(ECR, Infinity, 'reset', 'ExpiredToken');
     const error = await generateDockercfg(selectRegistries(config, [], detect), { output, format: 'config' }, context(cloud)).catch(
       (e: unknown) => e,
     );
@@ -84,33 +81,33 @@ describe('generateDockercfg', () => {
 
   it('refuses two registries that would write the same host', async () => {
     const chosen = selectRegistries(config, ['hub', 'hub-ci'], detect);
-    await expect(generateDockercfg(chosen, { output: join(dir, 'x'), format: 'config' }, context(fakeCloud()))).rejects.toThrow(
+    await expect(generateDockercfg(chosen, { output: join(dir, 'x'), format: 'config' }, context(new FakeProvider()))).rejects.toThrow(
       /"hub" and "hub-ci" both write https:\/\/index.docker.io\/v1\//,
     );
   });
 
   it('checks Kubernetes names before asking any cloud', async () => {
-    const cloud = fakeCloud();
+    const cloud = new FakeProvider();
     const chosen = selectRegistries(config, ['prod'], detect);
     await expect(
       generateDockercfg(chosen, { output: join(dir, 'x'), format: 'k8s-secret', secretName: 'Bad' }, context(cloud)),
     ).rejects.toThrow(UsageError);
-    expect(cloud.total()).toBe(0);
+    expect(cloud.callCount()).toBe(0);
   });
 
   it('a second run with a valid cached token makes no provider call; an expired one makes exactly one', async () => {
-    const cloud = fakeCloud({ lifetimeMs: 12 * 3_600_000 });
+    const cloud = new FakeProvider({ lifetimeMs: 12 * 3_600_000 });
     const chosen = selectRegistries(config, ['prod'], detect);
     const options = { output: join(dir, 'dockercfg'), format: 'config' as const };
     await generateDockercfg(chosen, options, context(cloud, true));
     const first = await readFile(options.output, 'utf8');
     clock = T0 + 11 * 3_600_000;
     await generateDockercfg(chosen, options, context(cloud, true));
-    expect(cloud.total()).toBe(1);
+    expect(cloud.callCount()).toBe(1);
     expect(await readFile(options.output, 'utf8')).toBe(first);
     clock = T0 + 12 * 3_600_000 - 60_000; // inside the 5-minute margin: expired
     await generateDockercfg(chosen, options, context(cloud, true));
-    expect(cloud.total()).toBe(2);
+    expect(cloud.callCount()).toBe(2);
     expect(await readFile(options.output, 'utf8')).not.toBe(first);
   });
 });
@@ -133,7 +130,7 @@ describe('generateDockercfg with a running daemon', () => {
   it("writes the daemon's token and makes no provider call of its own", async () => {
     const daemon = await withDaemon();
     try {
-      const cloud = fakeCloud();
+      const cloud = new FakeProvider();
       const ctx = { ...context(cloud), env: daemon.env };
       const output = join(dir, 'config.json');
       const result = await generateDockercfg(
@@ -145,7 +142,7 @@ describe('generateDockercfg with a running daemon', () => {
       expect(JSON.parse(await readFile(output, 'utf8'))).toEqual({
         auths: { [ECR]: { auth: Buffer.from('AWS:from-daemon').toString('base64') } },
       });
-      expect(cloud.total()).toBe(0);
+      expect(cloud.callCount()).toBe(0);
       expect(daemon.asked).toEqual([ECR]);
       expect(result.resolved[0]).toMatchObject({ viaDaemon: true, credential: { expiresAt: daemon.expiresAt } });
     } finally {
@@ -156,7 +153,7 @@ describe('generateDockercfg with a running daemon', () => {
   it('resolves a registry scoped to a repository prefix itself: the daemon answers per host', async () => {
     const daemon = await withDaemon();
     try {
-      const cloud = fakeCloud();
+      const cloud = new FakeProvider();
       const ctx = { ...context(cloud), env: daemon.env };
       const output = join(dir, 'config.json');
       const result = await generateDockercfg(
@@ -165,7 +162,7 @@ describe('generateDockercfg with a running daemon', () => {
         ctx,
         daemonFirstResolver(ctx, { timeouts }),
       );
-      expect(cloud.total()).toBe(1);
+      expect(cloud.callCount()).toBe(1);
       expect(daemon.asked).toEqual([]);
       expect(result.resolved[0]!.viaDaemon).toBeUndefined();
     } finally {

@@ -1,17 +1,15 @@
 /** withStoreLock: writers that read, wait and write back lose nothing when they hold the lock. */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { withStoreLock } from '../../../core/io/lock.js';
+import { tempDir } from '../../fakes/temp.js';
 
 describe('withStoreLock', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'berth-lock-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    dir = await tempDir('berth-lock-');
   });
 
   async function appendUnderLock(file: string, value: number): Promise<void> {
@@ -35,6 +33,16 @@ describe('withStoreLock', () => {
     const env = { XDG_CACHE_HOME: dir };
     await expect(withStoreLock(env, 'test', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(withStoreLock(env, 'test', async () => 42)).resolves.toBe(42);
+  });
+
+  it('two locks of different names held at once in one process are each released', async () => {
+    const env = { XDG_CACHE_HOME: dir };
+    await withStoreLock(env, 'a', () => withStoreLock(env, 'b', async () => undefined));
+    await expect(readdir(join(dir, 'berth'))).resolves.toEqual([]);
+    // Were a's lock left behind, this would wait for it to go stale (20 s).
+    const started = Date.now();
+    await withStoreLock(env, 'a', async () => undefined);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('breaks a lock at once when the process that holds it is gone', async () => {

@@ -1,16 +1,15 @@
 // The pull Secret's content: berth's configured registries, formatted as `berth generate --format
 // k8s-secret` formats them, and the choice of registries refused as generate refuses it.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { resolvePullSecretContent } from '../../../core/kube/content.js';
+import { tempDir } from '../../fakes/temp.js';
 
 let home: string;
 beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'berth-kube-content-'));
+  home = await tempDir('berth-kube-content-');
 });
-afterEach(() => rm(home, { recursive: true, force: true }));
 
 async function envWith(registries: unknown[]): Promise<Record<string, string>> {
   const config = join(home, 'config.json');

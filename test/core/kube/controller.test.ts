@@ -4,8 +4,7 @@
 // refreshed ahead of expiry. Then a fault run: a share of writes answered 409 or 500 and watches
 // dropped at random while namespaces come and go; at the end every matching namespace holds exactly
 // one current Secret, every service account lists it once, and nothing berth does not own changed.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openKubeApi, type KubeApi } from '../../../core/kube/api.js';
@@ -13,6 +12,7 @@ import { SyncController } from '../../../core/kube/controller.js';
 import { OWNER_LABEL, type PullSecretContent } from '../../../core/kube/reconcile.js';
 import type { SyncOptions } from '../../../core/kube/sync.js';
 import { FakeKubeApiServer } from '../../fakes/kube-apiserver.js';
+import { tempDir } from '../../fakes/temp.js';
 
 let server: FakeKubeApiServer;
 let api: KubeApi;
@@ -22,7 +22,7 @@ const controllers: SyncController[] = [];
 beforeEach(async () => {
   server = await FakeKubeApiServer.start();
   server.bookmarkIntervalMs = 200;
-  dir = await mkdtemp(join(tmpdir(), 'berth-kube-controller-'));
+  dir = await tempDir('berth-kube-controller-');
   const kubeconfig = join(dir, 'kubeconfig');
   await writeFile(kubeconfig, server.kubeconfig());
   api = await openKubeApi({ KUBECONFIG: kubeconfig });

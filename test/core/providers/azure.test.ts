@@ -1,8 +1,7 @@
 // The Azure provider, run in a child process with the unmodified @azure/identity and undici talking
 // through the test proxy to a fake Entra (which checks the secret or the certificate's signature) and
 // a fake registry `/oauth2/exchange` (which checks the Entra token).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../core/errors.js';
@@ -12,6 +11,7 @@ import { startHttpsProxy, type HttpsProxy } from '../../fakes/https-proxy.js';
 import { bundleProviderChild, eagerInputs, runProvider, type ProviderRun } from '../../fakes/run-provider.js';
 import { signJwt } from '../../fakes/jwt.js';
 import { createClientCertificate, generateRsaKeyPair, type ClientCertificate, type KeyPairPem } from '../../fakes/test-ca.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 const HOST = 'berthtest.azurecr.io';
 const CHINA_HOST = 'berthtest.azurecr.cn';
@@ -34,7 +34,7 @@ let certificatePath: string;
 let issuerKeys: KeyPairPem;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'berth-azure-'));
+  dir = await fixtureDir('berth-azure-');
   script = await bundleProviderChild(dir);
   proxy = await startHttpsProxy({ dir });
   certificate = createClientCertificate('berth-test-app');
@@ -58,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) await removeDir(dir);
 });
 
 function childEnv(extra: Record<string, string>): Record<string, string> {

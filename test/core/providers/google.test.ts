@@ -1,7 +1,6 @@
 // The Google provider, run in a child process with the unmodified google-auth-library talking through
 // the test proxy to fakes that check what Google checks (the assertion's RS256 signature).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceAccount, fakeGoogle, type FakeGoogle, type GoogleServiceAccount } from '../../fakes/google-cloud.js';
@@ -9,6 +8,7 @@ import { startHttpsProxy, type HttpsProxy } from '../../fakes/https-proxy.js';
 import { signJwt } from '../../fakes/jwt.js';
 import { generateRsaKeyPair, type KeyPairPem } from '../../fakes/test-ca.js';
 import { bundleProviderChild, eagerInputs, runProvider } from '../../fakes/run-provider.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 const HOST = 'europe-docker.pkg.dev';
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
@@ -24,7 +24,7 @@ let keyFile: string;
 let issuerKeys: KeyPairPem;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'berth-google-'));
+  dir = await fixtureDir('berth-google-');
   script = await bundleProviderChild(dir);
   proxy = await startHttpsProxy({ dir });
   account = createServiceAccount();
@@ -41,7 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) await removeDir(dir);
 });
 
 /** A child environment with a fresh HOME (no gcloud ADC file) and the proxy. */

@@ -1,17 +1,17 @@
 // The static provider: credentials from the environment or a secret file, never from the config.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../core/errors.js';
 import type { ProviderRequest } from '../../../core/providers/provider.js';
 import { staticProvider } from '../../../core/providers/static.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'berth-static-'));
+beforeAll(async () => {
+  dir = await fixtureDir('berth-static-');
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeDir(dir));
 
 function request(registryHost: string, options: ProviderRequest['options'], env: Record<string, string>): ProviderRequest {
   return { registryHost, options, env, now: () => 0 };

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   CACHE_FILE_NAME,
   cacheKeyFor,
@@ -12,7 +11,8 @@ import {
 } from '../../../core/resolve/cache.js';
 import type { RegistryConfig } from '../../../core/config/load.js';
 import type { ProviderRequest } from '../../../core/providers/provider.js';
-import { fakeCloud } from '../../fakes/provider.js';
+import { FakeProvider } from '../../fakes/provider.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 let dir: string;
@@ -24,12 +24,9 @@ function open(): CredentialCache {
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-cache-'));
+  dir = await tempDir('berth-cache-');
   clock = T0;
   warnings = [];
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('isFresh', () => {
@@ -105,14 +102,14 @@ describe('cacheKeyFor', () => {
   });
 
   it('uses the provider identity when it has one', async () => {
-    const module = fakeCloud({ identity: () => 'arn:aws:iam::123456789012:role/pull' }).module;
+    const module = new FakeProvider({ identity: () => 'arn:aws:iam::123456789012:role/pull' }).module;
     expect(await cacheKeyFor(registry, module, request({}))).toBe(
       '123456789012.dkr.ecr.us-east-1.amazonaws.com ecr arn:aws:iam::123456789012:role/pull',
     );
   });
 
   it('otherwise hashes the settings, never showing them or the access key id', async () => {
-    const module = fakeCloud().module;
+    const module = new FakeProvider().module;
     const a = await cacheKeyFor(registry, module, request({ profile: 'prod', region: 'us-east-1' }));
     const b = await cacheKeyFor(registry, module, request({ region: 'us-east-1', profile: 'prod' }));
     const c = await cacheKeyFor(registry, module, request({ profile: 'dev', region: 'us-east-1' }));
@@ -122,7 +119,7 @@ describe('cacheKeyFor', () => {
   });
 
   it('tells apart credentials chosen by the environment (two key files, one registry)', async () => {
-    const module = { ...fakeCloud().module, identityEnv: ['GOOGLE_APPLICATION_CREDENTIALS'] };
+    const module = { ...new FakeProvider().module, identityEnv: ['GOOGLE_APPLICATION_CREDENTIALS'] };
     const google: RegistryConfig = { name: 'g', provider: 'google', host: 'europe-west1-docker.pkg.dev' };
     const keyFor = (keyFile: string) =>
       cacheKeyFor(google, module, {
@@ -139,15 +136,15 @@ describe('cacheKeyFor', () => {
 
 describe('withCache', () => {
   it('asks the provider once while the token is fresh, and exactly once more after it expires', async () => {
-    const cloud = fakeCloud({ lifetimeMs: 20_000 });
-    const provider = withCache(cloud.module.provider, open(), async (req) => req.registryHost);
+    const cloud = new FakeProvider({ lifetimeMs: 20_000 });
+    const provider = withCache(cloud.provider, open(), async (req) => req.registryHost);
     const request: ProviderRequest = { registryHost: 'r.example', options: {}, env: {}, now: () => clock };
     expect((await provider(request)).secret).toBe('token-r.example-1');
     clock = T0 + 17_000;
     expect((await provider(request)).secret).toBe('token-r.example-1');
-    expect(cloud.total()).toBe(1);
+    expect(cloud.callCount()).toBe(1);
     clock = T0 + 18_000;
     expect((await provider(request)).secret).toBe('token-r.example-2');
-    expect(cloud.total()).toBe(2);
+    expect(cloud.callCount()).toBe(2);
   });
 });

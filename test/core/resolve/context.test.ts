@@ -1,18 +1,18 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveForHelper } from '../../../core/resolve/context.js';
 import { NOT_FOUND_MESSAGE, NotFoundError } from '../../../core/errors.js';
 import { FakeAws, TEST_KEY } from '../../fakes/aws.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const HELPER = resolve('dist/docker-credential-berth.js');
 let home: string;
 let env: Record<string, string>;
 
 beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'berth-credentials-'));
+  home = await tempDir('berth-credentials-');
   env = {
     HOME: home,
     XDG_CONFIG_HOME: join(home, 'config'),
@@ -24,9 +24,6 @@ beforeEach(async () => {
   const config = { registries: [{ name: 'broken', provider: 'static', host: 'r.example' }] };
   env.BERTH_CONFIG = join(home, 'berth.json');
   await writeFile(env.BERTH_CONFIG, JSON.stringify(config));
-});
-afterEach(async () => {
-  await rm(home, { recursive: true, force: true });
 });
 
 describe('resolveForHelper', () => {

@@ -1,11 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaemonUnavailableError, credentialFromDaemon, daemonDir, daemonSocketPath } from '../../../core/resolve/daemon-client.js';
 import { NOT_FOUND_MESSAGE } from '../../../core/errors.js';
+import { removeDir, tempDir } from '../../fakes/temp.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -13,7 +12,7 @@ afterEach(async () => {
 });
 
 async function socketServer(handler: (url: string) => [number, string]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-client-'));
+  const dir = await tempDir('berth-client-');
   const path = join(dir, 's');
   const server: Server = createServer((req, res) => {
     const [status, body] = handler(req.url ?? '');
@@ -23,7 +22,7 @@ async function socketServer(handler: (url: string) => [number, string]): Promise
   cleanups.push(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    await rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
   });
   return path;
 }
@@ -84,7 +83,7 @@ describe('credentialFromDaemon', () => {
   });
 
   it('a daemon that accepts but never answers: unavailable after the response timeout', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'berth-client-'));
+    const dir = await tempDir('berth-client-');
     const path = join(dir, 's');
     const sockets: import('node:net').Socket[] = [];
     const server = createNetServer((socket) => sockets.push(socket));
@@ -92,7 +91,7 @@ describe('credentialFromDaemon', () => {
     cleanups.push(async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
-      await rm(dir, { recursive: true, force: true });
+      await removeDir(dir);
     });
     const started = Date.now();
     await expect(credentialFromDaemon(path, 'ghcr.io', { responseTimeoutMs: 300 })).rejects.toThrow(/no answer within 300 ms/);

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { daemonFirst } from '../../../core/resolve/daemon-first.js';
+import { tempDir } from '../../fakes/temp.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -12,8 +12,7 @@ afterEach(async () => {
 });
 
 async function home() {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-first-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir('berth-first-');
   const env = { HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), BERTH_DAEMON_SOCKET: join(dir, 'd.sock') };
   return { dir, env };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../core/errors.js';
 import { TokenCache, backoffDelay, refreshWindows } from '../../../core/resolve/refresh.js';
 import { FakeClock, seededRandom, settle } from '../../fakes/clock.js';
-import { FakeProvider } from '../../fakes/scripted-provider.js';
+import { FakeProvider } from '../../fakes/provider.js';
 
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const SECOND = 1000;
@@ -11,7 +11,7 @@ const HOUR = 60 * MINUTE;
 
 function setup(options: { lifetimeMs?: number; fallback?: Record<string, string>; hosts?: string[] } = {}) {
   const clock = new FakeClock();
-  const provider = new FakeProvider({ now: clock.now, lifetimeMs: options.lifetimeMs, hosts: options.hosts });
+  const provider = new FakeProvider({ now: clock.now, lifetimeMs: options.lifetimeMs ?? 12 * HOUR, hosts: options.hosts });
   const cache = new TokenCache({
     resolve: provider.resolve,
     now: clock.now,
@@ -243,7 +243,7 @@ describe('TokenCache', () => {
     provider.release();
     const lookup = await cache.get(ECR);
     expect(provider.callCount(ECR)).toBe(1);
-    expect(lookup.credential.secret).toMatch(/^token-1-/);
+    expect(lookup.credential.secret).toBe(`token-${ECR}-1`);
   });
 
   it('refuses a token that is already expired', async () => {

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Config, ProviderName, RegistryConfig } from '../../../core/config/load.js';
 import { AllFailedError, ProviderError, UsageError } from '../../../core/errors.js';
 import { pickRegistry, resolveRegistry, resolveServerURL, withRetry, type ResolveContext } from '../../../core/resolve/resolve.js';
-import { fakeCloud, fakeProviderTable, type FakeCloud } from '../../fakes/provider.js';
+import { FakeProvider, fakeProviderTable } from '../../fakes/provider.js';
 
 const ECR_HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const FAST = { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 5 };
 const detect = (serverURL: string): ProviderName | undefined =>
   serverURL.replace(/^https:\/\//, '').split('/')[0] === ECR_HOST ? 'ecr' : undefined;
 
-function context(config: Config, cloud: FakeCloud, extra: Partial<ResolveContext> = {}): ResolveContext {
+function context(config: Config, cloud: FakeProvider, extra: Partial<ResolveContext> = {}): ResolveContext {
   return { env: {}, config, now: () => Date.UTC(2026, 0, 1), providers: fakeProviderTable(cloud), detect, retry: FAST, ...extra };
 }
 
@@ -58,15 +58,15 @@ describe('pickRegistry', () => {
 
 describe('resolveRegistry', () => {
   it('returns the provider credential for an auto-detected host', async () => {
-    const cloud = fakeCloud({ lifetimeMs: 3_600_000 });
+    const cloud = new FakeProvider({ lifetimeMs: 3_600_000 });
     const resolved = await resolveServerURL(ECR_HOST, context({}, cloud));
     expect(resolved?.credential).toMatchObject({ username: 'AWS', secret: `token-${ECR_HOST}-1` });
     expect(await resolveServerURL('example.com', context({}, cloud))).toBeUndefined();
-    expect(cloud.total()).toBe(1);
+    expect(cloud.callCount()).toBe(1);
   });
 
   it('retries a failing provider and succeeds on the third attempt', async () => {
-    const cloud = fakeCloud();
+    const cloud = new FakeProvider();
     cloud.failNext(ECR_HOST, 2);
     const progress: string[] = [];
     const resolved = await resolveServerURL(ECR_HOST, context({}, cloud, { onProgress: (line) => progress.push(line) }));
@@ -75,17 +75,31 @@ describe('resolveRegistry', () => {
   });
 
   it('gives up after the bounded retries and keeps the reason', async () => {
-    const cloud = fakeCloud();
-    cloud.failNext(ECR_HOST, Infinity, 'AccessDenied: not authorized');
+    const cloud = new FakeProvider();
+    cloud.failNext(ECR_HOST, Infinity, 'reset', 'ECR is unreachable');
     const error = await resolveServerURL(ECR_HOST, context({}, cloud)).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(AllFailedError);
-    expect((error as Error).message).toBe(`no credentials for ${ECR_HOST}: ${ECR_HOST} (ecr): AccessDenied: not authorized`);
+    expect((error as Error).message).toBe(`no credentials for ${ECR_HOST}: ${ECR_HOST} (ecr): ECR is unreachable`);
     expect(cloud.calls.get(ECR_HOST)).toBe(3);
+  });
+
+  it.each([
+    ['reset', 3],
+    ['refused', 3],
+    ['server-error', 3],
+    ['throttled', 3],
+    ['denied', 1],
+  ] as const)('a %s failure is tried %i time(s)', async (failure, calls) => {
+    const cloud = new FakeProvider();
+    cloud.failNext(ECR_HOST, Infinity, failure);
+    const error = await resolveServerURL(ECR_HOST, context({}, cloud)).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(AllFailedError);
+    expect(cloud.callCount(ECR_HOST)).toBe(calls);
   });
 
   it('does not retry bad settings', async () => {
     let calls = 0;
-    const table = fakeProviderTable(fakeCloud());
+    const table = fakeProviderTable(new FakeProvider());
     table.static = async () => ({
       provider: async () => {
         calls += 1;
@@ -93,7 +107,7 @@ describe('resolveRegistry', () => {
       },
     });
     const registry: RegistryConfig = { name: 'r', provider: 'static', host: 'r.example' };
-    const error = await resolveRegistry(registry, context({ registries: [registry] }, fakeCloud(), { providers: table })).catch(
+    const error = await resolveRegistry(registry, context({ registries: [registry] }, new FakeProvider(), { providers: table })).catch(
       (e: unknown) => e,
     );
     expect(calls).toBe(1);
@@ -101,27 +115,27 @@ describe('resolveRegistry', () => {
   });
 
   it('stands in the fallback when the primary keeps failing, keeping every reason if both fail', async () => {
-    const primary = fakeCloud();
-    const backup = fakeCloud({ username: 'robot' });
+    const primary = new FakeProvider();
+    const backup = new FakeProvider({ username: 'robot' });
     const config: Config = {
       registries: [
         { name: 'prod', provider: 'ecr', host: ECR_HOST, fallback: 'backup' },
         { name: 'backup', provider: 'static', host: ECR_HOST, prefix: 'never-matched' },
       ],
     };
-    primary.failNext(ECR_HOST, Infinity, 'ECR is down');
+    primary.failNext(ECR_HOST, Infinity, 'reset', 'ECR is down');
     const ctx = context(config, primary, { providers: fakeProviderTable(primary, { static: backup }) });
     const resolved = await resolveServerURL(ECR_HOST, ctx);
     expect(resolved).toMatchObject({ registry: { name: 'prod' }, from: { name: 'backup' }, credential: { username: 'robot' } });
 
-    backup.failNext(ECR_HOST, Infinity, 'robot token revoked');
+    backup.failNext(ECR_HOST, Infinity, 'reset', 'robot token revoked');
     const error = (await resolveServerURL(ECR_HOST, ctx).catch((e: unknown) => e)) as AllFailedError;
     expect(error.reasons.map((reason) => reason.message)).toEqual(['prod (ecr): ECR is down', 'backup (static): robot token revoked']);
   });
 
   it('with followFallbacks false, reports the primary failure without asking the fallback', async () => {
-    const cloud = fakeCloud();
-    cloud.failNext('a.example', Infinity, 'a is down');
+    const cloud = new FakeProvider();
+    cloud.failNext('a.example', Infinity, 'reset', 'a is down');
     const config: Config = {
       registries: [
         { name: 'a', provider: 'static', host: 'a.example', fallback: 'b' },
@@ -131,11 +145,11 @@ describe('resolveRegistry', () => {
     const ctx = { ...context(config, cloud), followFallbacks: false };
     const error = (await resolveServerURL('a.example', ctx).catch((e: unknown) => e)) as AllFailedError;
     expect(error.reasons.map((reason) => reason.message)).toEqual(['a (static): a is down']);
-    expect(cloud.total()).toBe(3);
+    expect(cloud.callCount()).toBe(3);
   });
 
   it('asks each registry of a fallback cycle once', async () => {
-    const cloud = fakeCloud();
+    const cloud = new FakeProvider();
     cloud.failNext('a.example', Infinity);
     cloud.failNext('b.example', Infinity);
     const config: Config = {
@@ -146,7 +160,7 @@ describe('resolveRegistry', () => {
     };
     const error = (await resolveServerURL('a.example', context(config, cloud)).catch((e: unknown) => e)) as AllFailedError;
     expect(error.reasons).toHaveLength(2);
-    expect(cloud.total()).toBe(6);
+    expect(cloud.callCount()).toBe(6);
   });
 });
 
@@ -186,7 +200,7 @@ describe('withRetry: what is worth retrying', () => {
 describe('resolveRegistry: hints and verdicts', () => {
   it('keeps the provider hint, and does not retry a provider verdict with no cause', async () => {
     let calls = 0;
-    const table = fakeProviderTable(fakeCloud());
+    const table = fakeProviderTable(new FakeProvider());
     table.static = async () => ({
       provider: async () => {
         calls += 1;
@@ -194,7 +208,7 @@ describe('resolveRegistry: hints and verdicts', () => {
       },
     });
     const registry: RegistryConfig = { name: 'hub', provider: 'static', host: 'docker.io' };
-    const error = (await resolveRegistry(registry, context({ registries: [registry] }, fakeCloud(), { providers: table })).catch(
+    const error = (await resolveRegistry(registry, context({ registries: [registry] }, new FakeProvider(), { providers: table })).catch(
       (e: unknown) => e,
     )) as AllFailedError;
     expect(error.message).toBe(

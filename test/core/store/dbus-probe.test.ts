@@ -1,15 +1,11 @@
-/**
- * The bounded Secret Service probe: address parsing, and each way a bus can fail, against local
- * sockets that misbehave on purpose and a real dbus-daemon with nothing on it.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BusProbeError, parseBusAddress, probeSecretService } from '../../../core/store/dbus-probe.js';
-import { missingComponents } from '../../e2e/harness/components.js';
+import { skipUnlessTools, TOOLS } from '../../e2e/harness/tools.js';
 import { startSecretService, startSessionBus } from '../../e2e/harness/secret-service.js';
+import { removeDir, tempDir } from '../../fakes/temp.js';
 
 describe('parseBusAddress', () => {
   it.each([
@@ -38,7 +34,7 @@ describe('probeSecretService against misbehaving sockets', () => {
   });
 
   async function fakeBus(onConnection: (socket: Socket) => void): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'berth-fakebus-'));
+    const dir = await tempDir('berth-fakebus-');
     const sockets: Socket[] = [];
     const server: Server = createServer((socket) => {
       sockets.push(socket);
@@ -49,7 +45,7 @@ describe('probeSecretService against misbehaving sockets', () => {
     cleanups.push(async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
-      await rm(dir, { recursive: true, force: true });
+      await removeDir(dir);
     });
     return `unix:path=${path}`;
   }
@@ -91,7 +87,7 @@ describe('probeSecretService against misbehaving sockets', () => {
   });
 });
 
-const missing = missingComponents({ 'dbus-daemon': 'dbus-daemon', 'dbus-send': 'dbus-bin', 'gnome-keyring-daemon': 'gnome-keyring' });
+const missing = skipUnlessTools([TOOLS.dbusDaemon, TOOLS.dbusSend, TOOLS.gnomeKeyring]);
 
 describe.skipIf(missing)('probeSecretService against a real dbus-daemon', () => {
   it('a bus with nothing owning org.freedesktop.secrets', async () => {

@@ -1,19 +1,17 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+/** What only the file store does; the Store contract every backend meets is in store.test.ts. */
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../../core/errors.js';
 import { fileStorePaths, openFileStore } from '../../../core/store/file.js';
+import { tempDir } from '../../fakes/temp.js';
 
 let root: string;
 let env: Record<string, string>;
 
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'berth-file-store-'));
+  root = await tempDir('berth-file-store-');
   env = { HOME: root, XDG_DATA_HOME: join(root, 'data') };
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
 });
 
 const credentials = (n: number) => ({ serverURL: `https://r${n}.example`, username: `user${n}`, secret: `secret-${n}` });
@@ -26,17 +24,6 @@ describe('file store', () => {
     await expect(stat(fileStorePaths({ env }).keyPath)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('stores, gets, lists and erases; erasing an absent entry is fine', async () => {
-    const store = await openFileStore({ env });
-    await store.set('r1.example', credentials(1));
-    await store.set('r2.example', credentials(2));
-    expect(await store.get('r1.example')).toEqual(credentials(1));
-    expect(await store.list()).toEqual({ 'r1.example': 'user1', 'r2.example': 'user2' });
-    await store.erase('r1.example');
-    await store.erase('never.example');
-    expect(await store.list()).toEqual({ 'r2.example': 'user2' });
-  });
-
   it('keeps the store and its key 0600 in a 0700 directory, and no secret in plain text', async () => {
     const store = await openFileStore({ env });
     await store.set('r1.example', credentials(1));
@@ -45,12 +32,6 @@ describe('file store', () => {
     expect((await stat(storePath)).mode & 0o777).toBe(0o600);
     expect((await stat(keyPath)).mode & 0o777).toBe(0o600);
     expect((await readFile(storePath)).includes('secret-1')).toBe(false);
-  });
-
-  it('loses nothing when 50 writers store at once', async () => {
-    const stores = await Promise.all(Array.from({ length: 50 }, () => openFileStore({ env })));
-    await Promise.all(stores.map((store, n) => store.set(`r${n}.example`, credentials(n))));
-    expect(Object.keys(await stores[0]!.list())).toHaveLength(50);
   });
 
   it('names the file when the store is corrupted, and leaves it alone', async () => {

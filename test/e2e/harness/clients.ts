@@ -6,9 +6,9 @@
  * transcript so a test can check that no secret reached any output it should not.
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 export const DIST = resolve(import.meta.dirname, '../../../dist');
 export const HELPER_JS = join(DIST, 'docker-credential-berth.js');
@@ -42,7 +42,7 @@ export interface ClientHome {
 }
 
 export async function clientHome(): Promise<ClientHome> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-e2e-'));
+  const dir = await fixtureDir('berth-e2e-');
   const bin = join(dir, 'bin');
   await mkdir(bin, { recursive: true });
   await mkdir(join(dir, 'run'), { recursive: true, mode: 0o700 });
@@ -72,7 +72,7 @@ export async function clientHome(): Promise<ClientHome> {
     run,
     berth: (args, options) => run(process.execPath, [BERTH_JS, ...args], options),
     helperCalls: async () => (await readFile(callLog, 'utf8').catch(() => '')).split('\n').filter(Boolean),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    cleanup: () => removeDir(dir),
   };
 }
 

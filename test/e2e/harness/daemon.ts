@@ -6,12 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { chmod, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll } from 'vitest';
 import { daemonRequest, type DaemonRequest } from '../../../core/resolve/daemon-client.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const DIST = join(ROOT, 'dist');
@@ -25,7 +25,7 @@ export function distFile(name: 'berth.js' | 'docker-credential-berth.js'): strin
 
 /** A temporary home: HOME and every XDG directory under one mkdtemp, runtime dir 0700. */
 export async function tempHome(): Promise<{ dir: string; env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-e2e-'));
+  const dir = await fixtureDir('berth-e2e-');
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: dir,
@@ -36,22 +36,22 @@ export async function tempHome(): Promise<{ dir: string; env: NodeJS.ProcessEnv;
   };
   await mkdir(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
   await chmod(dir, 0o700);
-  return { dir, env, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return { dir, env, cleanup: () => removeDir(dir) };
 }
 
 let entryBuild: Promise<string> | undefined;
-let entryDir: string | undefined;
 
-// Imported while a test file is collected: the bundle's directory goes when that file is done.
+// Registered on the importing test file: its bundle goes when the file's tests are done.
 afterAll(async () => {
-  if (entryDir !== undefined) await rm(entryDir, { recursive: true, force: true });
+  const outfile = await entryBuild?.catch(() => undefined);
+  entryBuild = undefined;
+  if (outfile) await removeDir(dirname(outfile));
 });
 
-/** Bundles the test daemon entry once per test file; removed after the file's tests. */
+/** Bundles the test daemon entry once per test file. */
 export function harnessDaemonEntry(): Promise<string> {
   entryBuild ??= (async () => {
-    const outdir = await mkdtemp(join(tmpdir(), 'berth-entry-'));
-    entryDir = outdir;
+    const outdir = await fixtureDir('berth-entry-');
     const outfile = join(outdir, 'daemon-entry.mjs');
     await build({
       entryPoints: [join(ROOT, 'test/e2e/harness/daemon-entry.ts')],

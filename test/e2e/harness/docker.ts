@@ -9,11 +9,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeRootfsTar, type Result } from './podman.js';
 import type { Tool } from './tools.js';
+import { fixtureDir } from '../../fakes/temp.js';
 
 export const DOCKER_TOOLS: Tool[] = [
   { program: 'dockerd', debianPackage: 'docker.io' },
@@ -80,7 +80,7 @@ async function unmountUnder(dir: string): Promise<void> {
 
 export async function startDockerd(repoRoot: string, options: DockerdOptions = {}): Promise<DockerEngine> {
   if (process.getuid?.() !== 0) throw new Error('dockerd needs root here (run the end-to-end tests as root, as CI does)');
-  const dir = await mkdtemp(join(tmpdir(), 'berth-dockerd-'));
+  const dir = await fixtureDir('berth-dockerd-');
   await mkdir(join(dir, 'exec'));
   const host = `unix://${join(dir, 'docker.sock')}`;
   const log = join(dir, 'dockerd.log');

@@ -5,24 +5,24 @@
  * the file it wrote, in a home where it finds no other credentials.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeOciImage } from './image.js';
 import type { Podman, Result } from './podman.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 /** Temporary directories, removed together. */
 export class TempDirs {
   private readonly dirs: string[] = [];
 
   async make(prefix: string): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), prefix));
+    const dir = await fixtureDir(prefix);
     this.dirs.push(dir);
     return dir;
   }
 
   async cleanup(): Promise<void> {
-    for (const dir of this.dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+    for (const dir of this.dirs.splice(0)) await removeDir(dir);
   }
 }
 

@@ -5,19 +5,15 @@
  * gpg-agent the key used (`gpgconf --kill gpg-agent`) and deletes both directories.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { TOOLS, type Tool } from './tools.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 const run = promisify(execFile);
 
-export const PASS_COMPONENTS = {
-  pass: 'pass',
-  gpg: 'gnupg',
-  gpgconf: 'gnupg',
-  'docker-credential-pass': 'golang-docker-credential-helpers',
-};
+export const PASS_TOOLS: Tool[] = [TOOLS.pass, TOOLS.gpg, TOOLS.gpgconf, TOOLS.dockerCredentialPass];
 
 export interface PassFixture {
   dir: string;
@@ -44,14 +40,14 @@ Expire-Date: 0
 /** A GPG key and, unless `initialise` is false, a password store initialised for it. */
 export async function createPassStore({ initialise = true } = {}): Promise<PassFixture> {
   // Short path: gpg-agent's socket lives in GNUPGHOME and socket paths are limited to ~107 bytes.
-  const dir = await mkdtemp(join(tmpdir(), 'berth-pass-'));
+  const dir = await fixtureDir('berth-pass-');
   const gnupgHome = join(dir, 'gnupg');
   const storeDir = join(dir, 'store');
   await mkdir(gnupgHome, { mode: 0o700 });
   const env = { PATH: process.env.PATH ?? '', HOME: dir, GNUPGHOME: gnupgHome, PASSWORD_STORE_DIR: storeDir };
   const remove = async () => {
     await run('gpgconf', ['--kill', 'gpg-agent'], { env }).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
   };
   try {
     await writeFile(join(dir, 'key-parameters'), KEY_PARAMETERS);

@@ -7,11 +7,12 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, chmod, mkdir, mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, chmod, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { requireTools, type Tool } from './tools.js';
+import type { Tool } from './tools.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 export const PODMAN_TOOLS: Tool[] = [
   { program: 'podman', debianPackage: 'podman' },
@@ -36,10 +37,6 @@ export interface Podman {
   cleanup(): Promise<void>;
 }
 
-export function requirePodman(skip: (note: string) => void): void {
-  requireTools(PODMAN_TOOLS, skip);
-}
-
 function run(program: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Result> {
   return new Promise((resolve) => {
     execFile(program, args, { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -56,7 +53,7 @@ async function check(result: Promise<Result>, what: string): Promise<Result> {
 }
 
 export async function openPodman(repoRoot: string): Promise<Podman> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-podman-'));
+  const dir = await fixtureDir('berth-podman-');
   const conf = join(dir, 'containers.conf');
   await writeFile(conf, '[containers]\ndefault_ulimits = []\n');
   const env = { ...process.env, CONTAINERS_CONF: conf };
@@ -78,7 +75,7 @@ export async function openPodman(repoRoot: string): Promise<Podman> {
     baseImage: () => ensureBaseImage(exec, dir),
     async cleanup() {
       if (built.length > 0) await exec(['rmi', '-f', ...built]);
-      await rm(dir, { recursive: true, force: true });
+      await removeDir(dir);
     },
   };
   return podman;

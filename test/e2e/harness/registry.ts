@@ -8,12 +8,12 @@
  * challenge, and the token server checks the user's Basic credentials before it signs a JWT.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTokenServer } from './registry-token-server.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 export interface RegistryUser {
   username: string;
@@ -83,7 +83,7 @@ async function waitReady(host: string, child: ChildProcess, log: () => string): 
 }
 
 export async function startRegistry(users: readonly RegistryUser[], options: { tokenAuth?: boolean } = {}): Promise<Registry> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-registry-'));
+  const dir = await fixtureDir('berth-registry-');
   const tokens = options.tokenAuth ? await startTokenServer(users, dir) : undefined;
   const auth = tokens ? tokens.authYaml : htpasswdAuth(dir);
   if (!tokens) await writeFile(join(dir, 'htpasswd'), `${(await Promise.all(users.map(htpasswdLine))).join('\n')}\n`);
@@ -108,14 +108,14 @@ export async function startRegistry(users: readonly RegistryUser[], options: { t
         host,
         async stop() {
           await Promise.all([stop(), tokens?.close()]);
-          await rm(dir, { recursive: true, force: true });
+          await removeDir(dir);
         },
       };
     } catch (err) {
       await stop();
       if (attempt >= 3 || !/address already in use/.test(stderr)) {
         await tokens?.close();
-        await rm(dir, { recursive: true, force: true });
+        await removeDir(dir);
         throw err;
       }
     }

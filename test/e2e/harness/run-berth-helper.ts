@@ -6,10 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fixtureDir, homeEnv, removeDir } from '../../fakes/temp.js';
 
 export const HELPER_PATH = fileURLToPath(new URL('../../../dist/docker-credential-berth.js', import.meta.url));
 
@@ -29,16 +27,9 @@ export function requireBuiltHelper(): void {
 
 /** A temporary HOME with XDG dirs under it; `remove()` deletes it. */
 export async function tempHome(): Promise<{ dir: string; env: HelperEnv; remove(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-home-'));
-  const env: HelperEnv = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    XDG_CONFIG_HOME: join(dir, '.config'),
-    XDG_DATA_HOME: join(dir, '.local', 'share'),
-    XDG_CACHE_HOME: join(dir, '.cache'),
-    XDG_RUNTIME_DIR: join(dir, 'run'),
-  };
-  return { dir, env, remove: () => rm(dir, { recursive: true, force: true }) };
+  const dir = await fixtureDir('berth-home-');
+  const env: HelperEnv = { PATH: process.env.PATH, ...homeEnv(dir) };
+  return { dir, env, remove: () => removeDir(dir) };
 }
 
 export function runHelper(action: string, options: { env: HelperEnv; input?: string; timeoutMs?: number }): Promise<HelperResult> {

@@ -7,20 +7,16 @@
  * `org.freedesktop.secrets`. `stop()` ends both processes and removes the temporary directory.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
+import { TOOLS, type Tool } from './tools.js';
+import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 const run = promisify(execFile);
 
-export const SECRET_SERVICE_COMPONENTS = {
-  'dbus-daemon': 'dbus-daemon',
-  'dbus-send': 'dbus-bin',
-  'gnome-keyring-daemon': 'gnome-keyring',
-  'secret-tool': 'libsecret-tools',
-};
+export const SECRET_SERVICE_TOOLS: Tool[] = [TOOLS.dbusDaemon, TOOLS.dbusSend, TOOLS.gnomeKeyring, TOOLS.secretTool];
 
 export interface SessionBus {
   address: string;
@@ -70,7 +66,7 @@ export async function startSecretService(): Promise<SessionBus> {
 }
 
 async function launchBus(): Promise<{ bus: SessionBus; children: ChildProcess[] }> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-dbus-'));
+  const dir = await fixtureDir('berth-dbus-');
   await mkdir(join(dir, 'run'), { mode: 0o700 });
   await writeFile(join(dir, 'bus.conf'), busConfig(join(dir, 'run')));
   const daemon = spawn('dbus-daemon', [`--config-file=${join(dir, 'bus.conf')}`, '--nofork', '--print-address=1'], {
@@ -80,7 +76,7 @@ async function launchBus(): Promise<{ bus: SessionBus; children: ChildProcess[] 
   const children: ChildProcess[] = [daemon];
   const stop = async () => {
     for (const child of [...children].reverse()) await stopProcess(child);
-    await rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
   };
   let address: string;
   try {

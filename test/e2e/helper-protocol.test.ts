@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_FOUND_MESSAGE } from '../../core/errors.js';
-import { clientHome, HELPER_JS, spawnCollect, type ClientHome } from '../e2e/harness/clients.js';
+import { clientHome, HELPER_JS, spawnCollect, type ClientHome } from './harness/clients.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 

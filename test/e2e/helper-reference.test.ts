@@ -5,11 +5,12 @@
  * is refused; erasing an absent entry is not an error).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientHome, HELPER_JS, spawnCollect, type ClientHome, type RunResult } from '../e2e/harness/clients.js';
-import { missingTools, requireTools, TOOLS, type Tool } from '../e2e/harness/tools.js';
+import { clientHome, HELPER_JS, spawnCollect, type ClientHome, type RunResult } from './harness/clients.js';
+import { missingTools, requireTools, TOOLS, type Tool } from './harness/tools.js';
+import { removeDir } from '../fakes/temp.js';
 
 const NEEDED: Tool[] = [
   TOOLS.pass,
@@ -54,7 +55,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (passEnv) execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env: passEnv, stdio: 'ignore' });
-  rmSync(home.dir, { recursive: true, force: true });
+  await removeDir(home.dir);
 });
 
 const berth = (args: string[], stdin = ''): Promise<RunResult> => spawnCollect(process.execPath, [HELPER_JS, ...args], home.env, { stdin });

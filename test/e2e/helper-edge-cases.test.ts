@@ -10,18 +10,12 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_FOUND_MESSAGE } from '../../core/errors.js';
-import { clientHome, HELPER_JS, type ClientHome } from '../e2e/harness/clients.js';
-import { createPassStore, PASS_COMPONENTS, type PassFixture } from '../e2e/harness/pass-store.js';
-import { SECRET_SERVICE_COMPONENTS, startSecretService, type SessionBus } from '../e2e/harness/secret-service.js';
-import { missingTools, requireTools, type Tool } from '../e2e/harness/tools.js';
+import { clientHome, HELPER_JS, type ClientHome } from './harness/clients.js';
+import { createPassStore, PASS_TOOLS, type PassFixture } from './harness/pass-store.js';
+import { SECRET_SERVICE_TOOLS, startSecretService, type SessionBus } from './harness/secret-service.js';
+import { missingTools, requireTools, TOOLS, type Tool } from './harness/tools.js';
 
-const tools = (components: Record<string, string>): Tool[] =>
-  Object.entries(components).map(([program, debianPackage]) => ({ program, debianPackage }));
-const REFERENCE_TOOLS: Tool[] = [
-  ...tools(PASS_COMPONENTS),
-  ...tools(SECRET_SERVICE_COMPONENTS),
-  { program: 'docker-credential-secretservice', debianPackage: 'golang-docker-credential-helpers' },
-];
+const REFERENCE_TOOLS: Tool[] = [...PASS_TOOLS, ...SECRET_SERVICE_TOOLS, TOOLS.secretservice];
 
 interface Outcome {
   stdout: string;

@@ -1,0 +1,58 @@
+/** One spelling per registry: real spellings from docker and containers/image, and look-alikes that must stay apart. */
+import { describe, expect, it } from 'vitest';
+import { DOCKER_HUB_KEY, registryHost, registryKey } from '../../core/registry-host.js';
+
+describe('registryKey', () => {
+  it.each([
+    // Docker Hub, as docker, containers/image, docker-py and people spell it
+    ['https://index.docker.io/v1/', DOCKER_HUB_KEY],
+    ['docker.io', DOCKER_HUB_KEY],
+    ['index.docker.io', DOCKER_HUB_KEY],
+    ['registry-1.docker.io', DOCKER_HUB_KEY],
+    ['registry.hub.docker.com', DOCKER_HUB_KEY],
+    ['https://registry-1.docker.io/v2/', DOCKER_HUB_KEY],
+    ['HTTPS://Index.Docker.IO/v1/', DOCKER_HUB_KEY],
+    ['  docker.io\n', DOCKER_HUB_KEY],
+    // Other registries: host[:port], whatever the scheme, path, case or credentials
+    ['ghcr.io', 'ghcr.io'],
+    ['https://ghcr.io', 'ghcr.io'],
+    ['https://GHCR.io/', 'ghcr.io'],
+    ['ghcr.io/', 'ghcr.io'],
+    ['ghcr.io/octocat/app:latest', 'ghcr.io'],
+    ['http://localhost:5000/v2/', 'localhost:5000'],
+    ['localhost:5000', 'localhost:5000'],
+    ['https://user:pw@quay.io/repo', 'quay.io'],
+    ['123456789012.dkr.ecr.eu-west-1.amazonaws.com', '123456789012.dkr.ecr.eu-west-1.amazonaws.com'],
+    ['[::1]:5000', '[::1]:5000'],
+  ])('%j → %j', (serverURL, key) => {
+    expect(registryKey(serverURL)).toBe(key);
+  });
+
+  it.each([
+    // Look-alikes of Docker Hub are registries of their own, never Hub's credentials
+    'docker.io.evil.example',
+    'evil-docker.io',
+    'index.docker.io.example',
+    'docker.io:5000',
+    'hub.docker.com',
+    'registry-1.docker.io.attacker.test',
+    'xdocker.io',
+  ])('%s is not Docker Hub', (serverURL) => {
+    expect(registryKey(serverURL)).not.toBe(DOCKER_HUB_KEY);
+    expect(registryKey(serverURL)).toBe(registryHost(serverURL));
+  });
+
+  it.each(['', '   ', 'https://', 'https:///v2/', '/just/a/path'])('%j names no registry', (serverURL) => {
+    expect(registryKey(serverURL)).toBe('');
+  });
+});
+
+describe('registryHost', () => {
+  it.each([
+    ['https://index.docker.io/v1/', 'index.docker.io'],
+    ['oci://Registry.Example:443/x', 'registry.example:443'],
+    ['a@b@registry.example', 'registry.example'],
+  ])('%j → %j', (serverURL, host) => {
+    expect(registryHost(serverURL)).toBe(host);
+  });
+});
