@@ -13,6 +13,7 @@ import { loadConfig, type RegistryConfig } from '../core/config/load.js';
 import { PID_FILE_NAME, daemonSocketPath } from '../core/resolve/daemon-client.js';
 import { oneLine } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
+import { messages } from '../core/io/messages.js';
 import type { Env } from '../core/paths.js';
 import { TokenCache, type ResolveCredential } from '../core/resolve/refresh.js';
 import { registryKey } from '../core/registry-host.js';
@@ -47,7 +48,7 @@ export interface RunningDaemon {
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const log = options.log ?? defaultLog;
+  const log = options.log ?? defaultLog(options.env);
   const now = options.now ?? Date.now;
   const { config } = await loadConfig(options.env);
   const registries = config.registries ?? [];
@@ -79,8 +80,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 }
 
-function defaultLog(line: string): void {
-  process.stderr.write(`berth daemon: ${line}\n`);
+/** The daemon's log is its stderr (a file with --detach), in the same form as every berth message. */
+function defaultLog(env: Env): (line: string) => void {
+  return messages(process.stderr, env).info;
 }
 
 /** One close for every way a daemon stops; `closed` settles when it is done. */
@@ -157,7 +159,7 @@ function fallbackMap(registries: readonly RegistryConfig[]): (registryHost: stri
 /** Runs until SIGTERM, SIGINT or `POST /v1/shutdown`, then finishes in-flight requests and removes the socket. */
 export async function runForeground(options: DaemonOptions): Promise<void> {
   const daemon = await startDaemon(options);
-  const log = options.log ?? defaultLog;
+  const log = options.log ?? defaultLog(options.env);
   const stop = (signal: NodeJS.Signals) => {
     log(`${signal}: shutting down`);
     daemon.close().catch((err: unknown) => log(`shutdown: ${oneLine(err)}`));

@@ -7,9 +7,14 @@
  */
 import { openActiveStore } from '../core/store/index.js';
 import type { Env } from '../core/paths.js';
-import type { Credentials } from '../core/store/store.js';
+import type { Credential } from '../core/credential.js';
+import { messages } from '../core/io/messages.js';
 import { VERSION } from '../core/version.js';
 import { handleCommand, isAction, usage } from './protocol.js';
+
+// The AWS SDK warns on stderr about Node versions it will drop, and the helper's stderr reaches the
+// user on every pull. The SDK's documented switch silences only that warning; it reads process.env.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function serve(): Promise<number> {
   const args = process.argv.slice(2);
@@ -21,7 +26,7 @@ async function serve(): Promise<number> {
   const env = process.env;
   return handleCommand(
     action,
-    { openStore: () => openActiveStore(env), resolve: (serverURL) => resolve(serverURL, env), version: VERSION },
+    { openStore: () => openActiveStore(env), resolve: (serverURL) => resolve(serverURL, env), version: VERSION, env },
     { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   );
 }
@@ -30,14 +35,16 @@ async function serve(): Promise<number> {
  * A registry the store does not hold: the daemon when it answers, else resolved here (providers and
  * the on-disk cache). Loaded only on a store miss: a plain `get` never imports config, cache or clouds.
  */
-async function resolve(serverURL: string, env: Env): Promise<Credentials | undefined> {
+async function resolve(serverURL: string, env: Env): Promise<Credential | undefined> {
   const [{ daemonFirst }, { resolveForHelper }] = await Promise.all([
     import('../core/resolve/daemon-first.js'),
     import('../core/resolve/context.js'),
   ]);
+  const say = messages(process.stderr, env);
   return daemonFirst(env, {
-    direct: (url) => resolveForHelper(url, env, process.stderr),
-    warn: (line) => process.stderr.write(`berth: ${line}\n`),
+    direct: (url) => resolveForHelper(url, env, say.warning),
+    warn: say.warning,
+    ...(process.argv[1] ? { programPath: process.argv[1] } : {}),
   })(serverURL);
 }
 

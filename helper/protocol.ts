@@ -4,10 +4,12 @@
  * stdout out. Errors are one line on stdout and exit 1; the not-found text is a constant that
  * clients compare. `list` never reads stdin (docker-py hands the helper its own stdin).
  */
-import { BerthError, NOT_FOUND_MESSAGE, NotFoundError, UsageError, oneLine } from '../core/errors.js';
+import { NOT_FOUND_MESSAGE, NotFoundError, UsageError, oneLine } from '../core/errors.js';
+import { hintOf, messages } from '../core/io/messages.js';
+import type { Env } from '../core/paths.js';
 import { readAll } from '../core/io/stdin.js';
 import { registryKey } from '../core/registry-host.js';
-import type { Credentials, Store } from '../core/store/store.js';
+import type { Credential, Store } from '../core/store/store.js';
 
 export const ACTIONS = ['store', 'get', 'erase', 'list', 'version'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -22,8 +24,10 @@ export interface HelperIO {
 export interface HelperDeps {
   openStore: () => Promise<Store>;
   /** Resolves credentials that are not in the store (cloud providers); undefined when none applies. */
-  resolve?: (serverURL: string) => Promise<Credentials | undefined>;
+  resolve?: (serverURL: string) => Promise<Credential | undefined>;
   version: string;
+  /** For BERTH_DEBUG; the helper never reads its own environment. */
+  env?: Env;
 }
 
 export function isAction(name: string): name is Action {
@@ -41,11 +45,16 @@ export async function handleCommand(action: Action, deps: HelperDeps, io: Helper
     if (output !== undefined) io.stdout.write(output);
     return 0;
   } catch (err) {
+    // The protocol's line on stdout, byte for byte; what a person needs goes to stderr: why a
+    // registry was not found (its cause and that cause's hint), or the fix for any other error.
     io.stdout.write(`${oneLine(err)}\n`);
-    if (!(err instanceof NotFoundError) && err instanceof BerthError && err.hint) {
-      io.stderr.write(`berth: hint: ${err.hint}\n`);
+    const say = messages(io.stderr, deps.env ?? {});
+    if (err instanceof NotFoundError) {
+      if (err.cause !== undefined) say.error(err.cause);
+    } else {
+      const hint = hintOf(err);
+      if (hint) say.hint(hint);
     }
-    if (err instanceof NotFoundError && err.cause) io.stderr.write(`berth: ${oneLine(err.cause)}\n`);
     return 1;
   }
 }
@@ -59,9 +68,9 @@ async function run(action: Action, deps: HelperDeps, io: HelperIO): Promise<stri
       return `${JSON.stringify(await store.list())}\n`;
     }
     case 'store': {
-      const credentials = parseCredentials(await readAll(io.stdin));
+      const { serverURL, ...credential } = parseCredentials(await readAll(io.stdin));
       const store = await deps.openStore();
-      await store.set(registryKey(credentials.serverURL), credentials);
+      await store.set(registryKey(serverURL), credential);
       return undefined;
     }
     case 'get': {
@@ -87,7 +96,7 @@ async function readServerURL(stdin: NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Parses `store`'s input: `{"ServerURL","Username","Secret"}`, with docker-credential-helpers' messages. */
-export function parseCredentials(text: string): Credentials {
+export function parseCredentials(text: string): Credential & { serverURL: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -7,7 +7,7 @@
  */
 import { Option, type Command } from 'commander';
 import { DOCKERCFG_FORMATS, DEFAULT_SECRET_NAME, type DockercfgFormat } from '../../core/dockercfg/formats.js';
-import type { CliContext } from '../run.js';
+import { say, type CliContext } from '../run.js';
 
 interface GenerateFlags {
   format: DockercfgFormat;
@@ -52,8 +52,7 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
         '../../core/dockercfg/generate.js'
       );
       const { resolveContextFor } = await import('../../core/resolve/context.js');
-      const note = (line: string) => ctx.stderr.write(`berth: ${line}\n`);
-      const warn = (line: string) => ctx.stderr.write(`berth: warning: ${line}\n`);
+      const { info: note, warning: warn } = say(ctx);
       const resolveCtx = await resolveContextFor(ctx.env, flags.cacheDir ? { cacheDir: resolve(ctx.cwd, flags.cacheDir) } : {}, warn);
       if (!flags.cache) delete resolveCtx.cache;
       resolveCtx.onProgress = note;
@@ -64,7 +63,7 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
         { output: target, format: flags.format, secretName: flags.secretName, namespace: flags.namespace },
         resolveCtx,
         // --no-cache asks the providers themselves; the daemon is a cache too
-        flags.cache ? daemonFirstResolver(resolveCtx, { warn }) : undefined,
+        flags.cache ? daemonFirstResolver(resolveCtx, { warn, ...(ctx.programPath ? { programPath: ctx.programPath } : {}) }) : undefined,
       );
       for (const resolved of result.resolved) note(describeResolved(resolved, resolveCtx.now()));
       note(`wrote ${target} (${flags.format}, ${result.resolved.length} ${result.resolved.length === 1 ? 'registry' : 'registries'})`);

@@ -5,10 +5,10 @@
  * reports who it got a token for and until when, never the token.
  */
 import type { Command } from 'commander';
-import type { ProviderName, RegistryConfig } from '../../core/config/load.js';
-import { PROVIDERS } from '../../core/providers/index.js';
+import type { RegistryConfig } from '../../core/config/load.js';
+import { PROVIDER_NAMES, type ProviderName } from '../../core/providers/index.js';
 import { UsageError } from '../../core/errors.js';
-import type { CliContext } from '../run.js';
+import { say, type CliContext } from '../run.js';
 
 interface AddFlags {
   provider: ProviderName;
@@ -20,7 +20,6 @@ interface AddFlags {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-const PROVIDER_NAMES = Object.keys(PROVIDERS);
 
 /** `key=value`; `true`/`false` become booleans, everything else stays text (account ids keep their zeros). */
 export function parseOption(text: string): [string, string | boolean] {
@@ -121,9 +120,10 @@ function registerTest(registries: Command, ctx: CliContext): void {
       const { resolveContextFor } = await import('../../core/resolve/context.js');
       const { selectRegistries, describeResolved } = await import('../../core/dockercfg/generate.js');
       const { resolveRegistry } = await import('../../core/resolve/resolve.js');
-      const resolveCtx = await resolveContextFor(ctx.env, {}, (line) => ctx.stderr.write(`berth: warning: ${line}\n`));
+      const { info, warning } = say(ctx);
+      const resolveCtx = await resolveContextFor(ctx.env, {}, warning);
       delete resolveCtx.cache; // a test asks the provider, not yesterday's answer
-      resolveCtx.onProgress = (line) => ctx.stderr.write(`berth: ${line}\n`);
+      resolveCtx.onProgress = info;
       const [registry] = selectRegistries(resolveCtx.config, [name]);
       const resolved = await resolveRegistry(registry!, resolveCtx);
       ctx.stdout.write(`ok  ${describeResolved(resolved, resolveCtx.now())}\n`);

@@ -28,7 +28,7 @@ export function registerStoreCommands(program: Command, ctx: CliContext): void {
       const key = registryKey(registry);
       if (key === '') throw new UsageError(`"${registry}" names no registry`);
       const store = await openActiveStore(ctx.env);
-      await store.set(key, { serverURL: registry, username: options.username, secret });
+      await store.set(key, { username: options.username, secret });
       const { addRegistryIfConfigured } = await import('../../core/clients/config-files.js');
       for (const line of await addRegistryIfConfigured(ctx.env, key)) warn(ctx, line);
       ctx.stdout.write(`logged in to ${key} (${store.name} store)\n`);

@@ -9,7 +9,8 @@ import type { Config } from './schema.js';
 import { UsageError } from '../errors.js';
 import { berthConfigFile, type Env } from '../paths.js';
 
-export type { Config, ProviderName, RegistryConfig } from './schema.js';
+export type { Config, RegistryConfig } from './schema.js';
+export type { ProviderName } from '../providers/index.js';
 
 export interface LoadedConfig {
   path: string;

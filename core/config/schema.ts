@@ -4,12 +4,12 @@
  * the named registry configurations. Validated with a schema; an error names the bad field and its
  * line. A missing file is an empty configuration.
  */
+import type { ParseError } from 'jsonc-parser';
 import { importPackage } from '../io/import-package.js';
 import * as v from 'valibot';
-import { UsageError } from '../errors.js';
-
-export const PROVIDER_NAMES = ['ecr', 'ecr-public', 'google', 'azure', 'static'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+import { UsageError, oneLine } from '../errors.js';
+import { PROVIDER_NAMES } from '../providers/index.js';
+import { STORE_NAMES } from '../store/store.js';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -28,7 +28,7 @@ const RegistrySchema = v.strictObject({
 });
 
 const ConfigSchema = v.strictObject({
-  store: v.optional(v.picklist(['file', 'keychain', 'pass'])),
+  store: v.optional(v.picklist(STORE_NAMES)),
   registries: v.optional(v.array(RegistrySchema)),
   daemon: v.optional(
     v.strictObject({
@@ -46,14 +46,20 @@ export async function parseConfig(text: string, path: string): Promise<Config> {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    throw await syntaxError(text, path, err);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UsageError(`${path}:1:1: expected an object with "store", "registries" or "daemon"`);
   }
   const result = v.safeParse(ConfigSchema, raw);
   if (!result.success) {
-    const issue = result.issues[0];
+    // A misspelt field also leaves the real one missing: name the misspelling, it is the mistake.
+    const issue = result.issues.find(isUnknownField) ?? result.issues[0];
     const keys = (issue.path ?? []).map((item) => item.key as string | number);
-    const field = keys.length ? keys.join('.') : '(top level)';
-    throw new UsageError(`config file ${path}, line ${await lineOf(text, keys)}: ${field}: ${issue.message}`);
+    const where = await positionOf(text, path, keys, issue);
+    if (isUnknownField(issue)) throw unknownField(where, keys);
+    if (issue.received === 'undefined') throw new UsageError(`${where}: ${parentPrefix(keys)}missing field "${String(keys.at(-1))}"`);
+    throw new UsageError(`${where}: ${fieldName(keys)}: ${describeIssue(issue)}`);
   }
   await checkRegistries(result.output, text, path);
   return result.output;
@@ -62,8 +68,8 @@ export async function parseConfig(text: string, path: string): Promise<Config> {
 async function checkRegistries(config: Config, text: string, path: string): Promise<void> {
   const registries = config.registries ?? [];
   const fail = async (index: number, field: string, message: string): Promise<never> => {
-    const line = await lineOf(text, ['registries', index, field]);
-    throw new UsageError(`config file ${path}, line ${line}: registries.${index}.${field}: ${message}`);
+    const keys = ['registries', index, field];
+    throw new UsageError(`${await positionOf(text, path, keys)}: ${fieldName(keys)}: ${message}`);
   };
   const names = new Set(registries.map((registry) => registry.name));
   const seen = new Set<string>();
@@ -78,14 +84,138 @@ async function checkRegistries(config: Config, text: string, path: string): Prom
   }
 }
 
-/** The 1-based line of a JSON path; jsonc-parser is loaded only on this error path. */
-async function lineOf(text: string, keys: readonly (string | number)[]): Promise<number> {
+type Issue = v.InferIssue<typeof ConfigSchema>;
+
+/** `registries[1].options.region`, as a person would write the field. */
+function fieldName(keys: readonly (string | number)[]): string {
+  if (keys.length === 0) return '(top level)';
+  return keys.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? key : `.${key}`)).join('');
+}
+
+/** The fields an object in the file may have, to name them when one is misspelt. */
+function knownFields(keys: readonly (string | number)[]): readonly string[] {
+  if (keys.length === 1) return Object.keys(ConfigSchema.entries);
+  if (keys[0] === 'registries') return Object.keys(RegistrySchema.entries);
+  if (keys[0] === 'daemon') return ['autoStart', 'socket'];
+  return [];
+}
+
+function isUnknownField(issue: Issue): boolean {
+  return issue.type === 'strict_object' && issue.expected === 'never';
+}
+
+/** `registries[1]: unknown field "hots"`, with the likely intended field as the hint. */
+function unknownField(where: string, keys: readonly (string | number)[]): UsageError {
+  const field = String(keys.at(-1));
+  const known = knownFields(keys);
+  const near = known.find((name) => looksLike(name.toLowerCase(), field.toLowerCase()));
+  const list = `the fields here are ${known.join(', ')}`;
+  return new UsageError(`${where}: ${parentPrefix(keys)}unknown field "${field}"`, {
+    hint: near ? `did you mean "${near}"? ${list}` : list,
+  });
+}
+
+/** `registries[1]: ` for a field of that object; nothing at the top level. */
+function parentPrefix(keys: readonly (string | number)[]): string {
+  return keys.length > 1 ? `${fieldName(keys.slice(0, -1))}: ` : '';
+}
+
+/** A likely misspelling: two edits apart, or the same first five letters (`registry` for `registries`). */
+function looksLike(name: string, field: string): boolean {
+  return editDistance(name, field) <= 2 || (field.length >= 5 && name.startsWith(field.slice(0, 5)));
+}
+
+/** Levenshtein distance, for field names of a dozen letters. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** An issue in berth's words: what is wrong with the field, never the schema library's sentence. */
+function describeIssue(issue: Issue): string {
+  if (issue.kind === 'validation') return issue.message; // our own words, from the schema's pipes
+  if (issue.type === 'picklist') return `must be one of ${choices(issue.expected)}, not ${issue.received}`;
+  return `must be ${article(choices(issue.expected ?? ''))}, not ${receivedName(issue.received)}`;
+}
+
+/** `("ecr" | "static")` → `"ecr", "static"`; `(string | number | boolean)` → `string, number or boolean`. */
+function choices(expected: string | null): string {
+  const list = (expected ?? '').replace(/^\(|\)$/g, '').split(' | ');
+  const words = list.map((item) => (item === 'Array' ? 'list' : item === 'Object' ? 'object' : item));
+  return words.length > 1 && !words[0]!.startsWith('"') ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : words.join(', ');
+}
+
+function article(noun: string): string {
+  return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
+}
+
+function receivedName(received: string): string {
+  if (received === 'Array') return 'a list';
+  if (received === 'Object') return 'an object';
+  return received;
+}
+
+/** `path:line:column` of a field; jsonc-parser is loaded only on this error path. */
+async function positionOf(text: string, path: string, keys: readonly (string | number)[], issue?: Issue): Promise<string> {
   const { parseTree, findNodeAtLocation } = await importPackage(import('jsonc-parser'));
   const root = parseTree(text);
-  let node = root && findNodeAtLocation(root, [...keys]);
-  for (let depth = keys.length - 1; !node && root && depth >= 0; depth--) {
-    node = findNodeAtLocation(root, keys.slice(0, depth));
+  // A missing field is reported at the object that lacks it.
+  const wanted = issue?.received === 'undefined' ? keys.slice(0, -1) : keys;
+  let node = root && findNodeAtLocation(root, [...wanted]);
+  // An unknown field has no value in the schema's eyes; find its key among the object's properties.
+  if (!node && root && wanted.length > 0) {
+    const parent = findNodeAtLocation(root, wanted.slice(0, -1));
+    node = parent?.children?.find((property) => property.children?.[0]?.value === wanted.at(-1))?.children?.[1];
   }
+  for (let depth = wanted.length - 1; !node && root && depth >= 0; depth--) node = findNodeAtLocation(root, wanted.slice(0, depth));
   const offset = node?.parent?.type === 'property' ? node.parent.offset : (node?.offset ?? 0);
-  return text.slice(0, offset).split('\n').length;
+  return `${path}:${lineAndColumn(text, offset)}`;
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `${before.length}:${before.at(-1)!.length + 1}`;
+}
+
+const SYNTAX_ERRORS: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'malformed number',
+  PropertyNameExpected: 'expected a field name in double quotes',
+  ValueExpected: 'expected a value',
+  ColonExpected: 'expected ":"',
+  CommaExpected: 'expected "," between entries',
+  CloseBraceExpected: 'expected "}"',
+  CloseBracketExpected: 'expected "]"',
+  EndOfFileExpected: 'unexpected text after the end',
+  InvalidCommentToken: 'comments are not allowed in JSON',
+  UnexpectedEndOfComment: 'unterminated comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'bad \\u escape',
+  InvalidEscapeCharacter: 'bad escape character',
+  InvalidCharacter: 'control character in a string',
+};
+
+/** Where strict JSON first breaks, as `path:line:column: not valid JSON: …`. */
+async function syntaxError(text: string, path: string, err: unknown): Promise<UsageError> {
+  const { parse, printParseErrorCode } = await importPackage(import('jsonc-parser'));
+  const errors: ParseError[] = [];
+  parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (text.trim() === '') return new UsageError(`${path}: the file is empty`, { hint: 'an empty configuration is {}' });
+  if (!first) return new UsageError(`${path}: not valid JSON (${oneLine(err)})`);
+  const code = printParseErrorCode(first.error);
+  // `{"a": 1,}`: the parser stops at the brace; the mistake is the comma before it.
+  const comma = /,\s*$/.exec(text.slice(0, first.offset));
+  if (comma && (text[first.offset] === '}' || text[first.offset] === ']')) {
+    return new UsageError(`${path}:${lineAndColumn(text, comma.index)}: not valid JSON: trailing comma`);
+  }
+  return new UsageError(`${path}:${lineAndColumn(text, first.offset)}: not valid JSON: ${SYNTAX_ERRORS[code] ?? code}`);
 }

@@ -9,11 +9,11 @@ import { importPackage } from '../io/import-package.js';
 import { fetchAwsToken } from './aws.js';
 import { type AwsSettings, awsCacheIdentity, awsSettings } from './aws-settings.js';
 import { parseEcrHost } from './hosts.js';
-import { NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';
+import { NotMyRegistryError, type Provider, type ProviderModule, type ProviderRequest } from './provider.js';
 
 function ecrRequest(request: ProviderRequest): { settings: AwsSettings; fips: boolean; dualStack: boolean } {
   const host = parseEcrHost(request.registryHost);
-  if (!host) throw new NotMyRegistryError(`ecr: ${request.registryHost} is not an ECR registry`);
+  if (!host) throw new NotMyRegistryError('not an ECR registry host');
   return { settings: awsSettings('ecr', request, host), fips: host.fips, dualStack: host.dualStack };
 }
 
@@ -40,5 +40,5 @@ export const ecrProvider: Provider = async (request) => {
   });
 };
 
-/** The names the provider registration table loads from each provider file. */
-export { ecrProvider as provider, ecrCacheIdentity as identity };
+/** What the registration table (./index.ts) loads. */
+export default { provider: ecrProvider, identity: ecrCacheIdentity } satisfies ProviderModule;

@@ -7,8 +7,6 @@
  */
 import { registryHost } from '../registry-host.js';
 
-export type CloudProviderName = 'ecr' | 'ecr-public' | 'google' | 'azure';
-
 export interface EcrHost {
   /** The 12-digit AWS account that owns the registry. */
   accountId: string;
@@ -128,13 +126,4 @@ export function parseAcrHost(serverURL: string): AcrHost | undefined {
   if (!match) return undefined;
   const tld = match[2] as keyof typeof ACR_CLOUDS;
   return { registryName: match[1] as string, cloud: ACR_CLOUDS[tld], domainSuffix: `azurecr.${tld}` };
-}
-
-/** The cloud whose provider can mint a token for this registry, or undefined for any other host. */
-export function detectProvider(serverURL: string): CloudProviderName | undefined {
-  if (parseEcrHost(serverURL)) return 'ecr';
-  if (isEcrPublicHost(serverURL)) return 'ecr-public';
-  if (parseGoogleHost(serverURL)) return 'google';
-  if (parseAcrHost(serverURL)) return 'azure';
-  return undefined;
 }

@@ -9,7 +9,7 @@ import { openCredentialCache, CACHE_KEY_FILE_NAME, type CredentialCache } from '
 import { loadConfig } from '../config/load.js';
 import { NotFoundError } from '../errors.js';
 import { berthCacheDir, berthDataDir, type Env } from '../paths.js';
-import type { Credentials } from '../store/store.js';
+import type { Credential } from '../credential.js';
 import { resolveServerURL, type ResolveContext } from './resolve.js';
 
 export interface CacheLocation {
@@ -42,16 +42,10 @@ export async function resolveContextFor(env: Env, location: CacheLocation, warn:
  * any other host. A failure becomes not-found (clients need that exact text) carrying the reason,
  * which the helper prints on stderr.
  */
-export async function resolveForHelper(
-  serverURL: string,
-  env: Env,
-  stderr: { write(text: string): unknown },
-): Promise<Credentials | undefined> {
-  const warn = (line: string) => stderr.write(`berth: warning: ${line}\n`);
+export async function resolveForHelper(serverURL: string, env: Env, warn: (line: string) => void): Promise<Credential | undefined> {
   try {
     const resolved = await resolveServerURL(serverURL, await resolveContextFor(env, {}, warn));
-    if (!resolved) return undefined;
-    return { serverURL, username: resolved.credential.username, secret: resolved.credential.secret };
+    return resolved?.credential;
   } catch (err) {
     throw new NotFoundError({ cause: err });
   }

@@ -6,10 +6,10 @@
  * `fallback` registry when the provider keeps failing. When everything fails, every reason is kept.
  */
 import retry from 'retry';
-import type { Config, ProviderName, RegistryConfig } from '../config/load.js';
+import type { Config, RegistryConfig } from '../config/load.js';
 import { AllFailedError, BerthError, ProviderError, UsageError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
-import { PROVIDERS, detectProvider, type ProviderLoader } from '../providers/index.js';
+import { PROVIDERS, detectProvider, type ProviderLoader, type ProviderName } from '../providers/index.js';
 import { NotMyRegistryError, type Credential, type ProviderRequest } from '../providers/provider.js';
 import { registryHost, registryKey } from '../registry-host.js';
 import { cacheKeyFor, withCache, type CredentialCache } from './cache.js';
@@ -111,12 +111,8 @@ export async function resolveRegistry(registry: RegistryConfig, ctx: ResolveCont
       reasons.push(labelled(current, err));
     }
   }
-  const providerHint = reasons.map((reason) => (reason as BerthError).hint).find((hint) => hint !== undefined);
-  throw new AllFailedError(`no credentials for ${registryKey(registry.host)}`, reasons, {
-    hint: reasons.some((reason) => reason instanceof BadSettingError)
-      ? `check the registry's settings: berth registries list`
-      : providerHint,
-  });
+  const hint = reasons.map((reason) => (reason as BerthError).hint).find((hint) => hint !== undefined);
+  throw new AllFailedError(`no credentials for ${registryKey(registry.host)}`, reasons, hint === undefined ? {} : { hint });
 }
 
 function fallbackOf(registry: RegistryConfig, config: Config): RegistryConfig | undefined {
@@ -124,16 +120,14 @@ function fallbackOf(registry: RegistryConfig, config: Config): RegistryConfig | 
   return (config.registries ?? []).find((candidate) => candidate.name === registry.fallback);
 }
 
-/** A labelled reason that came from bad settings rather than a failing service. */
-class BadSettingError extends ProviderError {
-  override name = 'BadSettingError';
-}
-
-/** The reason with the registry's name in front; the provider's hint is kept. */
+/**
+ * The reason with the registry in front, named once: its configured name and provider
+ * (`prod (ecr): …`), or only the provider when the registry is a cloud host berth recognised by
+ * itself (its name is its host, already said). The provider's hint is kept.
+ */
 function labelled(registry: RegistryConfig, err: unknown): BerthError {
-  const message = `${registry.name} (${registry.provider}): ${oneLine(err)}`;
-  const options = { cause: err, hint: err instanceof BerthError ? err.hint : undefined };
-  return err instanceof UsageError ? new BadSettingError(message, options) : new ProviderError(message, options);
+  const label = registry.name === registryHost(registry.host) ? registry.provider : `${registry.name} (${registry.provider})`;
+  return new ProviderError(`${label}: ${oneLine(err)}`, { cause: err, hint: err instanceof BerthError ? err.hint : undefined });
 }
 
 async function resolveOne(registry: RegistryConfig, ctx: ResolveContext): Promise<Credential> {

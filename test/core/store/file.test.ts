@@ -16,7 +16,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const credentials = (n: number) => ({ serverURL: `https://r${n}.example`, username: `user${n}`, secret: `secret-${n}` });
+const credentials = (n: number) => ({ username: `user${n}`, secret: `secret-${n}` });
 
 describe('file store', () => {
   it('is empty before the first write and makes no key file on reads', async () => {
