@@ -32,7 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')
     .description('registry credentials for container tools')
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(add --help for usage)')
+    .showHelpAfterError('berth: hint: add --help for usage')
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       writeErr: (text) => ctx.stderr.write(text),

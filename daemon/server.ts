@@ -98,7 +98,7 @@ export async function listenUnix(handler: RequestListener, path: string): Promis
   // Two daemons starting at once (auto-start from parallel pulls) must not both judge the old
   // socket stale and unlink each other's: the check and the listen happen under one lock.
   const server = newServer(handler);
-  await withLock(join(dir, 'start.lock'), `the daemon socket ${path}`, async () => {
+  await withLock(join(dir, 'start.lock'), 'the daemon socket', async () => {
     await replaceStaleSocket(path);
     const previous = setUmask(0o177);
     try {

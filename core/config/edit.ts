@@ -22,7 +22,7 @@ type Edit = (text: string, config: Config, path: string) => Promise<string>;
 async function editConfigFile(env: Env, edit: Edit): Promise<string> {
   const path = berthConfigFile(env);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await withLock(`${path}.lock`, `config file ${path}`, async () => {
+  await withLock(`${path}.lock`, 'the config file', async () => {
     const { text, mode } = await readConfigText(path);
     const next = await edit(text, await parseConfig(text, path), path);
     await parseConfig(next, path);

@@ -6,6 +6,7 @@
  */
 import type { ParseError } from 'jsonc-parser';
 import { importPackage } from '../io/import-package.js';
+import { describeSyntaxError, lineAndColumn } from './json-errors.js';
 import * as v from 'valibot';
 import { UsageError, oneLine } from '../errors.js';
 import { PROVIDER_NAMES } from '../providers/index.js';
@@ -179,43 +180,14 @@ async function positionOf(text: string, path: string, keys: readonly (string | n
   return `${path}:${lineAndColumn(text, offset)}`;
 }
 
-function lineAndColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset).split('\n');
-  return `${before.length}:${before.at(-1)!.length + 1}`;
-}
-
-const SYNTAX_ERRORS: Record<string, string> = {
-  InvalidSymbol: 'unexpected character',
-  InvalidNumberFormat: 'malformed number',
-  PropertyNameExpected: 'expected a field name in double quotes',
-  ValueExpected: 'expected a value',
-  ColonExpected: 'expected ":"',
-  CommaExpected: 'expected "," between entries',
-  CloseBraceExpected: 'expected "}"',
-  CloseBracketExpected: 'expected "]"',
-  EndOfFileExpected: 'unexpected text after the end',
-  InvalidCommentToken: 'comments are not allowed in JSON',
-  UnexpectedEndOfComment: 'unterminated comment',
-  UnexpectedEndOfString: 'unterminated string',
-  UnexpectedEndOfNumber: 'unterminated number',
-  InvalidUnicode: 'bad \\u escape',
-  InvalidEscapeCharacter: 'bad escape character',
-  InvalidCharacter: 'control character in a string',
-};
-
 /** Where strict JSON first breaks, as `path:line:column: not valid JSON: …`. */
 async function syntaxError(text: string, path: string, err: unknown): Promise<UsageError> {
+  if (text.trim() === '') return new UsageError(`${path}: the file is empty`, { hint: 'an empty configuration is {}' });
   const { parse, printParseErrorCode } = await importPackage(import('jsonc-parser'));
   const errors: ParseError[] = [];
   parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const first = errors[0];
-  if (text.trim() === '') return new UsageError(`${path}: the file is empty`, { hint: 'an empty configuration is {}' });
   if (!first) return new UsageError(`${path}: not valid JSON (${oneLine(err)})`);
-  const code = printParseErrorCode(first.error);
-  // `{"a": 1,}`: the parser stops at the brace; the mistake is the comma before it.
-  const comma = /,\s*$/.exec(text.slice(0, first.offset));
-  if (comma && (text[first.offset] === '}' || text[first.offset] === ']')) {
-    return new UsageError(`${path}:${lineAndColumn(text, comma.index)}: not valid JSON: trailing comma`);
-  }
-  return new UsageError(`${path}:${lineAndColumn(text, first.offset)}: not valid JSON: ${SYNTAX_ERRORS[code] ?? code}`);
+  const { position, problem } = describeSyntaxError(text, first.offset, printParseErrorCode(first.error));
+  return new UsageError(`${path}:${position}: not valid JSON: ${problem}`);
 }

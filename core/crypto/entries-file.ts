@@ -86,7 +86,7 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
     read: () => read(),
     async update(change) {
       const key = await readOrCreateKeyFile(keyPath);
-      await withLock(`${path}.lock`, `${what} ${path}`, async () => {
+      await withLock(`${path}.lock`, what, async () => {
         const entries = read(key);
         change(entries);
         const plaintext = Buffer.from(JSON.stringify({ version: 1, entries }));

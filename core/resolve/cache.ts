@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { RegistryConfig } from '../config/load.js';
 import type { Credential } from '../credential.js';
 import { entriesFile, stringField } from '../crypto/entries-file.js';
-import { oneLine } from '../errors.js';
+import { BerthError, oneLine } from '../errors.js';
 import type { Provider, ProviderModule, ProviderRequest } from '../providers/provider.js';
 import { registryKey } from '../registry-host.js';
 
@@ -136,7 +136,10 @@ export function withCache(
     const cached = await cache.get(key);
     if (cached) return cached;
     const credential = await provider(request);
-    await cache.put(key, credential).catch((err: unknown) => warn?.(`cannot update the credential cache: ${oneLine(err)}`));
+    await cache.put(key, credential).catch((err: unknown) => {
+      // Our own errors name the cache already (its lock, its key file); a bare one is from writing it.
+      warn?.(err instanceof BerthError ? oneLine(err) : `cannot update the credential cache: ${oneLine(err)}`);
+    });
     return credential;
   };
 }

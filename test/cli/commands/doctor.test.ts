@@ -120,7 +120,7 @@ describe('berth doctor', () => {
     await mkdir(join(h.dir, '.docker'));
     await writeFile(join(h.dir, '.docker/config.json'), '{');
     const result = await h.berth(['doctor']);
-    expect(result.stdout).toMatch(/^FAIL +config +.*\.docker\/config\.json is not valid JSON \(line 1\)/m);
+    expect(result.stdout).toMatch(/^FAIL +config +.*\.docker\/config\.json:1:\d+: not valid JSON \([^)]+\)/m);
     expect(result.code).toBe(1);
   });
 });
