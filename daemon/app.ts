@@ -237,7 +237,7 @@ function errorHandler(log: (line: string) => void) {
     // Already answered (the deadline passed first): the late result has nowhere to go.
     if (res.headersSent) return;
     const status = statusOf(err);
-    if (status === undefined) log(`internal error: ${oneLine(err)}`);
+    if (status === undefined) log(`error: internal error: ${oneLine(err)}`); // `berth: error: …` in the daemon log
     if (status === 401) res.set('WWW-Authenticate', 'Bearer');
     res.status(status ?? 500).json({ error: status === undefined ? 'internal error' : oneLine(err) });
   };

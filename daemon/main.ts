@@ -63,7 +63,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const life = lifecycle(cache, pidFile);
   const onShutdown = () => {
     log('shutdown requested');
-    life.close().catch((err: unknown) => log(`shutdown: ${oneLine(err)}`));
+    life.close().catch((err: unknown) => log(`error: shutting down: ${oneLine(err)}`));
   };
   const registryHosts = () => registries.map((r) => r.host);
   const shared = { cache, registries: registryHosts, metrics: new RequestMetrics(), now, log, version: VERSION, onShutdown };
@@ -162,7 +162,7 @@ export async function runForeground(options: DaemonOptions): Promise<void> {
   const log = options.log ?? defaultLog(options.env);
   const stop = (signal: NodeJS.Signals) => {
     log(`${signal}: shutting down`);
-    daemon.close().catch((err: unknown) => log(`shutdown: ${oneLine(err)}`));
+    daemon.close().catch((err: unknown) => log(`error: shutting down: ${oneLine(err)}`));
   };
   process.on('SIGTERM', stop).on('SIGINT', stop);
   await daemon.closed;
