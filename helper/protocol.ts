@@ -5,6 +5,7 @@
  * clients compare. `list` never reads stdin (docker-py hands the helper its own stdin).
  */
 import { NOT_FOUND_MESSAGE, NotFoundError, UsageError, oneLine } from '../core/errors.js';
+import { importPackage } from '../core/io/import-package.js';
 import { hintOf, messages } from '../core/io/messages.js';
 import type { Env } from '../core/paths.js';
 import { readAll } from '../core/io/stdin.js';
@@ -68,7 +69,7 @@ async function run(action: Action, deps: HelperDeps, io: HelperIO): Promise<stri
       return `${JSON.stringify(await store.list())}\n`;
     }
     case 'store': {
-      const { serverURL, ...credential } = parseCredentials(await readAll(io.stdin));
+      const { serverURL, ...credential } = await parseCredentials(await readAll(io.stdin));
       const store = await deps.openStore();
       await store.set(registryKey(serverURL), credential);
       return undefined;
@@ -96,12 +97,13 @@ async function readServerURL(stdin: NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Parses `store`'s input: `{"ServerURL","Username","Secret"}`, with docker-credential-helpers' messages. */
-export function parseCredentials(text: string): Credential & { serverURL: string } {
+export async function parseCredentials(text: string): Promise<Credential & { serverURL: string }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`invalid credentials JSON on stdin: ${oneLine(err)}`);
+  } catch {
+    // V8's message quotes the input, which may be a bare token: say only where it broke.
+    throw new UsageError(`invalid credentials JSON on stdin: ${await whereJsonBreaks(text)}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new UsageError('invalid credentials JSON on stdin: expected an object with ServerURL, Username, Secret');
@@ -119,6 +121,26 @@ export function parseCredentials(text: string): Credential & { serverURL: string
   if (username === '') throw new UsageError('no credentials username');
   if (secret === '') throw new UsageError('no credentials secret');
   return { serverURL, username, secret };
+}
+
+/**
+ * Where `text` stops being JSON, as line, column and offset, never quoting it. jsonc-parser (in
+ * strict mode) finds the same first error JSON.parse does; it is loaded only on this error path.
+ */
+export async function whereJsonBreaks(text: string): Promise<string> {
+  if (text.trim() === '') return 'the input is empty';
+  const { parse, printParseErrorCode } = await importPackage(import('jsonc-parser'));
+  const errors: import('jsonc-parser').ParseError[] = [];
+  parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (!first) return 'not valid JSON';
+  const before = text.slice(0, first.offset);
+  const line = before.split('\n').length;
+  const column = first.offset - before.lastIndexOf('\n');
+  const what = printParseErrorCode(first.error)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+  return `${what} at line ${line}, column ${column} (offset ${first.offset})`;
 }
 
 export { NOT_FOUND_MESSAGE };

@@ -58,7 +58,7 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
     } catch (err) {
       if (!(err instanceof EntriesFileError) || !options.onUnreadable) throw err;
       options.onUnreadable(err);
-      return {};
+      return Object.create(null);
     }
   };
   const readOrThrow = (key?: Buffer): Entries<E> => {
@@ -66,7 +66,7 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
     try {
       sealed = readFileSync(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
       throw new EntriesFileError('unreadable', `cannot read ${what} ${path}: ${oneLine(err)}`, err);
     }
     let fileKey = key;
@@ -106,7 +106,9 @@ function parseEntries<E>(text: string, checkEntry: (value: unknown) => E): Entri
   if (file?.version !== 1 || typeof file.entries !== 'object' || file.entries === null || Array.isArray(file.entries)) {
     throw new Error('unknown layout (expected version 1 entries)');
   }
-  const entries: Entries<E> = {};
+  // Keys are whatever a client sent as ServerURL (`__proto__` included): a map without a prototype
+  // stores and finds every one of them.
+  const entries: Entries<E> = Object.create(null);
   for (const [name, value] of Object.entries(file.entries)) {
     try {
       entries[name] = checkEntry(value);

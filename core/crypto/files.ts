@@ -6,18 +6,20 @@
  * synchronous calls on the main thread: measured here, reading ahead and writing behind on the
  * thread pool (1 MiB at a time) took about 20 % more CPU and was no faster on a busy machine. The
  * loop yields to the event loop every few MiB so a signal can stop it cleanly. stdin and stdout are
- * plain streams.
+ * plain streams. Output that cannot be taken back (stdout, a pipe, a device) can be held until the
+ * input has verified (see TransferOptions.holdBytes).
  */
-import { closeSync, fstatSync, openSync, readSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BerthError, UsageError } from '../errors.js';
-import { openAtomic, type AtomicFile } from '../io/atomic.js';
+import { openAtomic, writeAll, type AtomicFile } from '../io/atomic.js';
 import { inFile } from './errors.js';
 import type { Coder } from './format.js';
+import type { UserKeys } from './header.js';
 import { Rekeyer, type RekeyChanges, type RekeyReport } from './rekey.js';
 
 /**
@@ -141,17 +143,12 @@ interface Sink {
   flush(): Promise<void>;
 }
 
-/** Writes to a descriptor synchronously, all of every piece (writev may stop short). */
+/** Writes to a descriptor synchronously, all of every piece (see writeAll). */
 function descriptorSink(fd: number, target: string): Sink {
   return {
     async write(pieces) {
-      const rest = pieces.filter((piece) => piece.length > 0);
       try {
-        while (rest.length > 0) {
-          let written = writevSync(fd, rest);
-          while (rest.length > 0 && written >= rest[0]!.length) written -= rest.shift()!.length;
-          if (written > 0) rest[0] = rest[0]!.subarray(written);
-        }
+        await writeAll(fd, pieces);
       } catch (err) {
         throw outputError(target, err);
       }
@@ -200,6 +197,43 @@ export interface TransferOptions {
   signal?: AbortSignal | undefined;
   /** fsync the output before renaming it into place (default true); see AtomicOptions.sync. */
   sync?: boolean;
+  /**
+   * For output that cannot be taken back (stdout, a pipe, a device): hold up to this many bytes
+   * until the coder has ended, so a file that fails at its last chunk releases nothing. Output
+   * beyond it streams as it is verified, chunk by chunk. 0 (the default) holds nothing.
+   */
+  holdBytes?: number;
+}
+
+/** Decrypting to a stream or device holds this much output until the file has verified. */
+export const HOLD_BYTES = 16 * 1024 * 1024;
+
+/** Keeps pieces back until `limit` bytes would be exceeded or the transfer ends without error. */
+function holdingSink(inner: Sink, limit: number): Sink {
+  if (limit <= 0) return inner;
+  let held: Buffer[] | undefined = [];
+  let size = 0;
+  return {
+    async write(pieces) {
+      if (!held) return inner.write(pieces);
+      // Coders' output never aliases their input, so pieces may be kept as they are.
+      held.push(...pieces);
+      size += pieces.reduce((sum, piece) => sum + piece.length, 0);
+      if (size > limit) {
+        const release = held;
+        held = undefined;
+        await inner.write(release);
+      }
+    },
+    async flush() {
+      if (held) {
+        const release = held;
+        held = undefined;
+        await inner.write(release);
+      }
+      await inner.flush();
+    },
+  };
 }
 
 /** Runs every byte of `source` through `coder` into `sink`, collecting crypto buffers as it goes. */
@@ -246,13 +280,15 @@ export async function transformToTemp(
 ): Promise<AtomicFile> {
   let file: AtomicFile;
   try {
-    file = await openAtomic(target, { mode, sync: options.sync ?? true });
+    // Anonymous: a process killed mid-write leaves no partial (plaintext) file behind.
+    file = await openAtomic(target, { mode, sync: options.sync ?? true, anonymous: true });
   } catch (err) {
     if (source instanceof FileSource) source.close();
     throw outputError(target, err);
   }
   try {
-    await pump(source, coder, descriptorSink(file.fd, target), options);
+    const sink = descriptorSink(file.fd, target);
+    await pump(source, coder, file.direct ? holdingSink(sink, options.holdBytes ?? 0) : sink, options);
     return file;
   } catch (err) {
     await file.abort();
@@ -272,7 +308,7 @@ export async function commitOrAbort(file: AtomicFile, target: string): Promise<v
 
 /** Runs `source` through `coder` to an open stream such as stdout (which is not ended). */
 export async function transformToStream(source: Source, coder: Coder, output: Writable, options: TransferOptions = {}): Promise<void> {
-  await pump(source, coder, streamSink(output, 'standard output'), options);
+  await pump(source, coder, holdingSink(streamSink(output, 'standard output'), options.holdBytes ?? 0), options);
 }
 
 /**
@@ -281,7 +317,7 @@ export async function transformToStream(source: Source, coder: Coder, output: Wr
  */
 export async function rekeyFiles(
   names: readonly string[],
-  oldKey: Uint8Array,
+  oldKey: UserKeys,
   changes: RekeyChanges,
   { cwd, signal }: { cwd: string } & TransferOptions,
 ): Promise<{ path: string; report: RekeyReport }[]> {

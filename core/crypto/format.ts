@@ -9,7 +9,18 @@ import { ArmorDecoder, ArmorEncoder } from './armor.js';
 import { type Coder, DetectingCoder, joinBytes, pipe } from './coder.js';
 import type { Format } from './detect.js';
 import { NotBerthFileError, TruncatedError } from './errors.js';
-import { MAGIC, newHeader, parseHeader, payloadKey, serializeHeader, unwrapFileKey, verifyHeader, wrapFileKey } from './header.js';
+import {
+  keyList,
+  MAGIC,
+  newHeader,
+  parseHeader,
+  payloadKey,
+  serializeHeader,
+  unwrapFileKey,
+  type UserKeys,
+  verifyHeader,
+  wrapFileKey,
+} from './header.js';
 import { keyId } from './key.js';
 import { LegacyDecoder } from './legacy.js';
 import { PayloadOpener, PayloadSealer } from './stream.js';
@@ -67,7 +78,7 @@ class BinaryOpener implements Coder {
   private headerInput: Buffer = Buffer.alloc(0);
   private payload: PayloadOpener | undefined;
 
-  constructor(private readonly key: Uint8Array) {}
+  constructor(private readonly key: UserKeys) {}
 
   write(data: Uint8Array): Buffer[] {
     if (this.payload) return this.payload.write(data);
@@ -93,14 +104,18 @@ class BinaryOpener implements Coder {
   }
 }
 
-/** Reads any berth file (and legacy jet files if allowed), deciding the format from its first bytes. */
+/**
+ * Reads any berth file (and legacy jet files if allowed), deciding the format from its first bytes.
+ * Given several keys, a berth file opens with the first one it names; a legacy file names none,
+ * so it is read with the first.
+ */
 export class FileOpener extends DetectingCoder {
-  constructor(key: Uint8Array, options: DecryptOptions = {}) {
+  constructor(key: UserKeys, options: DecryptOptions = {}) {
     super((format) => openerFor(format, key, options));
   }
 }
 
-function openerFor(format: Format, key: Uint8Array, options: DecryptOptions): Coder {
+function openerFor(format: Format, key: UserKeys, options: DecryptOptions): Coder {
   if (format === 'binary') return new BinaryOpener(key);
   if (format === 'armor') return pipe(new ArmorDecoder(), new BinaryOpener(key));
   if (!options.onLegacy) {
@@ -109,7 +124,7 @@ function openerFor(format: Format, key: Uint8Array, options: DecryptOptions): Co
     });
   }
   options.onLegacy();
-  return new LegacyDecoder(Buffer.from(key));
+  return new LegacyDecoder(Buffer.from(keyList(key)[0]!));
 }
 
 function runCoder(coder: Coder, input: Uint8Array): Buffer {
@@ -120,7 +135,7 @@ export function encryptBuffer(plaintext: Uint8Array, keys: readonly Uint8Array[]
   return runCoder(new FileSealer(keys, options), plaintext);
 }
 
-export function decryptBuffer(file: Uint8Array, key: Uint8Array, options: DecryptOptions = {}): Buffer {
+export function decryptBuffer(file: Uint8Array, key: UserKeys, options: DecryptOptions = {}): Buffer {
   return runCoder(new FileOpener(key, options), file);
 }
 
@@ -150,6 +165,6 @@ export function createEncryptStream(keys: readonly Uint8Array[], options: Encryp
   return coderStream(new FileSealer(keys, options));
 }
 
-export function createDecryptStream(key: Uint8Array, options: DecryptOptions = {}): Transform {
+export function createDecryptStream(key: UserKeys, options: DecryptOptions = {}): Transform {
   return coderStream(new FileOpener(key, options));
 }

@@ -11,7 +11,7 @@ import { type Coder, DetectingCoder, pipe } from './coder.js';
 import type { Format } from './detect.js';
 import { TruncatedError } from './errors.js';
 import { FileSealer } from './format.js';
-import { parseHeader, serializeHeader, unwrapFileKey, verifyHeader, wrapFileKey, type Header } from './header.js';
+import { keyList, parseHeader, serializeHeader, unwrapFileKey, type UserKeys, verifyHeader, wrapFileKey, type Header } from './header.js';
 import { keyId } from './key.js';
 import { LegacyDecoder } from './legacy.js';
 
@@ -55,7 +55,7 @@ class HeaderRewriter implements Coder {
   private rewritten = false;
 
   constructor(
-    private readonly oldKey: Uint8Array,
+    private readonly oldKey: UserKeys,
     private readonly changes: RekeyChanges,
     private readonly report: RekeyReport,
   ) {}
@@ -86,7 +86,9 @@ class HeaderRewriter implements Coder {
 }
 
 /** Legacy files: the new berth file is for the old key plus `add`, minus `remove`. */
-function legacyConverter(oldKey: Uint8Array, changes: RekeyChanges, report: RekeyReport): Coder {
+function legacyConverter(oldKeys: UserKeys, changes: RekeyChanges, report: RekeyReport): Coder {
+  // A legacy file names no key: it is read with the first key found.
+  const oldKey = keyList(oldKeys)[0]!;
   const candidates = [oldKey, ...(changes.add ?? [])];
   const remove = changes.remove ?? [];
   for (const id of remove) {
@@ -105,7 +107,7 @@ function legacyConverter(oldKey: Uint8Array, changes: RekeyChanges, report: Reke
 export class Rekeyer extends DetectingCoder {
   readonly report: RekeyReport;
 
-  constructor(oldKey: Uint8Array, changes: RekeyChanges) {
+  constructor(oldKey: UserKeys, changes: RekeyChanges) {
     const report: RekeyReport = { format: 'binary', keyIds: [], added: [], removed: [] };
     super((format) => {
       report.format = format;

@@ -21,7 +21,13 @@ export async function readAll(
       input.off('data', onData).off('end', onEnd).off('error', onError);
       if (typeof input.pause === 'function') input.pause();
       if (err) reject(err);
-      else resolve(Buffer.concat(chunks).toString('utf8'));
+      else {
+        try {
+          resolve(decodeUtf8(Buffer.concat(chunks)));
+        } catch (decodeError) {
+          reject(decodeError);
+        }
+      }
     };
     const onData = (chunk: Buffer | string) => {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -38,4 +44,16 @@ export async function readAll(
     timer.unref();
     input.on('data', onData).on('end', onEnd).on('error', onError);
   });
+}
+
+/**
+ * Strict UTF-8: a secret with bytes that are not UTF-8 would otherwise be stored with U+FFFD in
+ * their place, and the next login would fail with no clue why.
+ */
+export function decodeUtf8(bytes: Uint8Array, source = 'stdin'): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new UsageError(`${source} is not valid UTF-8 text`, { hint: 'credentials are text; check the encoding of what was piped in' });
+  }
 }

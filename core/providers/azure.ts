@@ -8,7 +8,7 @@
 import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
-import type { Credential, ProviderModule, ProviderRequest } from './provider.js';
+import { type Credential, type ProviderModule, type ProviderRequest, refuseForeignHost, type ServiceAccountIdentity } from './provider.js';
 
 /** The username ACR expects with a refresh token. */
 export const ACR_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -48,14 +48,20 @@ interface AzureSettings {
   authorityHost: string;
   scope: string;
   env: Env;
+  /** A Kubernetes service account token to present as a federated client assertion. */
+  federatedToken?: string;
 }
 
 /**
  * Options (all optional): `tenantId`, `clientId` (else AZURE_TENANT_ID, AZURE_CLIENT_ID), `scope`
- * and `authorityHost` (else from the registry's cloud; AZURE_AUTHORITY_HOST overrides the latter).
+ * and `authorityHost` (else from the registry's cloud; AZURE_AUTHORITY_HOST overrides the latter),
+ * `allowAnyHost` (exchange the token at a host that is not an ACR login server: a proxy in front of one).
  */
 export async function azureProvider(request: ProviderRequest): Promise<Credential> {
-  const settings = resolveSettings(request);
+  // The Entra token is posted to https://<host>/oauth2/exchange: only to a registry of Azure's.
+  refuseForeignHost('azure', request);
+  const configured = resolveSettings(request);
+  const settings = request.serviceAccount ? { ...configured, ...serviceAccountSettings(configured, request.serviceAccount) } : configured;
   const { token, tenantId } = await entraToken(settings, request.signal);
   const refreshToken = await exchange(settings, token, tenantId, request.signal);
   const exp = jwtExpiry(refreshToken);
@@ -84,6 +90,23 @@ function resolveSettings({ registryHost, options, env }: ProviderRequest): Azure
   };
 }
 
+/** Azure Workload Identity's service-account annotations. */
+export const AZURE_CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
+export const AZURE_TENANT_ID_ANNOTATION = 'azure.workload.identity/tenant-id';
+
+/** A pod's service account token as a federated credential: the annotations name the app and tenant. */
+function serviceAccountSettings(settings: AzureSettings, serviceAccount: ServiceAccountIdentity): Partial<AzureSettings> {
+  const clientId = serviceAccount.annotations[AZURE_CLIENT_ID_ANNOTATION] || settings.clientId;
+  const tenantId = serviceAccount.annotations[AZURE_TENANT_ID_ANNOTATION] || settings.tenantId;
+  if (!clientId || !tenantId) {
+    const missing = !clientId ? AZURE_CLIENT_ID_ANNOTATION : AZURE_TENANT_ID_ANNOTATION;
+    throw new ProviderError(`azure token for ${settings.registryHost}: a service account token came without ${missing}`, {
+      hint: `annotate the service account with ${missing}, or set the registry's ${!clientId ? 'clientId' : 'tenantId'} option`,
+    });
+  }
+  return { clientId, tenantId, federatedToken: serviceAccount.token };
+}
+
 type IdentityModule = typeof import('@azure/identity');
 type TokenCredential = import('@azure/identity').TokenCredential;
 
@@ -99,7 +122,13 @@ interface Identity {
  * az login, azd. A half-configured service principal is an error, not a silent fallback.
  */
 function chooseIdentity(settings: AzureSettings): Identity {
-  const { env, tenantId, clientId, authorityHost } = settings;
+  const { env, tenantId, clientId, authorityHost, federatedToken } = settings;
+  if (federatedToken !== undefined && tenantId && clientId) {
+    return {
+      description: `service account federated as ${clientId}`,
+      create: (identity) => new identity.ClientAssertionCredential(tenantId, clientId, async () => federatedToken, { authorityHost }),
+    };
+  }
   const kinds = [
     ['AZURE_CLIENT_SECRET', `client secret of ${clientId}`],
     ['AZURE_CLIENT_CERTIFICATE_PATH', `certificate ${env.AZURE_CLIENT_CERTIFICATE_PATH}`],

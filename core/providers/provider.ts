@@ -6,6 +6,7 @@
  */
 import type { Credential } from '../credential.js';
 import type { Env } from '../paths.js';
+import { type CloudProviderName, foreignHostReason } from './hosts.js';
 
 export type { Credential } from '../credential.js';
 
@@ -18,6 +19,17 @@ export interface ProviderRequest {
   /** Milliseconds since the epoch; injected so tests control time. */
   now: () => number;
   signal?: AbortSignal;
+  /**
+   * A Kubernetes service account the credential is for (the kubelet's service-account-token mode):
+   * its token is the web identity a cloud provider exchanges (AWS AssumeRoleWithWebIdentity, Google
+   * workload identity federation, an Azure federated credential), its annotations may name the role.
+   */
+  serviceAccount?: ServiceAccountIdentity;
+}
+
+export interface ServiceAccountIdentity {
+  token: string;
+  annotations: Readonly<Record<string, string>>;
 }
 
 /**
@@ -45,4 +57,15 @@ export interface ProviderModule {
 /** Raised by a provider asked for a registry it does not serve (an ECR provider for a non-ECR host). */
 export class NotMyRegistryError extends Error {
   override name = 'NotMyRegistryError';
+  readonly hint: string | undefined;
+  constructor(message: string, { hint }: { hint?: string | undefined } = {}) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+/** Throws when `provider`'s token must not go to the request's host (see foreignHostReason). */
+export function refuseForeignHost(provider: CloudProviderName, request: ProviderRequest): void {
+  const reason = foreignHostReason(provider, request.registryHost, request.options);
+  if (reason) throw new NotMyRegistryError(reason.message, { hint: reason.hint });
 }
