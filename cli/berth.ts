@@ -6,4 +6,7 @@ import { processContext } from './run.js';
 // The AWS SDK warns on stderr about Node versions it will drop (`berth generate`, the daemon); its
 // documented switch silences only that warning, and the SDK reads only process.env.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-process.exitCode = await main(process.argv.slice(2), processContext());
+// No top-level await: the standalone binary compiles this entry to CommonJS bytecode.
+void main(process.argv.slice(2), processContext()).then((code) => {
+  process.exitCode = code;
+});

@@ -17,6 +17,8 @@ export type Action = (typeof ACTIONS)[number];
 
 export interface HelperIO {
   stdin: NodeJS.ReadableStream;
+  /** Reads all of stdin; default `readAll(stdin)`. `list` and `version` never call it. */
+  readStdin?: () => Promise<string>;
   stdout: { write(text: string): unknown };
   /** Diagnostics only: clients never read it, users see it in their terminal. */
   stderr: { write(text: string): unknown };
@@ -69,20 +71,20 @@ async function run(action: Action, deps: HelperDeps, io: HelperIO): Promise<stri
       return `${JSON.stringify(await store.list())}\n`;
     }
     case 'store': {
-      const { serverURL, ...credential } = await parseCredentials(await readAll(io.stdin));
+      const { serverURL, ...credential } = await parseCredentials(await readInput(io));
       const store = await deps.openStore();
       await store.set(registryKey(serverURL), credential);
       return undefined;
     }
     case 'get': {
-      const serverURL = await readServerURL(io.stdin);
+      const serverURL = await readServerURL(io);
       const store = await deps.openStore();
       const found = (await store.get(registryKey(serverURL))) ?? (await deps.resolve?.(serverURL));
       if (!found) throw new NotFoundError();
       return `${JSON.stringify({ ServerURL: serverURL, Username: found.username, Secret: found.secret })}\n`;
     }
     case 'erase': {
-      const serverURL = await readServerURL(io.stdin);
+      const serverURL = await readServerURL(io);
       const store = await deps.openStore();
       await store.erase(registryKey(serverURL));
       return undefined;
@@ -90,8 +92,12 @@ async function run(action: Action, deps: HelperDeps, io: HelperIO): Promise<stri
   }
 }
 
-async function readServerURL(stdin: NodeJS.ReadableStream): Promise<string> {
-  const serverURL = (await readAll(stdin)).trim();
+function readInput(io: HelperIO): Promise<string> {
+  return io.readStdin ? io.readStdin() : readAll(io.stdin);
+}
+
+async function readServerURL(io: HelperIO): Promise<string> {
+  const serverURL = (await readInput(io)).trim();
   if (serverURL === '' || registryKey(serverURL) === '') throw new UsageError('no credentials server URL');
   return serverURL;
 }

@@ -102,6 +102,16 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
         }
       }
       if (files.some((file) => file.client === 'containers')) {
+        // podman/buildah/skopeo login write to the primary auth file: send them to berth there too.
+        if (!options.dryRun && registryKeys.length > 0) {
+          const primary = await lib.configurePrimaryAuthFile(ctx.env, registryKeys);
+          if (typeof primary === 'string') warn(ctx, primary);
+          else if (primary && primary.changes.length > 0) {
+            ctx.stdout.write(`${primary.file.path} (podman login, buildah login, skopeo login):\n`);
+            for (const line of primary.changes) ctx.stdout.write(`  ${line}\n`);
+            for (const line of primary.warnings) warn(ctx, line);
+          }
+        }
         for (const line of await lib.shadowedByPrimaryAuthFile(ctx.env, registryKeys)) warn(ctx, line);
       }
       const { findOnPath, HELPER_PROGRAM } = await import('../../core/clients/doctor.js');
@@ -128,6 +138,8 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
         const file = await lib.readClientFile(ctx.env, client);
         const change = lib.planUnconfigure(file, replaced[file.path]);
         await report(change, options.dryRun, ctx, 'unconfigure');
+        const primary = client === 'containers' ? await lib.readPrimaryAuthFile(ctx.env).catch(() => undefined) : undefined;
+        if (primary && lib.pointsAtBerth(primary)) await report(lib.planUnconfigure(primary), options.dryRun, ctx, 'unconfigure');
         if (options.dryRun) continue;
         await forgetReplaced(ctx.env, file.path);
         const restored = replaced[file.path]?.credsStore;

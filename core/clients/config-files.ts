@@ -10,7 +10,7 @@ import { realpath, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyEdits, modify, type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 import { describeSyntaxError } from '../config/json-errors.js';
-import { UsageError } from '../errors.js';
+import { oneLine, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { containersAuthFile, dockerConfigFile, type Env } from '../paths.js';
 import { DOCKER_HUB_KEY, registryKey as storeKeyOf } from '../registry-host.js';
@@ -60,8 +60,7 @@ export function clientKey(client: ClientName, registryKey: string): string {
   return client === 'containers' && registryKey === DOCKER_HUB_KEY ? 'docker.io' : registryKey;
 }
 
-export async function readClientFile(env: Env, client: ClientName): Promise<ClientFile> {
-  const path = clientFilePath(env, client);
+export async function readClientFile(env: Env, client: ClientName, path = clientFilePath(env, client)): Promise<ClientFile> {
   let realPath = path;
   let text = '';
   let mode = 0o600;
@@ -259,6 +258,37 @@ export function containersPrimaryAuthFile(env: Env): string | undefined {
   return join(runtimeDir, env.XDG_RUNTIME_DIR ? 'containers/auth.json' : 'auth.json');
 }
 
+/**
+ * `podman login`, `buildah login` and `skopeo login` store through the primary auth file only: its
+ * own `credHelpers` entry sends the login to berth, else it lands there as a base64 `auths` entry
+ * (and `podman logout` finds nothing to remove). The primary file, when it is not the one berth
+ * edits, or undefined.
+ */
+export async function readPrimaryAuthFile(env: Env): Promise<ClientFile | undefined> {
+  const path = containersPrimaryAuthFile(env);
+  if (path === undefined || path === containersAuthFile(env)) return undefined;
+  return readClientFile(env, 'containers', path);
+}
+
+/**
+ * Sends `registryKeys` to berth in the primary auth file too (entries naming another helper stay).
+ * Returns the change made, or a warning when the file cannot be written. A file that is not JSON is
+ * left alone: containers/image cannot use it either, and `--migrate` names it.
+ */
+export async function configurePrimaryAuthFile(env: Env, registryKeys: readonly string[]): Promise<FileChange | string | undefined> {
+  const file = await readPrimaryAuthFile(env).catch(() => undefined);
+  if (file === undefined) return undefined;
+  try {
+    const helpers = credHelpersOf(file);
+    const keys = registryKeys.filter((key) => helpers[clientKey('containers', key)] === undefined);
+    const change = planConfigure(file, { registryKeys: keys, credsStore: false });
+    await applyChange(change);
+    return change;
+  } catch (err) {
+    return `${file.path}: ${oneLine(err)}; podman login keeps storing logins inline there`;
+  }
+}
+
 /** Registries whose `auths` entry in the primary auth file shadows berth for containers/image. */
 export async function shadowedByPrimaryAuthFile(env: Env, registryKeys: readonly string[]): Promise<string[]> {
   const path = containersPrimaryAuthFile(env);
@@ -302,6 +332,10 @@ export async function addRegistryIfConfigured(env: Env, registryKey: string): Pr
     const change = planConfigure(file, { registryKeys: [registryKey], credsStore: false });
     await applyChange(change);
     warnings.push(...change.warnings);
+    if (client === 'containers') {
+      const primary = await configurePrimaryAuthFile(env, [registryKey]);
+      if (typeof primary === 'string') warnings.push(primary);
+    }
   }
   return warnings;
 }

@@ -8,10 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { BerthError, oneLine } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import { withLock } from '../io/lock.js';
-import { decryptBuffer, encryptBuffer } from './format.js';
-import { readKeyFileIfExists, readOrCreateKeyFile } from './key.js';
+
+// The crypto, key and writing modules are loaded where they are used: a `get` with no file yet
+// needs none of them, and a read needs none of the writing ones (the helper's start-up is hot).
 
 export type Entries<E> = Record<string, E>;
 
@@ -45,23 +44,23 @@ export interface EntriesFileOptions<E> {
 
 export interface EntriesFile<E> {
   /** The entries; empty when the file does not exist yet. */
-  read(): Entries<E>;
+  read(): Promise<Entries<E>>;
   /** Under the lock: reads, lets `change` edit the entries in place, writes them back (0600). */
   update(change: (entries: Entries<E>) => void): Promise<void>;
 }
 
 export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
   const { path, keyPath, what } = options;
-  const read = (key?: Buffer): Entries<E> => {
+  const read = async (key?: Buffer): Promise<Entries<E>> => {
     try {
-      return readOrThrow(key);
+      return await readOrThrow(key);
     } catch (err) {
       if (!(err instanceof EntriesFileError) || !options.onUnreadable) throw err;
       options.onUnreadable(err);
       return Object.create(null);
     }
   };
-  const readOrThrow = (key?: Buffer): Entries<E> => {
+  const readOrThrow = async (key?: Buffer): Promise<Entries<E>> => {
     let sealed: Buffer;
     try {
       sealed = readFileSync(path);
@@ -71,11 +70,12 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
     }
     let fileKey = key;
     try {
-      fileKey ??= readKeyFileIfExists(keyPath);
+      fileKey ??= (await import('./key.js')).readKeyFileIfExists(keyPath);
     } catch (err) {
       throw new EntriesFileError('unreadable', `cannot open ${what} ${path}: ${oneLine(err)}`, err);
     }
     if (!fileKey) throw new EntriesFileError('no-key', `${what} ${path} exists but its key file ${keyPath} is missing`);
+    const { decryptBuffer } = await import('./format.js');
     try {
       return parseEntries(decryptBuffer(sealed, fileKey).toString('utf8'), options.checkEntry);
     } catch (err) {
@@ -85,9 +85,15 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
   return {
     read: () => read(),
     async update(change) {
+      const [{ readOrCreateKeyFile }, { withLock }, { writeFileAtomic }, { encryptBuffer }] = await Promise.all([
+        import('./key.js'),
+        import('../io/lock.js'),
+        import('../io/atomic.js'),
+        import('./format.js'),
+      ]);
       const key = await readOrCreateKeyFile(keyPath);
       await withLock(`${path}.lock`, what, async () => {
-        const entries = read(key);
+        const entries = await read(key);
         change(entries);
         const plaintext = Buffer.from(JSON.stringify({ version: 1, entries }));
         await writeFileAtomic(path, encryptBuffer(plaintext, [key]), { mode: 0o600 });

@@ -3,8 +3,8 @@
  * The berth encrypted file, end to end: header, chunked payload and optional armor, as whole
  * buffers (small files such as the credential store) or as streams in constant memory. Reading
  * detects binary and armored files by themselves; legacy jet files only when the caller opts in.
+ * Node streams around the coders are in ./format-stream.ts, so reading a small file loads no stream.
  */
-import { Transform } from 'node:stream';
 import { ArmorDecoder, ArmorEncoder } from './armor.js';
 import { type Coder, DetectingCoder, joinBytes, pipe } from './coder.js';
 import type { Format } from './detect.js';
@@ -137,34 +137,4 @@ export function encryptBuffer(plaintext: Uint8Array, keys: readonly Uint8Array[]
 
 export function decryptBuffer(file: Uint8Array, key: UserKeys, options: DecryptOptions = {}): Buffer {
   return runCoder(new FileOpener(key, options), file);
-}
-
-/** A node Transform around a coder; memory stays bounded by one chunk plus stream buffers. */
-export function coderStream(coder: Coder): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      try {
-        for (const piece of coder.write(chunk)) this.push(piece);
-        callback();
-      } catch (err) {
-        callback(err as Error);
-      }
-    },
-    flush(callback) {
-      try {
-        for (const piece of coder.end()) this.push(piece);
-        callback();
-      } catch (err) {
-        callback(err as Error);
-      }
-    },
-  });
-}
-
-export function createEncryptStream(keys: readonly Uint8Array[], options: EncryptOptions = {}): Transform {
-  return coderStream(new FileSealer(keys, options));
-}
-
-export function createDecryptStream(key: UserKeys, options: DecryptOptions = {}): Transform {
-  return coderStream(new FileOpener(key, options));
 }

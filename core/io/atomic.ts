@@ -12,7 +12,6 @@
  *   such as /dev/stdout or /proc/self/fd/N): written through, in order, with no temporary file.
  *   Replacing those with a file would turn /dev/null into a file of credentials.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream, existsSync, open as openFd, write, writev, writevSync, type WriteStream } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
@@ -306,9 +305,10 @@ async function nameUnnamed(handle: FileHandle, tempPath: string, mode: number): 
   await copy.close();
 }
 
-function linkWithLn(fd: number, tempPath: string): Promise<boolean> {
+async function linkWithLn(fd: number, tempPath: string): Promise<boolean> {
   const ln = ['/usr/bin/ln', '/bin/ln'].find((path) => existsSync(path));
-  if (!ln) return Promise.resolve(false);
+  if (!ln) return false;
+  const { spawn } = await import('node:child_process'); // only here: the helper's get never loads it
   return new Promise((done) => {
     const child = spawn(ln, ['-L', '--', '/proc/self/fd/3', tempPath], { stdio: ['ignore', 'ignore', 'ignore', fd], env: {} });
     child.once('error', () => done(false));

@@ -81,7 +81,7 @@ export function openCredentialCache(options: CacheOptions): CredentialCache {
   });
   return {
     async get(key) {
-      const entry = file.read()[key];
+      const entry = (await file.read())[key];
       if (!entry || !isFresh(entry, options.now())) return undefined;
       return { username: entry.username, secret: entry.secret, expiresAt: new Date(entry.expiresAt) };
     },

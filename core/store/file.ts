@@ -37,11 +37,11 @@ export async function openFileStore(ctx: StoreContext): Promise<Store> {
   return {
     name: 'file',
     async get(key) {
-      const entries = read();
+      const entries = await read();
       return Object.hasOwn(entries, key) ? entries[key] : undefined;
     },
     async list() {
-      return Object.fromEntries(Object.entries(read()).map(([key, entry]) => [key, entry.username]));
+      return Object.fromEntries(Object.entries(await read()).map(([key, entry]) => [key, entry.username]));
     },
     set: (key, credential) =>
       update(paths, file, (entries) => {
@@ -64,9 +64,9 @@ async function update(paths: FileStorePaths, file: EntriesFile<Credential>, chan
   }
 }
 
-function storeErrors<T>(paths: FileStorePaths, work: () => T): T {
+async function storeErrors<T>(paths: FileStorePaths, work: () => Promise<T>): Promise<T> {
   try {
-    return work();
+    return await work();
   } catch (err) {
     throw storeError(paths, oneLine(err), err);
   }

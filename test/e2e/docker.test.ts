@@ -48,6 +48,26 @@ from docker import auth
 print(json.dumps(auth.load_config().resolve_authconfig(sys.argv[1])))
 `;
 
+// docker-py's high-level client as scripts use it: no auth_config, so credentials come from
+// config.json's credsStore, through the helper, into the X-Registry-Auth header dockerd forwards.
+const DOCKER_PY_CLIENT = `
+import json, sys
+import docker
+host, step = sys.argv[1], sys.argv[2]
+client = docker.from_env()
+repo = host + '/team/py'
+if step == 'login':
+    print(json.dumps(client.login(username=sys.argv[3], password=sys.stdin.read(), registry=host)))
+elif step == 'push':
+    lines = list(client.images.push(repo, tag='v1', stream=True, decode=True))
+    errors = [line['error'] for line in lines if 'error' in line]
+    if errors:
+        sys.exit('push failed: ' + errors[0])
+    print('pushed')
+elif step == 'pull':
+    print(client.images.pull(repo, tag='v1').tags[0])
+`;
+
 describe.skipIf(missing !== '' && !process.env.CI)('docker CLI and engine through docker-credential-berth', { timeout: 300_000 }, () => {
   it('docker login, push, pull and logout go through berth; config.json holds no secret', async () => {
     const docker = (args: string[], stdin?: string) => engine!.exec(args, { env: home!.env, stdin });
@@ -81,6 +101,45 @@ describe.skipIf(missing !== '' && !process.env.CI)('docker CLI and engine throug
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/unauthorized|no basic auth credentials|authentication required/i);
   });
+  it('docker-py from_env(): login, push and pull with no auth_config take credentials from berth', async () => {
+    const user = await clientHome();
+    try {
+      const host = registry!.host;
+      const env = { DOCKER_HOST: engine!.host };
+      const py = (args: string[], stdin = '') =>
+        user.run(TOOLS.debianPython.program, ['-c', DOCKER_PY_CLIENT, host, ...args], { env, stdin });
+      const ok = async (result: Promise<{ code: number | null; stdout: string; stderr: string; command: string }>) => {
+        const done = await result;
+        expect(done.code, `${done.command}\n${done.stdout}${done.stderr}`).toBe(0);
+        return done;
+      };
+      await ok(user.berth(['login', host, '-u', USER, '--password-stdin'], { stdin: PASSWORD }));
+      await ok(user.berth(['configure', '--docker-only']));
+
+      const login = await ok(py(['login', USER], PASSWORD));
+      expect(JSON.parse(login.stdout)).toMatchObject({ Status: 'Login Succeeded' });
+      expect((await engine!.exec(['tag', await engine!.baseImage(), `${host}/team/py:v1`])).code).toBe(0);
+      expect((await ok(py(['push']))).stdout).toBe('pushed\n');
+      expect((await engine!.exec(['rmi', `${host}/team/py:v1`])).code).toBe(0);
+      expect((await ok(py(['pull']))).stdout).toBe(`${host}/team/py:v1\n`);
+      expect((await user.helperCalls()).filter((call) => call === 'get').length).toBeGreaterThanOrEqual(2);
+
+      // Without berth's login the same pull is refused: the credentials really came from berth.
+      await ok(user.berth(['logout', host]));
+      expect((await engine!.exec(['rmi', `${host}/team/py:v1`])).code).toBe(0);
+      const refused = await py(['pull']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/unauthorized|no basic auth credentials|authentication required/i);
+
+      const config = await readFile(join(user.dir, '.docker/config.json'), 'utf8');
+      expect(config).not.toContain(PASSWORD);
+      expect(config).not.toContain(AUTH);
+      for (const run of user.transcript) expect(run.stdout + run.stderr, run.command).not.toContain(PASSWORD);
+    } finally {
+      await user.cleanup();
+    }
+  });
+
   it('configure --migrate: plaintext logins move into berth; docker pull, skopeo and docker-py authenticate; no file holds a secret', async () => {
     const user = await clientHome();
     try {

@@ -244,16 +244,22 @@ describe('berth configure', () => {
     expect(result.stderr).toBe('berth: error: --docker-only and --containers-only exclude each other\n');
   });
 
-  it('warns when a podman login in the runtime auth file shadows berth', async () => {
+  it('sends the runtime auth file (where podman login writes) to berth too, and names the inline login left there', async () => {
     const runtimeAuth = join(home.dir, 'run/containers/auth.json');
     await mkdir(dirname(runtimeAuth), { recursive: true });
     await writeFile(runtimeAuth, JSON.stringify({ auths: { [ECR_HOST]: { auth: 'eDp5' } } }));
     const result = await home.berth(['configure', '--containers-only']);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain(
-      `berth: warning: ${runtimeAuth} holds a login for ${ECR_HOST} that containers/image uses before berth's (run: podman logout ${ECR_HOST})`,
-    );
+    expect(result.stdout).toContain(`${runtimeAuth} (podman login, buildah login, skopeo login):\n  credHelpers.${ECR_HOST}: berth\n`);
+    expect(JSON.parse(await readFile(runtimeAuth, 'utf8')).credHelpers).toMatchObject({ [ECR_HOST]: 'berth' });
+    expect(result.stderr).toContain(`berth: warning: ${runtimeAuth} still holds an inline login for ${ECR_HOST} under "auths"`);
     expect(result.stderr).not.toContain('eDp5');
+
+    const undone = await home.berth(['unconfigure', '--containers-only']);
+    expect(undone.code).toBe(0);
+    const after = JSON.parse(await readFile(runtimeAuth, 'utf8'));
+    expect(after.auths).toEqual({ [ECR_HOST]: { auth: 'eDp5' } });
+    expect(Object.values(after.credHelpers ?? {})).not.toContain('berth');
   });
 });
 

@@ -31,12 +31,12 @@ const open = (onUnreadable?: (err: EntriesFileError) => void) =>
 describe('entriesFile', () => {
   it('is empty before the first write, and makes its key (0600) only when it writes', async () => {
     const file = open();
-    expect(file.read()).toEqual({});
+    expect(await file.read()).toEqual({});
     await expect(stat(join(dir, 'key', 'entries.aes'))).rejects.toMatchObject({ code: 'ENOENT' });
     await file.update((entries) => {
       entries.a = { secret: 's' };
     });
-    expect(open().read()).toEqual({ a: { secret: 's' } });
+    expect(await open().read()).toEqual({ a: { secret: 's' } });
     expect((await stat(join(dir, 'key', 'entries.aes'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'entries.berth'))).mode & 0o777).toBe(0o600);
     expect((await readFile(join(dir, 'entries.berth'))).includes('"secret"')).toBe(false);
@@ -50,7 +50,7 @@ describe('entriesFile', () => {
         }),
       ),
     );
-    expect(Object.keys(open().read())).toHaveLength(20);
+    expect(Object.keys(await open().read())).toHaveLength(20);
     expect(await readdir(join(dir, 'key'))).toEqual(['entries.aes']);
   });
 
@@ -59,15 +59,14 @@ describe('entriesFile', () => {
       entries.a = { secret: 's' };
     });
     await writeFile(join(dir, 'entries.berth'), 'garbage');
-    expect(() => open().read()).toThrow(/^cannot open the test file .*entries\.berth: not a berth encrypted file$/);
+    await expect(open().read()).rejects.toThrow(/^cannot open the test file .*entries\.berth: not a berth encrypted file$/);
     await rm(join(dir, 'key'), { recursive: true });
-    const err = (() => {
-      try {
-        open().read();
-      } catch (e) {
-        return e as EntriesFileError;
-      }
-    })();
+    const err = await open()
+      .read()
+      .then(
+        () => undefined,
+        (e: unknown) => e as EntriesFileError,
+      );
     expect(err).toBeInstanceOf(EntriesFileError);
     expect(err?.reason).toBe('no-key');
     expect(err?.message).toMatch(/^the test file .*entries\.berth exists but its key file .*entries\.aes is missing$/);
@@ -80,11 +79,11 @@ describe('entriesFile', () => {
       entries.a = { secret: 's' };
     });
     await writeFile(join(dir, 'entries.berth'), 'garbage');
-    expect(file.read()).toEqual({});
+    expect(await file.read()).toEqual({});
     await file.update((entries) => {
       entries.b = { secret: 't' };
     });
-    expect(file.read()).toEqual({ b: { secret: 't' } });
+    expect(await file.read()).toEqual({ b: { secret: 't' } });
     expect(notes).toEqual(['unreadable', 'unreadable']);
   });
 
@@ -98,9 +97,9 @@ describe('entriesFile', () => {
     await loose.update((entries) => {
       entries.bad = { secret: 42 };
     });
-    expect(() =>
+    await expect(
       entriesFile({ path: join(dir, 'entries.berth'), keyPath: join(dir, 'k.aes'), what: 'the test file', checkEntry }).read(),
-    ).toThrow(/: entry "bad" is malformed: "secret" is not a string$/);
+    ).rejects.toThrow(/: entry "bad" is malformed: "secret" is not a string$/);
   });
 });
 
