@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** @module The `berth` entry: only this file touches argv and the exit code. */
+/** @module The `berth` entry: only this file touches argv, the process environment and the exit code. */
 import { main } from './program.js';
 import { processContext } from './run.js';
 
@@ -12,6 +12,9 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// The AWS SDK warns on stderr about Node versions it will drop (`berth generate`, the daemon); its
+// documented switch silences only that warning, and the SDK reads only process.env.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // No top-level await: the standalone binary compiles this entry to CommonJS bytecode.
 void main(process.argv.slice(2), processContext()).then((code) => {
   process.exitCode = code;

@@ -52,7 +52,7 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')
     .description('registry credentials for container tools')
     .version(`berth ${VERSION}`, '-v, --version', 'print the version')
-    .showHelpAfterError('(add --help for usage)')
+    .showHelpAfterError('berth: hint: add --help for usage')
     .configureHelp({ optionDescription })
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),

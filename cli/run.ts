@@ -1,10 +1,9 @@
 /**
  * @module
  * What every `berth` command shares: the context it runs in (env, streams, cwd — injected so tests
- * can drive commands in-process) and how an error reaches the user: `berth: error: …` and
- * `berth: hint: …` on stderr, lower case, one line each, a stack only with `BERTH_DEBUG=1`.
+ * can drive commands in-process) and how a message reaches the user (core/io/messages.ts).
  */
-import { BerthError, oneLine } from '../core/errors.js';
+import { messages, type Messages } from '../core/io/messages.js';
 import type { Env } from '../core/paths.js';
 
 export interface CliContext {
@@ -13,23 +12,32 @@ export interface CliContext {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** This program's file (`process.argv[1]`): to start the daemon from, or find `berth.js` beside. */
+  programPath?: string;
 }
 
 export function processContext(): CliContext {
-  return { env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    ...(process.argv[1] ? { programPath: process.argv[1] } : {}),
+  };
+}
+
+/** The printer for this command's stderr. */
+export function say(ctx: CliContext): Messages {
+  return messages(ctx.stderr, ctx.env);
 }
 
 /** Prints an error the berth way and returns the exit code. */
 export function reportError(err: unknown, ctx: CliContext): number {
-  // An error without a message carries only an exit status (`berth exec` passing on its command's).
-  if (err instanceof BerthError && err.message === '') return err.exitCode;
-  ctx.stderr.write(`berth: error: ${oneLine(err)}\n`);
-  if (err instanceof BerthError && err.hint) ctx.stderr.write(`berth: hint: ${err.hint}\n`);
-  if (ctx.env.BERTH_DEBUG === '1' && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
-  return err instanceof BerthError ? err.exitCode : 1;
+  return say(ctx).error(err);
 }
 
 /** A warning on stderr, same shape as errors. */
 export function warn(ctx: CliContext, message: string): void {
-  ctx.stderr.write(`berth: warning: ${message}\n`);
+  say(ctx).warning(message);
 }

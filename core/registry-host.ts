@@ -31,7 +31,3 @@ export function registryKey(serverURL: string): string {
   if (host === '') return '';
   return HUB_ALIASES.has(host) ? DOCKER_HUB_KEY : host;
 }
-
-export function isDockerHub(serverURL: string): boolean {
-  return registryKey(serverURL) === DOCKER_HUB_KEY;
-}

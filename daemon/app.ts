@@ -25,18 +25,15 @@ import {
   type SecretOptions,
 } from '../core/dockercfg/formats.js';
 import { AllFailedError, BerthError, NotFoundError, ProviderError, UsageError, oneLine } from '../core/errors.js';
-import type { Lookup, RegistryStatus } from '../core/resolve/refresh.js';
+import type { Lookup, RegistryStatus, TokenCache } from '../core/resolve/refresh.js';
 import { registryKey } from '../core/registry-host.js';
 import { renderMetrics, type RequestMetrics } from './metrics.js';
 
-export interface CredentialCache {
-  get(registryHost: string): Promise<Lookup>;
-  invalidate(registryHost: string): boolean;
-  status(): RegistryStatus[];
-}
+/** What the API asks of the refresh-ahead token cache (core/resolve/refresh.ts); tests pass a small stand-in. */
+export type AppTokenCache = Pick<TokenCache, 'get' | 'invalidate' | 'status'>;
 
 export interface AppOptions {
-  cache: CredentialCache;
+  cache: AppTokenCache;
   /** The configured registries' hosts: what `/v1/dockercfg` includes by default. */
   registries: () => readonly string[];
   metrics: RequestMetrics;
@@ -129,7 +126,7 @@ function credentialJSON(serverURL: string, lookup: Lookup) {
 }
 
 /** Every wanted registry's credential, from the token cache; any failure fails all. */
-async function authEntries(cache: CredentialCache, serverURLs: readonly string[]): Promise<AuthEntry[]> {
+async function authEntries(cache: AppTokenCache, serverURLs: readonly string[]): Promise<AuthEntry[]> {
   const results = await Promise.allSettled(serverURLs.map((url) => cache.get(registryKey(url))));
   const failures = results.flatMap((r) =>
     r.status === 'rejected' ? [r.reason instanceof Error ? r.reason : new Error(String(r.reason))] : [],
@@ -266,7 +263,7 @@ function errorHandler(log: (line: string) => void) {
     // Already answered (the deadline passed first): the late result has nowhere to go.
     if (res.headersSent) return;
     const status = statusOf(err);
-    if (status === undefined) log(`internal error: ${oneLine(err)}`);
+    if (status === undefined) log(`error: internal error: ${oneLine(err)}`); // `berth: error: …` in the daemon log
     if (status === 401) res.set('WWW-Authenticate', 'Bearer');
     res.status(status ?? 500).json({ error: status === undefined ? 'internal error' : oneLine(err) });
   };

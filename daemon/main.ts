@@ -14,6 +14,7 @@ import { replaceProviderEnvironment } from '../core/resolve/provider-env.js';
 import { PID_FILE_NAME, daemonSocketPath } from '../core/resolve/daemon-client.js';
 import { oneLine } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
+import { messages } from '../core/io/messages.js';
 import { foreignOwner } from '../core/io/owner.js';
 import type { Env } from '../core/paths.js';
 import { TokenCache, type ResolveCredential } from '../core/resolve/refresh.js';
@@ -55,10 +56,10 @@ export interface RunningDaemon {
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const log = options.log ?? defaultLog;
+  const log = options.log ?? defaultLog(options.env);
   const now = options.now ?? Date.now;
   const loaded = await loadConfig(options.env);
-  for (const problem of loaded.problems) log(`config: ${problem}`);
+  for (const problem of loaded.problems) log(`warning: ${problem}`);
   // What a reload replaces; the token cache reaches it through the closures below.
   let env = options.env;
   let served = servedFrom(options, env, loaded.config, now);
@@ -73,16 +74,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const life = lifecycle(cache, pidFile);
   const onShutdown = () => {
     log('shutdown requested');
-    life.close().catch((err: unknown) => log(`shutdown: ${oneLine(err)}`));
+    life.close().catch((err: unknown) => log(`error: shutting down: ${oneLine(err)}`));
   };
   const warm = () => {
     for (const host of served.hosts) {
-      cache.get(registryKey(host)).catch((err: unknown) => log(`warm-up of ${host}: ${oneLine(err)}`));
+      cache.get(registryKey(host)).catch((err: unknown) => log(`warning: warm-up of ${host}: ${oneLine(err)}`));
     }
   };
   const reload = async (incoming?: Readonly<Record<string, string>>) => {
     const next = await loadConfig(env); // BERTH_CONFIG is not a provider variable: the same file
-    for (const problem of next.problems) log(`config: ${problem}`);
+    for (const problem of next.problems) log(`warning: ${problem}`);
     if (incoming) {
       const replaced = { ...env };
       const changed = replaceProviderEnvironment(replaced, incoming, next.config);
@@ -137,8 +138,9 @@ function servedFrom(options: DaemonOptions, env: Env, config: Config, now: () =>
   };
 }
 
-function defaultLog(line: string): void {
-  process.stderr.write(`berth daemon: ${line}\n`);
+/** The daemon's log is its stderr (a file with --detach), in the same form as every berth message. */
+function defaultLog(env: Env): (line: string) => void {
+  return messages(process.stderr, env).info;
 }
 
 /** One close for every way a daemon stops; `closed` settles when it is done. */
@@ -222,15 +224,15 @@ function fallbackMap(registries: readonly RegistryConfig[]): (registryHost: stri
 /** Runs until SIGTERM, SIGINT or `POST /v1/shutdown`, then finishes in-flight requests and removes the socket. */
 export async function runForeground(options: DaemonOptions): Promise<void> {
   const daemon = await startDaemon(options);
-  const log = options.log ?? defaultLog;
+  const log = options.log ?? defaultLog(options.env);
   const stop = (signal: NodeJS.Signals) => {
     log(`${signal}: shutting down`);
-    daemon.close().catch((err: unknown) => log(`shutdown: ${oneLine(err)}`));
+    daemon.close().catch((err: unknown) => log(`error: shutting down: ${oneLine(err)}`));
   };
   // SIGHUP re-reads the config file (systemd's ExecReload); the environment is the process's own.
   const reload = () => {
     log('SIGHUP: reloading');
-    daemon.reload().catch((err: unknown) => log(`reload: ${oneLine(err)}`));
+    daemon.reload().catch((err: unknown) => log(`error: reload: ${oneLine(err)}`));
   };
   process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload);
   await daemon.closed;

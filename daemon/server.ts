@@ -10,8 +10,8 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { BerthError } from '../core/errors.js';
+import { withLock } from '../core/io/lock.js';
 
 export class DaemonStartError extends BerthError {
   override name = 'DaemonStartError';
@@ -97,13 +97,8 @@ export async function listenUnix(handler: RequestListener, path: string): Promis
   await prepareSocketDir(dir);
   // Two daemons starting at once (auto-start from parallel pulls) must not both judge the old
   // socket stale and unlink each other's: the check and the listen happen under one lock.
-  const release = await lockfile.lock(dir, {
-    lockfilePath: join(dir, 'start.lock'),
-    realpath: false,
-    retries: { retries: 20, minTimeout: 50, maxTimeout: 500 },
-  });
   const server = newServer(handler);
-  try {
+  await withLock(join(dir, 'start.lock'), 'the daemon socket', async () => {
     await replaceStaleSocket(path);
     const previous = setUmask(0o177);
     try {
@@ -111,9 +106,7 @@ export async function listenUnix(handler: RequestListener, path: string): Promis
     } finally {
       if (previous !== undefined) setUmask(previous);
     }
-  } finally {
-    await release();
-  }
+  });
   // Already 0600 through the umask; chmod too in case this runtime could not set one.
   await chmod(path, 0o600);
   return server;

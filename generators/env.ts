@@ -5,7 +5,8 @@
  * Codeship names and berth's own into registry configurations, and names the variable when one
  * that is needed is missing.
  */
-import type { ProviderName, RegistryConfig } from '../core/config/load.js';
+import type { RegistryConfig } from '../core/config/load.js';
+import { PROVIDER_NAMES, isProviderName, type ProviderName } from '../core/providers/index.js';
 import { DOCKERCFG_FORMATS, isDockercfgFormat, type DockercfgFormat } from '../core/dockercfg/formats.js';
 import { UsageError } from '../core/errors.js';
 import type { Env } from '../core/paths.js';
@@ -24,7 +25,6 @@ export interface GeneratorPlan {
   namespace?: string;
 }
 
-const GENERATOR_PROVIDERS = ['ecr', 'ecr-public', 'google', 'azure', 'static'] as const;
 const GCR_HOSTS = ['gcr.io', 'us.gcr.io', 'eu.gcr.io', 'asia.gcr.io'];
 
 /** A variable the generator needs is not set; the message names it. */
@@ -58,11 +58,11 @@ function hostList(env: Env): string[] | undefined {
 export function providerFromEnv(env: Env): ProviderName | 'auto' {
   const named = value(env, 'BERTH_PROVIDER');
   if (named === undefined || named === 'auto') return 'auto';
-  if (!(GENERATOR_PROVIDERS as readonly string[]).includes(named)) {
-    throw new UsageError(`BERTH_PROVIDER=${named} is not a provider; use one of ${GENERATOR_PROVIDERS.join(', ')}`);
+  if (!isProviderName(named)) {
+    throw new UsageError(`BERTH_PROVIDER=${named} is not a provider`, { hint: `use one of ${PROVIDER_NAMES.join(', ')}, or auto` });
   }
   if (named === 'ecr' && ecrPublic(env)) return 'ecr-public';
-  return named as ProviderName;
+  return named;
 }
 
 /** Codeship's image switched to ECR Public when `ECR_PUBLIC` was set at all; an explicit false does not. */
@@ -195,9 +195,12 @@ function defaultHosts(provider: ProviderName, env: Env): string[] {
       const location = value(env, 'GOOGLE_LOCATION');
       return location === undefined ? GCR_HOSTS : [...GCR_HOSTS, `${location}-docker.pkg.dev`];
     }
-    case 'azure':
-      throw new MissingVariableError('BERTH_REGISTRIES', 'name the Azure registry, e.g. myregistry.azurecr.io');
     case 'static':
       return [value(env, 'DOCKER_REGISTRY') ?? DOCKER_HUB_KEY];
+    case 'azure':
+      throw new MissingVariableError('BERTH_REGISTRIES', 'name the Azure registry, e.g. myregistry.azurecr.io');
+    default:
+      // A provider with no conventional variables for its host: the registries are named.
+      throw new MissingVariableError('BERTH_REGISTRIES', `name the ${provider} registry hosts (comma-separated)`);
   }
 }

@@ -7,24 +7,23 @@
  */
 import { join } from 'node:path';
 import { openCredentialCache, CACHE_KEY_FILE_NAME } from '../core/resolve/cache.js';
-import { BerthError, UsageError, oneLine } from '../core/errors.js';
+import { ArgumentError, UsageError } from '../core/errors.js';
+import { messages } from '../core/io/messages.js';
 import { detectProvider } from '../core/providers/index.js';
 import type { RegistryConfig } from '../core/config/load.js';
 import { OutputNotWritableError, generateDockercfg, describeResolved, type RegistryResolver } from '../core/dockercfg/generate.js';
 import { resolveRegistry, type ResolveContext } from '../core/resolve/resolve.js';
 import { planFromEnv, type GeneratorPlan } from './env.js';
 
-const log = (line: string) => process.stderr.write(`berth-generate: ${line}\n`);
-
-async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+async function serve(args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void, warn: (line: string) => void): Promise<number> {
   if (args.length !== 1 || !args[0] || (args[0].startsWith('-') && args[0] !== '-')) {
-    log('usage: berth-generate OUTPUT_PATH|- (settings come from environment variables; - is stdout)');
-    return 2;
+    throw new ArgumentError('expected one argument: the path to write, or - for stdout', {
+      hint: 'usage: berth-generate OUTPUT_PATH|- (settings come from environment variables)',
+    });
   }
   const output = args[0];
   const plan = planFromEnv(env, detectProvider);
   const now = () => Date.now();
-  const warn = (line: string) => log(`warning: ${line}`);
   const ctx: ResolveContext = { env, config: { registries: plan.registries }, now, onProgress: log, warn };
   if (plan.cacheDir) {
     ctx.cache = openCredentialCache({ dir: plan.cacheDir, keyPath: join(plan.cacheDir, CACHE_KEY_FILE_NAME), now, warn });
@@ -36,13 +35,17 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return 0;
 }
 
-/** The image runs as uid 65532; a mount made by `docker run -v` belongs to whoever made the directory. */
-function hintFor(err: unknown): string | undefined {
-  if (err instanceof OutputNotWritableError) {
-    const owner = err.ownerUid === undefined ? '' : ` (or --user ${err.ownerUid}, the mount's owner)`;
-    return `run the container with --user $(id -u)${owner}, or make ${err.directory} writable by uid 65532`;
-  }
-  return err instanceof BerthError ? err.hint : undefined;
+/**
+ * The error as the generator reports it. The image runs as uid 65532 and a mount made by `docker run
+ * -v` belongs to whoever made the directory, so an unwritable output gets the container's fix.
+ */
+function forContainer(err: unknown): unknown {
+  if (!(err instanceof OutputNotWritableError)) return err;
+  const owner = err.ownerUid === undefined ? '' : ` (or --user ${err.ownerUid}, the mount's owner)`;
+  return new OutputNotWritableError(err.directory, err.ownerUid, {
+    cause: err.cause,
+    hint: `run the container with --user $(id -u)${owner}, or make ${err.directory} writable by uid 65532`,
+  });
 }
 
 /** With only a region and keys: ask ECR which registry is the caller's, and write that one. */
@@ -54,7 +57,7 @@ async function withOwnEcrRegistry(
   const { ecrOwnRegistry } = await import('../core/providers/ecr.js');
   const own = await ecrOwnRegistry({ options: {}, env: ctx.env, now: ctx.now }, plan.discoverEcrIn);
   const registry: RegistryConfig = { name: own.registryHost, provider: 'ecr', host: own.registryHost };
-  log(`the caller's own registry in ${plan.discoverEcrIn} is ${own.registryHost}`);
+  ctx.onProgress?.(`the caller's own registry in ${plan.discoverEcrIn} is ${own.registryHost}`);
   return {
     registries: [...plan.registries, registry],
     resolve: async (wanted) =>
@@ -62,11 +65,13 @@ async function withOwnEcrRegistry(
   };
 }
 
+// The AWS SDK's warning about Node versions it will drop would be one more stderr line per run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const say = messages(process.stderr, process.env);
 try {
-  process.exitCode = await serve(process.argv.slice(2), process.env);
+  process.exitCode = await serve(process.argv.slice(2), process.env, say.info, say.warning);
 } catch (err) {
-  log(`error: ${oneLine(err)}`);
-  const hint = hintFor(err);
-  if (hint) log(`hint: ${hint}`);
-  process.exitCode = err instanceof UsageError ? 2 : 1;
+  const code = say.error(forContainer(err));
+  // Settings from the environment are the generator's command line: wrong ones are usage errors.
+  process.exitCode = err instanceof UsageError ? 2 : code;
 }

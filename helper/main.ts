@@ -8,7 +8,8 @@
 import { writeSync } from 'node:fs';
 import { openActiveStore } from '../core/store/index.js';
 import type { Env } from '../core/paths.js';
-import type { Credentials } from '../core/store/store.js';
+import type { Credential } from '../core/credential.js';
+import { messages } from '../core/io/messages.js';
 import { readAll, readDescriptor } from '../core/io/stdin.js';
 import { VERSION } from '../core/version.js';
 import { handleCommand, isAction, usage } from './protocol.js';
@@ -28,6 +29,9 @@ function quietLibraries(env: Env): void {
   process.removeAllListeners('warning');
   process.on('warning', (warning) => toStderr(`${warning.name}: ${warning.message}`));
 }
+// The AWS SDK warns on stderr about Node versions it will drop, and the helper's stderr reaches the
+// user on every pull. The SDK's documented switch silences only that warning; it reads process.env.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function serve(): Promise<number> {
   const args = process.argv.slice(2);
@@ -45,6 +49,7 @@ async function serve(): Promise<number> {
       resolve: (serverURL) => resolve(serverURL, env),
       afterStore: async (registryKey) => (await import('../core/clients/config-files.js')).addRegistryIfConfigured(env, registryKey),
       version: VERSION,
+      env,
     },
     {
       // process.stdin is created on first use: for a pipe that loads node:net and node:stream
@@ -84,14 +89,16 @@ function descriptorWriter(fd: 1 | 2): { write(text: string): boolean } {
  * A registry the store does not hold: the daemon when it answers, else resolved here (providers and
  * the on-disk cache). Loaded only on a store miss: a plain `get` never imports config, cache or clouds.
  */
-async function resolve(serverURL: string, env: Env): Promise<Credentials | undefined> {
+async function resolve(serverURL: string, env: Env): Promise<Credential | undefined> {
   const [{ daemonFirst }, { resolveForHelper }] = await Promise.all([
     import('../core/resolve/daemon-first.js'),
     import('../core/resolve/context.js'),
   ]);
+  const say = messages(descriptorWriter(2), env);
   return daemonFirst(env, {
-    direct: (url) => resolveForHelper(url, env, descriptorWriter(2)),
-    warn: (line) => descriptorWriter(2).write(`berth: ${line}\n`),
+    direct: (url) => resolveForHelper(url, env, say.warning),
+    warn: say.warning,
+    ...(process.argv[1] ? { programPath: process.argv[1] } : {}),
   })(serverURL);
 }
 

@@ -4,11 +4,13 @@
  * stdout out. Errors are one line on stdout and exit 1; the not-found text is a constant that
  * clients compare. `list` never reads stdin (docker-py hands the helper its own stdin).
  */
-import { BerthError, NOT_FOUND_MESSAGE, NotFoundError, UsageError, oneLine } from '../core/errors.js';
+import { NOT_FOUND_MESSAGE, NotFoundError, UsageError, oneLine } from '../core/errors.js';
 import { importPackage } from '../core/io/import-package.js';
+import { hintOf, messages } from '../core/io/messages.js';
+import type { Env } from '../core/paths.js';
 import { readAll } from '../core/io/stdin.js';
 import { registryKey } from '../core/registry-host.js';
-import type { Credentials, Store } from '../core/store/store.js';
+import type { Credential, Store } from '../core/store/store.js';
 
 export const ACTIONS = ['store', 'get', 'erase', 'list', 'version'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -25,7 +27,7 @@ export interface HelperIO {
 export interface HelperDeps {
   openStore: () => Promise<Store>;
   /** Resolves credentials that are not in the store (cloud providers); undefined when none applies. */
-  resolve?: (serverURL: string) => Promise<Credentials | undefined>;
+  resolve?: (serverURL: string) => Promise<Credential | undefined>;
   /**
    * After a `store`: point the client files that already use berth at this registry too (so a
    * `docker login` reaches skopeo and podman). Returns notes for stderr; a failure there does not
@@ -33,6 +35,8 @@ export interface HelperDeps {
    */
   afterStore?: (registryKey: string) => Promise<string[]>;
   version: string;
+  /** For BERTH_DEBUG; the helper never reads its own environment. */
+  env?: Env;
 }
 
 export function isAction(name: string): name is Action {
@@ -50,11 +54,16 @@ export async function handleCommand(action: Action, deps: HelperDeps, io: Helper
     if (output !== undefined) io.stdout.write(output);
     return 0;
   } catch (err) {
+    // The protocol's line on stdout, byte for byte; what a person needs goes to stderr: why a
+    // registry was not found (its cause and that cause's hint), or the fix for any other error.
     io.stdout.write(`${oneLine(err)}\n`);
-    if (!(err instanceof NotFoundError) && err instanceof BerthError && err.hint) {
-      io.stderr.write(`berth: hint: ${err.hint}\n`);
+    const say = messages(io.stderr, deps.env ?? {});
+    if (err instanceof NotFoundError) {
+      if (err.cause !== undefined) say.errorLine(err.cause);
+    } else {
+      const hint = hintOf(err);
+      if (hint) say.hint(hint);
     }
-    if (err instanceof NotFoundError && err.cause) io.stderr.write(`berth: ${oneLine(err.cause)}\n`);
     return 1;
   }
 }
@@ -68,14 +77,15 @@ async function run(action: Action, deps: HelperDeps, io: HelperIO): Promise<stri
       return `${JSON.stringify(await store.list())}\n`;
     }
     case 'store': {
-      const credentials = await parseCredentials(await readInput(io));
+      const { serverURL, ...credential } = await parseCredentials(await readInput(io));
       const store = await deps.openStore();
-      const key = registryKey(credentials.serverURL);
-      await store.set(key, credentials);
+      const key = registryKey(serverURL);
+      await store.set(key, credential);
+      const say = messages(io.stderr, deps.env ?? {});
       try {
-        for (const note of (await deps.afterStore?.(key)) ?? []) io.stderr.write(`berth: warning: ${note}\n`);
+        for (const note of (await deps.afterStore?.(key)) ?? []) say.warning(note);
       } catch (err) {
-        io.stderr.write(`berth: warning: stored, but could not add ${key} to the client config files: ${oneLine(err)}\n`);
+        say.warning(`stored, but could not add ${key} to the client config files: ${oneLine(err)}`);
       }
       return undefined;
     }
@@ -106,7 +116,7 @@ async function readServerURL(io: HelperIO): Promise<string> {
 }
 
 /** Parses `store`'s input: `{"ServerURL","Username","Secret"}`, with docker-credential-helpers' messages. */
-export async function parseCredentials(text: string): Promise<Credentials> {
+export async function parseCredentials(text: string): Promise<Credential & { serverURL: string }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

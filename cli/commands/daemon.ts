@@ -15,7 +15,7 @@ import { loadConfig } from '../../core/config/load.js';
 import { DaemonUnavailableError, daemonRequest, daemonSocketPath } from '../../core/resolve/daemon-client.js';
 import { ArgumentError, BerthError, UsageError } from '../../core/errors.js';
 import { berthCacheDir } from '../../core/paths.js';
-import type { CliContext } from '../run.js';
+import { say, type CliContext } from '../run.js';
 import { formatStatus, type StatusReply } from './daemon-status.js';
 
 interface StartOptions {
@@ -107,6 +107,7 @@ async function start(ctx: CliContext, options: StartOptions): Promise<void> {
   const { runForeground } = await loadDaemon();
   await runForeground({
     env: ctx.env,
+    log: say(ctx).info,
     socketPath,
     ...(listen ? { listen } : {}),
     ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}),
@@ -230,13 +231,14 @@ async function waitFor(done: () => Promise<boolean>, timeoutMs: number, message:
 async function startDetached(ctx: CliContext, options: StartOptions, socketPath: string): Promise<void> {
   const running = await daemonPid(socketPath);
   if (running !== undefined) throw new BerthError(`a berth daemon is already running (pid ${running}, ${socketPath})`);
+  if (!ctx.programPath) throw new BerthError('cannot start the daemon in the background: the path of this program is unknown');
   const logFile = options.logFile ?? join(berthCacheDir(ctx.env), 'daemon.log');
   await mkdir(dirname(logFile), { recursive: true, mode: 0o700 });
   const log = openSync(logFile, 'a', 0o600);
   const args = ['daemon', 'start', '--socket', socketPath];
   if (options.listen) args.push('--listen', options.listen);
   if (options.tokenFile) args.push('--token-file', options.tokenFile);
-  const child = spawn(process.execPath, [process.argv[1]!, ...args], { detached: true, stdio: ['ignore', log, log], env: { ...ctx.env } });
+  const child = spawn(process.execPath, [ctx.programPath, ...args], { detached: true, stdio: ['ignore', log, log], env: { ...ctx.env } });
   closeSync(log);
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));

@@ -8,7 +8,7 @@
 import { Option, type Command } from 'commander';
 import { DOCKERCFG_FORMATS, DEFAULT_SECRET_NAME, type DockercfgFormat } from '../../core/dockercfg/formats.js';
 import type { Generated } from '../../core/dockercfg/generate.js';
-import type { CliContext } from '../run.js';
+import { say, type CliContext } from '../run.js';
 
 interface GenerateFlags {
   format: DockercfgFormat;
@@ -58,10 +58,10 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
         '../../core/dockercfg/generate.js'
       );
       const { resolveContextFor } = await import('../../core/resolve/context.js');
+      const { info, warning: warn } = say(ctx);
       const note = (line: string) => {
-        if (!flags.quiet && !flags.json) ctx.stderr.write(`berth: ${line}\n`);
+        if (!flags.quiet && !flags.json) info(line);
       };
-      const warn = (line: string) => ctx.stderr.write(`berth: warning: ${line}\n`);
       const resolveCtx = await resolveContextFor(ctx.env, flags.cacheDir ? { cacheDir: resolve(ctx.cwd, flags.cacheDir) } : {}, warn);
       if (!flags.cache) delete resolveCtx.cache;
       resolveCtx.onProgress = note;
@@ -72,7 +72,7 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
         { output: target, format: flags.format, secretName: flags.secretName, namespace: flags.namespace, stdout: ctx.stdout },
         resolveCtx,
         // --no-cache asks the providers themselves; the daemon is a cache too
-        flags.cache ? daemonFirstResolver(resolveCtx, { warn }) : undefined,
+        flags.cache ? daemonFirstResolver(resolveCtx, { warn, ...(ctx.programPath ? { programPath: ctx.programPath } : {}) }) : undefined,
       );
       if (flags.json) {
         // On stdout, unless stdout is the file itself (`berth generate - --json`).

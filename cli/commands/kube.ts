@@ -5,8 +5,8 @@
  * namespace through the API server). The Kubernetes client is loaded only by `kube sync`.
  */
 import type { Command } from 'commander';
-import { BerthError, UsageError, oneLine } from '../../core/errors.js';
-import type { CliContext } from '../run.js';
+import { BerthError, UsageError } from '../../core/errors.js';
+import { say, type CliContext } from '../run.js';
 
 interface SyncFlags {
   namespace: string[];
@@ -81,11 +81,10 @@ async function kubeletCredentialProvider(ctx: CliContext): Promise<void> {
   const { answerKubelet } = await import('../../core/kube/kubelet.js');
   try {
     const text = await readAll(ctx.stdin);
-    const response = await answerKubelet(text, { env: ctx.env, warn: (line) => ctx.stderr.write(`berth: warning: ${line}\n`) });
+    const response = await answerKubelet(text, { env: ctx.env, warn: say(ctx).warning });
     ctx.stdout.write(`${JSON.stringify(response)}\n`);
   } catch (err) {
-    ctx.stderr.write(`berth: error: ${oneLine(err)}\n`);
-    throw new BerthError('', { exitCode: err instanceof BerthError ? err.exitCode : 1 });
+    throw new BerthError('', { exitCode: say(ctx).error(err) });
   }
 }
 
@@ -127,8 +126,7 @@ async function kubeSync(ctx: CliContext, flags: SyncFlags): Promise<void> {
   checkSelection(options);
   const resyncMs = parseDuration(flags.resync);
   const listen = flags.once ? undefined : listenAddress(flags.listen);
-  const log = (line: string) => ctx.stderr.write(`berth: ${line}\n`);
-  const warn = (line: string) => ctx.stderr.write(`berth: warning: ${line}\n`);
+  const { info: log, warning: warn } = say(ctx);
   // --once may share the daemon's or a mounted cache's tokens; the long-running sync refreshes ahead itself
   const resolve = () =>
     resolvePullSecretContent({ env: ctx.env, registries: flags.registry, secretName: flags.secretName, warn, cached: flags.once === true });
@@ -139,7 +137,7 @@ async function kubeSync(ctx: CliContext, flags: SyncFlags): Promise<void> {
   if (flags.once) {
     const report = await syncPass(api, await resolve(), options);
     log(describePass(report));
-    for (const failure of report.failures) ctx.stderr.write(`berth: error: ${failure.namespace}: ${failure.message}\n`);
+    for (const failure of report.failures) say(ctx).error(`${failure.namespace}: ${failure.message}`);
     if (report.failures.length > 0) throw new BerthError('', { exitCode: 1 });
     return;
   }

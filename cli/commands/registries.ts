@@ -6,11 +6,11 @@
  */
 import type { Command } from 'commander';
 import type { Verdict } from '../../core/clients/verify-login.js';
-import type { ProviderName, RegistryConfig } from '../../core/config/load.js';
-import { PROVIDERS } from '../../core/providers/index.js';
+import type { RegistryConfig } from '../../core/config/load.js';
+import { PROVIDER_NAMES, type ProviderName } from '../../core/providers/index.js';
 import { checkHost, checkOptions, describeProviders } from '../../core/providers/options.js';
 import { ArgumentError, oneLine } from '../../core/errors.js';
-import { warn, type CliContext } from '../run.js';
+import { say, warn, type CliContext } from '../run.js';
 
 interface AddFlags {
   provider: ProviderName;
@@ -22,7 +22,6 @@ interface AddFlags {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const PROVIDER_NAMES = Object.keys(PROVIDERS);
 
 /** `key=value`, as text; the provider's declarations (core/providers/options.ts) give it a type. */
 export function parseOption(text: string): [string, string] {
@@ -147,9 +146,10 @@ function registerTest(registries: Command, ctx: CliContext): void {
       const { resolveContextFor } = await import('../../core/resolve/context.js');
       const { selectRegistries, describeResolved } = await import('../../core/dockercfg/generate.js');
       const { resolveRegistry } = await import('../../core/resolve/resolve.js');
-      const resolveCtx = await resolveContextFor(ctx.env, {}, (line) => warn(ctx, line));
+      const { info, warning } = say(ctx);
+      const resolveCtx = await resolveContextFor(ctx.env, {}, warning);
       delete resolveCtx.cache; // a test asks the provider, not yesterday's answer
-      if (!flags.json && !flags.quiet) resolveCtx.onProgress = (line) => ctx.stderr.write(`berth: ${line}\n`);
+      if (!flags.json && !flags.quiet) resolveCtx.onProgress = info;
       const [registry] = selectRegistries(resolveCtx.config, [name]);
       const resolved = await resolveRegistry(registry!, resolveCtx);
       let verified: Verdict | undefined;

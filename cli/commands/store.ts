@@ -41,7 +41,7 @@ export function registerStoreCommands(program: Command, ctx: CliContext): void {
         if (verdict.result === 'unreachable') note = `stored, not verified (${verdict.reason})`;
       }
       const store = await openActiveStore(ctx.env);
-      await store.set(key, { serverURL: registry, username: options.username, secret });
+      await store.set(key, { username: options.username, secret });
       const { addRegistryIfConfigured } = await import('../../core/clients/config-files.js');
       for (const line of await addRegistryIfConfigured(ctx.env, key)) warn(ctx, line);
       if (note !== '') ctx.stdout.write(`${key}: ${note} (${store.name} store)\n`);

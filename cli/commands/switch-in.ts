@@ -145,6 +145,6 @@ export async function importReplacedEntries(
     }
     if (!credentials) continue; // nothing there to hide
     ctx.stdout.write(`docker-credential-${name} → berth: ${dryRun ? 'would copy' : 'copied'} ${key} (${credentials.username})\n`);
-    if (!dryRun) await store.set(key, { ...credentials, serverURL: key });
+    if (!dryRun) await store.set(key, credentials);
   }
 }

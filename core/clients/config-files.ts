@@ -8,7 +8,8 @@
  */
 import { realpath, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyEdits, modify, type ParseError, parse as parseJsonc } from 'jsonc-parser';
+import { applyEdits, modify, type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
+import { describeSyntaxError } from '../config/json-errors.js';
 import { oneLine, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { withStoreLock } from '../io/lock.js';
@@ -82,9 +83,10 @@ function parseClientJson(text: string, path: string): Record<string, unknown> {
   if (text.trim() === '') return {};
   const errors: ParseError[] = [];
   const value: unknown = parseJsonc(text, errors, { allowTrailingComma: false, disallowComments: true });
-  if (errors.length > 0) {
-    const line = text.slice(0, errors[0]!.offset).split('\n').length;
-    throw new UsageError(`${path} is not valid JSON (line ${line}); berth changes nothing in it`, {
+  const first = errors[0];
+  if (first) {
+    const { position, problem } = describeSyntaxError(text, first.offset, printParseErrorCode(first.error));
+    throw new UsageError(`${path}:${position}: not valid JSON (${problem}); berth changes nothing in it`, {
       hint: 'fix the file or move it aside, then run the command again',
     });
   }

@@ -19,7 +19,8 @@ import {
   tryReadClientFile,
   type ClientFile,
 } from './config-files.js';
-import { BerthError, oneLine } from '../errors.js';
+import { oneLine } from '../errors.js';
+import { hintOf } from '../io/messages.js';
 import { knownRegistries } from './known-registries.js';
 import type { Env } from '../paths.js';
 import { fileStorePaths } from '../store/file.js';
@@ -117,13 +118,10 @@ async function storePrerequisite(env: Env, choice: StoreChoice): Promise<Check |
       'on a headless machine use the file store: unset BERTH_STORE or set BERTH_STORE=file',
     );
   }
-  if (choice.name === 'pass') {
-    if (!(await findOnPath(env, 'pass')))
-      return fail('`pass` is not on PATH', 'install it (Debian: apt install pass) or use BERTH_STORE=file');
-    const storeDir = env.PASSWORD_STORE_DIR || join(env.HOME || '', '.password-store');
-    if (!(await exists(join(storeDir, '.gpg-id')))) {
-      return fail(`the password store ${storeDir} is not initialised (no .gpg-id)`, 'run: pass init <your GPG key id>');
-    }
+  // Whether the password store is initialised is the store's own check (`.gpg-id` in its folder or
+  // above, or PASSWORD_STORE_KEY), run when it is opened below.
+  if (choice.name === 'pass' && !(await findOnPath(env, 'pass'))) {
+    return fail('`pass` is not on PATH', 'install it (Debian: apt install pass) or use BERTH_STORE=file');
   }
   return undefined;
 }
@@ -151,10 +149,6 @@ async function looseFileChecks(dir: string): Promise<Check[]> {
     }
   }
   return checks;
-}
-
-function hintOf(err: unknown): string | undefined {
-  return err instanceof BerthError ? err.hint : undefined;
 }
 
 async function exists(path: string): Promise<boolean> {

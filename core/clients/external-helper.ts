@@ -8,7 +8,7 @@
 import { BerthError, NOT_FOUND_MESSAGE, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
 import { CommandNotStartedError, CommandTimeoutError, runCommand } from '../io/run-command.js';
-import type { Credentials } from '../store/store.js';
+import type { Credential } from '../credential.js';
 import { HELPER_NAME } from './config-files.js';
 
 export const HELPER_TIMEOUT_MS = 20_000;
@@ -23,8 +23,8 @@ export interface ExternalHelper {
   readonly name: string;
   readonly program: string;
   list(): Promise<Record<string, string>>;
-  get(serverURL: string): Promise<Credentials | undefined>;
-  store(credentials: Credentials): Promise<void>;
+  get(serverURL: string): Promise<Credential | undefined>;
+  store(serverURL: string, credential: Credential): Promise<void>;
 }
 
 /** `pass`, `docker-credential-pass` and a path to either all name the same helper. */
@@ -102,10 +102,10 @@ export function openExternalHelper(env: Env, given: string, timeoutMs = timeoutF
         throw new HelperError(`${program} get ${serverURL} did not print {"Username","Secret"}`);
       }
       if (parsed.Secret === '') return undefined;
-      return { serverURL, username: parsed.Username, secret: parsed.Secret };
+      return { username: parsed.Username, secret: parsed.Secret };
     },
-    async store(credentials) {
-      const input = JSON.stringify({ ServerURL: credentials.serverURL, Username: credentials.username, Secret: credentials.secret });
+    async store(serverURL, credential) {
+      const input = JSON.stringify({ ServerURL: serverURL, Username: credential.username, Secret: credential.secret });
       const { ok, stdout } = await call('store', input);
       if (!ok) fail('store', stdout);
     },

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { oneLine, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Env } from '../paths.js';
-import type { Credentials, Store } from '../store/store.js';
+import type { Credential, Store } from '../store/store.js';
 import { scanPlaintext, stripSecrets, type PlaintextEntry, type PlaintextFile } from './plaintext.js';
 
 export interface Migration {
@@ -24,7 +24,7 @@ export interface Migration {
   files: { file: PlaintextFile; after: string }[];
 }
 
-const same = (a: { username: string; secret: string }, b: Credentials | undefined) => a.username === b?.username && a.secret === b?.secret;
+const same = (a: { username: string; secret: string }, b: Credential | undefined) => a.username === b?.username && a.secret === b?.secret;
 
 function groupByRegistry(entries: readonly PlaintextEntry[]): Map<string, PlaintextEntry[]> {
   const groups = new Map<string, PlaintextEntry[]>();
@@ -56,7 +56,7 @@ export async function migratePlaintext(env: Env, store: Store, { dryRun = false 
         continue;
       }
       if (!dryRun && !existing) {
-        await store.set(key, { serverURL: key, username: first.username, secret: first.secret });
+        await store.set(key, { username: first.username, secret: first.secret });
         if (!same(first, await store.get(key))) {
           migration.leftBehind.push(`${key}: the ${store.name} store did not give back what was written; left in ${paths.join(', ')}`);
           continue;

@@ -7,7 +7,7 @@
  */
 import { oneLine } from '../errors.js';
 import { registryKey } from '../registry-host.js';
-import type { Credentials, Store } from '../store/store.js';
+import type { Credential, Store } from '../store/store.js';
 import type { ExternalHelper } from './external-helper.js';
 
 export type TransferOutcome = 'copied' | 'unchanged' | 'kept' | 'failed';
@@ -34,8 +34,8 @@ export interface TransferOptions {
 interface Side {
   describe: string;
   list(): Promise<Record<string, string>>;
-  get(key: string): Promise<Credentials | undefined>;
-  set(key: string, credentials: Credentials): Promise<void>;
+  get(key: string): Promise<Credential | undefined>;
+  set(key: string, credential: Credential): Promise<void>;
 }
 
 function storeSide(store: Store): Side {
@@ -43,7 +43,7 @@ function storeSide(store: Store): Side {
     describe: `berth's ${store.name} store`,
     list: () => store.list(),
     get: (key) => store.get(registryKey(key)),
-    set: (key, credentials) => store.set(registryKey(key), credentials),
+    set: (key, credential) => store.set(registryKey(key), credential),
   };
 }
 
@@ -53,11 +53,11 @@ function helperSide(helper: ExternalHelper): Side {
     list: () => helper.list(),
     get: (key) => helper.get(key),
     // docker asks helpers for Hub as https://index.docker.io/v1/ and for other registries by host.
-    set: (key, credentials) => helper.store({ ...credentials, serverURL: registryKey(key) }),
+    set: (key, credential) => helper.store(registryKey(key), credential),
   };
 }
 
-const same = (a: Credentials | undefined, b: Credentials | undefined) => a?.username === b?.username && a?.secret === b?.secret;
+const same = (a: Credential | undefined, b: Credential | undefined) => a?.username === b?.username && a?.secret === b?.secret;
 
 async function transfer(from: Side, to: Side, options: TransferOptions): Promise<TransferReport> {
   const listed = await from.list();
@@ -90,7 +90,7 @@ async function transfer(from: Side, to: Side, options: TransferOptions): Promise
         entry.outcome = 'copied';
         continue;
       }
-      await to.set(key, { ...credentials, serverURL: key });
+      await to.set(key, credentials);
       if (!same(await to.get(key), credentials)) {
         entry.reason = `${to.describe} did not give back what was stored`;
         continue;

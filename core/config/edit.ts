@@ -6,12 +6,12 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import lockfile from 'proper-lockfile';
 import type { Config, RegistryConfig } from './load.js';
 import { parseConfig } from './schema.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { importPackage } from '../io/import-package.js';
+import { withLock } from '../io/lock.js';
 import { berthConfigFile, type Env } from '../paths.js';
 
 const FORMATTING = { formattingOptions: { insertSpaces: true, tabSize: 2, eol: '\n' } };
@@ -22,21 +22,14 @@ type Edit = (text: string, config: Config, path: string) => Promise<string>;
 async function editConfigFile(env: Env, edit: Edit): Promise<string> {
   const path = berthConfigFile(env);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const release = await lockfile.lock(path, {
-    realpath: false,
-    stale: 10_000,
-    retries: { retries: 50, factor: 1.5, minTimeout: 10, maxTimeout: 250, randomize: true },
-  });
-  try {
+  await withLock(`${path}.lock`, 'the config file', async () => {
     const { text, mode } = await readConfigText(path);
     const next = await edit(text, await parseConfig(text, path), path);
     await parseConfig(next, path);
     // Static registries may keep tokens in their options: a new file is private.
     await writeFileAtomic(path, next.endsWith('\n') ? next : `${next}\n`, { mode });
-    return path;
-  } finally {
-    await release();
-  }
+  });
+  return path;
 }
 
 async function readConfigText(path: string): Promise<{ text: string; mode: number }> {

@@ -10,10 +10,12 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from './schema.js';
 import { UsageError } from '../errors.js';
-import { CONFIG_STORE_NAMES, PROVIDER_NAMES } from './names.js';
+import { PROVIDER_NAMES } from '../providers/index.js';
+import { STORE_NAMES } from '../store/store.js';
 import { berthConfigFile, type Env } from '../paths.js';
 
-export type { Config, ProviderName, RegistryConfig } from './schema.js';
+export type { Config, RegistryConfig } from './schema.js';
+export type { ProviderName } from '../providers/index.js';
 
 export interface LoadedConfig {
   path: string;
@@ -62,7 +64,7 @@ function readUsedFields(text: string): Config | undefined {
   }
   if (!isObject(raw)) return undefined;
   const { store, daemon, registries } = raw;
-  if (store !== undefined && !(CONFIG_STORE_NAMES as readonly unknown[]).includes(store)) return undefined;
+  if (store !== undefined && !(STORE_NAMES as readonly unknown[]).includes(store)) return undefined;
   if (daemon !== undefined && !(isObject(daemon) && optional(daemon.autoStart, 'boolean') && optional(daemon.socket, 'string'))) {
     return undefined;
   }

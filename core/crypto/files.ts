@@ -389,7 +389,7 @@ export async function rekeyFiles(
   names: readonly string[],
   oldKey: UserKeys,
   changes: RekeyChanges,
-  { cwd = process.cwd(), signal }: { cwd?: string } & TransferOptions = {},
+  { cwd, signal }: { cwd: string } & TransferOptions,
 ): Promise<{ path: string; report: RekeyReport }[]> {
   const prepared: { path: string; file: AtomicFile; report: RekeyReport }[] = [];
   try {

@@ -6,7 +6,8 @@
  * Node streams around the coders are in ./format-stream.ts, so reading a small file loads no stream.
  */
 import { ArmorDecoder, ArmorEncoder } from './armor.js';
-import { DETECT_BYTES, detectFormat } from './detect.js';
+import { type Coder, DetectingCoder, joinBytes, pipe } from './coder.js';
+import type { Format } from './detect.js';
 import { NotBerthFileError, TruncatedError } from './errors.js';
 import {
   keyList,
@@ -36,15 +37,7 @@ export interface DecryptOptions {
   onLegacy?: () => void;
 }
 
-/**
- * A push-style coder: bytes in, bytes out, `end` once. Streams and buffers both drive these. A
- * coder keeps no reference to `data` once `write` returns (it copies what it holds back), and its
- * output never aliases its input, so a caller may refill the same buffer for the next write.
- */
-export interface Coder {
-  write(data: Uint8Array): Buffer[];
-  end(): Buffer[];
-}
+export type { Coder } from './coder.js';
 
 /** Encrypts for one or more keys (duplicates collapse to one key block). */
 export class FileSealer implements Coder {
@@ -89,7 +82,7 @@ class BinaryOpener implements Coder {
 
   write(data: Uint8Array): Buffer[] {
     if (this.payload) return this.payload.write(data);
-    this.headerInput = join(this.headerInput, data);
+    this.headerInput = joinBytes(this.headerInput, data);
     const magic = this.headerInput.subarray(0, MAGIC.length);
     if (!MAGIC.subarray(0, magic.length).equals(magic)) throw new NotBerthFileError('not a berth encrypted file: bad magic');
     const parsed = parseHeader(this.headerInput);
@@ -111,66 +104,27 @@ class BinaryOpener implements Coder {
   }
 }
 
-/** `a` then `b`, without copying when `a` is empty (the common case: one big write). */
-function join(a: Buffer, b: Uint8Array): Buffer {
-  return a.length === 0 ? Buffer.from(b.buffer, b.byteOffset, b.length) : Buffer.concat([a, b]);
-}
-
-/** Chains coders: the output of each is the input of the next. */
-export function pipe(...coders: [Coder, ...Coder[]]): Coder {
-  return coders.reduce((first, second) => ({
-    write: (data) => first.write(data).flatMap((piece) => second.write(piece)),
-    end: () => [...first.end().flatMap((piece) => second.write(piece)), ...second.end()],
-  }));
-}
-
 /**
  * Reads any berth file (and legacy jet files if allowed), deciding the format from its first bytes.
  * Given several keys, a berth file opens with the first one it names; a legacy file names none,
  * so it is read with the first.
  */
-export class FileOpener implements Coder {
-  private prefix: Buffer = Buffer.alloc(0);
-  private inner: Coder | undefined;
-
-  constructor(
-    private readonly key: UserKeys,
-    private readonly options: DecryptOptions = {},
-  ) {}
-
-  write(data: Uint8Array): Buffer[] {
-    if (this.inner) return this.inner.write(data);
-    this.prefix = join(this.prefix, data);
-    const format = detectFormat(this.prefix.subarray(0, DETECT_BYTES), false);
-    if (format) return this.start(format);
-    this.prefix = Buffer.from(this.prefix); // held until more comes: own it
-    return [];
+export class FileOpener extends DetectingCoder {
+  constructor(key: UserKeys, options: DecryptOptions = {}) {
+    super((format) => openerFor(format, key, options));
   }
+}
 
-  end(): Buffer[] {
-    if (this.inner) return this.inner.end();
-    const out = this.start(detectFormat(this.prefix, true)!);
-    return [...out, ...this.inner!.end()];
+function openerFor(format: Format, key: UserKeys, options: DecryptOptions): Coder {
+  if (format === 'binary') return new BinaryOpener(key);
+  if (format === 'armor') return pipe(new ArmorDecoder(), new BinaryOpener(key));
+  if (!options.onLegacy) {
+    throw new NotBerthFileError('not a berth encrypted file', {
+      hint: 'if it is a legacy `jet encrypt` file, `berth decrypt` reads it and `berth rekey` converts it',
+    });
   }
-
-  private start(format: 'binary' | 'armor' | 'legacy'): Buffer[] {
-    this.inner = this.coderFor(format);
-    const prefix = this.prefix;
-    this.prefix = Buffer.alloc(0);
-    return this.inner.write(prefix);
-  }
-
-  private coderFor(format: 'binary' | 'armor' | 'legacy'): Coder {
-    if (format === 'binary') return new BinaryOpener(this.key);
-    if (format === 'armor') return pipe(new ArmorDecoder(), new BinaryOpener(this.key));
-    if (!this.options.onLegacy) {
-      throw new NotBerthFileError('not a berth encrypted file', {
-        hint: 'if it is a legacy `jet encrypt` file, `berth decrypt` reads it and `berth rekey` converts it',
-      });
-    }
-    this.options.onLegacy();
-    return new LegacyDecoder(Buffer.from(keyList(this.key)[0]!));
-  }
+  options.onLegacy();
+  return new LegacyDecoder(Buffer.from(keyList(key)[0]!));
 }
 
 function runCoder(coder: Coder, input: Uint8Array): Buffer {

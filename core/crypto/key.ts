@@ -5,10 +5,16 @@
  * can be printed and stored in files without revealing anything about the key.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { oneLine, UsageError } from '../errors.js';
 import { KeyFormatError } from './errors.js';
+
+/** `writeKeyFile` without `force` found a key file already there. */
+export class KeyFileExistsError extends UsageError {
+  override name = 'KeyFileExistsError';
+}
 
 export const KEY_BYTES = 32;
 
@@ -83,7 +89,7 @@ export async function writeKeyFile(path: string, key: Uint8Array, { force = fals
     else await link(temp, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new UsageError(`key file ${path} already exists`, {
+      throw new KeyFileExistsError(`key file ${path} already exists`, {
         hint: 'use --force to replace it (files encrypted only for the old key can no longer be opened)',
       });
     }
@@ -92,6 +98,38 @@ export async function writeKeyFile(path: string, key: Uint8Array, { force = fals
     await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
   }
+}
+
+/**
+ * The key in `path`, or undefined when there is no such file. Synchronous: the file store's `get`
+ * reads two small files, and node:fs/promises would cost more to load than the reads take.
+ */
+export function readKeyFileIfExists(path: string): Buffer | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UsageError(`cannot read key file ${path}: ${oneLine(err)}`, { cause: err });
+  }
+  return parseKey(text, path);
+}
+
+/**
+ * The key in `path`, created (0600) on first use. Two processes creating it at once cannot both
+ * win: the key is linked into place whole, the loser's link fails, and both read the winner's key.
+ */
+export async function readOrCreateKeyFile(path: string): Promise<Buffer> {
+  const existing = readKeyFileIfExists(path);
+  if (existing) return existing;
+  try {
+    await writeKeyFile(path, generateKey());
+  } catch (err) {
+    if (!(err instanceof KeyFileExistsError)) throw err;
+  }
+  const created = readKeyFileIfExists(path);
+  if (!created) throw new UsageError(`key file ${path} vanished while it was created`);
+  return created;
 }
 
 /** 16 hex characters: the first 8 bytes of HMAC-SHA256(key, label). */

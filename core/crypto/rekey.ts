@@ -7,9 +7,10 @@
  */
 import { UsageError } from '../errors.js';
 import { ArmorDecoder, ArmorEncoder } from './armor.js';
-import { DETECT_BYTES, detectFormat, type Format } from './detect.js';
+import { type Coder, DetectingCoder, pipe } from './coder.js';
+import type { Format } from './detect.js';
 import { TruncatedError } from './errors.js';
-import { FileSealer, pipe, type Coder } from './format.js';
+import { FileSealer } from './format.js';
 import { keyList, parseHeader, serializeHeader, unwrapFileKey, type UserKeys, verifyHeader, wrapFileKey, type Header } from './header.js';
 import { keyId } from './key.js';
 import { LegacyDecoder } from './legacy.js';
@@ -103,37 +104,18 @@ function legacyConverter(oldKeys: UserKeys, changes: RekeyChanges, report: Rekey
 }
 
 /** Streams a rekeyed copy of any berth or legacy file; `report` is filled once the header is read. */
-export class Rekeyer implements Coder {
-  readonly report: RekeyReport = { format: 'binary', keyIds: [], added: [], removed: [] };
-  private prefix: Buffer = Buffer.alloc(0);
-  private inner: Coder | undefined;
+export class Rekeyer extends DetectingCoder {
+  readonly report: RekeyReport;
 
-  constructor(
-    private readonly oldKey: UserKeys,
-    private readonly changes: RekeyChanges,
-  ) {}
-
-  write(data: Uint8Array): Buffer[] {
-    if (this.inner) return this.inner.write(data);
-    this.prefix = Buffer.concat([this.prefix, data]);
-    const format = detectFormat(this.prefix.subarray(0, DETECT_BYTES), false);
-    return format ? this.start(format) : [];
-  }
-
-  end(): Buffer[] {
-    if (this.inner) return this.inner.end();
-    const out = this.start(detectFormat(this.prefix, true)!);
-    return [...out, ...this.inner!.end()];
-  }
-
-  private start(format: Format): Buffer[] {
-    this.report.format = format;
-    const rewriter = () => new HeaderRewriter(this.oldKey, this.changes, this.report);
-    if (format === 'binary') this.inner = rewriter();
-    else if (format === 'armor') this.inner = pipe(new ArmorDecoder(), rewriter(), new ArmorEncoder());
-    else this.inner = legacyConverter(this.oldKey, this.changes, this.report);
-    const prefix = this.prefix;
-    this.prefix = Buffer.alloc(0);
-    return this.inner.write(prefix);
+  constructor(oldKey: UserKeys, changes: RekeyChanges) {
+    const report: RekeyReport = { format: 'binary', keyIds: [], added: [], removed: [] };
+    super((format) => {
+      report.format = format;
+      const rewriter = () => new HeaderRewriter(oldKey, changes, report);
+      if (format === 'binary') return rewriter();
+      if (format === 'armor') return pipe(new ArmorDecoder(), rewriter(), new ArmorEncoder());
+      return legacyConverter(oldKey, changes, report);
+    });
+    this.report = report;
   }
 }

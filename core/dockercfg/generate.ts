@@ -102,15 +102,14 @@ export function daemonFirstResolver(ctx: ResolveContext, options: Omit<DaemonFir
     let resolvedHere: Resolved | undefined;
     const found = await daemonFirst(ctx.env, {
       ...options,
-      direct: async (serverURL) => {
+      direct: async () => {
         resolvedHere = await direct();
-        return { serverURL, ...resolvedHere.credential };
+        return resolvedHere.credential;
       },
     })(registry.host);
     if (resolvedHere) return resolvedHere;
     if (!found) return direct(); // a daemon started with another configuration
-    const { username, secret, expiresAt } = found;
-    return { registry, from: registry, credential: { username, secret, ...(expiresAt ? { expiresAt } : {}) }, viaDaemon: true };
+    return { registry, from: registry, credential: found, viaDaemon: true };
   };
 }
 

@@ -1,16 +1,17 @@
 /**
  * @module
- * A cross-process lock for a store's writes, so concurrent `docker login`s (each its own helper
- * process) never interleave the steps of one update. The lock is a proper-lockfile directory under
- * berth's cache dir; a holder that was killed is taken over as soon as its process is gone (it
- * writes its pid into the lock), or once the lock goes stale.
+ * The one cross-process lock: every read-change-write of a shared file (a store, the token cache,
+ * the config file) and the daemon's socket check hold it, so concurrent processes (parallel
+ * `docker login`s, each its own helper) never interleave the steps of one update. The lock is a
+ * proper-lockfile directory; a holder that was killed is taken over as soon as its process is gone
+ * (it writes its pid into the lock), or once the lock goes stale.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { StoreError, oneLine } from '../errors.js';
+import { dirname, join } from 'node:path';
+import { BerthError, StoreError, oneLine } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
 
 /**
@@ -25,10 +26,18 @@ const LOCK_WAIT_MS = 180_000;
  */
 const STALE_MS = 20_000;
 
-export async function withStoreLock<T>(env: Env, name: string, work: () => Promise<T>): Promise<T> {
-  const dir = berthCacheDir(env);
+export class LockError extends BerthError {
+  override name = 'LockError';
+}
+
+/**
+ * Runs `work` holding the lock `lockPath` (its directory created 0700). `what` names the locked
+ * thing in errors ("the file store", "the config file"). A lock taken over while `work` ran (a
+ * machine stalled past the stale time) is reported after the work, which has gone through.
+ */
+export async function withLock<T>(lockPath: string, what: string, work: () => Promise<T>): Promise<T> {
+  const dir = dirname(lockPath);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const lockPath = join(dir, `${name}.lock`);
   let compromised: Error | undefined;
   let release: () => Promise<void>;
   // Loaded here, not at the top: `get` and `list` never lock, and the helper's start-up should not pay for it.
@@ -49,21 +58,30 @@ export async function withStoreLock<T>(env: Env, name: string, work: () => Promi
     },
   };
   try {
-    // Locked by its own path: proper-lockfile keys its in-process state by the locked path, so two
-    // locks both taken on the cache directory (with different lock files) would clobber each other.
-    release = await acquire(() => lockfile.lock(join(dir, name), options), lockPath);
+    // Keyed by the lock's own path: proper-lockfile keeps its in-process state by the locked path, so
+    // two locks taken on one directory (with different lock files) would clobber each other.
+    release = await acquire(() => lockfile.lock(lockPath, options), lockPath);
   } catch (err) {
-    throw new StoreError(`cannot lock the ${name} store (${lockPath}): ${oneLine(err)}`, { cause: err });
+    throw new LockError(`cannot lock ${what} (${lockPath}): ${oneLine(err)}`, { cause: err });
   }
   const result = await work().finally(() => release().catch(() => undefined));
-  // Another process may have taken the lock over while this one worked (a machine stalled past the
-  // stale time): the write itself went through, but a concurrent one might have interleaved.
   if (compromised) {
-    throw new StoreError(`lost the ${name} store lock (${lockPath}) while writing: ${oneLine(compromised)}`, {
-      hint: 'run the command again, then check the entry',
+    throw new LockError(`lost the lock on ${what} (${lockPath}) while writing: ${oneLine(compromised)}`, {
+      hint: 'run the command again, then check the result',
     });
   }
   return result;
+}
+
+/** The lock on one store's writes: `<name>.lock` under berth's cache dir. Failures are StoreErrors. */
+export async function withStoreLock<T>(env: Env, name: string, work: () => Promise<T>): Promise<T> {
+  const lockPath = join(berthCacheDir(env), `${name}.lock`);
+  try {
+    return await withLock(lockPath, `the ${name} store`, work);
+  } catch (err) {
+    if (err instanceof LockError) throw new StoreError(err.message, { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
+    throw err;
+  }
 }
 
 /**

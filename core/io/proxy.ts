@@ -1,10 +1,11 @@
 /**
  * @module
- * `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` for SDKs that take a Node `http.Agent` (the AWS SDK v3
- * ignores these variables by itself). The choice is made per connection, from the host actually
- * dialled, with the rules users know from Go's `httpproxy`: upper-case names first, `*` disables the
- * proxy, an entry matches the host and its subdomains, an optional `:port` must match, and IP
- * ranges may be given in CIDR form.
+ * The proxy variables, read in one place for every provider: `proxySettings` reads them as curl
+ * does (the lower-case name wins over the upper-case one), and `proxyAgentsFromEnv` turns them into
+ * agents for SDKs that take a Node `http.Agent` (the AWS SDK v3 ignores the variables by itself);
+ * the ACR exchange hands the same settings to undici. The agents choose per connection, from the
+ * host actually dialled: `*` disables the proxy, an entry matches the host and its subdomains, an
+ * optional `:port` must match, and IP ranges may be given in CIDR form.
  */
 import { BlockList, isIP, connect as netConnect, type Socket } from 'node:net';
 import type { ClientRequest } from 'node:http';
@@ -12,8 +13,23 @@ import { connect as tlsConnect } from 'node:tls';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { Env } from '../paths.js';
 
-function variable(env: Env, name: string): string | undefined {
-  return env[name] || env[name.toLowerCase()] || undefined;
+export interface ProxySettings {
+  httpProxy?: string;
+  httpsProxy?: string;
+  noProxy?: string;
+}
+
+/**
+ * `https_proxy`, `http_proxy` and `no_proxy` with curl's precedence: the lower-case name first, then
+ * the upper-case one. An empty value counts as unset. A proxy without a scheme is `http://`.
+ */
+export function proxySettings(env: Env): ProxySettings {
+  const read = (name: string) => env[name] || env[name.toUpperCase()] || undefined;
+  const withScheme = (url: string | undefined) => (url === undefined || url.includes('://') ? url : `http://${url}`);
+  const httpsProxy = withScheme(read('https_proxy'));
+  const httpProxy = withScheme(read('http_proxy'));
+  const noProxy = read('no_proxy');
+  return { ...(httpsProxy && { httpsProxy }), ...(httpProxy && { httpProxy }), ...(noProxy && { noProxy }) };
 }
 
 /** An entry's host (or CIDR range) and optional port: `h`, `h:p`, `[v6]:p`, bare IPv6 (colons, no port). */
@@ -78,12 +94,9 @@ export interface ProxyAgents {
 
 /** Agents for http: and https: requests per the environment; empty when no proxy is set. */
 export function proxyAgentsFromEnv(env: Env): ProxyAgents {
-  const noProxy = variable(env, 'NO_PROXY');
-  const httpsProxy = variable(env, 'HTTPS_PROXY');
-  const httpProxy = variable(env, 'HTTP_PROXY');
-  const withScheme = (url: string) => (url.includes('://') ? url : `http://${url}`);
+  const { httpsProxy, httpProxy, noProxy } = proxySettings(env);
   return {
-    ...(httpsProxy && { httpsAgent: new EnvProxyAgent(withScheme(httpsProxy), noProxy) }),
-    ...(httpProxy && { httpAgent: new EnvProxyAgent(withScheme(httpProxy), noProxy) }),
+    ...(httpsProxy && { httpsAgent: new EnvProxyAgent(httpsProxy, noProxy) }),
+    ...(httpProxy && { httpAgent: new EnvProxyAgent(httpProxy, noProxy) }),
   };
 }

@@ -7,14 +7,13 @@
  * daemon, no disk cache (the kubelet caches it per service account).
  */
 import type { Env } from '../paths.js';
+import { isCloudProvider } from '../providers/hosts.js';
 import type { ServiceAccountIdentity } from '../providers/provider.js';
 import { registryKey } from '../registry-host.js';
 import { resolveContextFor } from '../resolve/context.js';
 import { daemonFirst } from '../resolve/daemon-first.js';
 import { pickRegistry, resolveRegistry, resolveServerURL } from '../resolve/resolve.js';
 import { buildResponse, imageRegistryHost, parseRequest, type CredentialProviderResponse, type Found } from './credential-provider.js';
-
-const CLOUD_PROVIDERS = new Set(['ecr', 'ecr-public', 'google', 'azure']);
 
 export interface KubeletOptions {
   env: Env;
@@ -43,7 +42,7 @@ async function forServiceAccount(
 ): Promise<Found | undefined> {
   const ctx = await resolveContextFor(options.env, {}, options.warn);
   const registry = pickRegistry(host, ctx.config, ctx.detect);
-  if (!registry || !CLOUD_PROVIDERS.has(registry.provider)) return undefined;
+  if (!registry || !isCloudProvider(registry.provider)) return undefined;
   const resolved = await resolveRegistry(registry, { ...ctx, serviceAccount }); // resolve keeps it out of the cache
   return resolved.credential;
 }

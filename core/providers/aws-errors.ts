@@ -1,6 +1,6 @@
 /**
  * @module
- * One line for every way a token request to AWS can fail: the registry, the step (finding
+ * One line for every way a token request to AWS can fail: the step (finding
  * credentials, assuming the role, asking for the token), AWS's own error code and message, and a
  * hint for the likely cause (which credentials were used, the role's trust policy, the proxy).
  */
@@ -25,8 +25,11 @@ function stepLabel(step: AwsStep, settings: AwsSettings): string {
   return '';
 }
 
-/** One line naming the registry, the step and AWS's own error, with a hint for the likely cause. */
-export function awsError(service: AwsService, registryHost: string, step: AwsStep, err: unknown, settings: AwsSettings): ProviderError {
+/**
+ * One line naming the step and AWS's own error, with a hint for the likely cause. The registry is
+ * named once, by whoever asked for it (core/resolve).
+ */
+export function awsError(service: AwsService, step: AwsStep, err: unknown, settings: AwsSettings): ProviderError {
   let shape = (err ?? {}) as AwsErrorShape;
   // Node's connection errors may come wrapped in an AggregateError with an empty message.
   if (!shape.message && Array.isArray(shape.errors) && shape.errors.length > 0) {
@@ -35,14 +38,14 @@ export function awsError(service: AwsService, registryHost: string, step: AwsSte
   const status = shape.$metadata?.httpStatusCode;
   // An answer without an AWS error in it (the SDK's `Unknown`) did not come from AWS.
   if (shape.name === 'Unknown' && status !== undefined) {
-    const message = `${service}: ${registryHost}: ${stepLabel(step, settings)}HTTP ${status} without an AWS error`;
+    const message = `${stepLabel(step, settings)}HTTP ${status} without an AWS error`;
     const hint = 'something other than AWS answered (a proxy or firewall?): check HTTPS_PROXY and NO_PROXY';
     return new ProviderError(message, { hint, cause: err });
   }
   const code = shape.name && shape.name !== 'Error' ? shape.name : shape.code;
   const detail = oneLine(shape.message ?? String(err)).replace(/\.\s*$/, '');
   const label = code && !detail.includes(code) ? `${code}: ` : '';
-  const message = `${service}: ${registryHost}: ${stepLabel(step, settings)}${label}${detail}`;
+  const message = `${stepLabel(step, settings)}${label}${detail}`;
   // The chain found nothing at all (not a profile that is broken: that names itself and fails differently).
   const Kind = step === 'credentials' && code === 'CredentialsProviderError' && !settings.profile ? NoIdentityError : ProviderError;
   return new Kind(message, { hint: awsHint(service, code ?? '', step, settings), cause: err });

@@ -48,13 +48,13 @@ export function awsPartition(region: string): string {
  * The role to assume from the variables the Codeship generators read: `AWS_STS_ROLE` is an ARN, or
  * a role name in `AWS_STS_ACCOUNT` (else in the registry's own account).
  */
-function codeshipRoleArn(service: AwsService, request: ProviderRequest, target: AwsTarget): string | undefined {
+function codeshipRoleArn(request: ProviderRequest, target: AwsTarget): string | undefined {
   const role = request.env.AWS_STS_ROLE;
   if (!role) return undefined;
   if (role.startsWith('arn:')) return role;
   const account = request.env.AWS_STS_ACCOUNT || target.accountId;
   if (!account) {
-    throw new ProviderError(`${service}: ${request.registryHost}: AWS_STS_ROLE names role "${role}" but no account`, {
+    throw new ProviderError(`AWS_STS_ROLE names role "${role}" but no account`, {
       hint: 'set AWS_STS_ACCOUNT to the 12-digit account of the role, or AWS_STS_ROLE to the full role ARN',
     });
   }
@@ -66,7 +66,7 @@ export function awsSettings(service: AwsService, request: ProviderRequest, targe
   const options: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(request.options)) {
     if (!OPTIONS[service].includes(name) || typeof value !== 'string' || value === '') {
-      throw new ProviderError(`${service}: ${request.registryHost}: bad option "${name}"`, {
+      throw new ProviderError(`bad option "${name}"`, {
         hint: `${service} takes the string options ${OPTIONS[service].join(', ')}`,
       });
     }
@@ -75,7 +75,7 @@ export function awsSettings(service: AwsService, request: ProviderRequest, targe
   return {
     region: options.region ?? target.region,
     profile: options.profile ?? (request.env.AWS_PROFILE || undefined),
-    roleArn: options.roleArn ?? codeshipRoleArn(service, request, target),
+    roleArn: options.roleArn ?? codeshipRoleArn(request, target),
     externalId: options.externalId,
     roleSessionName: options.roleSessionName,
   };

@@ -61,9 +61,8 @@ export async function fetchAwsToken(
   settings: AwsSettings,
   getToken: (config: AwsClientConfig, target: { awsEndpoint: boolean }) => Promise<AuthorizationData | undefined>,
 ): Promise<Credential> {
-  // The SDK warns on stderr about Node versions it will drop; the helper's stderr reaches the user
-  // on every pull. Its documented switch silences only that warning.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // The SDK's warning about Node versions it will drop is silenced by each program's entry
+  // (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED): the SDK reads only process.env.
   const requestHandler = await requestHandlerFor(request.env);
   const credentials = await resolveCredentials(service, request, settings, requestHandler);
   const endpoint = configuredEndpoint(service, request.env);
@@ -80,9 +79,9 @@ export async function fetchAwsToken(
       { awsEndpoint: endpoint === undefined },
     );
   } catch (err) {
-    throw awsError(service, request.registryHost, 'token', err, settings);
+    throw awsError(service, 'token', err, settings);
   }
-  return credentialFromToken(service, request, data);
+  return credentialFromToken(request, data);
 }
 
 async function resolveCredentials(
@@ -94,7 +93,7 @@ async function resolveCredentials(
   const { fromNodeProviderChain, fromTemporaryCredentials, fromWebToken } = await importPackage(import('@aws-sdk/credential-providers'));
   const clientConfig = { region: settings.region, requestHandler };
   if (request.serviceAccount) {
-    const roleArn = serviceAccountRole(service, request, settings);
+    const roleArn = serviceAccountRole(request, settings);
     try {
       const params = {
         roleArn,
@@ -103,7 +102,7 @@ async function resolveCredentials(
       };
       return await fromWebToken({ ...params, clientConfig })();
     } catch (err) {
-      throw awsError(service, request.registryHost, 'role', err, { ...settings, roleArn });
+      throw awsError(service, 'role', err, { ...settings, roleArn });
     }
   }
   let base;
@@ -115,7 +114,7 @@ async function resolveCredentials(
       clientConfig,
     })();
   } catch (err) {
-    throw awsError(service, request.registryHost, 'credentials', err, settings);
+    throw awsError(service, 'credentials', err, settings);
   }
   if (!settings.roleArn) return base;
   const params = {
@@ -126,7 +125,7 @@ async function resolveCredentials(
   try {
     return await fromTemporaryCredentials({ masterCredentials: base, params, clientConfig })();
   } catch (err) {
-    throw awsError(service, request.registryHost, 'role', err, settings);
+    throw awsError(service, 'role', err, settings);
   }
 }
 
@@ -134,22 +133,22 @@ async function resolveCredentials(
 export const EKS_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
 /** The role a pod's service account token is exchanged for: its annotation, else the registry's `roleArn`. */
-function serviceAccountRole(service: AwsService, request: ProviderRequest, settings: AwsSettings): string {
+function serviceAccountRole(request: ProviderRequest, settings: AwsSettings): string {
   const roleArn = request.serviceAccount?.annotations[EKS_ROLE_ANNOTATION] || settings.roleArn;
   if (!roleArn) {
-    throw new ProviderError(`${service}: ${request.registryHost}: a service account token came with no role to assume`, {
+    throw new ProviderError('a service account token came with no role to assume', {
       hint: `annotate the service account with ${EKS_ROLE_ANNOTATION}, or set the registry's roleArn option`,
     });
   }
   return roleArn;
 }
 
-function credentialFromToken(service: AwsService, request: ProviderRequest, data: AuthorizationData | undefined): Credential {
+function credentialFromToken(request: ProviderRequest, data: AuthorizationData | undefined): Credential {
   const token = data?.authorizationToken ?? '';
   const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(token) ? Buffer.from(token, 'base64').toString('utf8') : '';
   const colon = decoded.indexOf(':');
   if (colon <= 0 || colon === decoded.length - 1) {
-    throw new ProviderError(`${service}: ${request.registryHost}: GetAuthorizationToken answered without a base64 "user:password" token`);
+    throw new ProviderError('GetAuthorizationToken answered without a base64 "user:password" token');
   }
   const expiresAt = data?.expiresAt ?? new Date(request.now() + TOKEN_LIFETIME_MS);
   return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1), expiresAt };

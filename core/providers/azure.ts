@@ -8,7 +8,14 @@
 import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
-import { NoIdentityError, type Credential, type ProviderRequest, refuseForeignHost, type ServiceAccountIdentity } from './provider.js';
+import {
+  NoIdentityError,
+  type Credential,
+  type ProviderModule,
+  type ProviderRequest,
+  refuseForeignHost,
+  type ServiceAccountIdentity,
+} from './provider.js';
 
 /** The username ACR expects with a refresh token. */
 export const ACR_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -76,8 +83,7 @@ function resolveSettings({ registryHost, options, env }: ProviderRequest): Azure
   const text = (name: string): string | undefined => {
     const value = options[name];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || value === '')
-      throw new ProviderError(`azure token for ${registryHost}: option "${name}" must be a non-empty string`);
+    if (typeof value !== 'string' || value === '') throw new ProviderError(`option "${name}" must be a non-empty string`);
     return value;
   };
   const cloud = azureCloud(registryHost);
@@ -123,7 +129,7 @@ interface Identity {
  * az login, azd. A half-configured service principal is an error, not a silent fallback.
  */
 function chooseIdentity(settings: AzureSettings): Identity {
-  const { env, tenantId, clientId, authorityHost, registryHost, federatedToken } = settings;
+  const { env, tenantId, clientId, authorityHost, federatedToken } = settings;
   if (federatedToken !== undefined && tenantId && clientId) {
     return {
       description: `service account federated as ${clientId}`,
@@ -149,7 +155,7 @@ function chooseIdentity(settings: AzureSettings): Identity {
   const [variable, description] = configured;
   if (!tenantId || !clientId) {
     const missing = !tenantId ? 'AZURE_TENANT_ID (or the "tenantId" option)' : 'AZURE_CLIENT_ID (or the "clientId" option)';
-    throw new ProviderError(`azure token for ${registryHost}: ${variable} is set but ${missing} is not`, {
+    throw new ProviderError(`${variable} is set but ${missing} is not`, {
       hint: `set ${missing.split(' ')[0]} to the app registration's value`,
     });
   }
@@ -173,7 +179,7 @@ async function entraToken(
   signal: AbortSignal | undefined,
 ): Promise<{ token: string; tenantId: string | undefined }> {
   const chosen = chooseIdentity(settings);
-  const what = `azure token for ${settings.registryHost} (${chosen.description})`;
+  const what = chosen.description;
   let token: string;
   try {
     const credential = chosen.create(await import('@azure/identity'));
@@ -209,7 +215,7 @@ function entraError(err: unknown, what: string, settings: AzureSettings): Provid
   }
   const name = (err as Error)?.name;
   if (name === 'AggregateAuthenticationError' || name === 'CredentialUnavailableError') {
-    return new NoIdentityError(`${what}: no Azure credential found (no service principal variables, no managed identity, no az login)`, {
+    return new NoIdentityError(`${what}: none found (no service principal variables, no managed identity, no az login)`, {
       hint: 'set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH), or run: az login',
     });
   }
@@ -226,14 +232,12 @@ async function exchange(
   tenantId: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<string> {
-  const { fetch, EnvHttpProxyAgent } = await importPackage(import('undici'));
+  const [{ fetch, EnvHttpProxyAgent }, { proxySettings }] = await Promise.all([importPackage(import('undici')), import('../io/proxy.js')]);
   const { env, registryHost } = settings;
-  const dispatcher = new EnvHttpProxyAgent({
-    httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',
-    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
-    noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
-  });
-  const what = `azure token exchange at ${registryHost}`;
+  // Empty strings, not undefined: undici would otherwise read process.env itself.
+  const { httpProxy = '', httpsProxy = '', noProxy = '' } = proxySettings(env);
+  const dispatcher = new EnvHttpProxyAgent({ httpProxy, httpsProxy, noProxy });
+  const what = 'ACR token exchange';
   const form = new URLSearchParams({
     grant_type: 'access_token',
     service: registryHost,
@@ -305,3 +309,6 @@ export function jwtExpiry(token: string): number | undefined {
   const exp = jwtClaims(token)?.exp;
   return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
 }
+
+/** What the registration table (./index.ts) loads. */
+export default { provider: azureProvider, identityEnv: ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID'] } satisfies ProviderModule;

@@ -9,13 +9,13 @@ import { importPackage } from '../io/import-package.js';
 import { fetchAwsToken } from './aws.js';
 import { type AwsSettings, awsCacheIdentity, awsSettings } from './aws-settings.js';
 import { isEcrPublicHost } from './hosts.js';
-import { NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';
+import { NotMyRegistryError, type Provider, type ProviderModule, type ProviderRequest } from './provider.js';
 
 const ECR_PUBLIC_REGION = 'us-east-1';
 
 function ecrPublicSettings(request: ProviderRequest): AwsSettings {
   if (!isEcrPublicHost(request.registryHost)) {
-    throw new NotMyRegistryError(`ecr-public: ${request.registryHost} is not ECR Public`);
+    throw new NotMyRegistryError('not an ECR Public host');
   }
   return awsSettings('ecr-public', request, { region: ECR_PUBLIC_REGION });
 }
@@ -39,5 +39,5 @@ export const ecrPublicProvider: Provider = async (request) => {
   });
 };
 
-/** The names the provider registration table loads from each provider file. */
-export { ecrPublicProvider as provider, ecrPublicCacheIdentity as identity };
+/** What the registration table (./index.ts) loads. */
+export default { provider: ecrPublicProvider, identity: ecrPublicCacheIdentity } satisfies ProviderModule;

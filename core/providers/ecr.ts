@@ -11,11 +11,11 @@ import { registryHost as registryHostOf } from '../registry-host.js';
 import { type AuthorizationData, type AwsClientConfig, fetchAwsToken } from './aws.js';
 import { type AwsSettings, awsCacheIdentity, awsSettings } from './aws-settings.js';
 import { parseEcrHost } from './hosts.js';
-import { type Credential, NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';
+import { type Credential, NotMyRegistryError, type Provider, type ProviderModule, type ProviderRequest } from './provider.js';
 
 function ecrRequest(request: ProviderRequest): { settings: AwsSettings; fips: boolean; dualStack: boolean } {
   const host = parseEcrHost(request.registryHost);
-  if (!host) throw new NotMyRegistryError(`ecr: ${request.registryHost} is not an ECR registry`);
+  if (!host) throw new NotMyRegistryError('not an ECR registry host');
   return { settings: awsSettings('ecr', request, host), fips: host.fips, dualStack: host.dualStack };
 }
 
@@ -58,22 +58,30 @@ export async function ecrOwnRegistry(
   request: Omit<ProviderRequest, 'registryHost'>,
   region: string,
 ): Promise<{ registryHost: string; credential: Credential }> {
+  // Called by the generator without the resolver, so it names what it asked for itself, once.
+  const what = `no credentials for the caller's own ECR registry in ${region}`;
   const described = { ...request, registryHost: `the caller's own registry in ${region}` };
-  const settings = awsSettings('ecr', described, { region, accountId: request.env.AWS_STS_ACCOUNT || undefined });
   let proxyEndpoint: string | undefined;
-  const credential = await fetchAwsToken('ecr', described, settings, async (config) => {
-    const data = await getAuthorizationData(config, {}, request.signal);
-    proxyEndpoint = data?.proxyEndpoint;
-    return data;
-  });
+  let credential: Credential;
+  try {
+    const settings = awsSettings('ecr', described, { region, accountId: request.env.AWS_STS_ACCOUNT || undefined });
+    credential = await fetchAwsToken('ecr', described, settings, async (config) => {
+      const data = await getAuthorizationData(config, {}, request.signal);
+      proxyEndpoint = data?.proxyEndpoint;
+      return data;
+    });
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    throw new ProviderError(`${what}: ${err.message}`, { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
+  }
   const registryHost = registryHostOf(proxyEndpoint ?? '');
   if (!parseEcrHost(registryHost)) {
-    throw new ProviderError(`ecr: GetAuthorizationToken in ${region} named no ECR registry (proxyEndpoint: ${proxyEndpoint ?? 'none'})`, {
+    throw new ProviderError(`${what}: GetAuthorizationToken named no ECR registry (proxyEndpoint: ${proxyEndpoint ?? 'none'})`, {
       hint: 'name the registry with BERTH_REGISTRIES, or set AWS_ACCOUNT_ID',
     });
   }
   return { registryHost, credential };
 }
 
-/** The names the provider registration table loads from each provider file. */
-export { ecrProvider as provider, ecrCacheIdentity as identity };
+/** What the registration table (./index.ts) loads. */
+export default { provider: ecrProvider, identity: ecrCacheIdentity } satisfies ProviderModule;

@@ -8,7 +8,14 @@
  */
 import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
-import { NoIdentityError, type Credential, type ProviderRequest, refuseForeignHost, type ServiceAccountIdentity } from './provider.js';
+import {
+  NoIdentityError,
+  type Credential,
+  type ProviderModule,
+  type ProviderRequest,
+  refuseForeignHost,
+  type ServiceAccountIdentity,
+} from './provider.js';
 
 /** The username Google registries expect with an OAuth access token. */
 export const GOOGLE_USERNAME = 'oauth2accesstoken';
@@ -95,12 +102,9 @@ async function accessToken(
     token = (await client.getAccessToken()).token;
     expiryDate = client.credentials.expiry_date;
   } catch (err) {
-    throw googleError(err, request.registryHost, source);
+    throw googleError(err, source);
   }
-  if (!token)
-    throw new ProviderError(
-      `google token for ${request.registryHost} (${source.description}): the token endpoint returned no access token`,
-    );
+  if (!token) throw new ProviderError(`${source.description}: the token endpoint returned no access token`);
   return {
     username: GOOGLE_USERNAME,
     secret: token,
@@ -108,15 +112,15 @@ async function accessToken(
   };
 }
 
-function credentialSource({ options, env, registryHost }: ProviderRequest): CredentialSource {
+function credentialSource({ options, env }: ProviderRequest): CredentialSource {
   const keyFile = options.keyFile;
   if (keyFile !== undefined) {
     if (typeof keyFile !== 'string' || keyFile === '') {
-      throw new ProviderError(`google token for ${registryHost}: option "keyFile" must be a path`);
+      throw new ProviderError('option "keyFile" must be a path');
     }
     return { description: `key file ${keyFile}`, keyFilename: keyFile };
   }
-  if (env.GOOGLE_AUTH_JSON) return { description: 'GOOGLE_AUTH_JSON', credentials: parseAuthJson(env.GOOGLE_AUTH_JSON, registryHost) };
+  if (env.GOOGLE_AUTH_JSON) return { description: 'GOOGLE_AUTH_JSON', credentials: parseAuthJson(env.GOOGLE_AUTH_JSON) };
   if (env.GOOGLE_APPLICATION_CREDENTIALS) {
     return {
       description: `GOOGLE_APPLICATION_CREDENTIALS=${env.GOOGLE_APPLICATION_CREDENTIALS}`,
@@ -127,7 +131,7 @@ function credentialSource({ options, env, registryHost }: ProviderRequest): Cred
 }
 
 /** Key JSON as text; base64 of it is accepted too, as CI secret stores often hold it that way. */
-function parseAuthJson(text: string, registryHost: string): Record<string, unknown> {
+function parseAuthJson(text: string): Record<string, unknown> {
   const trimmed = text.trim();
   const json = trimmed.startsWith('{') ? trimmed : Buffer.from(trimmed, 'base64').toString('utf8');
   let parsed: unknown;
@@ -138,7 +142,7 @@ function parseAuthJson(text: string, registryHost: string): Record<string, unkno
   }
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { type?: unknown }).type !== 'string') {
     // The variable holds a secret: name it, never echo it.
-    throw new ProviderError(`google token for ${registryHost}: GOOGLE_AUTH_JSON is not a Google credential JSON (nor base64 of one)`, {
+    throw new ProviderError('GOOGLE_AUTH_JSON is not a Google credential JSON (nor base64 of one)', {
       hint: 'set GOOGLE_AUTH_JSON to the contents of a service account key file (gcloud iam service-accounts keys create)',
     });
   }
@@ -168,8 +172,8 @@ const HINTS: Record<string, string> = {
 };
 
 /** One line naming the source tried and what Google said, with a hint for the likely mistake. */
-function googleError(err: unknown, registryHost: string, source: CredentialSource): ProviderError {
-  const what = `google token for ${registryHost} (${source.description})`;
+function googleError(err: unknown, source: CredentialSource): ProviderError {
+  const what = source.description;
   const oauth = oauthError(err);
   if (oauth) {
     const detail = oauth.description ? `${oauth.code}: ${oneLine(oauth.description)}` : oauth.code;
@@ -191,3 +195,6 @@ function googleError(err: unknown, registryHost: string, source: CredentialSourc
   }
   return new ProviderError(`${what}: ${message}`, { hint: 'check network access to Google (HTTPS_PROXY, NO_PROXY) and the credential' });
 }
+
+/** What the registration table (./index.ts) loads. */
+export default { provider: googleProvider, identityEnv: ['GOOGLE_AUTH_JSON', 'GOOGLE_APPLICATION_CREDENTIALS'] } satisfies ProviderModule;

@@ -7,6 +7,7 @@
  */
 import { registryHost } from '../registry-host.js';
 
+/** The providers whose registries berth recognises by host alone. */
 export type CloudProviderName = 'ecr' | 'ecr-public' | 'google' | 'azure';
 
 export interface EcrHost {
@@ -174,13 +175,4 @@ export function foreignHostReason(
     message,
     hint: `for a proxy in front of the real registry, set the registry option ${ALLOW_ANY_HOST}=true (it sends this cloud's token to that host)`,
   };
-}
-
-/** The cloud whose provider can mint a token for this registry, or undefined for any other host. */
-export function detectProvider(serverURL: string): CloudProviderName | undefined {
-  if (parseEcrHost(serverURL)) return 'ecr';
-  if (isEcrPublicHost(serverURL)) return 'ecr-public';
-  if (parseGoogleHost(serverURL)) return 'google';
-  if (parseAcrHost(serverURL)) return 'azure';
-  return undefined;
 }

@@ -1,41 +1,57 @@
 /**
  * @module
- * The registration table: provider name → lazy loader, one line per cloud. A cloud's SDK is
+ * The registration table: one line per provider, its name, its file (loaded lazily: a cloud's SDK is
  * imported only when a registry that uses it is resolved, so the helper's `get` for a stored
- * registry never pays for it. Adding a cloud is one file in this folder and one line here.
+ * registry never pays for it) and, for a cloud, how its registry hosts are recognised without any
+ * configuration (pure host parsing from hosts.ts). Every list of provider names (the config
+ * schema, the generator's BERTH_PROVIDER, `berth registries add`) comes from this table. Adding a
+ * provider is one file in this folder and one line here.
  */
-import type { ProviderName } from '../config/load.js';
-import type { Provider, ProviderRequest } from './provider.js';
+import { isEcrPublicHost, parseAcrHost, parseEcrHost, parseGoogleHost } from './hosts.js';
+import type { ProviderModule } from './provider.js';
 
-/** What a provider file offers: the provider, and optionally who its credentials are for. */
-export interface ProviderModule {
-  provider: Provider;
-  /**
-   * The identity the credential belongs to (account, role, service account), used with the registry
-   * to key cached tokens. Never a secret and never an access key id: keys rotate, identities do not.
-   */
-  identity?: (request: ProviderRequest) => string | Promise<string>;
-  /**
-   * Without `identity`: the environment variables that choose who the credential is for (a key
-   * file, a client id). Their values are hashed into the cache key with the registry's options, so
-   * two service accounts sharing a cache never get each other's token.
-   */
-  identityEnv?: readonly string[];
-}
+export type { ProviderModule } from './provider.js';
 
 export type ProviderLoader = () => Promise<ProviderModule>;
 
-export const PROVIDERS: Readonly<Record<ProviderName, ProviderLoader>> = {
-  ecr: () => import('./ecr.js').then((m) => ({ provider: m.provider, identity: m.identity })),
-  'ecr-public': () => import('./ecr-public.js').then((m) => ({ provider: m.provider, identity: m.identity })),
-  google: () =>
-    import('./google.js').then((m) => ({
-      provider: m.googleProvider,
-      identityEnv: ['GOOGLE_AUTH_JSON', 'GOOGLE_APPLICATION_CREDENTIALS'],
-    })),
-  azure: () => import('./azure.js').then((m) => ({ provider: m.azureProvider, identityEnv: ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID'] })),
-  static: () => import('./static.js').then((m) => ({ provider: m.staticProvider })),
-};
+interface Registration {
+  load: ProviderLoader;
+  /** True for a server URL this provider serves with no configuration (a cloud registry host). */
+  recognises?: (serverURL: string) => boolean;
+}
 
-/** The cloud whose registry a server URL names, from its host alone; undefined for any other host. */
-export { detectProvider } from './hosts.js';
+/** A provider file's default export, loaded on first use. */
+const lazy =
+  (load: () => Promise<{ default: ProviderModule }>): ProviderLoader =>
+  async () =>
+    (await load()).default;
+
+// Order matters only for detection: the first provider that recognises a host serves it.
+const REGISTRATIONS = {
+  ecr: { load: lazy(() => import('./ecr.js')), recognises: (url) => parseEcrHost(url) !== undefined },
+  'ecr-public': { load: lazy(() => import('./ecr-public.js')), recognises: isEcrPublicHost },
+  google: { load: lazy(() => import('./google.js')), recognises: (url) => parseGoogleHost(url) !== undefined },
+  azure: { load: lazy(() => import('./azure.js')), recognises: (url) => parseAcrHost(url) !== undefined },
+  static: { load: lazy(() => import('./static.js')) },
+} satisfies Record<string, Registration>;
+
+export type ProviderName = keyof typeof REGISTRATIONS;
+
+export const PROVIDER_NAMES = Object.keys(REGISTRATIONS) as ProviderName[];
+
+export const PROVIDERS: Readonly<Record<ProviderName, ProviderLoader>> = Object.fromEntries(
+  Object.entries(REGISTRATIONS).map(([name, registration]) => [name, registration.load]),
+) as Record<ProviderName, ProviderLoader>;
+
+export function isProviderName(name: string): name is ProviderName {
+  return Object.hasOwn(REGISTRATIONS, name);
+}
+
+/** The cloud whose provider can mint a token for this server URL, from its host alone; else undefined. */
+export function detectProvider(serverURL: string): ProviderName | undefined {
+  for (const name of PROVIDER_NAMES) {
+    const registration: Registration = REGISTRATIONS[name];
+    if (registration.recognises?.(serverURL)) return name;
+  }
+  return undefined;
+}

@@ -1,19 +1,15 @@
 /**
  * @module
- * The Provider contract: a plain async function from a registry to a credential with its expiry.
- * One file per cloud; `chain` composes them. Caching and refresh wrap providers and are never
- * written into them.
+ * The Provider contract: a plain async function from a registry to a credential with its expiry,
+ * one file per cloud, registered in ./index.ts. Caching, retries, fallbacks and refresh wrap
+ * providers (core/resolve) and are never written into them.
  */
-import { AllFailedError, ProviderError } from '../errors.js';
+import type { Credential } from '../credential.js';
+import { ProviderError } from '../errors.js';
 import type { Env } from '../paths.js';
 import { type CloudProviderName, foreignHostReason } from './hosts.js';
 
-export interface Credential {
-  username: string;
-  secret: string;
-  /** When the secret stops working; undefined for credentials that do not expire (static). */
-  expiresAt?: Date;
-}
+export type { Credential } from '../credential.js';
 
 export interface ProviderRequest {
   /** The registry's `host[:port]`, lower case, no scheme or path. */
@@ -37,9 +33,29 @@ export interface ServiceAccountIdentity {
   annotations: Readonly<Record<string, string>>;
 }
 
+/**
+ * A provider's error names what failed (a variable, a file, the cloud's own error code) but not the
+ * registry: whoever asked names it once (`no credentials for H: …`).
+ */
 export type Provider = (request: ProviderRequest) => Promise<Credential>;
 
-/** Raised by a provider that does not handle a registry, so `chain` moves on to the next. */
+/** What a provider file offers (its default export): the provider, and who its credentials are for. */
+export interface ProviderModule {
+  provider: Provider;
+  /**
+   * The identity the credential belongs to (account, role, service account), used with the registry
+   * to key cached tokens. Never a secret and never an access key id: keys rotate, identities do not.
+   */
+  identity?: (request: ProviderRequest) => string | Promise<string>;
+  /**
+   * Without `identity`: the environment variables that choose who the credential is for (a key
+   * file, a client id). Their values are hashed into the cache key with the registry's options, so
+   * two service accounts sharing a cache never get each other's token.
+   */
+  identityEnv?: readonly string[];
+}
+
+/** Raised by a provider asked for a registry it does not serve (an ECR provider for a non-ECR host). */
 export class NotMyRegistryError extends Error {
   override name = 'NotMyRegistryError';
   readonly hint: string | undefined;
@@ -61,21 +77,4 @@ export function refuseForeignHost(provider: CloudProviderName, request: Provider
  */
 export class NoIdentityError extends ProviderError {
   override name = 'NoIdentityError';
-}
-
-/** Tries each provider in turn; the first credential wins. If all fail, every reason is kept. */
-export function chain(...providers: Provider[]): Provider {
-  return async (request) => {
-    const reasons: Error[] = [];
-    for (const provider of providers) {
-      try {
-        return await provider(request);
-      } catch (err) {
-        if (!(err instanceof Error)) throw err;
-        reasons.push(err);
-        if (!(err instanceof NotMyRegistryError)) break;
-      }
-    }
-    throw new AllFailedError(`no credentials for ${request.registryHost}`, reasons);
-  };
 }

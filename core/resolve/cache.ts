@@ -1,18 +1,19 @@
 /**
  * @module
- * The on-disk credential cache that wraps providers (never written into them): one file of
- * short-lived tokens, encrypted in the berth file format, keyed by registry + identity, mode 0600,
- * replaced atomically under a lock so concurrent writers never lose an entry. A token within a
- * margin of its expiry counts as expired; an unreadable cache is an empty cache (with a note).
+ * The on-disk credential cache that wraps providers (never written into them): short-lived tokens
+ * in one encrypted entries file (core/crypto/entries-file.ts, shared with the file store), keyed by
+ * registry + identity, mode 0600, replaced atomically under a lock so concurrent writers never lose
+ * an entry. A token within a margin of its expiry counts as expired; an unreadable cache is an
+ * empty cache (with a note).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RegistryConfig } from '../config/load.js';
-import { UsageError, oneLine } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import type { ProviderModule } from '../providers/index.js';
-import type { Credential, Provider, ProviderRequest } from '../providers/provider.js';
+import type { Credential } from '../credential.js';
+import { entriesFile, stringField } from '../crypto/entries-file.js';
+import { BerthError, oneLine } from '../errors.js';
+import type { Provider, ProviderModule, ProviderRequest } from '../providers/provider.js';
 import { registryKey } from '../registry-host.js';
 
 export const CACHE_FILE_NAME = 'credentials.berth';
@@ -46,22 +47,16 @@ interface Entry {
   expiresAt: string;
   obtainedAt: string;
 }
-type Entries = Record<string, Entry>;
 
-/** The decrypted file's entries. It is authenticated, so only its shape is checked, not its origin. */
-function parseEntries(text: string): Entries {
-  const file = JSON.parse(text) as { version?: unknown; entries?: unknown };
-  if (file.version !== 1 || typeof file.entries !== 'object' || file.entries === null) throw new Error('not a version 1 cache');
-  // Keys come from users (a registry named `__proto__` is still a key): no prototype to collide with.
-  const entries: Entries = Object.create(null);
-  for (const [key, value] of Object.entries(file.entries as Record<string, Partial<Entry>>)) {
-    const fields = [value?.username, value?.secret, value?.expiresAt, value?.obtainedAt];
-    if (!fields.every((field) => typeof field === 'string')) throw new Error(`entry ${JSON.stringify(key)} is malformed`);
-    if (Number.isNaN(Date.parse(value.expiresAt!)) || Number.isNaN(Date.parse(value.obtainedAt!)))
-      throw new Error(`entry ${JSON.stringify(key)} has a bad date`);
-    entries[key] = value as Entry;
-  }
-  return entries;
+function checkEntry(value: unknown): Entry {
+  const entry = {
+    username: stringField(value, 'username'),
+    secret: stringField(value, 'secret'),
+    expiresAt: stringField(value, 'expiresAt'),
+    obtainedAt: stringField(value, 'obtainedAt'),
+  };
+  if (Number.isNaN(Date.parse(entry.expiresAt)) || Number.isNaN(Date.parse(entry.obtainedAt))) throw new Error('bad date');
+  return entry;
 }
 
 /** True while `now` is before the expiry less the margin. */
@@ -73,87 +68,39 @@ export function isFresh(entry: { expiresAt: string; obtainedAt: string }, now: n
 }
 
 export function openCredentialCache(options: CacheOptions): CredentialCache {
-  const file = join(options.dir, CACHE_FILE_NAME);
+  const path = join(options.dir, CACHE_FILE_NAME);
+  const file = entriesFile({
+    path,
+    keyPath: options.keyPath,
+    what: 'the credential cache',
+    checkEntry,
+    // A missing key is an empty cache; an unreadable file one too, with a note, and the next put replaces it.
+    onUnreadable: (err) => {
+      if (err.reason === 'unreadable') options.warn?.(`${err.message}; starting an empty one`);
+    },
+  });
   return {
     async get(key) {
-      const keyBytes = await readCacheKey(options.keyPath);
-      if (!keyBytes) return undefined;
-      const entry = (await readEntries(file, keyBytes, options))[key];
+      const entry = (await file.read())[key];
       if (!entry || !isFresh(entry, options.now())) return undefined;
       return { username: entry.username, secret: entry.secret, expiresAt: new Date(entry.expiresAt) };
     },
     async put(key, credential) {
-      if (!credential.expiresAt) return;
+      const { expiresAt } = credential;
+      if (!expiresAt) return;
       await mkdir(options.dir, { recursive: true, mode: 0o700 });
-      const keyBytes = await ensureCacheKey(options.keyPath);
-      // Loaded on writes only: a warm `get` reads the cache and never locks.
-      const { default: lockfile } = await import('proper-lockfile');
-      const release = await lockfile.lock(file, {
-        realpath: false,
-        stale: 10_000,
-        retries: { retries: 50, factor: 1.5, minTimeout: 10, maxTimeout: 250, randomize: true },
-      });
-      try {
-        const entries = await readEntries(file, keyBytes, options);
+      await file.update((entries) => {
         const now = options.now();
-        for (const [name, entry] of Object.entries(entries)) if (!isFresh(entry, now)) delete entries[name];
+        for (const name of Object.keys(entries)) if (!isFresh(entries[name]!, now)) delete entries[name];
         entries[key] = {
           username: credential.username,
           secret: credential.secret,
-          expiresAt: credential.expiresAt.toISOString(),
+          expiresAt: expiresAt.toISOString(),
           obtainedAt: new Date(now).toISOString(),
         };
-        const { encryptBuffer } = await import('../crypto/format.js');
-        const plaintext = Buffer.from(JSON.stringify({ version: 1, entries }));
-        await writeFileAtomic(file, await encryptBuffer(plaintext, [keyBytes]), { mode: 0o600 });
-      } finally {
-        await release();
-      }
+      });
     },
   };
-}
-
-/** The cache's entries; a missing file is empty, an unreadable one is empty with a note. */
-async function readEntries(file: string, key: Buffer, options: CacheOptions): Promise<Entries> {
-  let sealed: Buffer;
-  try {
-    sealed = await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
-    options.warn?.(`cannot read the credential cache ${file} (${oneLine(err)}); not using it`);
-    return Object.create(null);
-  }
-  try {
-    const { decryptBuffer } = await import('../crypto/format.js');
-    return parseEntries((await decryptBuffer(sealed, key)).toString('utf8'));
-  } catch (err) {
-    options.warn?.(`the credential cache ${file} is unreadable (${oneLine(err)}); starting an empty one`);
-    return Object.create(null);
-  }
-}
-
-async function readCacheKey(keyPath: string): Promise<Buffer | undefined> {
-  const { readKeyFile } = await import('../crypto/key.js');
-  try {
-    return await readKeyFile(keyPath);
-  } catch {
-    return undefined; // no key yet (or a broken one): nothing cached can be read; put() replaces it
-  }
-}
-
-/** The cache's key, created on first use; two processes racing to create it agree on the winner's. */
-async function ensureCacheKey(keyPath: string): Promise<Buffer> {
-  const existing = await readCacheKey(keyPath);
-  if (existing) return existing;
-  const { generateKey, readKeyFile, writeKeyFile } = await import('../crypto/key.js');
-  const key = generateKey();
-  try {
-    await writeKeyFile(keyPath, key);
-    return key;
-  } catch (err) {
-    if (err instanceof UsageError) return readKeyFile(keyPath); // another writer created it first
-    throw err;
-  }
 }
 
 /**
@@ -189,7 +136,10 @@ export function withCache(
     const cached = await cache.get(key);
     if (cached) return cached;
     const credential = await provider(request);
-    await cache.put(key, credential).catch((err: unknown) => warn?.(`cannot update the credential cache: ${oneLine(err)}`));
+    await cache.put(key, credential).catch((err: unknown) => {
+      // Our own errors name the cache already (its lock, its key file); a bare one is from writing it.
+      warn?.(err instanceof BerthError ? oneLine(err) : `cannot update the credential cache: ${oneLine(err)}`);
+    });
     return credential;
   };
 }

@@ -11,7 +11,7 @@ import { AllFailedError, NotFoundError } from '../errors.js';
 import { NoIdentityError } from '../providers/provider.js';
 import { registryKey } from '../registry-host.js';
 import { berthCacheDir, berthDataDir, type Env } from '../paths.js';
-import type { Credentials } from '../store/store.js';
+import type { Credential } from '../credential.js';
 import { resolveServerURL, type ResolveContext } from './resolve.js';
 
 export interface CacheLocation {
@@ -48,17 +48,11 @@ export async function resolveContextFor(env: Env, location: CacheLocation, warn:
  * the environment has no identity for that cloud at all: that is an anonymous pull of a public
  * image (Docker Hub, public.ecr.aws, gcr.io), and a line on every pull would only be noise.
  */
-export async function resolveForHelper(
-  serverURL: string,
-  env: Env,
-  stderr: { write(text: string): unknown },
-): Promise<Credentials | undefined> {
-  const warn = (line: string) => stderr.write(`berth: warning: ${line}\n`);
+export async function resolveForHelper(serverURL: string, env: Env, warn: (line: string) => void): Promise<Credential | undefined> {
   const ctx = await resolveContextFor(env, {}, warn);
   try {
     const resolved = await resolveServerURL(serverURL, ctx);
-    if (!resolved) return undefined;
-    return { serverURL, username: resolved.credential.username, secret: resolved.credential.secret };
+    return resolved?.credential;
   } catch (err) {
     if (isAnonymousPull(serverURL, ctx.config, err)) return undefined;
     throw new NotFoundError({ cause: err });

@@ -8,6 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Credential } from '../credential.js';
 import { BerthError, NOT_FOUND_MESSAGE } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
 
@@ -148,12 +149,6 @@ function dechunk(data: Buffer): Buffer {
   }
 }
 
-export interface DaemonCredential {
-  username: string;
-  secret: string;
-  expiresAt?: string;
-}
-
 /**
  * Asks the daemon for one registry's credential. Undefined when the daemon knows no credential for
  * it; `DaemonUnavailableError` when the daemon cannot answer (the caller then resolves directly).
@@ -162,7 +157,7 @@ export async function credentialFromDaemon(
   socketPath: string,
   serverURL: string,
   timeouts: Pick<DaemonRequest, 'connectTimeoutMs' | 'responseTimeoutMs'> = {},
-): Promise<DaemonCredential | undefined> {
+): Promise<Credential | undefined> {
   const response = await daemonRequest(socketPath, {
     path: `/v1/credentials?registry=${encodeURIComponent(serverURL)}`,
     ...timeouts,
@@ -177,9 +172,10 @@ export async function credentialFromDaemon(
   if (response.status !== 200 || typeof body.Username !== 'string' || typeof body.Secret !== 'string') {
     throw new DaemonUnavailableError(`berth daemon at ${socketPath}: ${String(body.error ?? `status ${response.status}`)}`);
   }
+  const expiresAt = typeof body.ExpiresAt === 'string' ? new Date(body.ExpiresAt) : undefined;
   return {
     username: body.Username,
     secret: body.Secret,
-    ...(typeof body.ExpiresAt === 'string' ? { expiresAt: body.ExpiresAt } : {}),
+    ...(expiresAt && !Number.isNaN(expiresAt.getTime()) ? { expiresAt } : {}),
   };
 }

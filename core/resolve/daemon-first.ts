@@ -11,20 +11,20 @@ import { dirname, join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { DaemonUnavailableError, credentialFromDaemon, daemonSocketPath, type DaemonRequest } from './daemon-client.js';
 import type { Env } from '../paths.js';
-import type { Credentials } from '../store/store.js';
+import type { Credential } from '../credential.js';
 
-/** What the daemon or the direct path found; the daemon also says until when its token is valid. */
-export type FoundCredentials = Credentials & { expiresAt?: Date };
-
-export type ResolveServerURL = (serverURL: string) => Promise<FoundCredentials | undefined>;
+/** What the daemon or the direct path found for a server URL; the daemon says until when its token is valid. */
+export type ResolveServerURL = (serverURL: string) => Promise<Credential | undefined>;
 
 export interface DaemonFirstOptions {
   /** The direct path, used when the daemon does not answer. */
   direct?: ResolveServerURL;
   /** Where diagnostics go (the helper's stderr); never a secret. */
   warn?: (line: string) => void;
-  /** The `berth` CLI to start the daemon with; default: `berth.js` beside the running script. */
+  /** The `berth` CLI to start the daemon with; default: `berth.js` beside `programPath`. */
   berthScript?: string;
+  /** The running program's file (the shell's `process.argv[1]`), to find `berth.js` beside it. */
+  programPath?: string;
   /** The client's timeouts; the defaults are short (a live local socket answers in a millisecond). */
   timeouts?: Pick<DaemonRequest, 'connectTimeoutMs' | 'responseTimeoutMs'>;
 }
@@ -34,17 +34,14 @@ export function daemonFirst(env: Env, options: DaemonFirstOptions = {}): Resolve
     const { config } = await loadConfig(env, { lenient: true });
     const socketPath = daemonSocketPath(env, config.daemon?.socket);
     try {
-      const found = await credentialFromDaemon(socketPath, serverURL, options.timeouts ?? timeoutsFrom(env));
-      if (!found) return undefined;
-      const expiresAt = found.expiresAt === undefined ? undefined : new Date(found.expiresAt);
-      return { serverURL, username: found.username, secret: found.secret, ...(expiresAt ? { expiresAt } : {}) };
+      return await credentialFromDaemon(socketPath, serverURL, options.timeouts ?? timeoutsFrom(env));
     } catch (err) {
       if (!(err instanceof DaemonUnavailableError)) throw err;
       const cause = (err.cause as NodeJS.ErrnoException | undefined)?.code;
       const absent = cause === 'ENOENT' || cause === 'ECONNREFUSED';
       if (!absent) options.warn?.(`${err.message}; resolving directly`);
       if (absent && (config.daemon?.autoStart || env.BERTH_DAEMON_AUTOSTART === '1')) {
-        await startInBackground(env, options.berthScript, options.warn);
+        await startInBackground(env, options);
       }
       return options.direct?.(serverURL);
     }
@@ -60,8 +57,8 @@ function timeoutsFrom(env: Env): Pick<DaemonRequest, 'connectTimeoutMs' | 'respo
 }
 
 /** Starts `berth daemon start --detach` without waiting for it; this call resolves directly. */
-async function startInBackground(env: Env, berthScript: string | undefined, warn?: (line: string) => void): Promise<void> {
-  const script = berthScript ?? siblingBerth();
+async function startInBackground(env: Env, { berthScript, programPath, warn }: DaemonFirstOptions): Promise<void> {
+  const script = berthScript ?? siblingBerth(programPath);
   if (!script) {
     warn?.('cannot auto-start the daemon: berth.js not found beside this program');
     return;
@@ -72,9 +69,8 @@ async function startInBackground(env: Env, berthScript: string | undefined, warn
   child.unref();
 }
 
-function siblingBerth(): string | undefined {
-  const main = process.argv[1];
-  if (!main) return undefined;
-  const candidate = join(dirname(realpathSync(main)), 'berth.js');
+function siblingBerth(programPath: string | undefined): string | undefined {
+  if (!programPath) return undefined;
+  const candidate = join(dirname(realpathSync(programPath)), 'berth.js');
   return existsSync(candidate) ? candidate : undefined;
 }

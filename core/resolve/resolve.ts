@@ -5,11 +5,11 @@
  * call its provider through the credential cache with a small bounded retry, and stand in the
  * `fallback` registry when the provider keeps failing. When everything fails, every reason is kept.
  */
-import type { Config, ProviderName, RegistryConfig } from '../config/load.js';
+import type { Config, RegistryConfig } from '../config/load.js';
 import { AllFailedError, BerthError, ProviderError, UsageError, oneLine } from '../errors.js';
 import { importPackage } from '../io/import-package.js';
 import type { Env } from '../paths.js';
-import { PROVIDERS, detectProvider, type ProviderLoader } from '../providers/index.js';
+import { PROVIDERS, detectProvider, type ProviderLoader, type ProviderName } from '../providers/index.js';
 import { NotMyRegistryError, type Credential, type ProviderRequest, type ServiceAccountIdentity } from '../providers/provider.js';
 import { registryHost, registryKey } from '../registry-host.js';
 import { cacheKeyFor, withCache, type CredentialCache } from './cache.js';
@@ -113,12 +113,8 @@ export async function resolveRegistry(registry: RegistryConfig, ctx: ResolveCont
       reasons.push(labelled(current, err));
     }
   }
-  const providerHint = reasons.map((reason) => (reason as BerthError).hint).find((hint) => hint !== undefined);
-  throw new AllFailedError(`no credentials for ${registryKey(registry.host)}`, reasons, {
-    hint: reasons.some((reason) => reason instanceof BadSettingError)
-      ? `check the registry's settings: berth registries list`
-      : providerHint,
-  });
+  const hint = reasons.map((reason) => (reason as BerthError).hint).find((hint) => hint !== undefined);
+  throw new AllFailedError(`no credentials for ${registryKey(registry.host)}`, reasons, hint === undefined ? {} : { hint });
 }
 
 function fallbackOf(registry: RegistryConfig, config: Config): RegistryConfig | undefined {
@@ -126,16 +122,15 @@ function fallbackOf(registry: RegistryConfig, config: Config): RegistryConfig | 
   return (config.registries ?? []).find((candidate) => candidate.name === registry.fallback);
 }
 
-/** A labelled reason that came from bad settings rather than a failing service. */
-class BadSettingError extends ProviderError {
-  override name = 'BadSettingError';
-}
-
-/** The reason with the registry's name in front; the provider's hint is kept. */
+/**
+ * The reason with the registry in front, named once: its configured name and provider
+ * (`prod (ecr): …`), or only the provider when the registry is a cloud host berth recognised by
+ * itself (its name is its host, already said). The provider's hint is kept.
+ */
 function labelled(registry: RegistryConfig, err: unknown): BerthError {
-  const message = `${registry.name} (${registry.provider}): ${oneLine(err)}`;
-  const options = { cause: err, hint: err instanceof BerthError || err instanceof NotMyRegistryError ? err.hint : undefined };
-  return err instanceof UsageError ? new BadSettingError(message, options) : new ProviderError(message, options);
+  const label = registry.name === registryHost(registry.host) ? registry.provider : `${registry.name} (${registry.provider})`;
+  const hint = err instanceof BerthError || err instanceof NotMyRegistryError ? err.hint : undefined;
+  return new ProviderError(`${label}: ${oneLine(err)}`, { cause: err, hint });
 }
 
 async function resolveOne(registry: RegistryConfig, ctx: ResolveContext): Promise<Credential> {

@@ -10,6 +10,7 @@
  * messages, so this stays hand-written and small.
  */
 import { connect, type Socket } from 'node:net';
+import { withTimeout } from '../io/timeout.js';
 
 export const SECRET_SERVICE_NAME = 'org.freedesktop.secrets';
 
@@ -34,7 +35,7 @@ export async function probeSecretService(address: string, timeoutMs: number): Pr
     return new BusProbeError('timeout', `${who} did not answer within ${timeoutMs / 1000}s`);
   };
   try {
-    await withDeadline(converse(socket, address, progress), timeoutMs, timeoutError);
+    await withTimeout(converse(socket, address, progress), timeoutMs, timeoutError);
   } finally {
     socket.destroy();
   }
@@ -239,12 +240,4 @@ function parseMessage(buf: Buffer): ReceivedMessage {
     message.errorText = buf.toString('utf8', body + 4, body + 4 + u32(body));
   }
   return message;
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError()), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -13,7 +13,7 @@ import { StoreError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
 import { BusProbeError, probeSecretService } from './dbus-probe.js';
 import { useFileStoreAdvice } from './fallback.js';
-import type { Credentials, Store, StoreContext } from './store.js';
+import type { Credential, Store, StoreContext } from './store.js';
 import { withStoreLock } from '../io/lock.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
@@ -75,13 +75,13 @@ function keychainStore(keyring: Keyring, env: Env): Store {
   const locked = <T>(work: () => Promise<T>) => withStoreLock(env, 'keychain', work);
   return {
     name: 'keychain',
-    set: (key, credentials) => locked(() => call('store', (signal) => entry(key).setPassword(encodeEntry(credentials), signal))),
+    set: (key, credential) => locked(() => call('store', (signal) => entry(key).setPassword(encodeEntry(key, credential), signal))),
     async get(key) {
       const text = await call('get', (signal) => entry(key).getPassword(signal));
       if (text === null) return undefined;
-      const credentials = decodeEntry(text);
-      if (!credentials) throw new StoreError(`the keychain item ${KEYCHAIN_SERVICE}/${key} is not a berth entry`);
-      return credentials;
+      const credential = decodeEntry(text);
+      if (!credential) throw new StoreError(`the keychain item ${KEYCHAIN_SERVICE}/${key} is not a berth entry`);
+      return credential;
     },
     erase: (key) =>
       locked(async () => {
@@ -92,8 +92,8 @@ function keychainStore(keyring: Keyring, env: Env): Store {
       const result: Record<string, string> = Object.create(null);
       // An item some other program filed under the same service is not berth's to list.
       for (const { account, password } of found) {
-        const credentials = decodeEntry(password);
-        if (credentials) result[account] = credentials.username;
+        const credential = decodeEntry(password);
+        if (credential) result[account] = credential.username;
       }
       return result;
     },
@@ -151,11 +151,12 @@ function keychainError(env: Env, action: string, err: unknown): StoreError {
   return new StoreError(`keychain ${action} failed: ${detail}`, { hint: useFileStoreAdvice(env), cause: err });
 }
 
-function encodeEntry(credentials: Credentials): string {
-  return JSON.stringify({ ServerURL: credentials.serverURL, Username: credentials.username, Secret: credentials.secret });
+/** The item's password: docker-credential-helpers' JSON, `ServerURL` being the store key. */
+function encodeEntry(key: string, credential: Credential): string {
+  return JSON.stringify({ ServerURL: key, Username: credential.username, Secret: credential.secret });
 }
 
-function decodeEntry(text: string): Credentials | undefined {
+function decodeEntry(text: string): Credential | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -165,5 +166,5 @@ function decodeEntry(text: string): Credentials | undefined {
   if (parsed === null || typeof parsed !== 'object') return undefined;
   const { ServerURL, Username, Secret } = parsed as Record<string, unknown>;
   if (typeof ServerURL !== 'string' || typeof Username !== 'string' || typeof Secret !== 'string') return undefined;
-  return { serverURL: ServerURL, username: Username, secret: Secret };
+  return { username: Username, secret: Secret };
 }

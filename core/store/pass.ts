@@ -19,7 +19,7 @@ import { registryKey } from '../registry-host.js';
 import type { Env } from '../paths.js';
 import { CommandNotStartedError, CommandTimeoutError, runCommand } from '../io/run-command.js';
 import { useFileStoreAdvice } from './fallback.js';
-import type { Credentials, Store, StoreContext } from './store.js';
+import type { Credential, Store, StoreContext } from './store.js';
 import { withStoreLock } from '../io/lock.js';
 
 /** docker-credential-pass's folder inside the password store. */
@@ -61,6 +61,7 @@ async function checkInitialised(env: Env, storeDir: string): Promise<void> {
   }
   throw new StoreError(
     `the pass store is not initialised (no .gpg-id in ${storeDir}): run "pass init <your-gpg-key-id>", or ${useFileStoreAdvice(env)}`,
+    { hint: 'pass needs a GPG recipient: `pass init <key id>` writes .gpg-id; PASSWORD_STORE_KEY names one instead' },
   );
 }
 
@@ -95,7 +96,7 @@ function passStore(env: Env, storeDir: string): Store {
       if (!entry || username === undefined) return undefined;
       const shown = await runPass(env, ['show', `${PASS_FOLDER}/${entry.folder}/${username}`]);
       // pass 1.7.1 and later end `show` output with a newline; docker-credential-pass trims them too.
-      return { serverURL: entry.serverURL, username, secret: shown.replace(/[\r\n]+$/, '') };
+      return { username, secret: shown.replace(/[\r\n]+$/, '') };
     },
     erase: (key) =>
       locked(key, async () => {
@@ -135,11 +136,11 @@ async function lockName(storeDir: string, key: string): Promise<string> {
 }
 
 /** Writes the new entry first, then removes what it replaces: a failure never leaves the registry empty. */
-async function setEntry(env: Env, storeDir: string, key: string, credentials: Credentials): Promise<void> {
-  checkUsername(credentials.username);
+async function setEntry(env: Env, storeDir: string, key: string, credential: Credential): Promise<void> {
+  checkUsername(credential.username);
   const folder = encodeServerURL(key);
   try {
-    await runPass(env, ['insert', '-m', '-f', `${PASS_FOLDER}/${folder}/${credentials.username}`], credentials.secret);
+    await runPass(env, ['insert', '-m', '-f', `${PASS_FOLDER}/${folder}/${credential.username}`], credential.secret);
   } catch (err) {
     // pass creates the folder before gpg runs. An empty folder left by a failed gpg makes
     // docker-credential-pass's list fail ("no usernames for …"); rmdir removes it only if it is empty.
@@ -152,7 +153,7 @@ async function setEntry(env: Env, storeDir: string, key: string, credentials: Cr
       continue;
     }
     // docker-credential-pass reads the first username in the folder: leave only the new one.
-    for (const username of entry.usernames.filter((u) => u !== credentials.username)) {
+    for (const username of entry.usernames.filter((u) => u !== credential.username)) {
       await runPass(env, ['rm', '-f', `${PASS_FOLDER}/${folder}/${username}`]);
     }
   }

@@ -59,7 +59,7 @@ describe('configuredResolver', () => {
   it('reads a host nobody configured and no cloud owns from the store', async () => {
     const env = await home();
     const store = await openActiveStore(env);
-    await store.set('registry.example:5000', { serverURL: 'registry.example:5000', username: 'ci', secret: 's3cret' });
+    await store.set('registry.example:5000', { username: 'ci', secret: 's3cret' });
     const resolve = configuredResolver(env, {}, Date.now);
     expect(await resolve('registry.example:5000')).toEqual({ username: 'ci', secret: 's3cret' });
     await expect(resolve('other.example')).rejects.toBeInstanceOf(NotFoundError);

@@ -137,7 +137,7 @@ async function writtenHosts(out: string): Promise<string[]> {
 function expectRefused(run: GeneratorRun, variable: string): Promise<void> {
   expect(run.result.code).not.toBe(0);
   expect(run.result.stdout).toBe('');
-  expect(run.result.stderr).toMatch(new RegExp(`^berth-generate: error: ${variable} is not set: [^\\n]+\\n$`));
+  expect(run.result.stderr).toMatch(new RegExp(`^berth: error: ${variable} is not set: [^\\n]+\\n$`));
   return readdir(run.out).then((names) => expect(names).toEqual([]));
 }
 

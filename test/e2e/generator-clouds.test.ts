@@ -150,7 +150,7 @@ describe('ECR generator image', () => {
     await writeFile(join(cache, 'credentials.berth'), 'not a berth file');
     const corrupt = await run();
     expect(corrupt.result.code).toBe(0);
-    expect(corrupt.result.stderr).toMatch(/^berth-generate: warning: the credential cache .* is unreadable/m);
+    expect(corrupt.result.stderr).toMatch(/^berth: warning: cannot open the credential cache .*; starting an empty one$/m);
     expect(calls()).toBe(before + 4);
   });
 
@@ -160,7 +160,7 @@ describe('ECR generator image', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(
       new RegExp(
-        `^berth-generate: error: no credentials for ${ECR_HOST.replace(/\./g, '\\.')}: .*(SignatureDoesNotMatch|InvalidSignature|UnrecognizedClient)`,
+        `^berth: error: no credentials for ${ECR_HOST.replace(/\./g, '\\.')}: ecr: .*(SignatureDoesNotMatch|InvalidSignature|UnrecognizedClient)`,
         'm',
       ),
     );

@@ -81,7 +81,7 @@ describe('static generator image', () => {
     requireTools(NEEDED, ctx.skip);
     const { result, out } = await generate(images.static!, { DOCKER_USERNAME: USER, DOCKER_REGISTRY: registry!.host });
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/^berth-generate: error: DOCKER_PASSWORD is not set: [^\n]+\n$/);
+    expect(result.stderr).toMatch(/^berth: error: DOCKER_PASSWORD is not set: [^\n]+\n$/);
     expect(await readdir(out)).toEqual([]);
   });
 });
@@ -126,7 +126,7 @@ describe('all-providers generator image', () => {
     requireTools(NEEDED, ctx.skip);
     const { result, out } = await generate(images.all!, {});
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/^berth-generate: error: BERTH_REGISTRIES is not set: [^\n]+\n$/);
+    expect(result.stderr).toMatch(/^berth: error: BERTH_REGISTRIES is not set: [^\n]+\n$/);
     expect(await readdir(out)).toEqual([]);
   });
 });

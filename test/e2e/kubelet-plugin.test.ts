@@ -303,7 +303,8 @@ describe('kubelet-credential-provider: refusals', () => {
     const result = await run(['kubelet-credential-provider'], env, request(`${ECR}/app:1`));
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    // One error line, then its hint when there is one.
+    expect(result.stderr).toMatch(/^berth: error: [^\n]+\n(berth: hint: [^\n]+\n)?$/);
     expect(result.stderr).toContain(ECR);
   });
 });
@@ -349,7 +350,8 @@ describe('kubelet-credential-provider: service account tokens', () => {
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/InvalidIdentityToken/);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    // One error line, then its hint when there is one.
+    expect(result.stderr).toMatch(/^berth: error: [^\n]+\n(berth: hint: [^\n]+\n)?$/);
     expect(aws.requests.slice(before).map((r) => `${r.action}:${r.outcome}`)).toEqual(['AssumeRoleWithWebIdentity:InvalidIdentityToken']);
   });
 

@@ -4,16 +4,16 @@
  * keeps entries by `registryKey()`, as every real backend does, and can be told to fail.
  */
 import { StoreError } from '../../core/errors.js';
-import type { Credentials, Store, StoreName } from '../../core/store/store.js';
+import type { Credential, Store, StoreName } from '../../core/store/store.js';
 
 export interface MemoryStore extends Store {
-  readonly entries: Map<string, Credentials>;
+  readonly entries: Map<string, Credential>;
   /** How many times each method ran. */
   readonly calls: Record<'set' | 'get' | 'erase' | 'list', number>;
 }
 
-export function memoryStore(options: { name?: StoreName; failWith?: string; initial?: Record<string, Credentials> } = {}): MemoryStore {
-  const entries = new Map<string, Credentials>(Object.entries(options.initial ?? {}));
+export function memoryStore(options: { name?: StoreName; failWith?: string; initial?: Record<string, Credential> } = {}): MemoryStore {
+  const entries = new Map<string, Credential>(Object.entries(options.initial ?? {}));
   const calls = { set: 0, get: 0, erase: 0, list: 0 };
   const check = () => {
     if (options.failWith !== undefined) throw new StoreError(options.failWith);

@@ -31,7 +31,7 @@ describe('berth-generate (built)', () => {
     const result = await generate([join(dir, 'dockercfg')], env);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(new RegExp(`^berth-generate: error: ${variable} is not set: [^\\n]+\\n$`));
+    expect(result.stderr).toMatch(new RegExp(`^berth: error: ${variable} is not set: [^\\n]+\\n$`));
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -61,8 +61,17 @@ describe('berth-generate (built)', () => {
       const result = await generate(args, { BERTH_PROVIDER: 'static' });
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(
-        'berth-generate: usage: berth-generate OUTPUT_PATH|- (settings come from environment variables; - is stdout)\n',
+        'berth: error: expected one argument: the path to write, or - for stdout\n' +
+          'berth: hint: usage: berth-generate OUTPUT_PATH|- (settings come from environment variables)\n',
       );
     }
+  });
+
+  it('a bad Secret name: the error and its fix, in the same words as the CLI', async () => {
+    const env = { BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u', DOCKER_PASSWORD: 'p', BERTH_FORMAT: 'k8s-secret' };
+    const result = await generate([join(dir, 'secret.json')], { ...env, BERTH_SECRET_NAME: 'Not_Valid' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^berth: error: [^\n]*Not_Valid[^\n]*\nberth: hint: use lower-case letters, digits and "-" [^\n]+\n$/m);
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -50,7 +50,7 @@ describe('docker-credential-berth on stderr', { timeout: 60_000 }, () => {
     expect(result.stderr).not.toMatch(/Multiple credential sources|WARNING|Warning|--trace-warnings/);
     expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(result.stderr).toMatch(
-      /^berth: no credentials for 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com: .*no usable AWS credentials/,
+      /^berth: error: no credentials for 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com: .*no usable AWS credentials/,
     );
   });
 
@@ -61,7 +61,9 @@ describe('docker-credential-berth on stderr', { timeout: 60_000 }, () => {
     await writeFile(join(home.env.XDG_CONFIG_HOME!, 'berth/config.json'), JSON.stringify({ registries }));
     const result = await helper('get', 'gcr.io');
     expect(result.stdout).toBe(NOT_FOUND);
-    expect(result.stderr).toMatch(/^berth: no credentials for gcr\.io: gar \(google\): .*no Google credentials found.*\n$/);
+    expect(result.stderr).toMatch(
+      /^berth: error: no credentials for gcr\.io: gar \(google\): .*no Google credentials found.*\(hint: .*\)\n$/,
+    );
     expect(result.stderr).not.toMatch(/MetadataLookupWarning|--trace-warnings/);
   });
 
@@ -87,7 +89,7 @@ describe('docker-credential-berth on stderr', { timeout: 60_000 }, () => {
     );
     expect(JSON.parse(configured.stdout)).toMatchObject({ Username: 'octocat', Secret: 'ghp_other' });
     expect(configured.stderr).toMatch(
-      /^berth: warning: config file .*config\.json, line 5: registries\.0\.provider: .*"statc"; the entry "typo" is skipped\n$/,
+      /^berth: warning: .*config\.json:5:\d+: registries\[0\]\.provider: .*"statc"; the entry "typo" is skipped\n$/,
     );
   });
 });

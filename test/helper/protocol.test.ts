@@ -4,10 +4,10 @@
  */
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { NOT_FOUND_MESSAGE } from '../../core/errors.js';
+import { NOT_FOUND_MESSAGE, NotFoundError, ProviderError, StoreError } from '../../core/errors.js';
 import { DOCKER_HUB_KEY } from '../../core/registry-host.js';
 import type { Store } from '../../core/store/store.js';
-import { handleCommand, type Action } from '../../helper/protocol.js';
+import { handleCommand, type Action, type HelperDeps } from '../../helper/protocol.js';
 import { memoryStore } from '../fakes/memory-store.js';
 
 interface Outcome {
@@ -17,11 +17,20 @@ interface Outcome {
 }
 
 async function run(store: Store, action: Action, stdin: string | NodeJS.ReadableStream = ''): Promise<Outcome> {
+  return runWith(store, action, stdin);
+}
+
+async function runWith(
+  store: Store,
+  action: Action,
+  stdin: string | NodeJS.ReadableStream,
+  resolve?: HelperDeps['resolve'],
+): Promise<Outcome> {
   let stdout = '';
   let stderr = '';
   const code = await handleCommand(
     action,
-    { openStore: async () => store, version: '1.2.3' },
+    { openStore: async () => store, version: '1.2.3', ...(resolve ? { resolve } : {}) },
     {
       stdin: typeof stdin === 'string' ? Readable.from([Buffer.from(stdin)]) : stdin,
       stdout: { write: (text: string) => (stdout += text) },
@@ -103,6 +112,33 @@ describe('errors: one line on stdout, exit 1, nothing stored', () => {
   it('not found prints the exact text clients compare', async () => {
     expect(await run(memoryStore(), 'get', 'nowhere.example')).toEqual({ stdout: `${NOT_FOUND_MESSAGE}\n`, stderr: '', code: 1 });
     expect(NOT_FOUND_MESSAGE).toBe('credentials not found in native keychain');
+  });
+
+  it('not found because a provider failed: the exact text on stdout, the reason and its fix in one line on stderr', async () => {
+    const cause = new ProviderError('no credentials for r.example: broken (static): password variable DOCKER_PASSWORD is not set', {
+      hint: 'export DOCKER_PASSWORD',
+    });
+    const resolve = async () => {
+      throw new NotFoundError({ cause });
+    };
+    expect(await runWith(memoryStore(), 'get', 'r.example', resolve)).toEqual({
+      stdout: `${NOT_FOUND_MESSAGE}\n`,
+      stderr:
+        'berth: error: no credentials for r.example: broken (static): password variable DOCKER_PASSWORD is not set (hint: export DOCKER_PASSWORD)\n',
+      code: 1,
+    });
+  });
+
+  it('any other error: its line on stdout for the client, its hint on stderr for the person', async () => {
+    const store = memoryStore();
+    store.get = async () => {
+      throw new StoreError('the keychain is locked', { hint: 'unlock the login keyring' });
+    };
+    expect(await run(store, 'get', 'ghcr.io')).toEqual({
+      stdout: 'the keychain is locked\n',
+      stderr: 'berth: hint: unlock the login keyring\n',
+      code: 1,
+    });
   });
 
   it.each([

@@ -232,7 +232,7 @@ describe('berth configure', () => {
     const result = await home.berth(['configure']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      new RegExp(`^berth: error: ${dockerFile} is not valid JSON \\(line \\d+\\); berth changes nothing in it\\n`),
+      new RegExp(`^berth: error: ${dockerFile}:\\d+:\\d+: not valid JSON \\([^)]+\\); berth changes nothing in it\\n`),
     );
     expect(await readFile(dockerFile, 'utf8')).toBe('{"auths": {\n');
   });

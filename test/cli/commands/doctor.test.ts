@@ -38,7 +38,7 @@ describe('berth doctor', () => {
     const result = await h.berth(['doctor']);
     expect(result.stdout).toMatch(/^ok +berth +config file .*config\.json, 1 registry$/m);
     expect(result.stdout).toMatch(
-      /^FAIL +berth +config file .*config\.json, line 10: registries\.1\.provider: .*"statc"; the entry "typo" is skipped$/m,
+      /^FAIL +berth +.*config\.json:10:\d+: registries\[1\]\.provider: .*"statc"; the entry "typo" is skipped$/m,
     );
     expect(result.code).toBe(1);
     const json = await h.berth(['doctor', '--json']);
@@ -113,10 +113,24 @@ describe('berth doctor', () => {
     const h = await home({ env: { BERTH_STORE: 'pass', PATH: process.env.PATH ?? '' } });
     const result = await h.berth(['doctor']);
     expect(result.stdout).toContain(
-      `pass (BERTH_STORE is set): the password store ${h.dir}/.password-store is not initialised (no .gpg-id)\n`,
+      `pass (BERTH_STORE is set): the pass store is not initialised (no .gpg-id in ${h.dir}/.password-store): run "pass init <your-gpg-key-id>"`,
     );
-    expect(result.stdout).toMatch(/hint: run: pass init <your GPG key id>$/m);
+    expect(result.stdout).toMatch(/hint: pass needs a GPG recipient/m);
     expect(result.code).toBe(1);
+  });
+
+  it.for([
+    ['PASSWORD_STORE_KEY names the recipient', { PASSWORD_STORE_KEY: 'ABCDEF0123456789' }, undefined],
+    ["the docker folder's own .gpg-id", {}, 'docker-credential-helpers'],
+  ] as const)('pass counts as initialised as pass itself does: %s', async ([, extra, folder], ctx) => {
+    requireTools([TOOLS.pass], ctx.skip);
+    const h = await home({ env: { BERTH_STORE: 'pass', PATH: process.env.PATH ?? '', ...extra } });
+    if (folder) {
+      await mkdir(join(h.dir, '.password-store', folder), { recursive: true, mode: 0o700 });
+      await writeFile(join(h.dir, '.password-store', folder, '.gpg-id'), 'ABCDEF0123456789\n');
+    }
+    const result = await h.berth(['doctor']);
+    expect(result.stdout).toMatch(/^ok +store +pass \(BERTH_STORE is set\), 0 entries$/m);
   });
 
   it('a docker config that is not JSON fails', async () => {
@@ -124,7 +138,7 @@ describe('berth doctor', () => {
     await mkdir(join(h.dir, '.docker'));
     await writeFile(join(h.dir, '.docker/config.json'), '{');
     const result = await h.berth(['doctor']);
-    expect(result.stdout).toMatch(/^FAIL +config +.*\.docker\/config\.json is not valid JSON \(line 1\)/m);
+    expect(result.stdout).toMatch(/^FAIL +config +.*\.docker\/config\.json:1:\d+: not valid JSON \([^)]+\)/m);
     expect(result.code).toBe(1);
   });
 });

@@ -186,7 +186,7 @@ describe('berth registries', () => {
     expect(result.stdout).toMatch(/^hub +static +docker\.io/m);
     expect(result.stdout).not.toContain('typo');
     expect(result.stderr).toMatch(
-      /^berth: warning: config file .*config\.json, line 5: registries\.0\.provider: .*"statc"; the entry "typo" is skipped\n$/,
+      /^berth: warning: .*config\.json:5:\d+: registries\[0\]\.provider: .*"statc"; the entry "typo" is skipped\n$/,
     );
   });
 

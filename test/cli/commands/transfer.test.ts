@@ -57,8 +57,8 @@ async function roundTrip(
   expect(forced.stdout).toContain('1 copied, 1 already there, 0 kept (differ), 0 failed');
   expect((await store.get('quay.io'))?.secret).toBe('quay-rotated-3');
 
-  await store.set('ghcr.io', { serverURL: 'ghcr.io', username: 'octocat', secret: 'ghcr-secret-4' });
-  await store.set('quay.io', { serverURL: 'quay.io', username: 'org+robot', secret: 'quay-berth-5' });
+  await store.set('ghcr.io', { username: 'octocat', secret: 'ghcr-secret-4' });
+  await store.set('quay.io', { username: 'org+robot', secret: 'quay-berth-5' });
   const exportDry = await home.berth(['export', '--to', helper, '--dry-run']);
   expect(exportDry.stdout).toContain(
     `berth (file store) → docker-credential-${helper}: 1 to copy, 1 already there, 1 kept (differ), 0 failed`,

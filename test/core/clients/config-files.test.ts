@@ -106,10 +106,10 @@ describe('planUnconfigure', () => {
 
 describe('readClientFile refuses what it cannot edit safely', () => {
   it.each([
-    ['not JSON', '{"auths": ', /is not valid JSON \(line 1\); berth changes nothing in it$/],
+    ['not JSON', '{"auths": ', /:1:11: not valid JSON \(expected a value\); berth changes nothing in it$/],
     ['an array', '[]', /does not hold a JSON object/],
     ['credHelpers a string', '{"credHelpers": "berth"}', /credHelpers is not an object/],
-    ['comments', '{ // hi\n}', /is not valid JSON/],
+    ['comments', '{ // hi\n}', /:1:3: not valid JSON \(comments are not allowed in JSON\)/],
   ])('%s', async (_, text, message) => {
     await put(dockerPath(), text);
     await expect(readClientFile(env, 'docker')).rejects.toThrow(message);

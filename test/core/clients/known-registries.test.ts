@@ -28,8 +28,8 @@ beforeEach(async () => {
 describe('knownRegistries', () => {
   it('merges the store and the config file, one key per registry, sorted', async () => {
     const store = await openStore('file', { env });
-    await store.set('ghcr.io', { serverURL: 'ghcr.io', username: 'u', secret: 's' });
-    await store.set('localhost:5000', { serverURL: 'http://localhost:5000', username: 'u', secret: 's' });
+    await store.set('ghcr.io', { username: 'u', secret: 's' });
+    await store.set('localhost:5000', { username: 'u', secret: 's' });
     expect(await knownRegistries(env)).toEqual({ registryKeys: ['ghcr.io', DOCKER_HUB_KEY, 'localhost:5000'], problems: [] });
   });
 

@@ -157,7 +157,7 @@ describe('berth configure --migrate', () => {
 
   it('a login berth already holds with another secret is left in the file', async () => {
     const store = await openStore('file', { env: home.env });
-    await store.set('quay.io', { serverURL: 'quay.io', username: 'org+robot', secret: 'newer' });
+    await store.set('quay.io', { username: 'org+robot', secret: 'newer' });
     const result = await home.berth(['configure', '--migrate']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("quay.io: berth's file store already holds another login (org+robot)");

@@ -36,9 +36,11 @@ describe('addRegistry / removeRegistry', () => {
     });
   });
 
-  it('refuses to edit a config file that is already invalid, naming its line', async () => {
+  it('refuses to edit a config file that is already invalid, naming its line and column', async () => {
     await writeFile(env.BERTH_CONFIG!, '{\n  "store": "vault"\n}\n');
-    await expect(addRegistry(env, { name: 'a', provider: 'static', host: 'h' })).rejects.toThrow(/line 2: store: /);
+    await expect(addRegistry(env, { name: 'a', provider: 'static', host: 'h' })).rejects.toThrow(
+      /:2:3: store: must be one of "file", "keychain", "pass", not "vault"$/,
+    );
     expect(await readFile(env.BERTH_CONFIG!, 'utf8')).toBe('{\n  "store": "vault"\n}\n');
   });
 });

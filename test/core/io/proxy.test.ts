@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bypassesProxy, proxyAgentsFromEnv } from '../../../core/io/proxy.js';
+import { bypassesProxy, proxyAgentsFromEnv, proxySettings } from '../../../core/io/proxy.js';
 
 describe('bypassesProxy', () => {
   const cases: [host: string, port: number, noProxy: string | undefined, direct: boolean][] = [
@@ -35,13 +35,24 @@ describe('proxyAgentsFromEnv', () => {
     expect(proxyAgentsFromEnv({ NO_PROXY: '*' })).toEqual({});
   });
 
-  it('takes the upper-case names first, as Go does, and adds a missing scheme', () => {
+  it('takes the lower-case names first, as curl does, and adds a missing scheme', () => {
     const agents = proxyAgentsFromEnv({
-      HTTPS_PROXY: 'proxy.corp:3128',
-      https_proxy: 'http://other:1',
+      HTTPS_PROXY: 'http://other:1',
+      https_proxy: 'proxy.corp:3128',
       HTTP_PROXY: 'http://p:8080',
     });
     expect(agents.httpsAgent?.proxy.href).toBe('http://proxy.corp:3128/');
     expect(agents.httpAgent?.proxy.href).toBe('http://p:8080/');
+  });
+});
+
+describe('proxySettings', () => {
+  it('reads each variable lower case first, then upper case; empty is unset', () => {
+    expect(proxySettings({ no_proxy: 'a.example', NO_PROXY: 'b.example', HTTPS_PROXY: 'p:1', https_proxy: '' })).toEqual({
+      httpsProxy: 'http://p:1',
+      noProxy: 'a.example',
+    });
+    expect(proxySettings({ http_proxy: 'http://low:1', HTTP_PROXY: 'http://up:2' })).toEqual({ httpProxy: 'http://low:1' });
+    expect(proxySettings({})).toEqual({});
   });
 });

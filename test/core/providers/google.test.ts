@@ -129,21 +129,21 @@ describe('googleProvider', () => {
     const run = await runProvider(script, 'google', { registryHost: HOST }, childEnv({ GOOGLE_AUTH_JSON: stranger.keyJson }));
     expect(run.exitCode).toBe(1);
     expect(run.error?.name).toBe('ProviderError');
-    expect(run.error?.message).toBe(`google token for ${HOST} (GOOGLE_AUTH_JSON): invalid_grant: Invalid JWT Signature.`);
+    expect(run.error?.message).toBe(`GOOGLE_AUTH_JSON: invalid_grant: Invalid JWT Signature.`);
     expect(run.error?.hint).toMatch(/key was deleted or disabled/);
     expect(run.stdout).not.toContain('PRIVATE KEY');
   });
 
   it('names a GOOGLE_AUTH_JSON that is not a credential without echoing it', async () => {
     const run = await runProvider(script, 'google', { registryHost: HOST }, childEnv({ GOOGLE_AUTH_JSON: 'not-json-secret-value' }));
-    expect(run.error?.message).toBe(`google token for ${HOST}: GOOGLE_AUTH_JSON is not a Google credential JSON (nor base64 of one)`);
+    expect(run.error?.message).toBe(`GOOGLE_AUTH_JSON is not a Google credential JSON (nor base64 of one)`);
     expect(run.stdout).not.toContain('not-json-secret-value');
   });
 
   it('names a missing key file', async () => {
     const missing = join(dir, 'missing.json');
     const run = await runProvider(script, 'google', { registryHost: HOST, options: { keyFile: missing } }, childEnv());
-    expect(run.error?.message).toBe(`google token for ${HOST} (key file ${missing}): cannot read the credential file: ENOENT`);
+    expect(run.error?.message).toBe(`key file ${missing}: cannot read the credential file: ENOENT`);
   });
 
   it('says no credentials were found when there is no key, no ADC file and no metadata server', async () => {
@@ -152,7 +152,7 @@ describe('googleProvider', () => {
     const run = await runProvider(script, 'google', { registryHost: HOST }, { ...childEnv(), ...bare.env }).finally(() => bare.close());
     expect(run.exitCode).toBe(1);
     expect(run.error?.message).toBe(
-      `google token for ${HOST} (application default credentials): no Google credentials found (no key file, no gcloud ADC file, no metadata server)`,
+      `application default credentials: no Google credentials found (no key file, no gcloud ADC file, no metadata server)`,
     );
     expect(run.error?.hint).toMatch(/gcloud auth application-default login/);
   });

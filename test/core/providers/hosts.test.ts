@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  detectProvider,
-  foreignHostReason,
-  isEcrPublicHost,
-  parseAcrHost,
-  parseEcrHost,
-  parseGoogleHost,
-} from '../../../core/providers/hosts.js';
+import { foreignHostReason, isEcrPublicHost, parseAcrHost, parseEcrHost, parseGoogleHost } from '../../../core/providers/hosts.js';
+import { detectProvider } from '../../../core/providers/index.js';
 
 const ecr = (accountId: string, region: string, partitionDomain: string, fips = false, dualStack = false) => ({
   accountId,

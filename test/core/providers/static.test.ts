@@ -52,32 +52,32 @@ describe('staticProvider', () => {
 
   it('names the missing or empty variable and how to fix it', async () => {
     const missing = await failure(staticProvider(request('ghcr.io', { passwordEnv: 'GHCR_TOKEN' }, { DOCKER_USERNAME: 'u' })));
-    expect(missing.message).toBe('static credentials for ghcr.io: password variable GHCR_TOKEN is not set');
+    expect(missing.message).toBe('password variable GHCR_TOKEN is not set');
     expect(missing.hint).toBe(`export GHCR_TOKEN, or name another variable with the registry's "passwordEnv" option`);
     const empty = await failure(staticProvider(request('ghcr.io', {}, { DOCKER_USERNAME: '', DOCKER_PASSWORD: 'p' })));
-    expect(empty.message).toBe('static credentials for ghcr.io: username variable DOCKER_USERNAME is empty');
+    expect(empty.message).toBe('username variable DOCKER_USERNAME is empty');
   });
 
   it('refuses a secret written into the config options', async () => {
     const err = await failure(staticProvider(request('ghcr.io', { username: 'u', password: 'hunter2' }, {})));
-    expect(err.message).toBe('static credentials for ghcr.io: option "password" would keep a secret in the config file');
+    expect(err.message).toBe('option "password" would keep a secret in the config file');
     expect(err.message).not.toContain('hunter2');
   });
 
   it('names an unreadable or empty password file', async () => {
     const missing = join(dir, 'absent');
     expect((await failure(staticProvider(request('r.example', { username: 'u', passwordFile: missing }, {})))).message).toBe(
-      `static credentials for r.example: cannot read password file ${missing}: ENOENT`,
+      `cannot read password file ${missing}: ENOENT`,
     );
     const empty = join(dir, 'empty');
     writeFileSync(empty, '\n');
     expect((await failure(staticProvider(request('r.example', { username: 'u', passwordFile: empty }, {})))).message).toBe(
-      `static credentials for r.example: password file ${empty} is empty`,
+      `password file ${empty} is empty`,
     );
   });
 
   it('rejects option values that are not names', async () => {
     const err = await failure(staticProvider(request('r.example', { username: 'u', passwordEnv: 42 }, {})));
-    expect(err.message).toBe('static credentials for r.example: option "passwordEnv" must be a non-empty string');
+    expect(err.message).toBe('option "passwordEnv" must be a non-empty string');
   });
 });

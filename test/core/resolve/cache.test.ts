@@ -68,7 +68,9 @@ describe('openCredentialCache', () => {
     await writeFile(join(dir, CACHE_FILE_NAME), 'garbage');
     expect(await cache.get('a')).toBeUndefined();
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/credential cache .*credentials\.berth is unreadable/);
+    expect(warnings[0]).toMatch(
+      /^cannot open the credential cache .*credentials\.berth: not a berth encrypted file; starting an empty one$/,
+    );
     await cache.put('b', { username: 'AWS', secret: 's2', expiresAt: new Date(T0 + 3_600_000) });
     expect(await cache.get('b')).toMatchObject({ secret: 's2' });
   });

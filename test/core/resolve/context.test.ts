@@ -28,11 +28,11 @@ beforeEach(async () => {
 
 describe('resolveForHelper', () => {
   it('answers undefined for a host berth has no configuration for', async () => {
-    expect(await resolveForHelper('ghcr.io', env, { write: () => true })).toBeUndefined();
+    expect(await resolveForHelper('ghcr.io', env, () => undefined)).toBeUndefined();
   });
 
   it('turns a provider failure into not-found that carries the reason', async () => {
-    const error = await resolveForHelper('https://r.example', env, { write: () => true }).catch((e: unknown) => e);
+    const error = await resolveForHelper('https://r.example', env, () => undefined).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as Error).message).toBe(NOT_FOUND_MESSAGE);
     expect(String((error as Error).cause)).toMatch(/no credentials for r\.example: broken \(static\): /);
@@ -50,11 +50,14 @@ describe('docker-credential-berth get (built)', () => {
     });
   }
 
-  it('prints exactly the not-found text on a provider failure and says why in one stderr line', async () => {
+  it('prints exactly the not-found text on a provider failure and says why on stderr, with the fix', async () => {
     const result = await get('r.example');
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(`${NOT_FOUND_MESSAGE}\n`);
-    expect(result.stderr).toMatch(/^berth: no credentials for r\.example: broken \(static\): [^\n]+\n$/);
+    expect(result.stderr).toBe(
+      'berth: error: no credentials for r.example: broken (static): username variable DOCKER_USERNAME is not set\n' +
+        'berth: hint: export DOCKER_USERNAME, or name another variable with the registry\'s "usernameEnv" option\n',
+    );
   });
 
   it('prints only the not-found text for a registry nobody configured', async () => {
@@ -101,6 +104,10 @@ describe('docker-credential-berth get for an ECR registry (built, fake AWS)', ()
     const result = await get(ECR_HOST);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(`${NOT_FOUND_MESSAGE}\n`);
-    expect(result.stderr).toMatch(new RegExp(`^berth: no credentials for ${ECR_HOST.replace(/\./g, '\\.')}: [^\n]+\n$`));
+    // The host once, the provider once, AWS's own words: no `H: H (ecr): ecr: H:` echo.
+    expect(result.stderr).toMatch(
+      new RegExp(`^berth: error: no credentials for ${ECR_HOST.replace(/\./g, '\\.')}: ecr: [^\n]+\n(berth: hint: [^\n]+\n)?$`),
+    );
+    expect(result.stderr.split(ECR_HOST)).toHaveLength(2);
   });
 });

@@ -53,7 +53,7 @@ describe('credentialFromDaemon', () => {
     expect(await credentialFromDaemon(path, 'https://ghcr.io/v2/')).toEqual({
       username: 'AWS',
       secret: 's3cret',
-      expiresAt: '2030-01-01T00:00:00.000Z',
+      expiresAt: new Date('2030-01-01T00:00:00.000Z'),
     });
     expect(urls).toEqual(['/v1/credentials?registry=https%3A%2F%2Fghcr.io%2Fv2%2F']);
   });

@@ -23,7 +23,7 @@ async function fakeDaemon(socketPath: string): Promise<void> {
   cleanups.push(() => new Promise((resolve) => server.close(resolve)));
 }
 
-const direct = async (serverURL: string) => ({ serverURL, username: 'u', secret: 'direct' });
+const direct = async (_serverURL: string) => ({ username: 'u', secret: 'direct' });
 
 describe('daemonFirst', () => {
   it('uses the daemon when it answers, without resolving directly', async () => {
@@ -32,7 +32,7 @@ describe('daemonFirst', () => {
     let directCalls = 0;
     const timeouts = { connectTimeoutMs: 10_000, responseTimeoutMs: 30_000 }; // a loaded machine
     const resolve = daemonFirst(env, { direct: async (url) => (directCalls++, direct(url)), timeouts });
-    expect(await resolve('ghcr.io')).toEqual({ serverURL: 'ghcr.io', username: 'AWS', secret: 'from-daemon' });
+    expect(await resolve('ghcr.io')).toEqual({ username: 'AWS', secret: 'from-daemon' });
     expect(directCalls).toBe(0);
   });
 

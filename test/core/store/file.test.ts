@@ -14,7 +14,7 @@ beforeEach(async () => {
   env = { HOME: root, XDG_DATA_HOME: join(root, 'data') };
 });
 
-const credentials = (n: number) => ({ serverURL: `https://r${n}.example`, username: `user${n}`, secret: `secret-${n}` });
+const credentials = (n: number) => ({ username: `user${n}`, secret: `secret-${n}` });
 
 describe('file store', () => {
   it('is empty before the first write and makes no key file on reads', async () => {
@@ -60,8 +60,8 @@ describe('file store', () => {
 describe('file store keys that collide with Object.prototype', () => {
   it('stores, reads back, lists and erases __proto__ and constructor', async () => {
     const store = await openFileStore({ env });
-    const proto = { serverURL: '__proto__', username: 'p', secret: 'ps' };
-    const ctor = { serverURL: 'constructor', username: 'c', secret: 'cs' };
+    const proto = { username: 'p', secret: 'ps' };
+    const ctor = { username: 'c', secret: 'cs' };
     expect(await store.get('constructor')).toBeUndefined();
     await store.set('__proto__', proto);
     await store.set('constructor', ctor);
