@@ -3,4 +3,7 @@
 import { main } from './program.js';
 import { processContext } from './run.js';
 
-process.exitCode = await main(process.argv.slice(2), processContext());
+// No top-level await, as in every entry: the standalone executable's bytecode needs CommonJS output.
+void main(process.argv.slice(2), processContext()).then((code) => {
+  process.exitCode = code;
+});

@@ -13,7 +13,14 @@ export interface CliContext {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /**
+   * Loads the daemon's code for `berth daemon start`. The standalone executable carries it and passes
+   * this; the Node build loads the `berth-daemon.js` bundle beside the CLI instead.
+   */
+  loadDaemon?: () => Promise<DaemonModule>;
 }
+
+export type DaemonModule = typeof import('../daemon/main.js');
 
 export function processContext(): CliContext {
   return { env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };

@@ -34,9 +34,13 @@ async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await serve(process.argv.slice(2), process.env);
-} catch (err) {
-  log(`error: ${oneLine(err)}`);
-  process.exitCode = 1;
-}
+// No top-level await: the standalone executable's bytecode needs CommonJS output.
+serve(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    log(`error: ${oneLine(err)}`);
+    process.exitCode = 1;
+  },
+);

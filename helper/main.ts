@@ -41,8 +41,11 @@ async function resolve(serverURL: string, env: Env): Promise<Credentials | undef
   })(serverURL);
 }
 
-process.exitCode = await serve();
-// A native keychain call abandoned at its deadline keeps a thread busy, and such a thread blocks even
-// process.exit(). The answer is already written; make sure the process does not outlive it. The timer
-// is unref'd, so a normal run exits at once without waiting for it.
-setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2_000).unref();
+// No top-level await: the standalone executable's bytecode needs CommonJS output.
+void serve().then((code) => {
+  process.exitCode = code;
+  // A native keychain call abandoned at its deadline keeps a thread busy, and such a thread blocks even
+  // process.exit(). The answer is already written; make sure the process does not outlive it. The timer
+  // is unref'd, so a normal run exits at once without waiting for it.
+  setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2_000).unref();
+});

@@ -60,6 +60,9 @@ function outputError(target: string, err: unknown): OutputError {
  */
 function collector(): () => void {
   keepFreedPages();
+  // The standalone executable runs on Bun (JavaScriptCore): no V8 flags, its own collector call.
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (bun) return () => bun.gc(false);
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as (options: { type: 'minor' }) => void;
   return () => gc({ type: 'minor' });

@@ -6,10 +6,9 @@
  * caller resolves on its own. With `daemon.autoStart` in the config (or `BERTH_DAEMON_AUTOSTART=1`)
  * an absent daemon is started in the background for next time, as git's credential-cache does.
  */
-import { existsSync, realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { DaemonUnavailableError, credentialFromDaemon, daemonSocketPath, type DaemonRequest } from './daemon-client.js';
+import { berthCliCommand } from '../io/self.js';
 import type { Env } from '../paths.js';
 import type { Credentials } from '../store/store.js';
 
@@ -23,7 +22,7 @@ export interface DaemonFirstOptions {
   direct?: ResolveServerURL;
   /** Where diagnostics go (the helper's stderr); never a secret. */
   warn?: (line: string) => void;
-  /** The `berth` CLI to start the daemon with; default: `berth.js` beside the running script. */
+  /** The `berth` CLI to start the daemon with; default: this build's own (see core/io/self.ts). */
   berthScript?: string;
   /** The client's timeouts; the defaults are short (a live local socket answers in a millisecond). */
   timeouts?: Pick<DaemonRequest, 'connectTimeoutMs' | 'responseTimeoutMs'>;
@@ -61,20 +60,14 @@ function timeoutsFrom(env: Env): Pick<DaemonRequest, 'connectTimeoutMs' | 'respo
 
 /** Starts `berth daemon start --detach` without waiting for it; this call resolves directly. */
 async function startInBackground(env: Env, berthScript: string | undefined, warn?: (line: string) => void): Promise<void> {
-  const script = berthScript ?? siblingBerth();
-  if (!script) {
+  const command = berthScript ? [process.execPath, berthScript] : berthCliCommand();
+  if (!command) {
     warn?.('cannot auto-start the daemon: berth.js not found beside this program');
     return;
   }
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [script, 'daemon', 'start', '--detach'], { detached: true, stdio: 'ignore', env: { ...env } });
+  const [program, ...leading] = command;
+  const child = spawn(program!, [...leading, 'daemon', 'start', '--detach'], { detached: true, stdio: 'ignore', env: { ...env } });
   child.once('error', (err) => warn?.(`cannot auto-start the daemon: ${err.message}`));
   child.unref();
-}
-
-function siblingBerth(): string | undefined {
-  const main = process.argv[1];
-  if (!main) return undefined;
-  const candidate = join(dirname(realpathSync(main)), 'berth.js');
-  return existsSync(candidate) ? candidate : undefined;
 }
