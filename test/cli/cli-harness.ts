@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../cli/program.js';
 import type { Env } from '../../core/paths.js';
-import { HELPER_JS } from '../e2e/harness/clients.js';
+import { shimExec } from '../e2e/harness/build.js';
 
 export interface CliResult {
   stdout: string;
@@ -34,7 +34,7 @@ export async function tempHome(extra: Env = {}, { helperOnPath = false } = {}): 
   let path = basePath;
   if (helperOnPath) {
     await mkdir(join(dir, 'bin'));
-    const shim = `#!/bin/sh\nexec '${process.execPath}' '${HELPER_JS}' "$@"\n`;
+    const shim = `#!/bin/sh\n${shimExec('helper')}\n`;
     await writeFile(join(dir, 'bin/docker-credential-berth'), shim, { mode: 0o755 });
     path = `${join(dir, 'bin')}:${basePath}`;
   }

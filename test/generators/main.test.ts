@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-
-const GENERATOR = resolve('dist/generator/berth-generate.js');
+import { argvFor } from '../e2e/harness/build.js';
 let dir: string;
 
 beforeEach(async () => {
@@ -14,7 +13,7 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 function generate(args: string[], env: Record<string, string>) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-    execFile(process.execPath, [GENERATOR, ...args], { env: { HOME: dir, PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
+    execFile(...argvFor('generate', args), { env: { HOME: dir, PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

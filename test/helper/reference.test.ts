@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientHome, HELPER_JS, spawnCollect, type ClientHome, type RunResult } from '../e2e/harness/clients.js';
+import { argvFor } from '../e2e/harness/build.js';
+import { clientHome, spawnCollect, type ClientHome, type RunResult } from '../e2e/harness/clients.js';
 import { missingTools, requireTools, TOOLS, type Tool } from '../e2e/harness/tools.js';
 
 const NEEDED: Tool[] = [
@@ -57,7 +58,7 @@ afterAll(async () => {
   rmSync(home.dir, { recursive: true, force: true });
 });
 
-const berth = (args: string[], stdin = ''): Promise<RunResult> => spawnCollect(process.execPath, [HELPER_JS, ...args], home.env, { stdin });
+const berth = (args: string[], stdin = ''): Promise<RunResult> => spawnCollect(...argvFor('helper', args), home.env, { stdin });
 const reference = (args: string[], stdin = ''): Promise<RunResult> => spawnCollect('docker-credential-pass', args, passEnv, { stdin });
 const outcome = ({ stdout, code }: RunResult) => ({ stdout, code });
 const creds = (ServerURL: string, Username: string, Secret: string) => JSON.stringify({ ServerURL, Username, Secret });

@@ -1,5 +1,5 @@
 // Script-style cases for `berth keygen|key-id|encrypt|decrypt|rekey|exec`: each runs the built
-// dist/berth.js in a fresh directory and checks stdout, stderr, the exit code and the files left.
+// berth of the selected build (test/e2e/harness/build.ts) in a fresh directory and checks stdout, stderr, the exit code and the files left.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -7,8 +7,8 @@ import { chmod, copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { argvFor, berthCommand } from '../../e2e/harness/build.js';
 
-const BERTH = join(import.meta.dirname, '../../../dist/berth.js');
 const JET = join(import.meta.dirname, '../../vectors/jet-legacy');
 
 interface Result {
@@ -21,7 +21,7 @@ let dir: string;
 
 function berth(args: string[], { stdin, env = {} }: { stdin?: Buffer | string; env?: Record<string, string> } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BERTH, ...args], {
+    const child = spawn(...argvFor('berth', args), {
       cwd: dir,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -47,7 +47,7 @@ async function files(): Promise<string[]> {
 }
 
 beforeAll(() => {
-  if (!existsSync(BERTH)) throw new Error(`${BERTH} is missing: run npm run build first`);
+  berthCommand('berth'); // throws when not built
 });
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-cli-encrypt-'));
@@ -205,7 +205,7 @@ async function cut(name: string, length: number): Promise<void> {
 describe('interrupted', () => {
   it('Ctrl-C during encryption removes the temporary file and exits 130', async () => {
     await berth(['keygen']);
-    const child = spawn(process.execPath, [BERTH, 'encrypt', '-', 'out.enc'], {
+    const child = spawn(...argvFor('berth', ['encrypt', '-', 'out.enc']), {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', HOME: dir },
     });

@@ -2,17 +2,15 @@
  * @module
  * Running berth and real clients as child processes in an isolated home: HOME and XDG_* point at a
  * fresh temporary directory, PATH starts with a directory holding a `docker-credential-berth` shim
- * for the built helper (the shim logs each action, never its input). Every run is kept in a
+ * for the built helper of the selected build (harness/build.ts; the shim logs each action, never its
+ * input). Every run is kept in a
  * transcript so a test can check that no secret reached any output it should not.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
-
-export const DIST = resolve(import.meta.dirname, '../../../dist');
-export const HELPER_JS = join(DIST, 'docker-credential-berth.js');
-export const BERTH_JS = join(DIST, 'berth.js');
+import { delimiter, join } from 'node:path';
+import { argvFor, shimExec } from './build.js';
 
 export interface RunResult {
   command: string;
@@ -47,7 +45,7 @@ export async function clientHome(): Promise<ClientHome> {
   await mkdir(bin, { recursive: true });
   await mkdir(join(dir, 'run'), { recursive: true, mode: 0o700 });
   const callLog = join(dir, 'helper-calls.log');
-  const shim = `#!/bin/sh\necho "$*" >> '${callLog}'\nexec '${process.execPath}' '${HELPER_JS}' "$@"\n`;
+  const shim = `#!/bin/sh\necho "$*" >> '${callLog}'\n${shimExec('helper')}\n`;
   await writeFile(join(bin, 'docker-credential-berth'), shim);
   await chmod(join(bin, 'docker-credential-berth'), 0o755);
   const env: Record<string, string> = {
@@ -70,7 +68,7 @@ export async function clientHome(): Promise<ClientHome> {
     env,
     transcript,
     run,
-    berth: (args, options) => run(process.execPath, [BERTH_JS, ...args], options),
+    berth: (args, options) => run(...argvFor('berth', args), options),
     helperCalls: async () => (await readFile(callLog, 'utf8').catch(() => '')).split('\n').filter(Boolean),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };

@@ -2,25 +2,15 @@
  * @module
  * Starts real daemon processes for end-to-end tests: a fresh home (HOME, XDG_*) per daemon in a
  * temporary directory, the test entry (`daemon-entry.ts`, bundled once with esbuild) or the built
- * `dist/berth.js`, and waits until the socket answers. Every process and directory is cleaned up.
+ * `berth` of the selected build (harness/build.ts), and waits until the socket answers. Every process and directory is cleaned up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { daemonRequest, type DaemonRequest } from '../../../core/resolve/daemon-client.js';
-
-export const ROOT = resolve(import.meta.dirname, '../../..');
-export const DIST = join(ROOT, 'dist');
-
-/** The built CLI and helper; e2e tests need `npm run build` first (`npm test` does it). */
-export function distFile(name: 'berth.js' | 'docker-credential-berth.js'): string {
-  const path = join(DIST, name);
-  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first`);
-  return path;
-}
+import { ROOT, type Command } from './build.js';
 
 /** A temporary home: HOME and every XDG directory under one mkdtemp, runtime dir 0700. */
 export async function tempHome(): Promise<{ dir: string; env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }> {
@@ -72,14 +62,18 @@ export interface DaemonProcess {
   stop: () => Promise<number | null>;
 }
 
-/** Runs `node <script> <args>` with `env`, waiting until the daemon answers `/healthz` on `socketPath`. */
+/**
+ * Runs `node <script> <args>` (a harness entry) or a built program (`berthCommand('berth')`) with
+ * `env`, waiting until the daemon answers `/healthz` on `socketPath`.
+ */
 export async function startDaemonProcess(
-  script: string,
+  program: string | Command,
   args: string[],
   env: NodeJS.ProcessEnv,
   socketPath: string,
 ): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = typeof program === 'string' ? { file: process.execPath, args: [program] } : program;
+  const child = spawn(command.file, [...command.args, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
