@@ -71,3 +71,16 @@ export function executable(program: Program): string {
   const { file, args } = berthCommand(program);
   return BUILD === 'node' ? args[0]! : file;
 }
+
+export type ImageName = 'ecr' | 'google' | 'azure' | 'static' | 'all' | 'daemon';
+
+/**
+ * The Dockerfile of an image for the selected build: Node's (`Dockerfiles/NAME.Dockerfile`) or the
+ * empty image with the standalone executable (`NAME-binary.Dockerfile`). Both take `BASE_IMAGE`: the
+ * image with node, or the one the C library and CA certificates are copied from.
+ */
+export function imageDockerfile(name: ImageName, build: BuildName = BUILD): string {
+  const dockerfile = build === 'node' ? `Dockerfiles/${name}.Dockerfile` : `Dockerfiles/${name}-binary.Dockerfile`;
+  berthCommand(name === 'daemon' ? 'berth' : 'generate', build); // throws when the build is missing
+  return dockerfile;
+}
