@@ -25,6 +25,8 @@ export interface RunOptions {
   revealsSecret?: boolean;
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** The working directory (default: this process's). */
+  cwd?: string;
 }
 
 export interface ClientHome {
@@ -76,7 +78,7 @@ export async function clientHome(): Promise<ClientHome> {
 
 export function spawnCollect(program: string, args: string[], env: Record<string, string>, options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(program, args, { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 60_000 });
+    const child = spawn(program, args, { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 60_000 });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
