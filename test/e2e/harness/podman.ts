@@ -109,7 +109,7 @@ async function ensureBaseImage(exec: Podman['exec'], workDir: string): Promise<s
 }
 
 /** A rootfs with node at /usr/local/bin/node and what it needs to run, as a tar. */
-async function makeRootfsTar(node: string, dir: string): Promise<string> {
+export async function makeRootfsTar(node: string, dir: string): Promise<string> {
   const rootfs = join(dir, 'rootfs');
   const place = async (source: string, target: string) => {
     await mkdir(dirname(join(rootfs, target)), { recursive: true });
