@@ -8,7 +8,6 @@
  */
 import { loadConfig } from '../config/load.js';
 import { DaemonUnavailableError, credentialFromDaemon, daemonSocketPath, type DaemonRequest } from './daemon-client.js';
-import { berthCliCommand } from '../io/self.js';
 import type { Env } from '../paths.js';
 import type { Credentials } from '../store/store.js';
 
@@ -60,7 +59,8 @@ function timeoutsFrom(env: Env): Pick<DaemonRequest, 'connectTimeoutMs' | 'respo
 
 /** Starts `berth daemon start --detach` without waiting for it; this call resolves directly. */
 async function startInBackground(env: Env, berthScript: string | undefined, warn?: (line: string) => void): Promise<void> {
-  const command = berthScript ? [process.execPath, berthScript] : berthCliCommand();
+  // Loaded here, not on every get: only an auto-start needs to know how this build runs itself.
+  const command = berthScript ? [process.execPath, berthScript] : (await import('../io/self.js')).berthCliCommand();
   if (!command) {
     warn?.('cannot auto-start the daemon: berth.js not found beside this program');
     return;
