@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['helper', 'generate', 'daemon', 'crypto'];
+const ALL = ['helper', 'generate', 'daemon', 'crypto', 'kube'];
 const chosen = process.argv.slice(2).filter((name) => !name.startsWith('-'));
 let failed = 0;
 for (const name of chosen.length ? chosen : ALL) {

@@ -14,18 +14,22 @@ import { registerConfigureCommands } from './commands/configure.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEncryptCommands } from './commands/encrypt.js';
 import { registerExecCommand } from './commands/exec.js';
+import { registerKubeCommands } from './commands/kube.js';
+import { registerTransferCommands } from './commands/transfer.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
 const COMMANDS: Register[] = [
   registerStoreCommands,
   registerConfigureCommands,
+  registerTransferCommands,
   registerDoctorCommand,
   registerEncryptCommands,
   registerExecCommand,
   registerGenerateCommand,
   registerRegistriesCommands,
   registerDaemonCommands,
+  registerKubeCommands,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

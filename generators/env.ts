@@ -13,6 +13,11 @@ import { DOCKER_HUB_KEY, registryHost } from '../core/registry-host.js';
 
 export interface GeneratorPlan {
   registries: RegistryConfig[];
+  /**
+   * No host and no account given (only AWS_REGION and keys, as Codeship's ECR image took): ask ECR
+   * in this region for the caller's own registry, and write that one.
+   */
+  discoverEcrIn?: string;
   format: DockercfgFormat;
   cacheDir?: string;
   secretName?: string;
@@ -56,12 +61,14 @@ export function providerFromEnv(env: Env): ProviderName | 'auto' {
   if (!(GENERATOR_PROVIDERS as readonly string[]).includes(named)) {
     throw new UsageError(`BERTH_PROVIDER=${named} is not a provider; use one of ${GENERATOR_PROVIDERS.join(', ')}`);
   }
-  if (named === 'ecr' && isTrue(value(env, 'ECR_PUBLIC'))) return 'ecr-public';
+  if (named === 'ecr' && ecrPublic(env)) return 'ecr-public';
   return named as ProviderName;
 }
 
-function isTrue(text: string | undefined): boolean {
-  return text !== undefined && /^(1|true|yes|on)$/i.test(text);
+/** Codeship's image switched to ECR Public when `ECR_PUBLIC` was set at all; an explicit false does not. */
+function ecrPublic(env: Env): boolean {
+  const text = env.ECR_PUBLIC;
+  return text !== undefined && !/^(0|false|no|off)$/i.test(text.trim());
 }
 
 /** Reads the plan; throws MissingVariableError or UsageError naming the variable. */
@@ -71,9 +78,17 @@ export function planFromEnv(env: Env, detect: (host: string) => ProviderName | u
     throw new UsageError(`BERTH_FORMAT=${format} is not a format; use one of ${DOCKERCFG_FORMATS.join(', ')}`);
   }
   const provider = providerFromEnv(env);
-  const registries = provider === 'auto' ? autoRegistries(env, detect) : registriesFor(provider, env, hostList(env));
+  const hosts = hostList(env);
+  if (provider === 'ecr' && hosts === undefined && ecrAccounts(env).length === 0) {
+    checkVariables('ecr', env);
+    return { ...options(env, format), registries: [], discoverEcrIn: ecrRegion(env) };
+  }
+  const registries = provider === 'auto' ? autoRegistries(env, detect) : registriesFor(provider, env, hosts);
+  return { ...options(env, format), registries };
+}
+
+function options(env: Env, format: DockercfgFormat): Omit<GeneratorPlan, 'registries'> {
   return {
-    registries,
     format,
     cacheDir: value(env, 'BERTH_CACHE_DIR'),
     secretName: value(env, 'BERTH_SECRET_NAME'),
@@ -104,24 +119,81 @@ function checkVariables(provider: ProviderName, env: Env): void {
     required(env, 'DOCKER_USERNAME', 'the registry user name');
     required(env, 'DOCKER_PASSWORD', 'the registry password or access token');
   }
+  if (provider === 'ecr' || provider === 'ecr-public') checkAwsVariables(env);
+  if (provider === 'google') checkGoogleVariables(env);
+}
+
+/** Codeship's pairs: a key id needs its secret, a role name needs its account (and the other way round). */
+function checkAwsVariables(env: Env): void {
+  if (value(env, 'AWS_ACCESS_KEY_ID') !== undefined) required(env, 'AWS_SECRET_ACCESS_KEY', 'the secret of AWS_ACCESS_KEY_ID');
+  if (value(env, 'AWS_SECRET_ACCESS_KEY') !== undefined) required(env, 'AWS_ACCESS_KEY_ID', 'the access key id of AWS_SECRET_ACCESS_KEY');
+  const role = value(env, 'AWS_STS_ROLE');
+  if (role !== undefined && !role.startsWith('arn:')) required(env, 'AWS_STS_ACCOUNT', `the 12-digit account role "${role}" is in`);
+  if (value(env, 'AWS_STS_ACCOUNT') !== undefined) required(env, 'AWS_STS_ROLE', 'the role to assume in AWS_STS_ACCOUNT');
+}
+
+/**
+ * Codeship's Google image took the key JSON, its account's email and the project together; berth
+ * also takes GOOGLE_AUTH_JSON alone, a key file or ADC. The email must be the key's, as gcloud checks.
+ */
+function checkGoogleVariables(env: Env): void {
+  const email = value(env, 'GOOGLE_AUTH_EMAIL');
+  if (email === undefined && value(env, 'GOOGLE_PROJECT_ID') === undefined) return;
+  const json = required(env, 'GOOGLE_AUTH_JSON', 'the service account key JSON, merged onto one line');
+  const checkedEmail = required(env, 'GOOGLE_AUTH_EMAIL', 'the email of the service account in GOOGLE_AUTH_JSON');
+  required(env, 'GOOGLE_PROJECT_ID', 'the ID of the Google Cloud project');
+  const keyEmail = clientEmailOf(json);
+  if (keyEmail !== undefined && keyEmail !== checkedEmail) {
+    throw new UsageError(`GOOGLE_AUTH_EMAIL is ${checkedEmail} but the key in GOOGLE_AUTH_JSON is for ${keyEmail}`);
+  }
+}
+
+function clientEmailOf(json: string): string | undefined {
+  const text = json.startsWith('{') ? json : Buffer.from(json, 'base64').toString('utf8');
+  try {
+    const email = (JSON.parse(text) as { client_email?: unknown }).client_email;
+    return typeof email === 'string' ? email : undefined;
+  } catch {
+    return undefined; // the provider names a key that is not JSON
+  }
+}
+
+function ecrRegion(env: Env): string {
+  const region = value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION');
+  if (region === undefined) throw new MissingVariableError('AWS_REGION', 'the region of the ECR registry, e.g. us-east-1');
+  return region;
+}
+
+/**
+ * The accounts whose registries to write: `AWS_ECR_REGISTRY_IDS` (Codeship's older, space-separated
+ * list), else `AWS_ACCOUNT_ID`, else the account of `AWS_STS_ACCOUNT`'s role.
+ */
+function ecrAccounts(env: Env): string[] {
+  const ids = value(env, 'AWS_ECR_REGISTRY_IDS')
+    ?.split(/[\s,]+/)
+    .filter(Boolean);
+  if (ids && ids.length > 0) {
+    const bad = ids.find((id) => !/^\d{12}$/.test(id));
+    if (bad !== undefined) throw new UsageError(`AWS_ECR_REGISTRY_IDS: "${bad}" is not a 12-digit AWS account id`);
+    return ids;
+  }
+  const account = value(env, 'AWS_ACCOUNT_ID') ?? value(env, 'AWS_STS_ACCOUNT');
+  return account === undefined ? [] : [account];
 }
 
 function defaultHosts(provider: ProviderName, env: Env): string[] {
   switch (provider) {
     case 'ecr': {
-      const account = value(env, 'AWS_ACCOUNT_ID') ?? value(env, 'AWS_STS_ACCOUNT');
-      if (account === undefined) {
-        throw new MissingVariableError('BERTH_REGISTRIES', 'name the ECR registry host, or set AWS_ACCOUNT_ID and AWS_REGION');
-      }
-      const region = value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION');
-      if (region === undefined) throw new MissingVariableError('AWS_REGION', 'the region of the ECR registry, e.g. us-east-1');
-      return [`${account}.dkr.ecr.${region}.amazonaws.com`];
+      const region = ecrRegion(env);
+      const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+      return ecrAccounts(env).map((account) => `${account}.dkr.ecr.${region}.${domain}`);
     }
     case 'ecr-public':
       return ['public.ecr.aws'];
     case 'google': {
+      // As Codeship's image: the gcr.io hosts, and Artifact Registry in GOOGLE_LOCATION.
       const location = value(env, 'GOOGLE_LOCATION');
-      return location === undefined ? GCR_HOSTS : [`${location}-docker.pkg.dev`];
+      return location === undefined ? GCR_HOSTS : [...GCR_HOSTS, `${location}-docker.pkg.dev`];
     }
     case 'azure':
       throw new MissingVariableError('BERTH_REGISTRIES', 'name the Azure registry, e.g. myregistry.azurecr.io');

@@ -18,6 +18,9 @@ interface ClientOptions {
 
 interface ConfigureOptions extends ClientOptions {
   registry?: string[];
+  migrate?: boolean;
+  /** false with --no-import: replace another credsStore without importing its entries. */
+  import: boolean;
 }
 
 const READERS = { docker: 'docker, docker-py, buildx', containers: 'skopeo, podman, buildah' } as const;
@@ -32,6 +35,11 @@ Examples:
   berth configure --dry-run
   berth configure --registry ghcr.io --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com
   berth configure --containers-only
+  berth configure --migrate --dry-run
+
+With "credsStore" naming another helper (pass, secretservice…), berth imports that helper's entries
+first and remembers it; \`berth unconfigure\` puts it back. --migrate also moves every plaintext login
+in config.json, both containers auth.json files and ~/.dockercfg into berth's store.
 `;
 
 function clientsFrom(options: ClientOptions): readonly ClientName[] {
@@ -55,22 +63,36 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
     .option('--containers-only', "only edit containers/image's auth.json")
     .option('--registry <host>', 'only these registries, as credHelpers entries (repeatable)', collect)
     .option('--dry-run', 'show what would change and write nothing')
+    .option('--migrate', "first move every plaintext login in the client files into berth's store")
+    .option('--no-import', "replace another helper's credsStore without importing its entries")
     .addHelpText('after', CONFIGURE_HELP)
     .action(async (options: ConfigureOptions) => {
       const lib = await import('../../core/clients/config-files.js');
-      // Read (and refuse broken) files before anything else is said or written.
-      const files = await Promise.all(clientsFrom(options).map((client) => lib.readClientFile(ctx.env, client)));
+      const switchIn = await import('./switch-in.js');
+      const migration = options.migrate ? await switchIn.migrateStep(ctx, options.dryRun) : undefined;
+      // Read (and refuse broken) files before anything else is written.
+      const { files, diffBase } = await switchIn.readClientFiles(ctx, clientsFrom(options), migration);
+      const perRegistry = options.registry !== undefined;
+      const docker = files.find((file) => file.client === 'docker');
+      const imported =
+        docker && !perRegistry ? await switchIn.importReplacedStore(ctx, docker, { ...options, importEntries: options.import }) : [];
       const { knownRegistries } = await import('../../core/clients/known-registries.js');
       const known = await knownRegistries(ctx.env);
       for (const problem of known.problems) warn(ctx, problem);
-      const perRegistry = options.registry !== undefined;
-      const registryKeys = perRegistry ? requestedKeys(options.registry!) : known.registryKeys;
+      // A dry run stored nothing: count what it would have.
+      const allKnown = [
+        ...new Set([...known.registryKeys, ...imported, ...(migration?.moved.map((moved) => moved.registryKey) ?? [])]),
+      ].sort();
+      const registryKeys = perRegistry ? requestedKeys(options.registry!) : allKnown;
+      if (options.import) await switchIn.importReplacedEntries(ctx, files, registryKeys, new Set(allKnown), options.dryRun);
+      const { rememberReplaced } = await import('../../core/clients/replaced.js');
       for (const file of files) {
         const client = file.client;
         // docker's credsStore covers every registry; containers/image needs an entry for each.
         const keys = client === 'docker' && !perRegistry ? [] : registryKeys;
-        const change = lib.planConfigure(file, { registryKeys: keys, credsStore: !perRegistry, known: known.registryKeys });
-        await report(change, options.dryRun, ctx, 'configure');
+        const change = lib.planConfigure(file, { registryKeys: keys, credsStore: !perRegistry, known: allKnown });
+        if (!options.dryRun && change.replaced) await rememberReplaced(ctx.env, file.path, change.replaced);
+        await report(change, options.dryRun, ctx, 'configure', diffBase.get(file));
         if (client === 'containers' && registryKeys.length === 0) {
           // A later login adds itself here only when docker's credsStore says berth is wanted.
           const later = files.some((other) => other.client === 'docker') && !perRegistry;
@@ -94,12 +116,24 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
     .option('--docker-only', "only edit docker's config.json")
     .option('--containers-only', "only edit containers/image's auth.json")
     .option('--dry-run', 'show what would change and write nothing')
-    .addHelpText('after', '\nOnly entries naming berth are removed; everything else stays.\n\nExample:\n  berth unconfigure --dry-run\n')
+    .addHelpText(
+      'after',
+      '\nOnly entries naming berth are removed; a helper berth replaced (credsStore: pass) is put back; everything else stays.\n\nExample:\n  berth unconfigure --dry-run\n',
+    )
     .action(async (options: ClientOptions) => {
       const lib = await import('../../core/clients/config-files.js');
+      const { readReplaced, forgetReplaced } = await import('../../core/clients/replaced.js');
+      const replaced = await readReplaced(ctx.env);
       for (const client of clientsFrom(options)) {
-        const change = lib.planUnconfigure(await lib.readClientFile(ctx.env, client));
+        const file = await lib.readClientFile(ctx.env, client);
+        const change = lib.planUnconfigure(file, replaced[file.path]);
         await report(change, options.dryRun, ctx, 'unconfigure');
+        if (options.dryRun) continue;
+        await forgetReplaced(ctx.env, file.path);
+        const restored = replaced[file.path]?.credsStore;
+        if (restored && file.json.credsStore === lib.HELPER_NAME) {
+          ctx.stdout.write(`  logins made through berth stay in its store; to copy them: berth export --to ${restored}\n`);
+        }
       }
     });
 }
@@ -113,10 +147,13 @@ function requestedKeys(requested: string[]): string[] {
   });
 }
 
-async function report(change: FileChange, dryRun: boolean | undefined, ctx: CliContext, verb: string): Promise<void> {
+async function report(change: FileChange, dryRun: boolean | undefined, ctx: CliContext, verb: string, diffBase?: string): Promise<void> {
   const { file } = change;
   ctx.stdout.write(`${file.path} (${READERS[file.client]}):\n`);
-  if (change.changes.length === 0) {
+  if (dryRun && diffBase !== undefined) {
+    const { unifiedDiff } = await import('../diff.js');
+    ctx.stdout.write(unifiedDiff(diffBase, change.after, { before: file.path, after: `${file.path} (after berth ${verb} --migrate)` }));
+  } else if (change.changes.length === 0) {
     ctx.stdout.write(`  nothing to change\n`);
   } else if (dryRun) {
     const { unifiedDiff } = await import('../diff.js');

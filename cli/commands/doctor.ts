@@ -12,7 +12,7 @@ const LABELS = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
 export function registerDoctorCommand(program: Command, ctx: CliContext): void {
   program
     .command('doctor')
-    .description('check the active store, the helper on PATH and the client config files')
+    .description('check the active store, the helper on PATH, the client config files, plaintext logins and other helpers')
     .addHelpText(
       'after',
       '\nExits 1 when something is broken; warnings alone exit 0.\n\nExamples:\n  berth doctor\n  BERTH_STORE=pass berth doctor\n',

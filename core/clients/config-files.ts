@@ -13,6 +13,7 @@ import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { containersAuthFile, dockerConfigFile, type Env } from '../paths.js';
 import { DOCKER_HUB_KEY, registryKey as storeKeyOf } from '../registry-host.js';
+import type { Replaced } from './replaced.js';
 
 /** The helper name clients turn into `docker-credential-berth`. */
 export const HELPER_NAME = 'berth';
@@ -41,6 +42,8 @@ export interface FileChange {
   changes: string[];
   /** Things the user should know that berth did not change. */
   warnings: string[];
+  /** Entries naming another helper that this change replaces (for `unconfigure` to restore). */
+  replaced?: Replaced;
 }
 
 export function clientFilePath(env: Env, client: ClientName): string {
@@ -105,7 +108,7 @@ export function pointsAtBerth(file: ClientFile): boolean {
 }
 
 /** Detects the file's indentation so an edit looks like its neighbours (docker and podman write tabs). */
-function formattingOf(text: string): { insertSpaces: boolean; tabSize: number; eol: string } {
+export function formattingOf(text: string): { insertSpaces: boolean; tabSize: number; eol: string } {
   const indent = /\n([ \t]+)"/.exec(text)?.[1] ?? '\t';
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   return indent.startsWith('\t') ? { insertSpaces: false, tabSize: 1, eol } : { insertSpaces: true, tabSize: indent.length, eol };
@@ -145,8 +148,10 @@ export interface ConfigureRequest {
 /** Plans the edit of one file that sends the requested registries to berth. */
 export function planConfigure(file: ClientFile, request: ConfigureRequest): FileChange {
   const editor = new Editor(file);
+  const replaced: Replaced = {};
   if (file.client === 'docker' && request.credsStore && file.json.credsStore !== HELPER_NAME) {
     const previous = file.json.credsStore;
+    if (typeof previous === 'string' && previous !== '') replaced.credsStore = previous;
     editor.set(['credsStore'], HELPER_NAME, `credsStore: ${typeof previous === 'string' ? `${previous} → ` : ''}${HELPER_NAME}`);
   }
   const helpers = credHelpersOf(file);
@@ -154,10 +159,11 @@ export function planConfigure(file: ClientFile, request: ConfigureRequest): File
     const key = clientKey(file.client, wanted);
     if (helpers[key] === HELPER_NAME) continue;
     const previous = helpers[key];
+    if (typeof previous === 'string' && previous !== '') replaced.credHelpers = { ...replaced.credHelpers, [key]: previous };
     editor.set(['credHelpers', key], HELPER_NAME, `credHelpers.${key}: ${previous ? `${previous} → ` : ''}${HELPER_NAME}`);
   }
   if (editor.changes.length > 0) editor.warnings.push(...inlineLoginWarnings(file, request));
-  return editor.result();
+  return { ...editor.result(), replaced };
 }
 
 /**
@@ -188,16 +194,31 @@ function inlineLoginWarnings(file: ClientFile, request: ConfigureRequest): strin
   return warnings;
 }
 
-/** Plans the edit that stops sending anything to berth: berth's entries go, everything else stays. */
-export function planUnconfigure(file: ClientFile): FileChange {
+/**
+ * Plans the edit that stops sending anything to berth: berth's entries go, everything else stays.
+ * An entry berth replaced (`restore`, from berth's state) gets its old helper back.
+ */
+export function planUnconfigure(file: ClientFile, restore: Replaced = {}): FileChange {
   const editor = new Editor(file);
   if (!file.exists) return editor.result();
   if (file.client === 'docker' && file.json.credsStore === HELPER_NAME) {
-    editor.set(['credsStore'], undefined, 'credsStore: removed');
+    if (restore.credsStore) editor.set(['credsStore'], restore.credsStore, `credsStore: ${HELPER_NAME} → ${restore.credsStore} (restored)`);
+    else editor.set(['credsStore'], undefined, 'credsStore: removed');
   }
   const helpers = credHelpersOf(file);
   const ours = Object.keys(helpers).filter((key) => helpers[key] === HELPER_NAME);
-  if (ours.length > 0 && ours.length === Object.keys(helpers).length) {
+  const restored = ours.filter((key) => restore.credHelpers?.[key]);
+  for (const key of restored) {
+    editor.set(
+      ['credHelpers', key],
+      restore.credHelpers![key],
+      `credHelpers.${key}: ${HELPER_NAME} → ${restore.credHelpers![key]} (restored)`,
+    );
+  }
+  if (restored.length > 0) {
+    for (const key of ours.filter((key) => !restored.includes(key)))
+      editor.set(['credHelpers', key], undefined, `credHelpers.${key}: removed`);
+  } else if (ours.length > 0 && ours.length === Object.keys(helpers).length) {
     editor.set(['credHelpers'], undefined, `credHelpers: removed (${ours.join(', ')})`);
   } else {
     for (const key of ours) editor.set(['credHelpers', key], undefined, `credHelpers.${key}: removed`);

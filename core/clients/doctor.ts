@@ -26,14 +26,9 @@ import { fileStorePaths } from '../store/file.js';
 import { openStore, type StoreChoice } from '../store/index.js';
 import { withTimeout } from '../io/timeout.js';
 
-export type CheckLevel = 'ok' | 'warn' | 'fail';
+import type { Check } from './check.js';
 
-export interface Check {
-  level: CheckLevel;
-  subject: string;
-  message: string;
-  hint?: string;
-}
+export type { Check, CheckLevel } from './check.js';
 
 export const HELPER_PROGRAM = `docker-credential-${HELPER_NAME}`;
 const STORE_TIMEOUT_MS = 15_000;
@@ -54,6 +49,8 @@ export async function runChecks(env: Env): Promise<Check[]> {
   // A missing helper only breaks something once a client is told to call it.
   if (helper.level === 'fail' && !anyPointsAtBerth) helper.level = 'warn';
   checks.push(helper, ...fileChecks);
+  const leftovers = await import('./doctor-leftovers.js');
+  checks.push(...(await leftovers.plaintextChecks(env)), ...(await leftovers.otherHelperChecks(env)));
   return checks;
 }
 

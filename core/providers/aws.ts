@@ -91,8 +91,21 @@ async function resolveCredentials(
   settings: AwsSettings,
   requestHandler: NodeHttpHandler,
 ): Promise<AwsClientConfig['credentials']> {
-  const { fromNodeProviderChain, fromTemporaryCredentials } = await importPackage(import('@aws-sdk/credential-providers'));
+  const { fromNodeProviderChain, fromTemporaryCredentials, fromWebToken } = await importPackage(import('@aws-sdk/credential-providers'));
   const clientConfig = { region: settings.region, requestHandler };
+  if (request.serviceAccount) {
+    const roleArn = serviceAccountRole(service, request, settings);
+    try {
+      const params = {
+        roleArn,
+        webIdentityToken: request.serviceAccount.token,
+        roleSessionName: settings.roleSessionName ?? 'berth-kubelet',
+      };
+      return await fromWebToken({ ...params, clientConfig })();
+    } catch (err) {
+      throw awsError(service, request.registryHost, 'role', err, { ...settings, roleArn });
+    }
+  }
   let base;
   try {
     base = await fromNodeProviderChain({
@@ -115,6 +128,20 @@ async function resolveCredentials(
   } catch (err) {
     throw awsError(service, request.registryHost, 'role', err, settings);
   }
+}
+
+/** The service-account annotation EKS uses for IAM roles for service accounts. */
+export const EKS_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
+
+/** The role a pod's service account token is exchanged for: its annotation, else the registry's `roleArn`. */
+function serviceAccountRole(service: AwsService, request: ProviderRequest, settings: AwsSettings): string {
+  const roleArn = request.serviceAccount?.annotations[EKS_ROLE_ANNOTATION] || settings.roleArn;
+  if (!roleArn) {
+    throw new ProviderError(`${service}: ${request.registryHost}: a service account token came with no role to assume`, {
+      hint: `annotate the service account with ${EKS_ROLE_ANNOTATION}, or set the registry's roleArn option`,
+    });
+  }
+  return roleArn;
 }
 
 function credentialFromToken(service: AwsService, request: ProviderRequest, data: AuthorizationData | undefined): Credential {

@@ -8,7 +8,7 @@
 import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
-import type { Credential, ProviderRequest } from './provider.js';
+import type { Credential, ProviderRequest, ServiceAccountIdentity } from './provider.js';
 
 /** The username ACR expects with a refresh token. */
 export const ACR_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -48,6 +48,8 @@ interface AzureSettings {
   authorityHost: string;
   scope: string;
   env: Env;
+  /** A Kubernetes service account token to present as a federated client assertion. */
+  federatedToken?: string;
 }
 
 /**
@@ -55,7 +57,8 @@ interface AzureSettings {
  * and `authorityHost` (else from the registry's cloud; AZURE_AUTHORITY_HOST overrides the latter).
  */
 export async function azureProvider(request: ProviderRequest): Promise<Credential> {
-  const settings = resolveSettings(request);
+  const configured = resolveSettings(request);
+  const settings = request.serviceAccount ? { ...configured, ...serviceAccountSettings(configured, request.serviceAccount) } : configured;
   const { token, tenantId } = await entraToken(settings, request.signal);
   const refreshToken = await exchange(settings, token, tenantId, request.signal);
   const exp = jwtExpiry(refreshToken);
@@ -85,6 +88,23 @@ function resolveSettings({ registryHost, options, env }: ProviderRequest): Azure
   };
 }
 
+/** Azure Workload Identity's service-account annotations. */
+export const AZURE_CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
+export const AZURE_TENANT_ID_ANNOTATION = 'azure.workload.identity/tenant-id';
+
+/** A pod's service account token as a federated credential: the annotations name the app and tenant. */
+function serviceAccountSettings(settings: AzureSettings, serviceAccount: ServiceAccountIdentity): Partial<AzureSettings> {
+  const clientId = serviceAccount.annotations[AZURE_CLIENT_ID_ANNOTATION] || settings.clientId;
+  const tenantId = serviceAccount.annotations[AZURE_TENANT_ID_ANNOTATION] || settings.tenantId;
+  if (!clientId || !tenantId) {
+    const missing = !clientId ? AZURE_CLIENT_ID_ANNOTATION : AZURE_TENANT_ID_ANNOTATION;
+    throw new ProviderError(`azure token for ${settings.registryHost}: a service account token came without ${missing}`, {
+      hint: `annotate the service account with ${missing}, or set the registry's ${!clientId ? 'clientId' : 'tenantId'} option`,
+    });
+  }
+  return { clientId, tenantId, federatedToken: serviceAccount.token };
+}
+
 type IdentityModule = typeof import('@azure/identity');
 type TokenCredential = import('@azure/identity').TokenCredential;
 
@@ -100,7 +120,13 @@ interface Identity {
  * az login, azd. A half-configured service principal is an error, not a silent fallback.
  */
 function chooseIdentity(settings: AzureSettings): Identity {
-  const { env, tenantId, clientId, authorityHost, registryHost } = settings;
+  const { env, tenantId, clientId, authorityHost, registryHost, federatedToken } = settings;
+  if (federatedToken !== undefined && tenantId && clientId) {
+    return {
+      description: `service account federated as ${clientId}`,
+      create: (identity) => new identity.ClientAssertionCredential(tenantId, clientId, async () => federatedToken, { authorityHost }),
+    };
+  }
   const kinds = [
     ['AZURE_CLIENT_SECRET', `client secret of ${clientId}`],
     ['AZURE_CLIENT_CERTIFICATE_PATH', `certificate ${env.AZURE_CLIENT_CERTIFICATE_PATH}`],

@@ -6,10 +6,12 @@
  * options (`profile`, `roleArn`, `externalId`, `roleSessionName`, `region`) and the environment.
  */
 import { importPackage } from '../io/import-package.js';
-import { fetchAwsToken } from './aws.js';
+import { ProviderError } from '../errors.js';
+import { registryHost as registryHostOf } from '../registry-host.js';
+import { type AuthorizationData, type AwsClientConfig, fetchAwsToken } from './aws.js';
 import { type AwsSettings, awsCacheIdentity, awsSettings } from './aws-settings.js';
 import { parseEcrHost } from './hosts.js';
-import { NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';
+import { type Credential, NotMyRegistryError, type Provider, type ProviderRequest } from './provider.js';
 
 function ecrRequest(request: ProviderRequest): { settings: AwsSettings; fips: boolean; dualStack: boolean } {
   const host = parseEcrHost(request.registryHost);
@@ -22,23 +24,56 @@ export function ecrCacheIdentity(request: ProviderRequest): string {
   return awsCacheIdentity('ecr', request.registryHost, ecrRequest(request).settings);
 }
 
+type EcrAuthorizationData = AuthorizationData & { proxyEndpoint?: string };
+
+async function getAuthorizationData(
+  config: AwsClientConfig,
+  variants: { useFipsEndpoint?: boolean; useDualstackEndpoint?: boolean },
+  signal: AbortSignal | undefined,
+): Promise<EcrAuthorizationData | undefined> {
+  const { ECRClient, GetAuthorizationTokenCommand } = await importPackage(import('@aws-sdk/client-ecr'));
+  const client = new ECRClient({ ...config, ...variants });
+  try {
+    // No registryIds (deprecated): the token works for every registry the identity may pull from.
+    const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: signal });
+    return output.authorizationData?.[0];
+  } finally {
+    client.destroy();
+  }
+}
+
 export const ecrProvider: Provider = async (request) => {
   const { settings, fips, dualStack } = ecrRequest(request);
-  return fetchAwsToken('ecr', request, settings, async (config, target) => {
-    const { ECRClient, GetAuthorizationTokenCommand } = await importPackage(import('@aws-sdk/client-ecr'));
-    const client = new ECRClient({
-      ...config,
-      ...(target.awsEndpoint && { useFipsEndpoint: fips, useDualstackEndpoint: dualStack }),
-    });
-    try {
-      // No registryIds (deprecated): the token works for every registry the identity may pull from.
-      const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: request.signal });
-      return output.authorizationData?.[0];
-    } finally {
-      client.destroy();
-    }
-  });
+  return fetchAwsToken('ecr', request, settings, (config, target) =>
+    getAuthorizationData(config, target.awsEndpoint ? { useFipsEndpoint: fips, useDualstackEndpoint: dualStack } : {}, request.signal),
+  );
 };
+
+/**
+ * The caller's own registry in `region` and a token for it: GetAuthorizationToken without registry
+ * ids answers with the registry of the account that asks (`proxyEndpoint`). For callers that know
+ * only a region and keys, as Codeship's ECR generator did.
+ */
+export async function ecrOwnRegistry(
+  request: Omit<ProviderRequest, 'registryHost'>,
+  region: string,
+): Promise<{ registryHost: string; credential: Credential }> {
+  const described = { ...request, registryHost: `the caller's own registry in ${region}` };
+  const settings = awsSettings('ecr', described, { region, accountId: request.env.AWS_STS_ACCOUNT || undefined });
+  let proxyEndpoint: string | undefined;
+  const credential = await fetchAwsToken('ecr', described, settings, async (config) => {
+    const data = await getAuthorizationData(config, {}, request.signal);
+    proxyEndpoint = data?.proxyEndpoint;
+    return data;
+  });
+  const registryHost = registryHostOf(proxyEndpoint ?? '');
+  if (!parseEcrHost(registryHost)) {
+    throw new ProviderError(`ecr: GetAuthorizationToken in ${region} named no ECR registry (proxyEndpoint: ${proxyEndpoint ?? 'none'})`, {
+      hint: 'name the registry with BERTH_REGISTRIES, or set AWS_ACCOUNT_ID',
+    });
+  }
+  return { registryHost, credential };
+}
 
 /** The names the provider registration table loads from each provider file. */
 export { ecrProvider as provider, ecrCacheIdentity as identity };

@@ -8,7 +8,7 @@
  */
 import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
-import type { Credential, ProviderRequest } from './provider.js';
+import type { Credential, ProviderRequest, ServiceAccountIdentity } from './provider.js';
 
 /** The username Google registries expect with an OAuth access token. */
 export const GOOGLE_USERNAME = 'oauth2accesstoken';
@@ -25,6 +25,7 @@ interface CredentialSource {
 
 /** Options: `keyFile` (path to a service-account or external-account JSON file). */
 export async function googleProvider(request: ProviderRequest): Promise<Credential> {
+  if (request.serviceAccount) return federatedToken(request, request.serviceAccount);
   const source = credentialSource(request);
   const { GoogleAuth } = await importPackage(import('google-auth-library'));
   const auth = new GoogleAuth({
@@ -32,10 +33,61 @@ export async function googleProvider(request: ProviderRequest): Promise<Credenti
     ...(source.keyFilename !== undefined ? { keyFilename: source.keyFilename } : {}),
     ...(source.credentials !== undefined ? { credentials: source.credentials } : {}),
   });
+  return accessToken(request, source, () => auth.getClient());
+}
+
+/** The annotation (or registry option `workloadIdentityProvider`) naming the pool provider to federate with. */
+export const GOOGLE_WIF_PROVIDER_ANNOTATION = 'berth.dev/google-workload-identity-provider';
+/** GKE's annotation for the Google service account a Kubernetes service account acts as. */
+export const GKE_SERVICE_ACCOUNT_ANNOTATION = 'iam.gke.io/gcp-service-account';
+
+/**
+ * Workload identity federation with the pod's service account token as the subject token: STS
+ * exchanges it for an access token, impersonating a Google service account when one is named.
+ */
+async function federatedToken(request: ProviderRequest, serviceAccount: ServiceAccountIdentity): Promise<Credential> {
+  const { annotations } = serviceAccount;
+  const option = (name: string) => (typeof request.options[name] === 'string' ? (request.options[name] as string) : undefined);
+  const audience = annotations[GOOGLE_WIF_PROVIDER_ANNOTATION] || option('workloadIdentityProvider');
+  if (!audience) {
+    throw new ProviderError(`google token for ${request.registryHost}: a service account token came with no workload identity provider`, {
+      hint: `annotate the service account with ${GOOGLE_WIF_PROVIDER_ANNOTATION}=//iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/X, or set the registry's workloadIdentityProvider option`,
+    });
+  }
+  const impersonate = annotations[GKE_SERVICE_ACCOUNT_ANNOTATION] || option('serviceAccount');
+  const { IdentityPoolClient } = await importPackage(import('google-auth-library'));
+  const source = { description: `workload identity federation ${audience}` };
+  return accessToken(request, source, async () => {
+    return new IdentityPoolClient({
+      type: 'external_account',
+      audience,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      token_url: 'https://sts.googleapis.com/v1/token',
+      subject_token_supplier: { getSubjectToken: async () => serviceAccount.token },
+      scopes: [CLOUD_PLATFORM_SCOPE],
+      ...(impersonate
+        ? {
+            service_account_impersonation_url: `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${impersonate}:generateAccessToken`,
+          }
+        : {}),
+    });
+  });
+}
+
+interface AccessTokenClient {
+  getAccessToken(): Promise<{ token?: string | null }>;
+  credentials: { expiry_date?: number | null };
+}
+
+async function accessToken(
+  request: ProviderRequest,
+  source: CredentialSource,
+  getClient: () => Promise<AccessTokenClient>,
+): Promise<Credential> {
   let token: string | null | undefined;
   let expiryDate: number | null | undefined;
   try {
-    const client = await auth.getClient();
+    const client = await getClient();
     token = (await client.getAccessToken()).token;
     expiryDate = client.credentials.expiry_date;
   } catch (err) {

@@ -23,6 +23,17 @@ export interface ProviderRequest {
   /** Milliseconds since the epoch; injected so tests control time. */
   now: () => number;
   signal?: AbortSignal;
+  /**
+   * A Kubernetes service account the credential is for (the kubelet's service-account-token mode):
+   * its token is the web identity a cloud provider exchanges (AWS AssumeRoleWithWebIdentity, Google
+   * workload identity federation, an Azure federated credential), its annotations may name the role.
+   */
+  serviceAccount?: ServiceAccountIdentity;
+}
+
+export interface ServiceAccountIdentity {
+  token: string;
+  annotations: Readonly<Record<string, string>>;
 }
 
 export type Provider = (request: ProviderRequest) => Promise<Credential>;

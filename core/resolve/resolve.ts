@@ -10,7 +10,7 @@ import type { Config, ProviderName, RegistryConfig } from '../config/load.js';
 import { AllFailedError, BerthError, ProviderError, UsageError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
 import { PROVIDERS, detectProvider, type ProviderLoader } from '../providers/index.js';
-import { NotMyRegistryError, type Credential, type ProviderRequest } from '../providers/provider.js';
+import { NotMyRegistryError, type Credential, type ProviderRequest, type ServiceAccountIdentity } from '../providers/provider.js';
 import { registryHost, registryKey } from '../registry-host.js';
 import { cacheKeyFor, withCache, type CredentialCache } from './cache.js';
 
@@ -39,6 +39,8 @@ export interface ResolveContext {
   onProgress?: (message: string) => void;
   /** Notes that do not stop the resolve (a cache that cannot be written). */
   warn?: (message: string) => void;
+  /** The service account a credential is resolved for (kubelet service-account-token mode); never cached. */
+  serviceAccount?: ServiceAccountIdentity;
 }
 
 export interface Resolved {
@@ -143,10 +145,13 @@ async function resolveOne(registry: RegistryConfig, ctx: ResolveContext): Promis
     options: registry.options ?? {},
     env: ctx.env,
     now: ctx.now,
+    ...(ctx.serviceAccount ? { serviceAccount: ctx.serviceAccount } : {}),
   };
-  const provider = ctx.cache
-    ? withCache(module.provider, ctx.cache, (req) => cacheKeyFor(registry, module, req), ctx.warn)
-    : module.provider;
+  // A token for a pod's service account is the kubelet's to cache (per service account), never ours.
+  const provider =
+    ctx.cache && !ctx.serviceAccount
+      ? withCache(module.provider, ctx.cache, (req) => cacheKeyFor(registry, module, req), ctx.warn)
+      : module.provider;
   ctx.onProgress?.(`${registry.name}: asking the ${registry.provider} provider for ${request.registryHost}`);
   return withRetry(
     () => provider(request),

@@ -178,7 +178,8 @@ describe('Google generator image', () => {
       podman!,
       temp,
       images.google!,
-      { ...env, GOOGLE_AUTH_JSON: serviceAccount.keyJson, GOOGLE_LOCATION: 'europe-west1' },
+      // One host, so the file holds one entry (the Codeship host list is in docker-generators.test.ts).
+      { ...env, GOOGLE_AUTH_JSON: serviceAccount.keyJson, BERTH_REGISTRIES: GOOGLE_HOST },
       mounts,
     );
     expect(result.code, result.stderr).toBe(0);

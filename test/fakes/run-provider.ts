@@ -39,8 +39,9 @@ export async function bundleProviderChild(dir: string): Promise<string> {
  * The source files in the chunk that loads first when `entry` is imported, bundled as the
  * production build does (code splitting): what a process pays for before any dynamic import runs.
  */
-export async function eagerInputs(entry: string): Promise<string[]> {
+export async function eagerInputs(entry: string, external: string[] = []): Promise<string[]> {
   const result = await build({
+    external,
     entryPoints: { entry },
     outdir: '/nonexistent',
     write: false,
@@ -52,7 +53,8 @@ export async function eagerInputs(entry: string): Promise<string[]> {
     metafile: true,
     logLevel: 'error',
   });
-  const output = Object.entries(result.metafile.outputs).find(([, meta]) => meta.entryPoint !== undefined)?.[1];
+  // dynamic imports are entry points of their own chunks: find the one for `entry`
+  const output = Object.values(result.metafile.outputs).find((meta) => meta.entryPoint === entry);
   const eager = new Set<string>();
   const visit = (meta: typeof output): void => {
     for (const input of Object.keys(meta?.inputs ?? {})) eager.add(input);

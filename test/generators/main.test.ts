@@ -24,6 +24,9 @@ describe('berth-generate (built)', () => {
     [{ BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u' }, 'DOCKER_PASSWORD'],
     [{ BERTH_PROVIDER: 'ecr', AWS_ACCOUNT_ID: '123456789012' }, 'AWS_REGION'],
     [{ BERTH_PROVIDER: 'azure' }, 'BERTH_REGISTRIES'],
+    [{ BERTH_PROVIDER: 'ecr', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }, 'AWS_REGION'],
+    [{ BERTH_PROVIDER: 'ecr', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIA' }, 'AWS_SECRET_ACCESS_KEY'],
+    [{ BERTH_PROVIDER: 'google', GOOGLE_AUTH_JSON: '{}', GOOGLE_AUTH_EMAIL: 'a@b' }, 'GOOGLE_PROJECT_ID'],
   ])('a missing variable: exit 1, one line naming it, no file (%o)', async (env, variable) => {
     const result = await generate([join(dir, 'dockercfg')], env);
     expect(result.code).toBe(1);

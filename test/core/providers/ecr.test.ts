@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../core/errors.js';
-import { ecrCacheIdentity, ecrProvider } from '../../../core/providers/ecr.js';
+import { ecrCacheIdentity, ecrOwnRegistry, ecrProvider } from '../../../core/providers/ecr.js';
 import { NotMyRegistryError } from '../../../core/providers/provider.js';
 import { fakeAwsEnv, TEST_KEY } from '../../fakes/aws.js';
 import { AWS_ENV_KEYS, useFakeAws } from '../../fakes/aws-session.js';
@@ -332,5 +332,27 @@ describe('ecrCacheIdentity', () => {
       'role=arn:aws:iam::123456789012:role/deployer',
     );
     expect(plain).not.toContain(TEST_KEY.accessKeyId);
+  });
+});
+
+describe('ecrOwnRegistry (Codeship: only a region and keys)', () => {
+  it("asks GetAuthorizationToken without registry ids and takes the caller's registry from proxyEndpoint", async () => {
+    const own = await ecrOwnRegistry(request(AWS_ENV_KEYS), 'eu-central-1');
+    expect(own.registryHost).toBe('123456789012.dkr.ecr.eu-central-1.amazonaws.com');
+    expect(own.credential).toMatchObject({ username: 'AWS', secret: 'fake-ecr-password' });
+    expect(aws.fake.requests).toEqual([expect.objectContaining({ action: 'GetAuthorizationToken', signingRegion: 'eu-central-1' })]);
+    expect(aws.fake.requests[0]?.registryIds).toBeUndefined();
+  });
+
+  it('with AWS_STS_ROLE and AWS_STS_ACCOUNT: the role is assumed first, and its account is the registry', async () => {
+    aws.fake.addRole('arn:aws:iam::210987654321:role/pull');
+    const own = await ecrOwnRegistry(request({ ...AWS_ENV_KEYS, AWS_STS_ROLE: 'pull', AWS_STS_ACCOUNT: '210987654321' }), 'us-east-1');
+    expect(own.registryHost).toBe('210987654321.dkr.ecr.us-east-1.amazonaws.com');
+    expect(aws.fake.count('AssumeRole')).toBe(1);
+  });
+
+  it('refused keys: one line naming what was asked', async () => {
+    const err = await failure(ecrOwnRegistry(request({ ...AWS_ENV_KEYS, AWS_SECRET_ACCESS_KEY: 'wrong' }), 'us-east-1'));
+    expect(err.message).toMatch(/^ecr: the caller's own registry in us-east-1: /);
   });
 });

@@ -58,7 +58,27 @@ async function waitReady(host: string, child: ChildProcess, log: string): Promis
   throw new Error(`dockerd not ready after ${READY_TIMEOUT_MS / 1000}s: ${(await readFile(log, 'utf8')).slice(-2000)}`);
 }
 
-export async function startDockerd(repoRoot: string): Promise<DockerEngine> {
+export interface DockerdOptions {
+  /** Registries dockerd may reach without verifying TLS (`--insecure-registry`). */
+  insecureRegistries?: readonly string[];
+  /** dockerd's own environment on top of this process's (e.g. `HTTPS_PROXY` for its pulls). */
+  env?: Record<string, string>;
+}
+
+/** Unmounts whatever dockerd left mounted below `dir` (deepest first), so the directory can go. */
+async function unmountUnder(dir: string): Promise<void> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8').catch(() => '');
+  const targets = mounts
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((target) => target.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const target of targets) {
+    await new Promise((resolve) => execFile('umount', ['-l', target], () => resolve(undefined)));
+  }
+}
+
+export async function startDockerd(repoRoot: string, options: DockerdOptions = {}): Promise<DockerEngine> {
   if (process.getuid?.() !== 0) throw new Error('dockerd needs root here (run the end-to-end tests as root, as CI does)');
   const dir = await mkdtemp(join(tmpdir(), 'berth-dockerd-'));
   await mkdir(join(dir, 'exec'));
@@ -75,10 +95,11 @@ export async function startDockerd(repoRoot: string): Promise<DockerEngine> {
       `--data-root=${join(dir, 'data')}`,
       `--exec-root=${join(dir, 'exec')}`,
       `--pidfile=${join(dir, 'dockerd.pid')}`,
+      ...(options.insecureRegistries ?? []).map((registry) => `--insecure-registry=${registry}`),
       '-H',
       host,
     ],
-    { stdio: ['ignore', logFd, logFd] },
+    { stdio: ['ignore', logFd, logFd], env: { ...process.env, ...options.env } },
   );
   closeSync(logFd);
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -98,6 +119,8 @@ export async function startDockerd(repoRoot: string): Promise<DockerEngine> {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     }
+    // Running a container leaves dockerd's bind mount of the host network namespace behind.
+    await unmountUnder(dir);
     // vfs layers and container state are plain directories: remove them all.
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
   };

@@ -32,12 +32,15 @@ export interface GeneratorRun {
   out: string;
 }
 
+/** What runs containers: podman (harness/podman.ts) or the Docker engine (harness/docker.ts). */
+export type ContainerEngine = Pick<Podman, 'exec'>;
+
 /**
- * `podman run --rm --network host -v OUT:/opt/data [-v mounts] -e … IMAGE /opt/data/dockercfg`.
+ * `podman|docker run --rm --network host -v OUT:/opt/data [-v mounts] -e … IMAGE /opt/data/dockercfg`.
  * The host network lets the container reach fakes listening on 127.0.0.1.
  */
 export async function runGenerator(
-  podman: Podman,
+  podman: ContainerEngine,
   temp: TempDirs,
   image: string,
   env: Record<string, string>,

@@ -24,6 +24,7 @@ export const TOOLS = {
   dbus: { program: 'dbus-run-session', debianPackage: 'dbus-daemon' },
   gnomeKeyring: { program: 'gnome-keyring-daemon', debianPackage: 'gnome-keyring' },
   pass: { program: 'pass', debianPackage: 'pass' },
+  kubectl: { program: 'kubectl', debianPackage: 'kubernetes-client' },
 } satisfies Record<string, Tool>;
 
 export function findProgram(program: string, path = process.env.PATH ?? ''): string | undefined {
