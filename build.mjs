@@ -3,7 +3,7 @@
 // Beside the Node build, the standalone executable (dist/bin/, dist/release/): see buildStandalone.
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -130,15 +130,24 @@ async function buildStandalone() {
 
 await Promise.all([
   process.argv.includes('--no-standalone') ? undefined : buildStandalone(),
-  // docker starts the helper for every pull, so its start-up is one file: berth's own code only (a
-  // module that is imported lazily is still only evaluated when first needed), while dependencies
-  // (cloud SDKs, the lock library) stay in node_modules and are loaded only on the paths that use them.
+  // docker starts the helper for every pull, so its start-up is one CommonJS file of berth's own
+  // code: CommonJS because a bundled module's imports then become require() calls inside the lazy
+  // wrapper esbuild gives each module (an ES module bundle hoists them all to the top, and the helper
+  // would load node:tls or valibot to answer a stored `get`), and one file because every module file
+  // costs a read, a parse and a link. Dependencies (cloud SDKs, the lock library) stay in
+  // node_modules and are loaded only on the paths that use them.
   build({
     ...common,
     entryPoints: { 'docker-credential-berth': 'helper/main.ts' },
     outdir: 'dist',
-    chunkNames: 'chunks/helper-[name]-[hash]',
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    splitting: false,
     packages: 'external',
+    // less to scan at every start; names are kept, so a stack trace still reads
+    minifyWhitespace: true,
+    minifySyntax: true,
+    banner: {},
     plugins: [],
   }),
   build({
@@ -157,5 +166,12 @@ await Promise.all([
     outdir: 'dist/generator',
   }),
 ]);
+// dist/docker-credential-berth.js, for whoever starts the helper by that path: loads the same file.
+writeFileSync(
+  'dist/docker-credential-berth.js',
+  "#!/usr/bin/env node\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./docker-credential-berth.cjs');\n",
+  { mode: 0o755 },
+);
+chmodSync('dist/docker-credential-berth.cjs', 0o755);
 // Outside the repository (in an image) nothing else says these files are ES modules.
 writeFileSync('dist/generator/package.json', `${JSON.stringify({ type: 'module' })}\n`);

@@ -1,8 +1,8 @@
 // Encrypted-file throughput: `berth encrypt|decrypt` against `age` (X25519 identity without a
-// passphrase) and `openssl enc -aes-256-ctr` on the same 1 GiB file, side by side in one run, and
+// passphrase) and `openssl enc -aes-256-ctr` on the same 512 MiB file, side by side in one run, and
 // berth's peak RSS while decrypting. Prints MB/s per tool, berth's time ratios to each peer (target
 // ≤ 1.00) and peak RSS (target < 100 MiB). Run after `npm run build`:
-//   node bench/crypto.mjs            (BERTH_BENCH_MIB=1024, BERTH_BENCH_ROUNDS=3 to change)
+//   node bench/crypto.mjs            (BERTH_BENCH_MIB=512, BERTH_BENCH_ROUNDS=3 to change)
 // Each command runs under /usr/bin/time for its peak RSS; the median wall time of the rounds counts.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
@@ -11,7 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const MIB = 1024 * 1024;
-const sizeMiB = Number(process.env.BERTH_BENCH_MIB ?? 1024);
+const sizeMiB = Number(process.env.BERTH_BENCH_MIB ?? 512);
 const rounds = Number(process.env.BERTH_BENCH_ROUNDS ?? 3);
 const berthJs = new URL('../dist/berth.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-crypto-'));

@@ -9,13 +9,13 @@
 // cloud round trip): reached by the daemon's ECR provider (the AWS SDK) through AWS_ENDPOINT_URL_ECR,
 // and by ecr-login through a TLS-terminating CONNECT proxy (Go honours HTTPS_PROXY and SSL_CERT_FILE).
 // The daemon is `berth daemon start` with the ECR registry and 99 others in its config file.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { startEcrCloud } from './lib/ecr-cloud.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -33,91 +33,12 @@ process.on('exit', () => {
   for (const fn of cleanups.reverse()) fn();
 });
 
-// ---- the stand-in cloud -------------------------------------------------------------------------
-const cloud = { lifetimeMs: 12 * 3600_000, calls: 0 };
-function answer(req, res) {
-  let body = '';
-  req.on('data', (chunk) => (body += chunk));
-  req.on('end', () =>
-    setTimeout(() => {
-      cloud.calls++;
-      const expiresAt = Date.now() + cloud.lifetimeMs;
-      const secret = `pw-${cloud.calls}`;
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      const authorizationToken = Buffer.from(`AWS:${secret}`).toString('base64');
-      res.end(
-        JSON.stringify({ authorizationData: [{ authorizationToken, expiresAt: expiresAt / 1000, proxyEndpoint: `https://${ECR}` }] }),
-      );
-    }, CLOUD_DELAY_MS),
-  );
-}
-
-function certificates() {
-  const openssl = (...a) => execFileSync('openssl', a, { cwd: work, stdio: 'ignore' });
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=berth bench CA',
-  );
-  openssl(
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'api.key',
-    '-out',
-    'api.csr',
-    '-subj',
-    `/CN=api.ecr.${REGION}.amazonaws.com`,
-  );
-  writeFileSync(join(work, 'san.ext'), `subjectAltName=DNS:api.ecr.${REGION}.amazonaws.com\n`);
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'api.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'api.pem',
-    '-days',
-    '1',
-    '-extfile',
-    'san.ext',
-  );
-  return { key: readFileSync(join(work, 'api.key')), cert: readFileSync(join(work, 'api.pem')), ca: join(work, 'ca.pem') };
-}
-
+// ---- the stand-in cloud (bench/lib/ecr-cloud.mjs) ------------------------------------------------
+let cloud;
 async function startCloud() {
-  const tls = certificates();
-  const api = createServer(answer);
-  const proxy = createServer(answer);
-  // CONNECT api.ecr…:443 → TLS with our certificate → the same handler.
-  proxy.on('connect', (_req, socket) => {
-    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    api.emit('connection', new TLSSocket(socket, { isServer: true, key: tls.key, cert: tls.cert }));
-  });
-  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => proxy.close());
-  return { url: `http://127.0.0.1:${proxy.address().port}`, ca: tls.ca };
+  cloud = await startEcrCloud({ work, ecr: ECR, region: REGION, delayMs: CLOUD_DELAY_MS });
+  cleanups.push(() => cloud.close());
+  return { url: cloud.url, ca: cloud.ca };
 }
 
 // ---- processes ----------------------------------------------------------------------------------

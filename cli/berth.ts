@@ -3,7 +3,7 @@
 import { main } from './program.js';
 import { processContext } from './run.js';
 
-// No top-level await, as in every entry: the standalone executable's bytecode needs CommonJS output.
+// No top-level await: the standalone binary compiles this entry to CommonJS bytecode.
 void main(process.argv.slice(2), processContext()).then((code) => {
   process.exitCode = code;
 });

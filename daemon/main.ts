@@ -13,6 +13,7 @@ import { loadConfig, type RegistryConfig } from '../core/config/load.js';
 import { PID_FILE_NAME, daemonSocketPath } from '../core/resolve/daemon-client.js';
 import { oneLine } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
+import { foreignOwner } from '../core/io/owner.js';
 import type { Env } from '../core/paths.js';
 import { TokenCache, type ResolveCredential } from '../core/resolve/refresh.js';
 import { registryKey } from '../core/registry-host.js';
@@ -124,6 +125,13 @@ async function startTcp(
 export async function loadOrCreateToken(tokenFile: string): Promise<string> {
   try {
     const stats = await stat(tokenFile);
+    const owner = foreignOwner(stats);
+    if (owner) {
+      // Anyone who could write the file would hold the key to the daemon's credentials.
+      throw new DaemonStartError(`token file ${tokenFile} belongs to ${owner}, not to the user running the daemon`, {
+        hint: 'use a token file of your own (or let the daemon create one)',
+      });
+    }
     if ((stats.mode & 0o077) !== 0) {
       throw new DaemonStartError(`token file ${tokenFile} is readable by other users`, { hint: `chmod 600 ${tokenFile}` });
     }

@@ -5,6 +5,7 @@
  * clients compare. `list` never reads stdin (docker-py hands the helper its own stdin).
  */
 import { BerthError, NOT_FOUND_MESSAGE, NotFoundError, UsageError, oneLine } from '../core/errors.js';
+import { importPackage } from '../core/io/import-package.js';
 import { readAll } from '../core/io/stdin.js';
 import { registryKey } from '../core/registry-host.js';
 import type { Credentials, Store } from '../core/store/store.js';
@@ -14,6 +15,8 @@ export type Action = (typeof ACTIONS)[number];
 
 export interface HelperIO {
   stdin: NodeJS.ReadableStream;
+  /** Reads all of stdin; default `readAll(stdin)`. `list` and `version` never call it. */
+  readStdin?: () => Promise<string>;
   stdout: { write(text: string): unknown };
   /** Diagnostics only: clients never read it, users see it in their terminal. */
   stderr: { write(text: string): unknown };
@@ -59,20 +62,20 @@ async function run(action: Action, deps: HelperDeps, io: HelperIO): Promise<stri
       return `${JSON.stringify(await store.list())}\n`;
     }
     case 'store': {
-      const credentials = parseCredentials(await readAll(io.stdin));
+      const credentials = await parseCredentials(await readInput(io));
       const store = await deps.openStore();
       await store.set(registryKey(credentials.serverURL), credentials);
       return undefined;
     }
     case 'get': {
-      const serverURL = await readServerURL(io.stdin);
+      const serverURL = await readServerURL(io);
       const store = await deps.openStore();
       const found = (await store.get(registryKey(serverURL))) ?? (await deps.resolve?.(serverURL));
       if (!found) throw new NotFoundError();
       return `${JSON.stringify({ ServerURL: serverURL, Username: found.username, Secret: found.secret })}\n`;
     }
     case 'erase': {
-      const serverURL = await readServerURL(io.stdin);
+      const serverURL = await readServerURL(io);
       const store = await deps.openStore();
       await store.erase(registryKey(serverURL));
       return undefined;
@@ -80,19 +83,24 @@ async function run(action: Action, deps: HelperDeps, io: HelperIO): Promise<stri
   }
 }
 
-async function readServerURL(stdin: NodeJS.ReadableStream): Promise<string> {
-  const serverURL = (await readAll(stdin)).trim();
+function readInput(io: HelperIO): Promise<string> {
+  return io.readStdin ? io.readStdin() : readAll(io.stdin);
+}
+
+async function readServerURL(io: HelperIO): Promise<string> {
+  const serverURL = (await readInput(io)).trim();
   if (serverURL === '' || registryKey(serverURL) === '') throw new UsageError('no credentials server URL');
   return serverURL;
 }
 
 /** Parses `store`'s input: `{"ServerURL","Username","Secret"}`, with docker-credential-helpers' messages. */
-export function parseCredentials(text: string): Credentials {
+export async function parseCredentials(text: string): Promise<Credentials> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`invalid credentials JSON on stdin: ${oneLine(err)}`);
+  } catch {
+    // V8's message quotes the input, which may be a bare token: say only where it broke.
+    throw new UsageError(`invalid credentials JSON on stdin: ${await whereJsonBreaks(text)}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new UsageError('invalid credentials JSON on stdin: expected an object with ServerURL, Username, Secret');
@@ -110,6 +118,26 @@ export function parseCredentials(text: string): Credentials {
   if (username === '') throw new UsageError('no credentials username');
   if (secret === '') throw new UsageError('no credentials secret');
   return { serverURL, username, secret };
+}
+
+/**
+ * Where `text` stops being JSON, as line, column and offset, never quoting it. jsonc-parser (in
+ * strict mode) finds the same first error JSON.parse does; it is loaded only on this error path.
+ */
+export async function whereJsonBreaks(text: string): Promise<string> {
+  if (text.trim() === '') return 'the input is empty';
+  const { parse, printParseErrorCode } = await importPackage(import('jsonc-parser'));
+  const errors: import('jsonc-parser').ParseError[] = [];
+  parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (!first) return 'not valid JSON';
+  const before = text.slice(0, first.offset);
+  const line = before.split('\n').length;
+  const column = first.offset - before.lastIndexOf('\n');
+  const what = printParseErrorCode(first.error)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+  return `${what} at line ${line}, column ${column} (offset ${first.offset})`;
 }
 
 export { NOT_FOUND_MESSAGE };

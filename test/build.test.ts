@@ -35,10 +35,10 @@ describe('npm run build', () => {
   it('leaves the executables out of the npm package, which runs on Node', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     const files = (JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path);
-    expect(files).toContain('dist/docker-credential-berth.js');
+    expect(files).toContain('dist/docker-credential-berth.cjs');
     expect(files).toContain('dist/berth.js');
     expect(files.filter((path) => path.startsWith('dist/bin/') || path.startsWith('dist/release/'))).toEqual([]);
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-    expect(pkg.bin).toEqual({ 'docker-credential-berth': 'dist/docker-credential-berth.js', berth: 'dist/berth.js' });
+    expect(pkg.bin).toEqual({ 'docker-credential-berth': 'dist/docker-credential-berth.cjs', berth: 'dist/berth.js' });
   });
 });

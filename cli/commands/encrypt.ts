@@ -24,6 +24,17 @@ export async function loadKey(ctx: CliContext, keyPath: string | undefined): Pro
   return found.key;
 }
 
+/**
+ * Every key found (see findKeys), for opening files: the file names the one to use. Warnings are
+ * printed for the first key only, the one a user set up on purpose.
+ */
+export async function loadKeys(ctx: CliContext, keyPath: string | undefined): Promise<Buffer[]> {
+  const { findKeys } = await import('../../core/crypto/key-source.js');
+  const found = await findKeys({ keyPath, env: ctx.env, cwd: ctx.cwd });
+  for (const message of found[0]!.warnings) warn(ctx, message);
+  return found.map(({ key }) => key);
+}
+
 export function legacyWarning(ctx: CliContext, file: string): () => void {
   return () =>
     warn(
@@ -39,15 +50,18 @@ async function source(ctx: CliContext, path: string): Promise<Source> {
 }
 
 /** Runs IN through `coder` into OUT (atomically, with `mode`) or to stdout. */
-async function run(ctx: CliContext, inPath: string, outPath: string, coder: Coder, mode: number): Promise<void> {
+async function run(ctx: CliContext, inPath: string, outPath: string, coder: Coder, mode: number, hold = false): Promise<void> {
   const [files, { inFile }] = await Promise.all([import('../../core/crypto/files.js'), import('../../core/crypto/errors.js')]);
   const input = await source(ctx, inPath);
   await interruptible(async (signal) => {
     try {
-      if (outPath === '-') await files.transformToStream(input, coder, ctx.stdout as Writable, { signal });
+      // Plaintext for a pipe is held until the file has verified (up to HOLD_BYTES): a pipeline
+      // without pipefail would otherwise consume the start of a file whose end was tampered with.
+      const holdBytes = hold ? files.HOLD_BYTES : 0;
+      if (outPath === '-') await files.transformToStream(input, coder, ctx.stdout as Writable, { signal, holdBytes });
       // No fsync, as cp, age and openssl: the input is still there if the machine crashes, and
       // forcing 1 GiB to disk added about 40 % here. rekey, which replaces its input, does sync.
-      else await files.transformToFile(input, coder, resolve(ctx.cwd, outPath), mode, { signal, sync: false });
+      else await files.transformToFile(input, coder, resolve(ctx.cwd, outPath), mode, { signal, sync: false, holdBytes });
     } catch (err) {
       throw inFile(err as Error, inPath === '-' ? 'stdin' : inPath);
     }
@@ -70,7 +84,7 @@ async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Prom
 const ENV_FILE_LIMIT = 16 * 1024 * 1024;
 
 /** Decrypts an env file in memory (the plaintext never touches the disk) and parses it. */
-export async function readEnvFile(ctx: CliContext, path: string, key: Buffer): Promise<EnvEntry[]> {
+export async function readEnvFile(ctx: CliContext, path: string, key: Buffer | readonly Buffer[]): Promise<EnvEntry[]> {
   const [{ decryptBuffer }, { parseEnvFile }] = await Promise.all([
     import('../../core/crypto/format.js'),
     import('../../core/crypto/env-file.js'),
@@ -173,23 +187,28 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
     .description('decrypt a berth file (binary or armored) or a legacy jet file')
     .argument('<in>', 'encrypted file, or - for stdin')
     .argument('[out]', 'plaintext file to write (mode 0600), or - for stdout')
-    .option('--key-path <path>', 'key file (default: BERTH_AES_KEY, ./berth.aes, ./codeship.aes)')
+    .option(
+      '--key-path <path>',
+      'key file, tried first; then BERTH_AES_KEY, ./berth.aes, ./codeship.aes (the file names the key it opens with)',
+    )
     .option('--env', 'treat the plaintext as an env file and print shell `export` lines')
     .addHelpText(
       'after',
-      '\nExamples:\n  berth decrypt dockercfg.encrypted dockercfg --key-path berth.aes\n  eval "$(berth decrypt --env env.encrypted)"\n',
+      '\nExamples:\n  berth decrypt dockercfg.encrypted dockercfg --key-path berth.aes\n  vars=$(berth decrypt --env env.encrypted) && eval "$vars"\n' +
+        '\nTo stdout, a pipe or a device, inputs up to 16 MiB are held until the whole file verified; larger\n' +
+        'ones stream each verified chunk, so a pipeline should use `set -o pipefail` to see a late failure.\n',
     )
     .action(async (inPath: string, outPath: string | undefined, options: { keyPath?: string; env?: boolean }) => {
       if (options.env && outPath !== undefined) throw new UsageError('--env prints to stdout; give no output file');
       if (!options.env && outPath === undefined) throw new UsageError('missing output file', { hint: 'use - to write to stdout' });
-      const key = await loadKey(ctx, options.keyPath);
+      const key = await loadKeys(ctx, options.keyPath);
       if (options.env) {
         const { formatExports } = await import('../../core/crypto/env-file.js');
         ctx.stdout.write(formatExports(await readEnvFile(ctx, inPath, key)));
         return;
       }
       const { FileOpener } = await import('../../core/crypto/format.js');
-      await run(ctx, inPath, outPath!, new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600);
+      await run(ctx, inPath, outPath!, new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600, true);
     });
 }
 
@@ -198,7 +217,7 @@ function registerRekey(program: Command, ctx: CliContext): void {
     .command('rekey')
     .description('add or remove keys of encrypted files without re-encrypting them (converts legacy jet files)')
     .argument('<files...>', 'encrypted files, each rewritten atomically')
-    .option('--key-path <path>', 'a key that opens the files now (default: BERTH_AES_KEY, ./berth.aes, ./codeship.aes)')
+    .option('--key-path <path>', 'a key that opens the files now, tried first; then BERTH_AES_KEY, ./berth.aes, ./codeship.aes')
     .option('--add <keyfile>', 'key file to add; repeatable', collect, [])
     .option('--remove <keyid>', 'key id to remove (see berth key-id); repeatable', collect, [])
     .addHelpText(
@@ -209,7 +228,7 @@ function registerRekey(program: Command, ctx: CliContext): void {
       for (const id of options.remove) {
         if (!/^[0-9a-f]{16}$/.test(id)) throw new UsageError(`"${id}" is not a key id (16 hex characters; see berth key-id)`);
       }
-      const oldKey = await loadKey(ctx, options.keyPath);
+      const oldKey = await loadKeys(ctx, options.keyPath);
       const add: Buffer[] = [];
       for (const path of options.add) add.push(await loadKey(ctx, path));
       const { rekeyFiles } = await import('../../core/crypto/files.js');

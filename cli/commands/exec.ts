@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { BerthError, UsageError } from '../../core/errors.js';
 import type { CliContext } from '../run.js';
-import { loadKey, readEnvFile } from './encrypt.js';
+import { loadKeys, readEnvFile } from './encrypt.js';
 
 /** Not a failure of berth: the command's own exit status, passed through without a message. */
 export class CommandExit extends BerthError {
@@ -44,13 +44,20 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
     .command('exec')
     .description('run a command with the variables of an encrypted env file (never written to disk)')
     .requiredOption('--env-file <file>', 'encrypted env file (KEY=VALUE lines), or - for stdin')
-    .option('--key-path <path>', 'key file (default: BERTH_AES_KEY, ./berth.aes, ./codeship.aes)')
+    .option(
+      '--key-path <path>',
+      'key file, tried first; then BERTH_AES_KEY, ./berth.aes, ./codeship.aes (the file names the key it opens with)',
+    )
     .argument('<command...>', 'the command and its arguments (after --)')
     .addHelpText('after', '\nExample:\n  berth exec --env-file env.encrypted -- ./deploy.sh production\n')
     .action(async (command: string[], options: { envFile: string; keyPath?: string }) => {
-      const key = await loadKey(ctx, options.keyPath);
+      const key = await loadKeys(ctx, options.keyPath);
       const entries = await readEnvFile(ctx, options.envFile, key);
       const env: Record<string, string | undefined> = { ...ctx.env };
+      // The key opened the file; the command gets the variables, not the means to open every
+      // other file encrypted for that key.
+      const { KEY_VARIABLES } = await import('../../core/crypto/key-source.js');
+      for (const name of KEY_VARIABLES) delete env[name];
       for (const { name, value } of entries) env[name] = value;
       const status = await runCommand(command, env);
       if (status !== 0) throw new CommandExit('', { exitCode: status });

@@ -81,7 +81,10 @@ function registerAdd(registries: Command, ctx: CliContext): void {
     .addHelpText(
       'after',
       '\nExamples:\n  berth registries add prod --provider ecr --host 123456789012.dkr.ecr.eu-west-1.amazonaws.com -o profile=prod\n' +
-        '  berth registries add images --provider google --host europe-west1-docker.pkg.dev\n',
+        '  berth registries add images --provider google --host europe-west1-docker.pkg.dev\n' +
+        '  berth registries add mirror --provider google --host gcr-proxy.corp.example -o allowAnyHost=true\n' +
+        "\nA cloud provider serves only its own hosts. allowAnyHost=true (google, azure) sends this cloud's token to\n" +
+        'that host: only for a proxy in front of the real registry.\n',
     )
     .action(async (name: string, flags: AddFlags) => {
       if (!(PROVIDER_NAMES as readonly string[]).includes(flags.provider)) {
@@ -89,6 +92,12 @@ function registerAdd(registries: Command, ctx: CliContext): void {
       }
       const registry: RegistryConfig = { name, provider: flags.provider, host: flags.host };
       if (flags.option.length > 0) registry.options = Object.fromEntries(flags.option.map(parseOption));
+      const { foreignHostReason, isCloudProvider } = await import('../../core/providers/hosts.js');
+      const { registryHost } = await import('../../core/registry-host.js');
+      const refused = isCloudProvider(flags.provider)
+        ? foreignHostReason(flags.provider, registryHost(flags.host), registry.options)
+        : undefined;
+      if (refused) throw new UsageError(refused.message, refused.hint ? { hint: refused.hint } : {});
       if (flags.prefix !== undefined) registry.prefix = flags.prefix;
       if (flags.default) registry.default = true;
       if (flags.fallback !== undefined) registry.fallback = flags.fallback;

@@ -2,11 +2,13 @@
  * @module
  * berth's config file (`$XDG_CONFIG_HOME/berth/config.json`, or `BERTH_CONFIG`): the store to use and
  * the named registry configurations. A missing file is an empty configuration; the schema
- * (core/config/schema.ts) is loaded only when there is a file to check.
+ * (core/config/schema.ts) is loaded only when there is a file to check, and not at all on the hot
+ * paths (`lenient`: the helper's `get`, `generate`), which check only the fields they read.
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from './schema.js';
 import { UsageError } from '../errors.js';
+import { CONFIG_STORE_NAMES, PROVIDER_NAMES } from './names.js';
 import { berthConfigFile, type Env } from '../paths.js';
 
 export type { Config, ProviderName, RegistryConfig } from './schema.js';
@@ -17,7 +19,16 @@ export interface LoadedConfig {
   config: Config;
 }
 
-export async function loadConfig(env: Env): Promise<LoadedConfig> {
+export interface LoadOptions {
+  /**
+   * Check only what a resolve reads (the store, the daemon settings, each registry's fields, by
+   * type), not unknown keys nor how registries relate. A file that fails even that gets the full
+   * check, so its error is the same one line with the field and line.
+   */
+  lenient?: boolean;
+}
+
+export async function loadConfig(env: Env, options: LoadOptions = {}): Promise<LoadedConfig> {
   const path = berthConfigFile(env);
   let text: string;
   try {
@@ -26,6 +37,48 @@ export async function loadConfig(env: Env): Promise<LoadedConfig> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path, exists: false, config: {} };
     throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
+  if (options.lenient) {
+    const quick = readUsedFields(text);
+    if (quick) return { path, exists: true, config: quick };
+  }
   const { parseConfig } = await import('./schema.js');
   return { path, exists: true, config: await parseConfig(text, path) };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const optional = (value: unknown, type: 'string' | 'boolean') => value === undefined || typeof value === type;
+
+/** The config if the fields a resolve reads have the right types, else undefined (then: the full check). */
+function readUsedFields(text: string): Config | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(raw)) return undefined;
+  const { store, daemon, registries } = raw;
+  if (store !== undefined && !(CONFIG_STORE_NAMES as readonly unknown[]).includes(store)) return undefined;
+  if (daemon !== undefined && !(isObject(daemon) && optional(daemon.autoStart, 'boolean') && optional(daemon.socket, 'string'))) {
+    return undefined;
+  }
+  if (registries !== undefined && !(Array.isArray(registries) && registries.every(registryLooksRight))) return undefined;
+  return raw as Config;
+}
+
+function registryLooksRight(registry: unknown): boolean {
+  if (!isObject(registry)) return false;
+  const { name, provider, host, options } = registry;
+  return (
+    typeof name === 'string' &&
+    name !== '' &&
+    (PROVIDER_NAMES as readonly unknown[]).includes(provider) &&
+    typeof host === 'string' &&
+    host !== '' &&
+    optional(registry.prefix, 'string') &&
+    optional(registry.default, 'boolean') &&
+    optional(registry.fallback, 'string') &&
+    (options === undefined ||
+      (isObject(options) && Object.values(options).every((value) => ['string', 'number', 'boolean'].includes(typeof value))))
+  );
 }

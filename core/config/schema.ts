@@ -8,8 +8,9 @@ import { importPackage } from '../io/import-package.js';
 import * as v from 'valibot';
 import { UsageError } from '../errors.js';
 
-export const PROVIDER_NAMES = ['ecr', 'ecr-public', 'google', 'azure', 'static'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+import { CONFIG_STORE_NAMES, PROVIDER_NAMES } from './names.js';
+
+export { PROVIDER_NAMES, type ProviderName } from './names.js';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -28,7 +29,7 @@ const RegistrySchema = v.strictObject({
 });
 
 const ConfigSchema = v.strictObject({
-  store: v.optional(v.picklist(['file', 'keychain', 'pass'])),
+  store: v.optional(v.picklist(CONFIG_STORE_NAMES)),
   registries: v.optional(v.array(RegistrySchema)),
   daemon: v.optional(
     v.strictObject({

@@ -3,7 +3,7 @@
  * The text form of an encrypted file: strict PEM-style base64 between BEGIN and END lines, 64
  * columns, canonical padding on the last line only. Strict so one file has one text form and a
  * mangled copy is caught here with a line number rather than as a failed chunk. CRLF line ends
- * (a Windows checkout) are accepted; anything after the END line other than whitespace is not.
+ * (a Windows checkout) are accepted; after the END line only short lines of whitespace are.
  */
 import { NotBerthFileError, TamperedError, TruncatedError } from './errors.js';
 
@@ -65,10 +65,11 @@ export class ArmorDecoder {
       const bytes = this.line(line.endsWith('\r') ? line.slice(0, -1) : line);
       if (bytes) out.push(bytes);
     }
-    // Bound the memory a file without newlines can take.
-    if (this.partial.length > COLUMNS + 1 && this.state !== 'end') {
+    // Bound every line, the ones after END too: a file without newlines would otherwise be held
+    // whole and joined again on every write.
+    if (this.partial.length > COLUMNS + 1) {
       this.lineNumber++;
-      this.fail('not a 64-column base64 line');
+      this.fail(this.state === 'end' ? 'a line after the END line is longer than 64 columns' : 'not a 64-column base64 line');
     }
     return out;
   }

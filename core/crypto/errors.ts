@@ -27,13 +27,18 @@ export class NoKeyError extends FormatError {
 export class WrongKeyError extends FormatError {
   override name = 'WrongKeyError';
   readonly fileKeyIds: readonly string[];
+  /** The first key tried; `givenKeyIds` holds every one, in the order they were tried. */
   readonly givenKeyId: string;
-  constructor(fileKeyIds: readonly string[], givenKeyId: string, message?: string) {
-    super(message ?? `wrong key: the file is encrypted for ${fileKeyIds.join(', ')}; your key is ${givenKeyId}`, {
+  readonly givenKeyIds: readonly string[];
+  constructor(fileKeyIds: readonly string[], givenKeyIds: string | readonly string[], message?: string) {
+    const given = typeof givenKeyIds === 'string' ? [givenKeyIds] : givenKeyIds;
+    const yours = given.length === 1 ? `your key is ${given[0]}` : `your keys are ${given.join(', ')}`;
+    super(message ?? `wrong key: the file is encrypted for ${fileKeyIds.join(', ')}; ${yours}`, {
       hint: 'pass the right key with --key-path (`berth key-id --key-path FILE` prints the id of a key)',
     });
     this.fileKeyIds = fileKeyIds;
-    this.givenKeyId = givenKeyId;
+    this.givenKeyId = given[0] ?? '';
+    this.givenKeyIds = given;
   }
 }
 

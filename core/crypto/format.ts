@@ -3,12 +3,23 @@
  * The berth encrypted file, end to end: header, chunked payload and optional armor, as whole
  * buffers (small files such as the credential store) or as streams in constant memory. Reading
  * detects binary and armored files by themselves; legacy jet files only when the caller opts in.
+ * Node streams around the coders are in ./format-stream.ts, so reading a small file loads no stream.
  */
-import { Transform } from 'node:stream';
 import { ArmorDecoder, ArmorEncoder } from './armor.js';
 import { DETECT_BYTES, detectFormat } from './detect.js';
 import { NotBerthFileError, TruncatedError } from './errors.js';
-import { MAGIC, newHeader, parseHeader, payloadKey, serializeHeader, unwrapFileKey, verifyHeader, wrapFileKey } from './header.js';
+import {
+  keyList,
+  MAGIC,
+  newHeader,
+  parseHeader,
+  payloadKey,
+  serializeHeader,
+  unwrapFileKey,
+  type UserKeys,
+  verifyHeader,
+  wrapFileKey,
+} from './header.js';
 import { keyId } from './key.js';
 import { LegacyDecoder } from './legacy.js';
 import { PayloadOpener, PayloadSealer } from './stream.js';
@@ -74,7 +85,7 @@ class BinaryOpener implements Coder {
   private headerInput: Buffer = Buffer.alloc(0);
   private payload: PayloadOpener | undefined;
 
-  constructor(private readonly key: Uint8Array) {}
+  constructor(private readonly key: UserKeys) {}
 
   write(data: Uint8Array): Buffer[] {
     if (this.payload) return this.payload.write(data);
@@ -113,13 +124,17 @@ export function pipe(...coders: [Coder, ...Coder[]]): Coder {
   }));
 }
 
-/** Reads any berth file (and legacy jet files if allowed), deciding the format from its first bytes. */
+/**
+ * Reads any berth file (and legacy jet files if allowed), deciding the format from its first bytes.
+ * Given several keys, a berth file opens with the first one it names; a legacy file names none,
+ * so it is read with the first.
+ */
 export class FileOpener implements Coder {
   private prefix: Buffer = Buffer.alloc(0);
   private inner: Coder | undefined;
 
   constructor(
-    private readonly key: Uint8Array,
+    private readonly key: UserKeys,
     private readonly options: DecryptOptions = {},
   ) {}
 
@@ -154,7 +169,7 @@ export class FileOpener implements Coder {
       });
     }
     this.options.onLegacy();
-    return new LegacyDecoder(Buffer.from(this.key));
+    return new LegacyDecoder(Buffer.from(keyList(this.key)[0]!));
   }
 }
 
@@ -166,36 +181,6 @@ export function encryptBuffer(plaintext: Uint8Array, keys: readonly Uint8Array[]
   return runCoder(new FileSealer(keys, options), plaintext);
 }
 
-export function decryptBuffer(file: Uint8Array, key: Uint8Array, options: DecryptOptions = {}): Buffer {
+export function decryptBuffer(file: Uint8Array, key: UserKeys, options: DecryptOptions = {}): Buffer {
   return runCoder(new FileOpener(key, options), file);
-}
-
-/** A node Transform around a coder; memory stays bounded by one chunk plus stream buffers. */
-export function coderStream(coder: Coder): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      try {
-        for (const piece of coder.write(chunk)) this.push(piece);
-        callback();
-      } catch (err) {
-        callback(err as Error);
-      }
-    },
-    flush(callback) {
-      try {
-        for (const piece of coder.end()) this.push(piece);
-        callback();
-      } catch (err) {
-        callback(err as Error);
-      }
-    },
-  });
-}
-
-export function createEncryptStream(keys: readonly Uint8Array[], options: EncryptOptions = {}): Transform {
-  return coderStream(new FileSealer(keys, options));
-}
-
-export function createDecryptStream(key: Uint8Array, options: DecryptOptions = {}): Transform {
-  return coderStream(new FileOpener(key, options));
 }

@@ -68,15 +68,28 @@ export function wrapFileKey(header: Header, fileKey: Uint8Array, userKey: Uint8A
   return { id, nonce, wrapped };
 }
 
-/** Finds the block for `userKey` and unwraps the file key; names both sides when none matches. */
-export function unwrapFileKey(header: Header, userKey: Uint8Array): Buffer {
-  const id = keyIdBytes(userKey);
-  const block = header.blocks.find((b) => b.id.equals(id));
-  if (!block)
+/** One key, or several tried in order (the first the file names is used). */
+export type UserKeys = Uint8Array | readonly Uint8Array[];
+
+export function keyList(keys: UserKeys): readonly Uint8Array[] {
+  return keys instanceof Uint8Array ? [keys] : keys;
+}
+
+/**
+ * Finds the block for the first of `userKeys` the file names and unwraps the file key; names
+ * every key on both sides when none matches.
+ */
+export function unwrapFileKey(header: Header, userKeys: UserKeys): Buffer {
+  const candidates = keyList(userKeys).map((key) => ({ key, id: keyIdBytes(key) }));
+  const match = candidates
+    .map(({ key, id }) => ({ key, id, block: header.blocks.find((b) => b.id.equals(id)) }))
+    .find(({ block }) => block !== undefined);
+  if (!match)
     throw new WrongKeyError(
       header.blocks.map((b) => b.id.toString('hex')),
-      id.toString('hex'),
+      candidates.map(({ id }) => id.toString('hex')),
     );
+  const { key: userKey, id, block } = match as { key: Uint8Array; id: Buffer; block: KeyBlock };
   const decipher = createDecipheriv('aes-256-gcm', hkdf(userKey, header.salt, 'berth wrap v1'), block.nonce);
   decipher.setAAD(Buffer.concat([preamble(header), id]));
   decipher.setAuthTag(block.wrapped.subarray(KEY_BYTES));

@@ -10,7 +10,7 @@ import { ArmorDecoder, ArmorEncoder } from './armor.js';
 import { DETECT_BYTES, detectFormat, type Format } from './detect.js';
 import { TruncatedError } from './errors.js';
 import { FileSealer, pipe, type Coder } from './format.js';
-import { parseHeader, serializeHeader, unwrapFileKey, verifyHeader, wrapFileKey, type Header } from './header.js';
+import { keyList, parseHeader, serializeHeader, unwrapFileKey, type UserKeys, verifyHeader, wrapFileKey, type Header } from './header.js';
 import { keyId } from './key.js';
 import { LegacyDecoder } from './legacy.js';
 
@@ -54,7 +54,7 @@ class HeaderRewriter implements Coder {
   private rewritten = false;
 
   constructor(
-    private readonly oldKey: Uint8Array,
+    private readonly oldKey: UserKeys,
     private readonly changes: RekeyChanges,
     private readonly report: RekeyReport,
   ) {}
@@ -85,7 +85,9 @@ class HeaderRewriter implements Coder {
 }
 
 /** Legacy files: the new berth file is for the old key plus `add`, minus `remove`. */
-function legacyConverter(oldKey: Uint8Array, changes: RekeyChanges, report: RekeyReport): Coder {
+function legacyConverter(oldKeys: UserKeys, changes: RekeyChanges, report: RekeyReport): Coder {
+  // A legacy file names no key: it is read with the first key found.
+  const oldKey = keyList(oldKeys)[0]!;
   const candidates = [oldKey, ...(changes.add ?? [])];
   const remove = changes.remove ?? [];
   for (const id of remove) {
@@ -107,7 +109,7 @@ export class Rekeyer implements Coder {
   private inner: Coder | undefined;
 
   constructor(
-    private readonly oldKey: Uint8Array,
+    private readonly oldKey: UserKeys,
     private readonly changes: RekeyChanges,
   ) {}
 

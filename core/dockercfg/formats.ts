@@ -51,13 +51,13 @@ function basicAuth(entry: AuthEntry): string {
 }
 
 function configJSON(entries: readonly AuthEntry[]): { auths: Record<string, { auth: string }> } {
-  const auths: Record<string, { auth: string }> = {};
+  const auths: Record<string, { auth: string }> = Object.create(null);
   for (const entry of entries) auths[keyOf(entry)] = { auth: basicAuth(entry) };
   return { auths };
 }
 
 function legacyJSON(entries: readonly AuthEntry[]): Record<string, { auth: string; email: string }> {
-  const legacy: Record<string, { auth: string; email: string }> = {};
+  const legacy: Record<string, { auth: string; email: string }> = Object.create(null);
   for (const entry of entries) legacy[keyOf(entry)] = { auth: basicAuth(entry), email: LEGACY_EMAIL };
   return legacy;
 }

@@ -2,9 +2,13 @@
  * @module
  * A cross-process lock for a store's writes, so concurrent `docker login`s (each its own helper
  * process) never interleave the steps of one update. The lock is a proper-lockfile directory under
- * berth's cache dir; a holder that crashed is taken over once its lock goes stale.
+ * berth's cache dir; a holder that was killed is taken over as soon as its process is gone (it
+ * writes its pid into the lock), or once the lock goes stale.
  */
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StoreError, oneLine } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
@@ -29,17 +33,23 @@ export async function withStoreLock<T>(env: Env, name: string, work: () => Promi
   let release: () => Promise<void>;
   // Loaded here, not at the top: `get` and `list` never lock, and the helper's start-up should not pay for it.
   const { default: lockfile } = await import('proper-lockfile');
+  const options = {
+    lockfilePath: lockPath,
+    realpath: false,
+    stale: STALE_MS,
+    retries: 0,
+    // The lock directory holds its owner's pid: removing a stale lock removes that too.
+    fs: {
+      ...fs,
+      rmdir: (path: string, callback: (err: NodeJS.ErrnoException | null) => void) => fs.rm(path, { recursive: true }, callback),
+    },
+    // proper-lockfile's default throws from a timer, which would crash the process with a stack.
+    onCompromised: (err: Error) => {
+      compromised = err;
+    },
+  };
   try {
-    release = await lockfile.lock(dir, {
-      lockfilePath: lockPath,
-      realpath: false,
-      stale: STALE_MS,
-      retries: { retries: Math.ceil(LOCK_WAIT_MS / 100), minTimeout: 20, maxTimeout: 100, factor: 1.3 },
-      // proper-lockfile's default throws from a timer, which would crash the process with a stack.
-      onCompromised: (err) => {
-        compromised = err;
-      },
-    });
+    release = await acquire(() => lockfile.lock(dir, options), lockPath);
   } catch (err) {
     throw new StoreError(`cannot lock the ${name} store (${lockPath}): ${oneLine(err)}`, { cause: err });
   }
@@ -52,4 +62,75 @@ export async function withStoreLock<T>(env: Env, name: string, work: () => Promi
     });
   }
   return result;
+}
+
+/**
+ * Takes the lock, waiting up to LOCK_WAIT_MS. The holder writes its pid into the lock, so a lock
+ * whose holder was killed is broken as soon as a waiter sees the process gone, rather than after
+ * STALE_MS without refreshes.
+ */
+async function acquire(lock: () => Promise<() => Promise<void>>, lockPath: string): Promise<() => Promise<void>> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let delay = 10; ; delay = Math.min(100, delay * 1.3)) {
+    try {
+      const release = await lock();
+      const owner = join(lockPath, OWNER_FILE);
+      await writeFile(owner, `${process.pid} ${hostname()} ${randomBytes(8).toString('hex')}\n`).catch(() => undefined);
+      return async () => {
+        await unlink(owner).catch(() => undefined);
+        await release();
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED' || Date.now() > deadline) throw err;
+      await breakIfHolderGone(lockPath);
+      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+    }
+  }
+}
+
+const OWNER_FILE = 'owner';
+
+/**
+ * Removes the lock when the process named in it is gone (same host only: a pid means nothing on
+ * another machine sharing the directory). The lock is renamed aside first and its owner checked
+ * again, so a lock someone took in the meantime is put back, not removed.
+ */
+async function breakIfHolderGone(lockPath: string): Promise<void> {
+  const seen = await readFile(join(lockPath, OWNER_FILE), 'utf8').catch(() => undefined);
+  const gone = seen === undefined ? await ownerNeverCame(lockPath) : holderGone(seen);
+  if (!gone) return;
+  const aside = `${lockPath}.broken-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await rename(lockPath, aside);
+  } catch {
+    return; // someone else broke or released it first
+  }
+  const moved = await readFile(join(aside, OWNER_FILE), 'utf8').catch(() => undefined);
+  if (moved !== seen || (seen === undefined && !(await ownerNeverCame(aside)))) {
+    await rename(aside, lockPath).catch(() => undefined);
+    return;
+  }
+  await rm(aside, { recursive: true, force: true });
+}
+
+/**
+ * A holder writes its pid within milliseconds of taking the lock (the write also touches the lock
+ * directory): a lock without one after OWNER_GRACE_MS lost its holder in between.
+ */
+async function ownerNeverCame(lockPath: string): Promise<boolean> {
+  const info = await stat(lockPath).catch(() => undefined);
+  return info !== undefined && Date.now() - info.mtimeMs > OWNER_GRACE_MS;
+}
+
+const OWNER_GRACE_MS = 3_000;
+
+function holderGone(owner: string): boolean {
+  const [pid, host] = owner.trim().split(' ');
+  if (host !== hostname() || !/^[0-9]+$/.test(pid ?? '')) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }

@@ -4,6 +4,7 @@
  * forever on a terminal; berth accepts any realistic size, refuses more than `limit` with one clear
  * line, and gives up after `timeoutMs` of silence.
  */
+import { fstatSync, read, type Stats } from 'node:fs';
 import { UsageError } from '../errors.js';
 
 export const DEFAULT_INPUT_LIMIT = 1024 * 1024;
@@ -21,7 +22,13 @@ export async function readAll(
       input.off('data', onData).off('end', onEnd).off('error', onError);
       if (typeof input.pause === 'function') input.pause();
       if (err) reject(err);
-      else resolve(Buffer.concat(chunks).toString('utf8'));
+      else {
+        try {
+          resolve(decodeUtf8(Buffer.concat(chunks)));
+        } catch (decodeError) {
+          reject(decodeError);
+        }
+      }
     };
     const onData = (chunk: Buffer | string) => {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -37,5 +44,65 @@ export async function readAll(
     const timer = setTimeout(() => finish(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`)), timeoutMs);
     timer.unref();
     input.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+}
+
+/**
+ * Strict UTF-8: a secret with bytes that are not UTF-8 would otherwise be stored with U+FFFD in
+ * their place, and the next login would fail with no clue why.
+ */
+export function decodeUtf8(bytes: Uint8Array, source = 'stdin'): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new UsageError(`${source} is not valid UTF-8 text`, { hint: 'credentials are text; check the encoding of what was piped in' });
+  }
+}
+
+/**
+ * Reads a pipe or file descriptor (the helper's stdin) to its end on the thread pool, with the same
+ * limit and timeout. No stream: creating `process.stdin` for a pipe loads node:net and node:stream,
+ * which cost the helper more start-up than its whole `get`. Undefined when `fd` is neither (a
+ * terminal, a socket): use `readAll(process.stdin)` then.
+ */
+export function readDescriptor(
+  fd: number,
+  { limit = DEFAULT_INPUT_LIMIT, timeoutMs = DEFAULT_INPUT_TIMEOUT_MS } = {},
+): Promise<string> | undefined {
+  let kind: Stats;
+  try {
+    kind = fstatSync(fd);
+  } catch {
+    return undefined;
+  }
+  if (!kind.isFIFO() && !kind.isFile()) return undefined;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const buffer = Buffer.allocUnsafe(64 * 1024);
+    const timer = setTimeout(() => reject(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`)), timeoutMs);
+    timer.unref();
+    const next = () =>
+      read(fd, buffer, 0, buffer.length, null, (err, bytesRead) => {
+        size += bytesRead ?? 0;
+        if (err) {
+          clearTimeout(timer);
+          reject(new UsageError(`cannot read stdin: ${err.message}`));
+        } else if (bytesRead === 0) {
+          clearTimeout(timer);
+          try {
+            resolve(decodeUtf8(Buffer.concat(chunks)));
+          } catch (decodeError) {
+            reject(decodeError);
+          }
+        } else if (size > limit) {
+          clearTimeout(timer);
+          reject(new UsageError(`input too large: more than ${limit} bytes on stdin`));
+        } else {
+          chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
+          next();
+        }
+      });
+    next();
   });
 }

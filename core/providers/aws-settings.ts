@@ -63,7 +63,7 @@ function codeshipRoleArn(service: AwsService, request: ProviderRequest, target: 
 
 /** Reads and checks the registry's options; options win over the environment. */
 export function awsSettings(service: AwsService, request: ProviderRequest, target: AwsTarget): AwsSettings {
-  const options: Record<string, string> = {};
+  const options: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(request.options)) {
     if (!OPTIONS[service].includes(name) || typeof value !== 'string' || value === '') {
       throw new ProviderError(`${service}: ${request.registryHost}: bad option "${name}"`, {

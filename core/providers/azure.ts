@@ -8,7 +8,7 @@
 import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
-import type { Credential, ProviderRequest, ServiceAccountIdentity } from './provider.js';
+import { type Credential, type ProviderRequest, refuseForeignHost, type ServiceAccountIdentity } from './provider.js';
 
 /** The username ACR expects with a refresh token. */
 export const ACR_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -54,9 +54,12 @@ interface AzureSettings {
 
 /**
  * Options (all optional): `tenantId`, `clientId` (else AZURE_TENANT_ID, AZURE_CLIENT_ID), `scope`
- * and `authorityHost` (else from the registry's cloud; AZURE_AUTHORITY_HOST overrides the latter).
+ * and `authorityHost` (else from the registry's cloud; AZURE_AUTHORITY_HOST overrides the latter),
+ * `allowAnyHost` (exchange the token at a host that is not an ACR login server: a proxy in front of one).
  */
 export async function azureProvider(request: ProviderRequest): Promise<Credential> {
+  // The Entra token is posted to https://<host>/oauth2/exchange: only to a registry of Azure's.
+  refuseForeignHost('azure', request);
   const configured = resolveSettings(request);
   const settings = request.serviceAccount ? { ...configured, ...serviceAccountSettings(configured, request.serviceAccount) } : configured;
   const { token, tenantId } = await entraToken(settings, request.signal);

@@ -8,7 +8,7 @@
  */
 import { importPackage } from '../io/import-package.js';
 import { ProviderError, oneLine } from '../errors.js';
-import type { Credential, ProviderRequest, ServiceAccountIdentity } from './provider.js';
+import { type Credential, type ProviderRequest, refuseForeignHost, type ServiceAccountIdentity } from './provider.js';
 
 /** The username Google registries expect with an OAuth access token. */
 export const GOOGLE_USERNAME = 'oauth2accesstoken';
@@ -23,8 +23,12 @@ interface CredentialSource {
   credentials?: Record<string, unknown>;
 }
 
-/** Options: `keyFile` (path to a service-account or external-account JSON file). */
+/**
+ * Options: `keyFile` (path to a service-account or external-account JSON file), `allowAnyHost`
+ * (send the token to a host that is not a Google registry: a proxy in front of one).
+ */
 export async function googleProvider(request: ProviderRequest): Promise<Credential> {
+  refuseForeignHost('google', request);
   if (request.serviceAccount) return federatedToken(request, request.serviceAccount);
   const source = credentialSource(request);
   const { GoogleAuth } = await importPackage(import('google-auth-library'));

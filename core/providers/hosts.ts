@@ -130,6 +130,52 @@ export function parseAcrHost(serverURL: string): AcrHost | undefined {
   return { registryName: match[1] as string, cloud: ACR_CLOUDS[tld], domainSuffix: `azurecr.${tld}` };
 }
 
+/**
+ * The registry option that lets a Google or Azure registry have a host the cloud's parser does not
+ * accept (a proxy in front of the real registry). It sends this cloud's token to that host.
+ */
+export const ALLOW_ANY_HOST = 'allowAnyHost';
+
+const CLOUD_HOSTS: Record<CloudProviderName, { accepts: (host: string) => boolean; what: string; optIn: boolean }> = {
+  ecr: { accepts: (host) => parseEcrHost(host) !== undefined, what: 'an ECR registry', optIn: false },
+  'ecr-public': { accepts: isEcrPublicHost, what: 'ECR Public', optIn: false },
+  google: {
+    accepts: (host) => parseGoogleHost(host) !== undefined,
+    what: 'a Google registry (gcr.io, {us,eu,asia,marketplace}.gcr.io, <location>-docker.pkg.dev, docker.<location>.rep.pkg.dev)',
+    optIn: true,
+  },
+  azure: {
+    accepts: (host) => parseAcrHost(host) !== undefined,
+    what: 'an Azure container registry (<name>.azurecr.io, .cn, .us, .de)',
+    optIn: true,
+  },
+};
+
+export function isCloudProvider(provider: string): provider is CloudProviderName {
+  return Object.hasOwn(CLOUD_HOSTS, provider);
+}
+
+/**
+ * Why `provider`'s token must not go to `registryHost`, or undefined when it may: the host is one
+ * the cloud's anchored parser accepts, or (Google, Azure) the registry sets `allowAnyHost=true`.
+ */
+export function foreignHostReason(
+  provider: CloudProviderName,
+  registryHost: string,
+  options: Readonly<Record<string, unknown>> = {},
+): { message: string; hint?: string } | undefined {
+  const cloud = CLOUD_HOSTS[provider];
+  if (cloud.accepts(registryHost)) return undefined;
+  const optedIn = options[ALLOW_ANY_HOST] === true || options[ALLOW_ANY_HOST] === 'true';
+  if (cloud.optIn && optedIn) return undefined;
+  const message = `${provider}: ${registryHost} is not ${cloud.what}`;
+  if (!cloud.optIn) return { message };
+  return {
+    message,
+    hint: `for a proxy in front of the real registry, set the registry option ${ALLOW_ANY_HOST}=true (it sends this cloud's token to that host)`,
+  };
+}
+
 /** The cloud whose provider can mint a token for this registry, or undefined for any other host. */
 export function detectProvider(serverURL: string): CloudProviderName | undefined {
   if (parseEcrHost(serverURL)) return 'ecr';

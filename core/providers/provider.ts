@@ -6,6 +6,7 @@
  */
 import { AllFailedError } from '../errors.js';
 import type { Env } from '../paths.js';
+import { type CloudProviderName, foreignHostReason } from './hosts.js';
 
 export interface Credential {
   username: string;
@@ -41,6 +42,17 @@ export type Provider = (request: ProviderRequest) => Promise<Credential>;
 /** Raised by a provider that does not handle a registry, so `chain` moves on to the next. */
 export class NotMyRegistryError extends Error {
   override name = 'NotMyRegistryError';
+  readonly hint: string | undefined;
+  constructor(message: string, { hint }: { hint?: string | undefined } = {}) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+/** Throws when `provider`'s token must not go to the request's host (see foreignHostReason). */
+export function refuseForeignHost(provider: CloudProviderName, request: ProviderRequest): void {
+  const reason = foreignHostReason(provider, request.registryHost, request.options);
+  if (reason) throw new NotMyRegistryError(reason.message, { hint: reason.hint });
 }
 
 /** Tries each provider in turn; the first credential wins. If all fail, every reason is kept. */

@@ -52,7 +52,8 @@ type Entries = Record<string, Entry>;
 function parseEntries(text: string): Entries {
   const file = JSON.parse(text) as { version?: unknown; entries?: unknown };
   if (file.version !== 1 || typeof file.entries !== 'object' || file.entries === null) throw new Error('not a version 1 cache');
-  const entries: Entries = {};
+  // Keys come from users (a registry named `__proto__` is still a key): no prototype to collide with.
+  const entries: Entries = Object.create(null);
   for (const [key, value] of Object.entries(file.entries as Record<string, Partial<Entry>>)) {
     const fields = [value?.username, value?.secret, value?.expiresAt, value?.obtainedAt];
     if (!fields.every((field) => typeof field === 'string')) throw new Error(`entry ${JSON.stringify(key)} is malformed`);
@@ -118,16 +119,16 @@ async function readEntries(file: string, key: Buffer, options: CacheOptions): Pr
   try {
     sealed = await readFile(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
     options.warn?.(`cannot read the credential cache ${file} (${oneLine(err)}); not using it`);
-    return {};
+    return Object.create(null);
   }
   try {
     const { decryptBuffer } = await import('../crypto/format.js');
     return parseEntries((await decryptBuffer(sealed, key)).toString('utf8'));
   } catch (err) {
     options.warn?.(`the credential cache ${file} is unreadable (${oneLine(err)}); starting an empty one`);
-    return {};
+    return Object.create(null);
   }
 }
 

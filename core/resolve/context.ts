@@ -32,7 +32,7 @@ export function processCache(env: Env, location: CacheLocation, now: () => numbe
 }
 
 export async function resolveContextFor(env: Env, location: CacheLocation, warn: (line: string) => void): Promise<ResolveContext> {
-  const { config } = await loadConfig(env);
+  const { config } = await loadConfig(env, { lenient: true });
   const now = () => Date.now();
   return { env, config, now, cache: processCache(env, location, now, warn), warn };
 }

@@ -1,11 +1,12 @@
 /**
  * @module
- * Talking to `berth daemon` over its unix socket: where the socket is, and a tiny HTTP client with
- * short timeouts. The helper imports this on every run, so it uses `node:http` only, and loads even
- * that only when a request is made (about 10 ms of start-up that `list`, `store` and a `get` the
- * store answers do not pay). A daemon that is absent, crashed or slow is "unavailable" and the
- * caller resolves directly.
+ * Talking to `berth daemon` over its unix socket: where the socket is, and a tiny HTTP/1.1 client
+ * with short timeouts. The helper's `get` makes one request per process, so the client is one
+ * request written on a `node:net` socket and one response read until the daemon closes it: loading
+ * `node:http` would cost more start-up than the request takes. A daemon that is absent, crashed or
+ * slow is "unavailable" and the caller resolves directly.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, NOT_FOUND_MESSAGE } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
@@ -47,44 +48,104 @@ export interface DaemonRequest {
   responseTimeoutMs?: number;
 }
 
+/** More than any answer of the daemon's; a longer one is a broken daemon, not a credential. */
+const MAX_RESPONSE_BYTES = 1 << 20;
+
 export async function daemonRequest(socketPath: string, options: DaemonRequest): Promise<DaemonResponse> {
-  const { request } = await import('node:http');
+  // No socket, no daemon: say so without loading node:net (and node:stream with it), which would
+  // cost a direct `get` more than its answer.
+  try {
+    statSync(socketPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'ENOENT';
+    throw new DaemonUnavailableError(`berth daemon at ${socketPath}: ${code}`, { cause: err });
+  }
+  const { connect } = await import('node:net');
   const { connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, responseTimeoutMs = DEFAULT_RESPONSE_TIMEOUT_MS } = options;
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+  const headers = new Map<string, string>([['host', 'localhost']]);
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name.toLowerCase(), value);
+  if (payload !== undefined) headers.set('content-type', 'application/json').set('content-length', String(payload.length));
+  // One connection per request: the helper makes one call per process, and the end of the answer
+  // is then also the end of the connection.
+  headers.set('connection', 'close');
+  const head = [`${options.method ?? 'GET'} ${options.path} HTTP/1.1`, ...[...headers].map(([name, value]) => `${name}: ${value}`)];
+  if (/[\r\n]/.test(head.join(''))) throw new TypeError('a daemon request may not contain a line break in its path or headers');
   return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const socket = connect({ path: socketPath });
     const fail = (message: string, cause?: unknown) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      req.destroy();
+      socket.destroy();
       reject(new DaemonUnavailableError(`berth daemon at ${socketPath}: ${message}`, { cause }));
     };
-    const req = request({
-      socketPath,
-      // One connection per request: the helper makes one call per process, and a pooled socket the
-      // daemon has since closed would fail the next request with EPIPE.
-      agent: false,
-      path: options.path,
-      method: options.method ?? 'GET',
-      headers: { ...options.headers, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
     let timer = setTimeout(() => fail(`no connection within ${connectTimeoutMs} ms`), connectTimeoutMs);
-    req.once('socket', (socket) => {
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => fail(`no answer within ${responseTimeoutMs} ms`), responseTimeoutMs);
-      });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(`no answer within ${responseTimeoutMs} ms`), responseTimeoutMs);
+      socket.write(`${head.join('\r\n')}\r\n\r\n`);
+      if (payload !== undefined) socket.write(payload);
     });
-    req.once('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message, err));
-    req.once('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.once('error', (err) => fail(err.message, err));
-      res.once('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-      });
+    socket.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_RESPONSE_BYTES) fail(`answer longer than ${MAX_RESPONSE_BYTES} bytes`);
+      else chunks.push(chunk);
     });
-    req.end(payload);
+    socket.once('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message, err));
+    socket.once('end', () => {
+      if (settled) return;
+      try {
+        const response = parseResponse(Buffer.concat(chunks));
+        settled = true;
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(response);
+      } catch (err) {
+        fail((err as Error).message, err);
+      }
+    });
   });
+}
+
+/** A whole HTTP/1.1 response: status line, headers, and a body by length, chunked, or to the end. */
+export function parseResponse(raw: Buffer): DaemonResponse {
+  const headEnd = raw.indexOf('\r\n\r\n');
+  if (headEnd < 0) throw new Error('the answer ended inside its headers');
+  const [statusLine = '', ...headerLines] = raw.subarray(0, headEnd).toString('latin1').split('\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+  if (!status) throw new Error('the answer is not HTTP');
+  const headers = new Map<string, string>();
+  for (const line of headerLines) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  let body = raw.subarray(headEnd + 4);
+  if (/\bchunked\b/i.test(headers.get('transfer-encoding') ?? '')) body = dechunk(body);
+  else if (headers.has('content-length')) {
+    const length = Number(headers.get('content-length'));
+    if (!Number.isInteger(length) || length < 0 || body.length < length) throw new Error('the answer ended inside its body');
+    body = body.subarray(0, length);
+  }
+  return { status: Number(status[1]), body: body.toString('utf8') };
+}
+
+function dechunk(data: Buffer): Buffer {
+  const pieces: Buffer[] = [];
+  for (let offset = 0; ; ) {
+    const lineEnd = data.indexOf('\r\n', offset);
+    if (lineEnd < 0) throw new Error('the answer ended inside a chunk');
+    const size = Number.parseInt(data.subarray(offset, lineEnd).toString('latin1'), 16);
+    if (Number.isNaN(size)) throw new Error('the answer has a bad chunk');
+    if (size === 0) return Buffer.concat(pieces);
+    const start = lineEnd + 2;
+    if (data.length < start + size) throw new Error('the answer ended inside a chunk');
+    pieces.push(data.subarray(start, start + size));
+    offset = start + size + 2;
+  }
 }
 
 export interface DaemonCredential {

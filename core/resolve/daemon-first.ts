@@ -29,7 +29,7 @@ export interface DaemonFirstOptions {
 
 export function daemonFirst(env: Env, options: DaemonFirstOptions = {}): ResolveServerURL {
   return async (serverURL) => {
-    const { config } = await loadConfig(env);
+    const { config } = await loadConfig(env, { lenient: true });
     const socketPath = daemonSocketPath(env, config.daemon?.socket);
     try {
       const found = await credentialFromDaemon(socketPath, serverURL, options.timeouts ?? timeoutsFrom(env));

@@ -5,9 +5,9 @@
  * call its provider through the credential cache with a small bounded retry, and stand in the
  * `fallback` registry when the provider keeps failing. When everything fails, every reason is kept.
  */
-import retry from 'retry';
 import type { Config, ProviderName, RegistryConfig } from '../config/load.js';
 import { AllFailedError, BerthError, ProviderError, UsageError, oneLine } from '../errors.js';
+import { importPackage } from '../io/import-package.js';
 import type { Env } from '../paths.js';
 import { PROVIDERS, detectProvider, type ProviderLoader } from '../providers/index.js';
 import { NotMyRegistryError, type Credential, type ProviderRequest, type ServiceAccountIdentity } from '../providers/provider.js';
@@ -134,7 +134,7 @@ class BadSettingError extends ProviderError {
 /** The reason with the registry's name in front; the provider's hint is kept. */
 function labelled(registry: RegistryConfig, err: unknown): BerthError {
   const message = `${registry.name} (${registry.provider}): ${oneLine(err)}`;
-  const options = { cause: err, hint: err instanceof BerthError ? err.hint : undefined };
+  const options = { cause: err, hint: err instanceof BerthError || err instanceof NotMyRegistryError ? err.hint : undefined };
   return err instanceof UsageError ? new BadSettingError(message, options) : new ProviderError(message, options);
 }
 
@@ -190,12 +190,23 @@ function isPermanent(err: unknown): boolean {
   return false;
 }
 
-/** Exponential backoff with jitter (node-retry's `randomize`), bounded by `policy`. */
-export function withRetry<T>(
+/**
+ * Exponential backoff with jitter (node-retry's `randomize`), bounded by `policy`. node-retry is
+ * loaded only when the first attempt fails: a token from the cache never needs it.
+ */
+export async function withRetry<T>(
   attempt: () => Promise<T>,
   policy: RetryPolicy,
   onRetry?: (attempt: number, err: unknown) => void,
 ): Promise<T> {
+  let firstFailure: unknown;
+  try {
+    return await attempt();
+  } catch (err) {
+    if (isPermanent(err)) throw err;
+    firstFailure = err;
+  }
+  const retry = await importPackage(import('retry'));
   const operation = retry.operation({
     retries: policy.retries,
     factor: 2,
@@ -206,6 +217,8 @@ export function withRetry<T>(
   return new Promise<T>((resolve, reject) => {
     operation.attempt(async (count) => {
       try {
+        // The first attempt was made above; node-retry counts it and schedules the next.
+        if (count === 1) throw firstFailure;
         resolve(await attempt());
       } catch (err) {
         if (!isPermanent(err) && operation.retry(err as Error)) {

@@ -7,13 +7,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decryptBuffer, encryptBuffer } from '../crypto/format.js';
-import { generateKey, parseKey, writeKeyFile } from '../crypto/key.js';
 import { BerthError, StoreError, oneLine } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import { berthDataDir } from '../paths.js';
 import type { Credentials, Store, StoreContext } from './store.js';
-import { withStoreLock } from '../io/lock.js';
+
+// The crypto, the key file and the writing modules are imported where they are used: a `get` of a
+// registry the store does not hold, with no store file yet (a daemon's user), needs none of them,
+// and a `get` that decrypts needs none of the writing ones.
 
 export const STORE_FILE = 'credentials.berth';
 export const KEY_FILE = 'store.key';
@@ -40,7 +40,7 @@ export async function openFileStore(ctx: StoreContext): Promise<Store> {
     name: 'file',
     async get(key) {
       const entries = await readEntries(paths);
-      return Object.hasOwn(entries, key) ? entries[key] : undefined;
+      return entries[key];
     },
     async list() {
       const entries = await readEntries(paths);
@@ -70,6 +70,7 @@ async function loadKey(paths: FileStorePaths): Promise<Buffer | undefined> {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw storeError(paths, `cannot read the key file ${paths.keyPath}: ${oneLine(err)}`, err);
   }
+  const { parseKey } = await import('../crypto/key.js');
   try {
     return parseKey(text, paths.keyPath);
   } catch (err) {
@@ -81,6 +82,7 @@ async function loadKey(paths: FileStorePaths): Promise<Buffer | undefined> {
 async function loadOrCreateKey(paths: FileStorePaths): Promise<Buffer> {
   const existing = await loadKey(paths);
   if (existing) return existing;
+  const { generateKey, writeKeyFile } = await import('../crypto/key.js');
   try {
     await writeKeyFile(paths.keyPath, generateKey(), { force: false });
   } catch (err) {
@@ -98,13 +100,14 @@ async function readEntries(paths: FileStorePaths, key?: Buffer): Promise<Record<
   try {
     sealed = readFileSync(paths.storePath);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
     throw storeError(paths, `cannot read ${paths.storePath}: ${oneLine(err)}`, err);
   }
   const storeKey = key ?? (await loadKey(paths));
   if (!storeKey) {
     throw storeError(paths, `${paths.storePath} exists but its key file ${paths.keyPath} is missing`);
   }
+  const { decryptBuffer } = await import('../crypto/format.js');
   let parsed: StoreFile;
   try {
     parsed = JSON.parse(decryptBuffer(sealed, storeKey).toString('utf8')) as StoreFile;
@@ -115,11 +118,18 @@ async function readEntries(paths: FileStorePaths, key?: Buffer): Promise<Record<
   if (parsed?.version !== 1 || typeof parsed.entries !== 'object' || parsed.entries === null) {
     throw storeError(paths, `${paths.storePath} is not a berth credential store (unknown layout)`);
   }
-  return parsed.entries;
+  // Keys are whatever a client sent as ServerURL (`__proto__` included): a map without a
+  // prototype stores and finds every one of them.
+  return Object.assign(Object.create(null), parsed.entries);
 }
 
 async function update(ctx: StoreContext, paths: FileStorePaths, change: (entries: Record<string, Credentials>) => void): Promise<void> {
   const key = await loadOrCreateKey(paths);
+  const [{ encryptBuffer }, { writeFileAtomic }, { withStoreLock }] = await Promise.all([
+    import('../crypto/format.js'),
+    import('../io/atomic.js'),
+    import('../io/lock.js'),
+  ]);
   await withStoreLock(ctx.env, 'file', async () => {
     const entries = await readEntries(paths, key);
     change(entries);

@@ -56,13 +56,14 @@ export function openStore(name: StoreName, ctx: StoreContext): Promise<Store> {
   return backends[name](ctx);
 }
 
-export async function activeStoreChoice(env: Env): Promise<StoreChoice> {
+/** `lenient`: read only the config file's `store` (the helper's start-up; see LoadOptions). */
+export async function activeStoreChoice(env: Env, { lenient = false } = {}): Promise<StoreChoice> {
   if (env.BERTH_STORE) return chooseStore(env, undefined);
-  const { config } = await loadConfig(env);
+  const { config } = await loadConfig(env, { lenient });
   return chooseStore(env, config.store);
 }
 
 export async function openActiveStore(env: Env): Promise<Store> {
-  const choice = await activeStoreChoice(env);
+  const choice = await activeStoreChoice(env, { lenient: true });
   return openStore(choice.name, { env });
 }

@@ -89,7 +89,7 @@ function keychainStore(keyring: Keyring, env: Env): Store {
       }),
     async list() {
       const found = await call('list', (signal) => keyring.findCredentialsAsync(KEYCHAIN_SERVICE, null, signal));
-      const result: Record<string, string> = {};
+      const result: Record<string, string> = Object.create(null);
       // An item some other program filed under the same service is not berth's to list.
       for (const { account, password } of found) {
         const credentials = decodeEntry(password);

@@ -106,7 +106,7 @@ function passStore(env: Env, storeDir: string): Store {
       for (const entry of await readEntries(storeDir)) {
         if (entry.usernames.length > 0) byKey.set(entry.key, [...(byKey.get(entry.key) ?? []), entry]);
       }
-      const result: Record<string, string> = {};
+      const result: Record<string, string> = Object.create(null);
       for (const [key, entries] of byKey) result[key] = sortForKey(key, entries)[0]?.usernames[0] ?? '';
       return result;
     },

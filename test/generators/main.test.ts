@@ -35,6 +35,27 @@ describe('berth-generate (built)', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it.each([
+    [{ BERTH_PROVIDER: 'google', BERTH_REGISTRIES: 'registry.evil.example' }, 'google: registry.evil.example is not a Google registry'],
+    [
+      { BERTH_PROVIDER: 'azure', BERTH_REGISTRIES: 'registry.evil.example' },
+      'azure: registry.evil.example is not an Azure container registry',
+    ],
+    [{ BERTH_PROVIDER: 'google', BERTH_REGISTRIES: 'gcr.io.evil.example' }, 'google: gcr.io.evil.example is not a Google registry'],
+  ])("refuses to send a cloud token to a host that is not the cloud's (%o)", async (env, message) => {
+    const result = await generate([join(dir, 'dockercfg')], { ...env, GCE_METADATA_HOST: '127.0.0.1:9', GOOGLE_AUTH_JSON: '{}' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(message);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('writes through /dev/null and leaves it a device', async () => {
+    const result = await generate(['/dev/null'], { BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u', DOCKER_PASSWORD: 'p' });
+    expect(result.code).toBe(0);
+    const { stat } = await import('node:fs/promises');
+    expect((await stat('/dev/null')).isCharacterDevice()).toBe(true);
+  });
+
   it('wants exactly one argument, the output path', async () => {
     for (const args of [[], ['a', 'b'], ['--help']]) {
       const result = await generate(args, { BERTH_PROVIDER: 'static' });

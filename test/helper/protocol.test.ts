@@ -176,3 +176,32 @@ describe('erase and list', () => {
     expect(await run(memoryStore(), 'version')).toEqual({ stdout: 'docker-credential-berth berth 1.2.3\n', stderr: '', code: 0 });
   });
 });
+
+describe('hardening: input that must not be echoed or mangled', () => {
+  it('never quotes the input in a JSON error, and says where it broke', async () => {
+    const store = memoryStore();
+    const bare = await run(store, 'store', 'ghp_s3cr3t');
+    expect(bare.code).toBe(1);
+    expect(bare.stdout).not.toContain('s3cr3t');
+    expect(bare.stdout).toBe('invalid credentials JSON on stdin: invalid symbol at line 1, column 1 (offset 0)\n');
+    const broken = await run(store, 'store', '{"ServerURL":"r.example",\n "Username":"u" "Secret":"ghp_s3cr3t"}');
+    expect(broken.stdout).toBe('invalid credentials JSON on stdin: comma expected at line 2, column 17 (offset 42)\n');
+    expect((await run(store, 'store', '')).stdout).toBe('invalid credentials JSON on stdin: the input is empty\n');
+  });
+
+  it('refuses bytes that are not UTF-8 with one line, storing nothing', async () => {
+    const store = memoryStore();
+    const input = Buffer.concat([
+      Buffer.from('{"ServerURL":"r.example","Username":"u","Secret":"a'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    const outcome = await run(store, 'store', Readable.from([input]));
+    expect(outcome).toEqual({
+      stdout: 'stdin is not valid UTF-8 text\n',
+      stderr: expect.stringContaining('hint') as unknown as string,
+      code: 1,
+    });
+    expect(store.entries.size).toBe(0);
+  });
+});

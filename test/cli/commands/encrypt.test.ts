@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -116,6 +116,24 @@ describe('berth encrypt / decrypt', () => {
     expect((await berth(['decrypt', 'env.enc', '-'], { env: { BERTH_AES_KEY: ciKey } })).stdout.toString()).toBe('A=1\n');
   });
 
+  it('with several keys found, uses the one the file names (decrypt, rekey, exec)', async () => {
+    await berth(['keygen', 'codeship.aes']);
+    const codeshipId = (await berth(['key-id', '--key-path', 'codeship.aes'])).stdout.toString().trim();
+    await writeFile(join(dir, 'env'), 'A=1\n');
+    expect((await berth(['encrypt', 'env', 'env.enc', '--key-path', 'codeship.aes'])).code).toBe(0);
+    expect(await berth(['decrypt', 'env.enc', '-'])).toMatchObject({ code: 0, stderr: '' });
+    expect((await berth(['decrypt', 'env.enc', '-'])).stdout.toString()).toBe('A=1\n');
+    const other = await berth(['keygen', 'other.aes']);
+    expect(other.code).toBe(0);
+    expect((await berth(['decrypt', 'env.enc', '-', '--key-path', 'other.aes'])).stdout.toString()).toBe('A=1\n');
+    const exec = await berth(['exec', '--env-file', 'env.enc', '--', 'sh', '-c', 'printf %s "$A"']);
+    expect(exec).toMatchObject({ code: 0, stderr: '' });
+    expect(exec.stdout.toString()).toBe('1');
+    const rekeyed = await berth(['rekey', 'env.enc']);
+    expect(rekeyed).toMatchObject({ code: 0, stderr: '' });
+    expect(rekeyed.stdout.toString()).toBe(`env.enc: keys ${codeshipId} (unchanged)\n`);
+  });
+
   describe('errors: one line each, exit 1, no output file left', () => {
     const errorCases: [string, () => Promise<string[]>, RegExp][] = [
       [
@@ -129,9 +147,17 @@ describe('berth encrypt / decrypt', () => {
         /^berth: error: malformed key in .*bad\.aes: expected 44 base64 characters, found 5\n/,
       ],
       [
-        'wrong key',
-        async () => (await berth(['keygen', 'other.aes']), ['decrypt', 'sample.enc', 'out', '--key-path', 'other.aes']),
-        /^berth: error: sample\.enc: wrong key: the file is encrypted for [0-9a-f]{16}; your key is [0-9a-f]{16}\n/,
+        'wrong key, naming every key tried',
+        async () => {
+          for (const args of [
+            ['keygen', 'other.aes'],
+            ['keygen', '--force'],
+            ['keygen', 'codeship.aes'],
+          ])
+            await berth(args);
+          return ['decrypt', 'sample.enc', 'out', '--key-path', 'other.aes'];
+        },
+        /^berth: error: sample\.enc: wrong key: the file is encrypted for [0-9a-f]{16}; your keys are [0-9a-f]{16}, [0-9a-f]{16}, [0-9a-f]{16}\n/,
       ],
       [
         'tampered header',
@@ -185,11 +211,25 @@ describe('berth encrypt / decrypt', () => {
         expect(result.stderr).toMatch(stderr);
         expect(result.stderr.split('\n').filter((line) => line.startsWith('berth: error:'))).toHaveLength(1);
         expect(result.stdout.length).toBe(0);
-        expect((await files()).filter((name) => !before.includes(name) && !['bad.aes', 'other.aes', 'afile'].includes(name))).toEqual([]);
+        expect(
+          (await files()).filter((name) => !before.includes(name) && !['bad.aes', 'other.aes', 'codeship.aes', 'afile'].includes(name)),
+        ).toEqual([]);
       });
     }
   });
 });
+
+/** The path of the first file under the test directory that process `pid` holds open, once it does. */
+async function outputOpenedBy(pid: number): Promise<string> {
+  for (let tries = 0; tries < 400; tries++) {
+    for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
+      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      if (link.startsWith(dir) && !link.endsWith('.enc')) return link;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`process ${pid} never opened an output under ${dir}`);
+}
 
 async function flipByte(name: string, at: number): Promise<void> {
   const data = await readFile(join(dir, name));
@@ -213,8 +253,8 @@ describe('interrupted', () => {
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.stdin.write(randomBytes(8 << 20));
-    // Wait (without a fixed sleep) until the temporary output exists, then interrupt.
-    while (!(await files()).some((name) => name.endsWith('.tmp'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Wait (without a fixed sleep) until the output is open, then interrupt.
+    await outputOpenedBy(child.pid!);
     child.kill('SIGINT');
     // If berth is waiting for input it notices the interrupt with the next piece; it may be gone.
     child.stdin.on('error', () => undefined);
@@ -222,6 +262,68 @@ describe('interrupted', () => {
     expect(await exited).toBe(130);
     expect(Buffer.concat(stderr).toString()).toBe('berth: error: interrupted; no output was written\n');
     expect(await files()).toEqual(['berth.aes']);
+  });
+});
+
+describe('outputs that are not regular files, and kills', () => {
+  beforeEach(async () => {
+    await berth(['keygen']);
+  });
+
+  it('decrypt to /dev/stdout writes through the pipe and leaves /dev/stdout alone', async () => {
+    await berth(['encrypt', '-', 'x.enc'], { stdin: 'through the pipe' });
+    const result = await berth(['decrypt', 'x.enc', '/dev/stdout']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.toString()).toBe('through the pipe');
+    expect((await lstat('/dev/stdout')).isSymbolicLink()).toBe(true);
+    expect(await files()).toEqual(['berth.aes', 'x.enc']);
+  });
+
+  it('decrypt to /dev/null leaves it a device', async () => {
+    await berth(['encrypt', '-', 'x.enc'], { stdin: 'gone' });
+    expect(await berth(['decrypt', 'x.enc', '/dev/null'])).toMatchObject({ code: 0, stderr: '' });
+    expect((await stat('/dev/null')).isCharacterDevice()).toBe(true);
+  });
+
+  it('rekey through a symlink keeps the link and rewrites the real file, which the removed key no longer opens', async () => {
+    await berth(['keygen', 'new.aes']);
+    await berth(['encrypt', '-', 'real.enc'], { stdin: 'S' });
+    await symlink('real.enc', join(dir, 'link.enc'));
+    const oldId = (await berth(['key-id'])).stdout.toString().trim();
+    const rekeyed = await berth(['rekey', 'link.enc', '--key-path', 'berth.aes', '--add', 'new.aes', '--remove', oldId]);
+    expect(rekeyed).toMatchObject({ code: 0, stderr: '' });
+    expect((await lstat(join(dir, 'link.enc'))).isSymbolicLink()).toBe(true);
+    expect((await berth(['decrypt', 'real.enc', '-', '--key-path', 'new.aes'])).stdout.toString()).toBe('S');
+    await rm(join(dir, 'berth.aes'));
+    await writeFile(join(dir, 'old.aes'), '');
+    expect((await berth(['decrypt', 'real.enc', '-', '--key-path', 'new.aes'])).code).toBe(0);
+    expect(await files()).toEqual(['link.enc', 'new.aes', 'old.aes', 'real.enc']);
+  });
+
+  it('decrypt to a pipe holds the plaintext until the last chunk verifies', async () => {
+    await writeFile(join(dir, 'big'), randomBytes(4 * 65536 + 10));
+    await berth(['encrypt', 'big', 'big.enc']);
+    await flipByte('big.enc', -1);
+    const piped = await berth(['decrypt', 'big.enc', '-']);
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toMatch(/^berth: error: big\.enc: data corrupted or tampered: chunk 4 failed/);
+    expect(piped.stdout.length).toBe(0);
+    const through = await berth(['decrypt', 'big.enc', '/dev/stdout']);
+    expect(through.code).toBe(1);
+    expect(through.stdout.length).toBe(0);
+  });
+
+  it('killed mid-write, decrypt leaves no file (the output has no name until it is complete)', async () => {
+    await writeFile(join(dir, 'plain'), randomBytes(1 << 20));
+    await berth(['encrypt', 'plain', 'plain.enc']);
+    const encrypted = await readFile(join(dir, 'plain.enc'));
+    const child = spawn(...argvFor('berth', ['decrypt', '-', 'out']), { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    child.stdin.write(encrypted.subarray(0, 600_000));
+    // Wait until the output is open (it has no name: /proc shows `dir/#inode (deleted)`), then kill.
+    expect(await outputOpenedBy(child.pid!)).toMatch(/\/#\d+ \(deleted\)$/);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(await files()).toEqual(['berth.aes', 'plain', 'plain.enc']);
   });
 });
 
@@ -341,6 +443,19 @@ describe('env files: decrypt --env and exec', () => {
     const result = await berth(['decrypt', '--env', '-'], { stdin: binary.stdout });
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout.toString()).toBe(`export A='1'\n`);
+  });
+
+  it('exec keeps BERTH_AES_KEY from the command', async () => {
+    const key = (await readFile(join(dir, 'berth.aes'), 'utf8')).trim();
+    await rm(join(dir, 'berth.aes'));
+    const result = await berth(
+      ['exec', '--env-file', 'env.encrypted', '--', 'sh', '-c', 'printf "%s|%s" "$TOKEN" "$(printenv BERTH_AES_KEY || echo unset)"'],
+      {
+        env: { BERTH_AES_KEY: key },
+      },
+    );
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.toString()).toBe('s3cr3t value|unset');
   });
 
   it('exec says when the command does not exist', async () => {

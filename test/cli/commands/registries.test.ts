@@ -83,6 +83,19 @@ describe('berth registries', () => {
     ],
     [['add', 'a', '--provider', 'static', '--host', 'h'], /registry "a" already exists/],
     [['add', 'b', '--provider', 'static', '--host', 'h', '-o', 'novalue'], /--option novalue: expected KEY=VALUE/],
+    [
+      ['add', 'm', '--provider', 'google', '--host', 'mirror.corp.example'],
+      /^berth: error: google: mirror\.corp\.example is not a Google registry \([^\n]+\)\nberth: hint: [^\n]*allowAnyHost=true \(it sends this cloud's token to that host\)\n$/,
+    ],
+    [
+      ['add', 'm', '--provider', 'azure', '--host', 'evilazurecr.io'],
+      /^berth: error: azure: evilazurecr\.io is not an Azure container registry/,
+    ],
+    [['add', 'm', '--provider', 'ecr', '--host', 'ghcr.io'], /^berth: error: ecr: ghcr\.io is not an ECR registry\n$/],
+    [
+      ['add', 'm', '--provider', 'ecr', '--host', 'ghcr.io', '-o', 'allowAnyHost=true'],
+      /^berth: error: ecr: ghcr\.io is not an ECR registry\n$/,
+    ],
     [['remove', 'ghost'], /no registry named "ghost"/],
     [['remove', 'a'], /registry "a" is the fallback of "c"/],
   ])('refuses %j with one clear line and leaves the file alone', async (argv, message) => {
@@ -93,6 +106,25 @@ describe('berth registries', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
     expect(await readFile(configPath, 'utf8')).toBe(before);
+  });
+
+  it('adds a Google or Azure registry on another host only with allowAnyHost=true', async () => {
+    for (const provider of ['google', 'azure']) {
+      const result = await cli.run(
+        'registries',
+        'add',
+        provider,
+        '--provider',
+        provider,
+        '--host',
+        'proxy.corp.example',
+        '-o',
+        'allowAnyHost=true',
+      );
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+    }
+    const config = JSON.parse(await readFile(configPath, 'utf8'));
+    expect(config.registries.map((r: { options?: unknown }) => r.options)).toEqual([{ allowAnyHost: true }, { allowAnyHost: true }]);
   });
 
   it('removes a registry', async () => {

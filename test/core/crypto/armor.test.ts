@@ -57,4 +57,30 @@ describe('armor', () => {
     expect(decode(`${text}\n  \n`).length).toBe(200);
     expect(decode(text.trimEnd()).length).toBe(200);
   });
+
+  it('fails fast in constant memory on 150 MB of spaces without a newline after END', () => {
+    const decoder = new ArmorDecoder();
+    decoder.write(Buffer.from(text, 'latin1'));
+    const spaces = Buffer.alloc(1 << 20, 0x20);
+    const started = performance.now();
+    let fed = 0;
+    const feed = () => {
+      for (; fed < 150; fed++) decoder.write(spaces);
+      decoder.end();
+    };
+    expect(feed).toThrow(/line \d+: a line after the END line is longer than 64 columns/);
+    expect(fed).toBe(0); // the first MiB is enough to tell
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('holds at most one line between writes, whatever comes after END', () => {
+    const decoder = new ArmorDecoder();
+    decoder.write(Buffer.from(text, 'latin1'));
+    decoder.write(Buffer.from(' '.repeat(60)));
+    expect(() => decoder.write(Buffer.from(' '.repeat(10)))).toThrow(TamperedError);
+    const fine = new ArmorDecoder();
+    fine.write(Buffer.from(text, 'latin1'));
+    for (let i = 0; i < 10_000; i++) fine.write(Buffer.from(`${' '.repeat(60)}\n`));
+    expect(fine.end()).toEqual([]);
+  });
 });

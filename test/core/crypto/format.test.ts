@@ -6,14 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../../core/errors.js';
 import { NotBerthFileError, TamperedError, TruncatedError, WrongKeyError } from '../../../core/crypto/errors.js';
-import {
-  createDecryptStream,
-  createEncryptStream,
-  decryptBuffer,
-  encryptBuffer,
-  FileOpener,
-  FileSealer,
-} from '../../../core/crypto/format.js';
+import { createDecryptStream, createEncryptStream } from '../../../core/crypto/format-stream.js';
+import { decryptBuffer, encryptBuffer, FileOpener, FileSealer } from '../../../core/crypto/format.js';
 import { keyId, parseKey } from '../../../core/crypto/key.js';
 
 const CHUNK = 65536;

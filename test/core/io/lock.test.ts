@@ -1,6 +1,6 @@
 /** withStoreLock: writers that read, wait and write back lose nothing when they hold the lock. */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withStoreLock } from '../../../core/io/lock.js';
@@ -35,5 +35,30 @@ describe('withStoreLock', () => {
     const env = { XDG_CACHE_HOME: dir };
     await expect(withStoreLock(env, 'test', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(withStoreLock(env, 'test', async () => 42)).resolves.toBe(42);
+  });
+
+  it('breaks a lock at once when the process that holds it is gone', async () => {
+    const lockPath = join(dir, 'berth', 'test.lock');
+    await mkdir(lockPath, { recursive: true });
+    await writeFile(join(lockPath, 'owner'), `${2 ** 22 + 7} ${hostname()} 00\n`); // no such pid
+    const started = Date.now();
+    expect(await withStoreLock({ XDG_CACHE_HOME: dir }, 'test', async () => 'done')).toBe('done');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await readdir(join(dir, 'berth'))).toEqual([]);
+  });
+
+  it('keeps a lock whose holder is alive, and one from another host, until it goes stale', async () => {
+    const lockPath = join(dir, 'berth', 'test.lock');
+    await mkdir(lockPath, { recursive: true });
+    await writeFile(join(lockPath, 'owner'), `${process.ppid} ${hostname()} 00\n`);
+    let entered = false;
+    const waiting = withStoreLock({ XDG_CACHE_HOME: dir }, 'test', async () => {
+      entered = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(entered).toBe(false);
+    await rm(lockPath, { recursive: true });
+    await waiting;
+    expect(entered).toBe(true);
   });
 });

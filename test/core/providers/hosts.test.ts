@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { detectProvider, isEcrPublicHost, parseAcrHost, parseEcrHost, parseGoogleHost } from '../../../core/providers/hosts.js';
+import {
+  detectProvider,
+  foreignHostReason,
+  isEcrPublicHost,
+  parseAcrHost,
+  parseEcrHost,
+  parseGoogleHost,
+} from '../../../core/providers/hosts.js';
 
 const ecr = (accountId: string, region: string, partitionDomain: string, fips = false, dualStack = false) => ({
   accountId,
@@ -170,4 +177,26 @@ describe('detectProvider', () => {
       expect(detectProvider(host)).toBeUndefined();
     },
   );
+});
+
+describe('foreignHostReason', () => {
+  it.each([
+    ['google', 'gcr.io', {}, undefined],
+    ['google', 'europe-west1-docker.pkg.dev', {}, undefined],
+    ['google', 'mirror.corp.example', {}, 'google: mirror.corp.example is not a Google registry'],
+    ['google', 'gcr.io.evil.example', {}, 'google: gcr.io.evil.example is not a Google registry'],
+    ['google', 'mirror.corp.example', { allowAnyHost: true }, undefined],
+    ['google', 'mirror.corp.example', { allowAnyHost: 'true' }, undefined],
+    ['google', 'mirror.corp.example', { allowAnyHost: false }, 'google: mirror.corp.example is not a Google registry'],
+    ['azure', 'myregistry.azurecr.io', {}, undefined],
+    ['azure', 'evilazurecr.io', {}, 'azure: evilazurecr.io is not an Azure container registry'],
+    ['azure', 'myregistry.azurecr.io.evil.example', {}, 'azure: myregistry.azurecr.io.evil.example is not an Azure container registry'],
+    ['azure', 'proxy.corp.example', { allowAnyHost: true }, undefined],
+    ['ecr', 'ghcr.io', { allowAnyHost: true }, 'ecr: ghcr.io is not an ECR registry'],
+    ['ecr-public', 'public.ecr.aws', {}, undefined],
+  ] as const)('%s %s %o', (provider, host, options, message) => {
+    const reason = foreignHostReason(provider, host, options);
+    if (message === undefined) expect(reason).toBeUndefined();
+    else expect(reason?.message.startsWith(message)).toBe(true);
+  });
 });

@@ -75,3 +75,21 @@ describe('file store', () => {
     await expect(store.list()).rejects.toThrow(/key file .* is missing/);
   });
 });
+
+describe('file store keys that collide with Object.prototype', () => {
+  it('stores, reads back, lists and erases __proto__ and constructor', async () => {
+    const store = await openFileStore({ env });
+    const proto = { serverURL: '__proto__', username: 'p', secret: 'ps' };
+    const ctor = { serverURL: 'constructor', username: 'c', secret: 'cs' };
+    expect(await store.get('constructor')).toBeUndefined();
+    await store.set('__proto__', proto);
+    await store.set('constructor', ctor);
+    const reopened = await openFileStore({ env });
+    expect(await reopened.get('__proto__')).toEqual(proto);
+    expect(await reopened.get('constructor')).toEqual(ctor);
+    expect(JSON.stringify(await reopened.list())).toBe('{"__proto__":"p","constructor":"c"}');
+    await reopened.erase('__proto__');
+    expect(await reopened.get('__proto__')).toBeUndefined();
+    expect(await reopened.get('constructor')).toEqual(ctor);
+  });
+});

@@ -30,7 +30,7 @@ export interface Command {
 export type Program = 'helper' | 'berth' | 'generate';
 
 const NODE_SCRIPTS: Record<Program, string> = {
-  helper: 'docker-credential-berth.js',
+  helper: 'docker-credential-berth.cjs', // the package's bin entry
   berth: 'berth.js',
   generate: 'generator/berth-generate.js',
 };

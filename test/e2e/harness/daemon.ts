@@ -5,12 +5,22 @@
  * `berth` of the selected build (harness/build.ts), and waits until the socket answers. Every process and directory is cleaned up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { daemonRequest, type DaemonRequest } from '../../../core/resolve/daemon-client.js';
-import { ROOT, type Command } from './build.js';
+import { DIST, ROOT, type Command } from './build.js';
+
+export { ROOT };
+
+/** A file of the Node build; tests that should also run on the binary use harness/build.ts instead. */
+export function distFile(name: 'berth.js' | 'docker-credential-berth.js'): string {
+  const path = join(DIST, name);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first`);
+  return path;
+}
 
 /** A temporary home: HOME and every XDG directory under one mkdtemp, runtime dir 0700. */
 export async function tempHome(): Promise<{ dir: string; env: NodeJS.ProcessEnv; cleanup: () => Promise<void> }> {
