@@ -1,9 +1,12 @@
 // Builds dist/: type-checks the whole tree, then bundles each entry with esbuild. Bundling keeps the
 // helper's start-up to a single small file; stores, providers and SDKs become chunks loaded on demand.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Beside the Node build, the standalone executable (dist/bin/, dist/release/): see buildStandalone.
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -82,7 +85,51 @@ const common = {
   plugins: [cjsNamedExports],
 };
 
+/**
+ * dist/bin/berth: one executable for every command (standalone/main.ts picks the entry by the name it
+ * is started under), with dist/bin/docker-credential-berth a symlink to it; dist/release/ holds the
+ * download (berth-linux-x64) and its SHA256SUMS. `bun build --compile` from the pinned devDependency;
+ * `--bytecode` (which needs CommonJS output) is what makes it start fast. A compiled executable would
+ * read `.env` and `bunfig.toml` from the working directory (where docker starts the helper): off.
+ */
+async function buildStandalone() {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    console.error(`build: skipping the standalone executable (Linux x64 only; this is ${process.platform}-${process.arch})`);
+    return;
+  }
+  const started = Date.now();
+  mkdirSync('dist/bin', { recursive: true });
+  await promisify(execFile)(
+    join('node_modules', '.bin', 'bun'),
+    [
+      'build',
+      'standalone/main.ts',
+      '--compile',
+      '--bytecode',
+      '--format=cjs',
+      '--no-compile-autoload-dotenv',
+      '--no-compile-autoload-bunfig',
+      '--define',
+      '__BERTH_STANDALONE__=true',
+      '--define',
+      `__BERTH_VERSION__=${JSON.stringify(pkg.version)}`,
+      '--outfile',
+      'dist/bin/berth',
+    ],
+    { maxBuffer: 16 << 20 },
+  ).catch((err) => {
+    throw new Error(`bun build --compile failed:\n${err.stderr || err.stdout || err.message}`);
+  });
+  symlinkSync('berth', 'dist/bin/docker-credential-berth');
+  mkdirSync('dist/release', { recursive: true });
+  copyFileSync('dist/bin/berth', 'dist/release/berth-linux-x64');
+  const sum = createHash('sha256').update(readFileSync('dist/release/berth-linux-x64')).digest('hex');
+  writeFileSync('dist/release/SHA256SUMS', `${sum}  berth-linux-x64\n`);
+  if (process.argv.includes('--verbose')) console.error(`build: standalone executable in ${Date.now() - started} ms`);
+}
+
 await Promise.all([
+  process.argv.includes('--no-standalone') ? undefined : buildStandalone(),
   // docker starts the helper for every pull, so its start-up is one CommonJS file of berth's own
   // code: CommonJS because a bundled module's imports then become require() calls inside the lazy
   // wrapper esbuild gives each module (an ES module bundle hoists them all to the top, and the helper

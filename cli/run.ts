@@ -14,7 +14,14 @@ export interface CliContext {
   stderr: NodeJS.WritableStream;
   /** This program's file (`process.argv[1]`): to start the daemon from, or find `berth.js` beside. */
   programPath?: string;
+  /**
+   * Loads the daemon's code for `berth daemon start`. The standalone executable carries it and passes
+   * this; the Node build loads the `berth-daemon.js` bundle beside the CLI instead.
+   */
+  loadDaemon?: () => Promise<DaemonModule>;
 }
+
+export type DaemonModule = typeof import('../daemon/main.js');
 
 export function processContext(): CliContext {
   return {

@@ -68,10 +68,14 @@ async function withOwnEcrRegistry(
 // The AWS SDK's warning about Node versions it will drop would be one more stderr line per run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const say = messages(process.stderr, process.env);
-try {
-  process.exitCode = await serve(process.argv.slice(2), process.env, say.info, say.warning);
-} catch (err) {
-  const code = say.error(forContainer(err));
-  // Settings from the environment are the generator's command line: wrong ones are usage errors.
-  process.exitCode = err instanceof UsageError ? 2 : code;
-}
+// No top-level await: the standalone executable's bytecode needs CommonJS output.
+serve(process.argv.slice(2), process.env, say.info, say.warning).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const code = say.error(forContainer(err));
+    // Settings from the environment are the generator's command line: wrong ones are usage errors.
+    process.exitCode = err instanceof UsageError ? 2 : code;
+  },
+);

@@ -1,8 +1,9 @@
 /**
  * @module
  * `berth daemon start|stop|status`. `start` runs the daemon in the foreground (systemd, containers)
- * or, with `--detach`, in the background until its socket answers. The daemon's code is a separate
- * bundle (`berth-daemon.js`) loaded at run time, so other commands never load express. `stop` and
+ * or, with `--detach`, in the background until its socket answers (the same program started again:
+ * see core/io/self.ts). The daemon's code is a separate bundle (`berth-daemon.js`) loaded at run
+ * time, so other commands never load express; the standalone executable carries it. `stop` and
  * `status` only talk to the socket.
  */
 import { spawn } from 'node:child_process';
@@ -14,8 +15,9 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import { DaemonUnavailableError, daemonRequest, daemonSocketPath } from '../../core/resolve/daemon-client.js';
 import { ArgumentError, BerthError, UsageError } from '../../core/errors.js';
+import { berthCliCommand } from '../../core/io/self.js';
 import { berthCacheDir } from '../../core/paths.js';
-import { say, type CliContext } from '../run.js';
+import { say, type CliContext, type DaemonModule } from '../run.js';
 import { formatStatus, type StatusReply } from './daemon-status.js';
 
 interface StartOptions {
@@ -104,7 +106,7 @@ async function start(ctx: CliContext, options: StartOptions): Promise<void> {
   const socketPath = await socketFor(ctx, options.socket);
   if (options.detach) return startDetached(ctx, options, socketPath);
   const listen = options.listen === undefined ? undefined : parseListen(options.listen);
-  const { runForeground } = await loadDaemon();
+  const { runForeground } = await (ctx.loadDaemon ?? loadDaemonBundle)();
   await runForeground({
     env: ctx.env,
     log: say(ctx).info,
@@ -231,14 +233,16 @@ async function waitFor(done: () => Promise<boolean>, timeoutMs: number, message:
 async function startDetached(ctx: CliContext, options: StartOptions, socketPath: string): Promise<void> {
   const running = await daemonPid(socketPath);
   if (running !== undefined) throw new BerthError(`a berth daemon is already running (pid ${running}, ${socketPath})`);
-  if (!ctx.programPath) throw new BerthError('cannot start the daemon in the background: the path of this program is unknown');
   const logFile = options.logFile ?? join(berthCacheDir(ctx.env), 'daemon.log');
   await mkdir(dirname(logFile), { recursive: true, mode: 0o700 });
   const log = openSync(logFile, 'a', 0o600);
-  const args = ['daemon', 'start', '--socket', socketPath];
+  const command = berthCliCommand(ctx.programPath);
+  if (!command) throw new BerthError('cannot start the daemon in the background: berth.js not found beside this program');
+  const [program, ...leading] = command;
+  const args = [...leading, 'daemon', 'start', '--socket', socketPath];
   if (options.listen) args.push('--listen', options.listen);
   if (options.tokenFile) args.push('--token-file', options.tokenFile);
-  const child = spawn(process.execPath, [ctx.programPath, ...args], { detached: true, stdio: ['ignore', log, log], env: { ...ctx.env } });
+  const child = spawn(program, args, { detached: true, stdio: ['ignore', log, log], env: { ...ctx.env } });
   closeSync(log);
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
@@ -254,10 +258,8 @@ async function startDetached(ctx: CliContext, options: StartOptions, socketPath:
   ctx.stdout.write(`berth daemon started (pid ${child.pid}, ${socketPath}, log ${logFile})\n`);
 }
 
-type DaemonModule = typeof import('../../daemon/main.js');
-
 /** The daemon bundle sits beside the CLI bundle (or one level up from a chunk). */
-async function loadDaemon(): Promise<DaemonModule> {
+async function loadDaemonBundle(): Promise<DaemonModule> {
   const here = dirname(fileURLToPath(import.meta.url));
   const entry = [join(here, 'berth-daemon.js'), join(here, '..', 'berth-daemon.js')].find((path) => existsSync(path));
   if (!entry) throw new BerthError(`cannot find berth-daemon.js beside ${here}`, { hint: 'run berth from its build (npm run build)' });

@@ -225,18 +225,14 @@ function entraError(err: unknown, what: string, settings: AzureSettings): Provid
   });
 }
 
-/** The ACR exchange; Node's own fetch ignores HTTPS_PROXY, undici's EnvHttpProxyAgent honours it. */
+/** The ACR exchange, through HTTPS_PROXY unless NO_PROXY names the registry (see exchangeFetch). */
 async function exchange(
   settings: AzureSettings,
   accessToken: string,
   tenantId: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<string> {
-  const [{ fetch, EnvHttpProxyAgent }, { proxySettings }] = await Promise.all([importPackage(import('undici')), import('../io/proxy.js')]);
-  const { env, registryHost } = settings;
-  // Empty strings, not undefined: undici would otherwise read process.env itself.
-  const { httpProxy = '', httpsProxy = '', noProxy = '' } = proxySettings(env);
-  const dispatcher = new EnvHttpProxyAgent({ httpProxy, httpsProxy, noProxy });
+  const { registryHost } = settings;
   const what = 'ACR token exchange';
   const form = new URLSearchParams({
     grant_type: 'access_token',
@@ -245,11 +241,11 @@ async function exchange(
     access_token: accessToken,
   });
   const timeout = AbortSignal.timeout(EXCHANGE_TIMEOUT_MS);
+  const client = await exchangeFetch(settings.env, registryHost);
   try {
-    const response = await fetch(`https://${registryHost}/oauth2/exchange`, {
+    const response = await client.fetch(`https://${registryHost}/oauth2/exchange`, {
       method: 'POST',
       body: form,
-      dispatcher,
       redirect: 'error',
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
@@ -265,8 +261,34 @@ async function exchange(
       hint: 'check that the registry name is right and reachable (HTTPS_PROXY, NO_PROXY)',
     });
   } finally {
-    void dispatcher.close();
+    client.close();
   }
+}
+
+interface ExchangeClient {
+  fetch(url: string, init: RequestInit): Promise<Response>;
+  close(): void;
+}
+
+/**
+ * A fetch that honours HTTPS_PROXY and NO_PROXY from `env`. Node's own fetch ignores them; undici's
+ * EnvHttpProxyAgent honours them. The standalone executable runs on Bun, whose `undici` is a
+ * stand-in without that agent and whose fetch takes the proxy as a URL instead.
+ */
+async function exchangeFetch(env: Env, registryHost: string): Promise<ExchangeClient> {
+  const { bypassesProxy, proxySettings } = await import('../io/proxy.js');
+  // Empty strings, not undefined: undici would otherwise read process.env itself.
+  const { httpProxy = '', httpsProxy = '', noProxy = '' } = proxySettings(env);
+  if (process.versions.bun) {
+    const proxy = httpsProxy && !bypassesProxy(registryHost, 443, noProxy) ? httpsProxy : undefined;
+    return { fetch: (url, init) => fetch(url, { ...init, ...(proxy ? { proxy } : {}) } as RequestInit), close: () => undefined };
+  }
+  const { fetch: undiciFetch, EnvHttpProxyAgent } = await importPackage(import('undici'));
+  const dispatcher = new EnvHttpProxyAgent({ httpProxy, httpsProxy, noProxy });
+  return {
+    fetch: (url, init) => undiciFetch(url, { ...init, dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>,
+    close: () => void dispatcher.close(),
+  };
 }
 
 function exchangeError(message: string, status: number): ProviderError {

@@ -6,8 +6,6 @@
  * caller resolves on its own. With `daemon.autoStart` in the config (or `BERTH_DAEMON_AUTOSTART=1`)
  * an absent daemon is started in the background for next time, as git's credential-cache does.
  */
-import { existsSync, realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { DaemonUnavailableError, credentialFromDaemon, daemonSocketPath, type DaemonRequest } from './daemon-client.js';
 import type { Env } from '../paths.js';
@@ -21,7 +19,7 @@ export interface DaemonFirstOptions {
   direct?: ResolveServerURL;
   /** Where diagnostics go (the helper's stderr); never a secret. */
   warn?: (line: string) => void;
-  /** The `berth` CLI to start the daemon with; default: `berth.js` beside `programPath`. */
+  /** The `berth` CLI to start the daemon with; default: this build's own (see core/io/self.ts). */
   berthScript?: string;
   /** The running program's file (the shell's `process.argv[1]`), to find `berth.js` beside it. */
   programPath?: string;
@@ -58,19 +56,15 @@ function timeoutsFrom(env: Env): Pick<DaemonRequest, 'connectTimeoutMs' | 'respo
 
 /** Starts `berth daemon start --detach` without waiting for it; this call resolves directly. */
 async function startInBackground(env: Env, { berthScript, programPath, warn }: DaemonFirstOptions): Promise<void> {
-  const script = berthScript ?? siblingBerth(programPath);
-  if (!script) {
+  // Loaded here, not on every get: only an auto-start needs to know how this build runs itself.
+  const command = berthScript ? [process.execPath, berthScript] : (await import('../io/self.js')).berthCliCommand(programPath);
+  if (!command) {
     warn?.('cannot auto-start the daemon: berth.js not found beside this program');
     return;
   }
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [script, 'daemon', 'start', '--detach'], { detached: true, stdio: 'ignore', env: { ...env } });
+  const [program, ...leading] = command;
+  const child = spawn(program!, [...leading, 'daemon', 'start', '--detach'], { detached: true, stdio: 'ignore', env: { ...env } });
   child.once('error', (err) => warn?.(`cannot auto-start the daemon: ${err.message}`));
   child.unref();
-}
-
-function siblingBerth(programPath: string | undefined): string | undefined {
-  if (!programPath) return undefined;
-  const candidate = join(dirname(realpathSync(programPath)), 'berth.js');
-  return existsSync(candidate) ? candidate : undefined;
 }

@@ -11,8 +11,9 @@ import { FakeAws, TEST_KEY, fakeAwsEnv } from '../fakes/aws.js';
 import { GOOGLE_TOKEN_HOST, createServiceAccount, fakeGoogle } from '../fakes/google-cloud.js';
 import { startHttpsProxy, type FakeRequest, type FakeResponse, type HostHandler, type HttpsProxy } from '../fakes/https-proxy.js';
 import { spawn } from 'node:child_process';
-import { distFile, harnessDaemonEntry, metric, startDaemonProcess, tempHome } from './harness/daemon.js';
+import { harnessDaemonEntry, metric, startDaemonProcess, tempHome } from './harness/daemon.js';
 import { tempDir } from '../fakes/temp.js';
+import { argvFor, berthCommand, type Program } from './harness/build.js';
 
 const GAR = 'europe-docker.pkg.dev';
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
@@ -195,9 +196,9 @@ describe('berth daemon with the ECR provider and the fake AWS', () => {
 });
 
 describe('berth daemon start (built CLI) with an ECR registry in the config', () => {
-  const run = (script: string, args: string[], env: NodeJS.ProcessEnv, input = '') =>
+  const run = (program: Program, args: string[], env: NodeJS.ProcessEnv, input = '') =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [script, ...args], { env });
+      const child = spawn(...argvFor(program, args), { env });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -221,7 +222,7 @@ describe('berth daemon start (built CLI) with an ECR registry in the config', ()
     });
     const env = { ...home.env, ...aws, BERTH_CONFIG: config, BERTH_DAEMON_CONNECT_TIMEOUT_MS: '10000', BERTH_DAEMON_TIMEOUT_MS: '30000' };
     const daemon = await startDaemonProcess(
-      distFile('berth.js'),
+      berthCommand('berth'),
       ['daemon', 'start'],
       env,
       join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock'),
@@ -230,13 +231,13 @@ describe('berth daemon start (built CLI) with an ECR registry in the config', ()
     // The helper runs without any AWS setting: only the daemon can produce the token.
     const helperEnv = { ...home.env, BERTH_CONFIG: config, BERTH_DAEMON_CONNECT_TIMEOUT_MS: '10000', BERTH_DAEMON_TIMEOUT_MS: '30000' };
     for (const serverURL of [ECR, `https://${ECR}`, ECR]) {
-      const got = await run(distFile('docker-credential-berth.js'), ['get'], helperEnv, serverURL);
+      const got = await run('helper', ['get'], helperEnv, serverURL);
       expect(got.code, got.stdout + got.stderr).toBe(0);
       expect(JSON.parse(got.stdout)).toEqual({ ServerURL: serverURL, Username: 'AWS', Secret: 'fake-ecr-password' });
       expect(got.stderr).toBe('');
     }
     expect(fake.count(GET_TOKEN)).toBe(1);
-    const status = await run(distFile('berth.js'), ['daemon', 'status'], helperEnv);
+    const status = await run('berth', ['daemon', 'status'], helperEnv);
     expect(status.stdout).toMatch(new RegExp(`^${ECR.replace(/\./g, '\\.')}\\s+\\d+s\\s+11h59m\\s+-$`, 'm'));
     expect(await daemon.stop()).toBe(0);
     expect(daemon.output()).not.toContain('fake-ecr-password');

@@ -4,7 +4,8 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { distFile, harnessDaemonEntry, metric, startDaemonProcess, tempHome, type DaemonProcess } from './harness/daemon.js';
+import { argvFor, berthCommand } from './harness/build.js';
+import { harnessDaemonEntry, metric, startDaemonProcess, tempHome, type DaemonProcess } from './harness/daemon.js';
 import { startTokenService, type TokenService } from './harness/token-service.js';
 
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
@@ -167,7 +168,7 @@ describe('docker-credential-berth with the daemon', () => {
   const helper = (env: NodeJS.ProcessEnv, action: string, input: string) =>
     new Promise<{ status: number | null; stdout: string; stderr: string; ms: number }>((resolve, reject) => {
       const started = performance.now();
-      const child = spawn(process.execPath, [distFile('docker-credential-berth.js'), action], { env });
+      const child = spawn(...argvFor('helper', [action]), { env });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -215,9 +216,8 @@ describe('berth daemon start|status|stop (built CLI)', () => {
   it('starts detached, reports status, refuses a second start, stops', async () => {
     const home = await tempHome();
     cleanups.push(home.cleanup);
-    const berth = distFile('berth.js');
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, [berth, 'daemon', ...args], { env: home.env, encoding: 'utf8', timeout: 60_000 });
+      spawnSync(...argvFor('berth', ['daemon', ...args]), { env: home.env, encoding: 'utf8', timeout: 60_000 });
     const started = run('start', '--detach');
     expect(started.stderr).toBe('');
     expect(started.stdout).toMatch(/^berth daemon started \(pid \d+, .*daemon\.sock/);
@@ -241,7 +241,7 @@ describe('berth daemon start|status|stop (built CLI)', () => {
     const home = await tempHome();
     cleanups.push(home.cleanup);
     const socketPath = join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock');
-    const daemon = await startDaemonProcess(distFile('berth.js'), ['daemon', 'start', '--listen', '127.0.0.1:0'], home.env, socketPath);
+    const daemon = await startDaemonProcess(berthCommand('berth'), ['daemon', 'start', '--listen', '127.0.0.1:0'], home.env, socketPath);
     cleanups.push(() => daemon.stop());
     const listening = /http:\/\/127\.0\.0\.1:(\d+)/;
     for (const deadline = Date.now() + 30_000; !listening.test(daemon.output()) && Date.now() < deadline; ) await sleep(50);
@@ -263,7 +263,7 @@ describe('berth daemon start|status|stop (built CLI)', () => {
     await chmod(home.env.XDG_RUNTIME_DIR!, 0o700);
     const dir = join(home.env.XDG_RUNTIME_DIR!, 'berth');
     spawnSync('mkdir', ['-m', '755', dir]);
-    const child = spawn(process.execPath, [distFile('berth.js'), 'daemon', 'start'], { env: home.env });
+    const child = spawn(...argvFor('berth', ['daemon', 'start']), { env: home.env });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const code = await new Promise((resolve) => child.once('exit', resolve));

@@ -13,6 +13,7 @@ import { FakeAws, TEST_KEY } from '../fakes/aws.js';
 import { fakeAzure } from '../fakes/azure-cloud.js';
 import { createServiceAccount, fakeGoogle, type FakeGoogle } from '../fakes/google-cloud.js';
 import { startHttpsProxy, type HttpsProxy } from '../fakes/https-proxy.js';
+import { imageDockerfile } from './harness/build.js';
 import { pushAndPull, runGenerator, skopeoHome, TempDirs, type SkopeoWorld } from './harness/generator.js';
 import { openPodman, PODMAN_TOOLS, type Podman } from './harness/podman.js';
 import { startRegistry, type Registry } from './harness/registry.js';
@@ -66,7 +67,7 @@ beforeAll(async () => {
   for (const host of [ECR_HOST, GOOGLE_HOST, ACR_HOST]) registryProxy.forward(host, port);
   podman = await openPodman(ROOT);
   const base = await podman.baseImage();
-  for (const name of ['ecr', 'google', 'azure']) images[name] = await podman.build(`Dockerfiles/${name}.Dockerfile`, { BASE_IMAGE: base });
+  for (const name of ['ecr', 'google', 'azure'] as const) images[name] = await podman.build(imageDockerfile(name), { BASE_IMAGE: base });
 }, 600_000);
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeForSkopeo, pushAndPull, runGenerator, skopeoHome, TempDirs } from './harness/generator.js';
+import { imageDockerfile } from './harness/build.js';
 import { openPodman, PODMAN_TOOLS, type Podman } from './harness/podman.js';
 import { startRegistry, type Registry } from './harness/registry.js';
 import { missingTools, requireTools, TOOLS } from './harness/tools.js';
@@ -24,13 +25,10 @@ const temp = new TempDirs();
 
 beforeAll(async () => {
   if (missingTools(NEEDED) !== '') return;
-  await stat(join(ROOT, 'dist/generator/berth-generate.js')).catch(() => {
-    throw new Error('dist/generator/berth-generate.js is missing: run `npm run build` first');
-  });
   registry = await startRegistry([{ username: USER, password: PASSWORD }]);
   podman = await openPodman(ROOT);
   const base = await podman.baseImage();
-  for (const name of ['static', 'all']) images[name] = await podman.build(`Dockerfiles/${name}.Dockerfile`, { BASE_IMAGE: base });
+  for (const name of ['static', 'all'] as const) images[name] = await podman.build(imageDockerfile(name), { BASE_IMAGE: base });
 }, 600_000);
 
 afterAll(async () => {

@@ -1,13 +1,14 @@
 /**
- * The BUILT `dist/docker-credential-berth.js`, run as clients run it, against the credential-helper
+ * The BUILT `docker-credential-berth` (the Node bundle or the standalone executable: BERTH_BUILD), run as clients run it, against the credential-helper
  * protocol (DESIGN §1): a script of argv, stdin, expected stdout bytes, stderr and exit code, run in
  * order in one fresh home with the default (file) store, so later steps see earlier ones.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_FOUND_MESSAGE } from '../../core/errors.js';
-import { clientHome, HELPER_JS, spawnCollect, type ClientHome } from './harness/clients.js';
+import { clientHome, spawnCollect, type ClientHome } from './harness/clients.js';
+import { argvFor, berthCommand, executable } from './harness/build.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -135,7 +136,7 @@ const SCRIPT: Step[] = [
 
 let home: ClientHome;
 beforeAll(async () => {
-  if (!existsSync(HELPER_JS)) throw new Error(`${HELPER_JS} is missing: run npm run build first`);
+  berthCommand('helper'); // throws when not built
   home = await clientHome();
 });
 afterAll(() => home.cleanup());
@@ -143,7 +144,7 @@ afterAll(() => home.cleanup());
 describe('docker-credential-berth, built, as a child process', () => {
   for (const step of SCRIPT) {
     it(`${step.name}: ${step.args.join(' ') || '(no args)'}`, async () => {
-      const result = await spawnCollect(process.execPath, [HELPER_JS, ...step.args], home.env, { stdin: step.stdin ?? '' });
+      const result = await spawnCollect(...argvFor('helper', step.args), home.env, { stdin: step.stdin ?? '' });
       const expected = { stdout: step.stdout, stderr: step.stderr ?? '', code: step.exit ?? 0 };
       const actual = { stdout: result.stdout, stderr: result.stderr, code: result.code };
       if (typeof expected.stdout === 'string' && typeof expected.stderr === 'string') {
@@ -156,13 +157,13 @@ describe('docker-credential-berth, built, as a child process', () => {
     });
   }
 
-  it('runs from its own #! line, as an installed bin does', async () => {
-    const result = await spawnCollect(HELPER_JS, ['version'], home.env);
+  it('runs as an installed file is run (its own #! line, or the executable through its symlink)', async () => {
+    const result = await spawnCollect(executable('helper'), ['version'], home.env);
     expect(result).toMatchObject({ stdout: `docker-credential-berth berth ${version}\n`, stderr: '', code: 0 });
   });
 
   it('list with a stdin that never closes answers and exits', async () => {
-    const child = spawn(process.execPath, [HELPER_JS, 'list'], { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(...argvFor('helper', ['list']), { env: home.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

@@ -8,9 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientHome, HELPER_JS, spawnCollect, type ClientHome, type RunResult } from './harness/clients.js';
+import { clientHome, spawnCollect, type ClientHome, type RunResult } from './harness/clients.js';
 import { missingTools, requireTools, TOOLS, type Tool } from './harness/tools.js';
 import { removeDir } from '../fakes/temp.js';
+import { argvFor } from './harness/build.js';
 
 const NEEDED: Tool[] = [
   TOOLS.pass,
@@ -58,7 +59,7 @@ afterAll(async () => {
   await removeDir(home.dir);
 });
 
-const berth = (args: string[], stdin = ''): Promise<RunResult> => spawnCollect(process.execPath, [HELPER_JS, ...args], home.env, { stdin });
+const berth = (args: string[], stdin = ''): Promise<RunResult> => spawnCollect(...argvFor('helper', args), home.env, { stdin });
 const reference = (args: string[], stdin = ''): Promise<RunResult> => spawnCollect('docker-credential-pass', args, passEnv, { stdin });
 const outcome = ({ stdout, code }: RunResult) => ({ stdout, code });
 const creds = (ServerURL: string, Username: string, Secret: string) => JSON.stringify({ ServerURL, Username, Secret });

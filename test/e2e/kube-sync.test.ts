@@ -6,7 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { FakeKubeApiServer } from '../fakes/kube-apiserver.js';
-import { distFile, tempHome } from './harness/daemon.js';
+import { argvFor } from './harness/build.js';
+import { tempHome } from './harness/daemon.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -35,14 +36,10 @@ it('serves /healthz and /metrics, follows new namespaces, stops cleanly on SIGTE
     JSON.stringify({ registries: [{ name: 'gh', provider: 'static', host: 'ghcr.io', options: { usernameEnv: 'U', passwordEnv: 'P' } }] }),
   );
   const env = { ...home.env, KUBECONFIG: kubeconfig, BERTH_CONFIG: config, U: 'octocat', P: 'ghp_never_logged' };
-  const child = spawn(
-    process.execPath,
-    [distFile('berth.js'), 'kube', 'sync', '-A', '--service-account', 'default', '--listen', '127.0.0.1:0'],
-    {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(...argvFor('berth', ['kube', 'sync', '-A', '--service-account', 'default', '--listen', '127.0.0.1:0']), {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   child.stdout.on('data', (chunk) => (log += chunk));
   child.stderr.on('data', (chunk) => (log += chunk));

@@ -16,8 +16,9 @@ import { createServiceAccount, fakeGoogle, type FakeGoogle } from '../fakes/goog
 import { startHttpsProxy, type HttpsProxy } from '../fakes/https-proxy.js';
 import { signJwt } from '../fakes/jwt.js';
 import { generateRsaKeyPair } from '../fakes/test-ca.js';
-import { distFile, startDaemonProcess, tempHome } from './harness/daemon.js';
+import { startDaemonProcess, tempHome } from './harness/daemon.js';
 import { fixtureDir, removeDir } from '../fakes/temp.js';
+import { argvFor, berthCommand } from './harness/build.js';
 
 const V1 = 'credentialprovider.kubelet.k8s.io/v1';
 const V1BETA1 = 'credentialprovider.kubelet.k8s.io/v1beta1';
@@ -83,7 +84,7 @@ interface Run {
 
 function run(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [distFile('berth.js'), ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(...argvFor('berth', args), { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -242,7 +243,7 @@ describe('kubelet-credential-provider: every provider', () => {
     const slow = { BERTH_DAEMON_CONNECT_TIMEOUT_MS: '10000', BERTH_DAEMON_TIMEOUT_MS: '30000' };
     const daemonEnv = { ...made.env, ...slow, ...awsEnv(), AWS_EC2_METADATA_DISABLED: 'true' };
     const daemon = await startDaemonProcess(
-      distFile('berth.js'),
+      berthCommand('berth'),
       ['daemon', 'start'],
       daemonEnv,
       join(made.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock'),

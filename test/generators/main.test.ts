@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../fakes/temp.js';
 
-const GENERATOR = resolve('dist/generator/berth-generate.js');
+import { argvFor } from '../e2e/harness/build.js';
 let dir: string;
 
 beforeEach(async () => {
@@ -13,7 +13,7 @@ beforeEach(async () => {
 
 function generate(args: string[], env: Record<string, string>) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-    execFile(process.execPath, [GENERATOR, ...args], { env: { HOME: dir, PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
+    execFile(...argvFor('generate', args), { env: { HOME: dir, PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

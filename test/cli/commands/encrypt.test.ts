@@ -1,13 +1,13 @@
 // Script-style cases for `berth keygen|key-id|encrypt|decrypt|rekey|exec`: each runs the built
-// dist/berth.js in a fresh directory and checks stdout, stderr, the exit code and the files left.
+// berth of the selected build (test/e2e/harness/build.ts) in a fresh directory and checks stdout, stderr, the exit code and the files left.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, lstat, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { argvFor } from '../../e2e/harness/build.js';
 import { cliHome, type CliHome, type RunOptions } from '../../e2e/harness/cli.js';
-import { BERTH_JS } from '../../e2e/harness/clients.js';
 import { HOME_DIRS } from '../../fakes/temp.js';
 
 const JET = join(import.meta.dirname, '../../vectors/jet-legacy');
@@ -215,7 +215,7 @@ async function cut(name: string, length: number): Promise<void> {
 describe('interrupted', () => {
   it('Ctrl-C during encryption removes the temporary file and exits 130', async () => {
     await berth(['keygen']);
-    const child = spawn(process.execPath, [BERTH_JS, 'encrypt', '-', 'out.enc'], {
+    const child = spawn(...argvFor('berth', ['encrypt', '-', 'out.enc']), {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '', HOME: dir },
     });
@@ -287,10 +287,8 @@ describe('outputs that are not regular files, and kills', () => {
     await writeFile(join(dir, 'plain'), randomBytes(1 << 20));
     await berth(['encrypt', 'plain', 'plain.enc']);
     const encrypted = await readFile(join(dir, 'plain.enc'));
-    const child = spawn(process.execPath, [BERTH_JS, 'decrypt', '-', 'out'], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: dir },
-    });
+    const child = spawn(...argvFor('berth', ['decrypt', '-', 'out']), { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    child.stdin.on('error', () => undefined); // killed before it read all of its input: EPIPE
     child.stdin.write(encrypted.subarray(0, 600_000));
     // Wait until the output is open (it has no name: /proc shows `dir/#inode (deleted)`), then kill.
     expect(await outputOpenedBy(child.pid!)).toMatch(/\/#\d+ \(deleted\)$/);

@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveForHelper } from '../../../core/resolve/context.js';
 import { NOT_FOUND_MESSAGE, NotFoundError } from '../../../core/errors.js';
+import { argvFor } from '../../e2e/harness/build.js';
 import { FakeAws, TEST_KEY } from '../../fakes/aws.js';
 import { tempDir } from '../../fakes/temp.js';
 
-const HELPER = resolve('dist/docker-credential-berth.js');
 let home: string;
 let env: Record<string, string>;
 
@@ -43,7 +43,7 @@ describe('docker-credential-berth get (built)', () => {
   function get(serverURL: string, extraEnv: Record<string, string> = {}) {
     return new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
       const childEnv = { ...env, PATH: process.env.PATH ?? '', ...extraEnv };
-      const child = execFile(process.execPath, [HELPER, 'get'], { env: childEnv }, (err, stdout, stderr) =>
+      const child = execFile(...argvFor('helper', ['get']), { env: childEnv }, (err, stdout, stderr) =>
         done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
       child.stdin?.end(serverURL);
@@ -83,8 +83,7 @@ describe('docker-credential-berth get for an ECR registry (built, fake AWS)', ()
     };
     return new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
       const child = execFile(
-        process.execPath,
-        [HELPER, 'get'],
+        ...argvFor('helper', ['get']),
         { env: { ...env, PATH: process.env.PATH ?? '', ...awsEnv } },
         (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );

@@ -1,12 +1,11 @@
 /**
  * @module
  * The one CLI harness: `berth` run in a fresh temporary home, in-process (`berth`) or as the built
- * `dist/berth.js` in a child process (`berthProcess`), capturing stdout, stderr and the exit code.
+ * the selected build (harness/build.ts) in a child process (`berthProcess`), capturing stdout, stderr and the exit code.
  * `runScript` plays a case written as a script of command, stdin, stdout, stderr and exit code (the
  * shape of age's `cmd/age/testdata/*.txt`).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -14,7 +13,7 @@ import { expect } from 'vitest';
 import { main } from '../../../cli/program.js';
 import type { Env } from '../../../core/paths.js';
 import { homeEnv, tempDir } from '../../fakes/temp.js';
-import { BERTH_JS, HELPER_JS } from './clients.js';
+import { argvFor, shimExec } from './build.js';
 
 export interface CliResult {
   stdout: string;
@@ -57,7 +56,7 @@ export async function cliHome(extra: Env = {}, { helperOnPath = false, prefix = 
   let path = basePath;
   if (helperOnPath) {
     await mkdir(join(dir, 'bin'));
-    const shim = `#!/bin/sh\nexec '${process.execPath}' '${HELPER_JS}' "$@"\n`;
+    const shim = `#!/bin/sh\n${shimExec('helper')}\n`;
     await writeFile(join(dir, 'bin/docker-credential-berth'), shim, { mode: 0o755 });
     path = `${join(dir, 'bin')}:${basePath}`;
   }
@@ -81,9 +80,9 @@ export async function cliHome(extra: Env = {}, { helperOnPath = false, prefix = 
 }
 
 function runBuilt(args: string[], cwd: string, env: Env, stdin: Buffer | string = ''): Promise<ProcessResult> {
-  if (!existsSync(BERTH_JS)) throw new Error(`${BERTH_JS} is missing: run npm run build first`);
+  const [program, argv] = argvFor('berth', args); // throws when that build is missing
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BERTH_JS, ...args], { cwd, env });
+    const child = spawn(program, argv, { cwd, env });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -2,7 +2,8 @@
  * @module
  * Running berth and real clients as child processes in an isolated home: HOME and XDG_* point at a
  * fresh temporary directory, PATH starts with a directory holding a `docker-credential-berth` shim
- * for the built helper (the shim logs each action, never its input). Every run is kept in a
+ * for the built helper of the selected build (harness/build.ts; the shim logs each action, never its
+ * input). Every run is kept in a
  * transcript so a test can check that no secret reached any output it should not.
  */
 import { spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import { fixtureDir, removeDir } from '../../fakes/temp.js';
 export const DIST = resolve(import.meta.dirname, '../../../dist');
 export const HELPER_JS = join(DIST, 'docker-credential-berth.js');
 export const BERTH_JS = join(DIST, 'berth.js');
+import { argvFor, shimExec } from './build.js';
 
 export interface RunResult {
   command: string;
@@ -27,6 +29,8 @@ export interface RunOptions {
   revealsSecret?: boolean;
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** The working directory (default: this process's). */
+  cwd?: string;
 }
 
 export interface ClientHome {
@@ -47,7 +51,7 @@ export async function clientHome(): Promise<ClientHome> {
   await mkdir(bin, { recursive: true });
   await mkdir(join(dir, 'run'), { recursive: true, mode: 0o700 });
   const callLog = join(dir, 'helper-calls.log');
-  const shim = `#!/bin/sh\necho "$*" >> '${callLog}'\nexec '${process.execPath}' '${HELPER_JS}' "$@"\n`;
+  const shim = `#!/bin/sh\necho "$*" >> '${callLog}'\n${shimExec('helper')}\n`;
   await writeFile(join(bin, 'docker-credential-berth'), shim);
   await chmod(join(bin, 'docker-credential-berth'), 0o755);
   const env: Record<string, string> = {
@@ -70,7 +74,7 @@ export async function clientHome(): Promise<ClientHome> {
     env,
     transcript,
     run,
-    berth: (args, options) => run(process.execPath, [BERTH_JS, ...args], options),
+    berth: (args, options) => run(...argvFor('berth', args), options),
     helperCalls: async () => (await readFile(callLog, 'utf8').catch(() => '')).split('\n').filter(Boolean),
     cleanup: () => removeDir(dir),
   };
@@ -78,7 +82,7 @@ export async function clientHome(): Promise<ClientHome> {
 
 export function spawnCollect(program: string, args: string[], env: Record<string, string>, options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(program, args, { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 60_000 });
+    const child = spawn(program, args, { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 60_000 });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));

@@ -2,21 +2,21 @@
  * @module
  * Starts real daemon processes for end-to-end tests: a fresh home (HOME, XDG_*) per daemon in a
  * temporary directory, the test entry (`daemon-entry.ts`, bundled once with esbuild) or the built
- * `dist/berth.js`, and waits until the socket answers. Every process and directory is cleaned up.
+ * `berth` of the selected build (harness/build.ts), and waits until the socket answers. Every process and directory is cleaned up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll } from 'vitest';
 import { daemonRequest, type DaemonRequest } from '../../../core/resolve/daemon-client.js';
 import { fixtureDir, removeDir } from '../../fakes/temp.js';
+import { DIST, ROOT, type Command } from './build.js';
 
-export const ROOT = resolve(import.meta.dirname, '../../..');
-export const DIST = join(ROOT, 'dist');
+export { ROOT };
 
-/** The built CLI and helper; e2e tests need `npm run build` first (`npm test` does it). */
+/** A file of the Node build; tests that should also run on the binary use harness/build.ts instead. */
 export function distFile(name: 'berth.js' | 'docker-credential-berth.js'): string {
   const path = join(DIST, name);
   if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first`);
@@ -80,14 +80,18 @@ export interface DaemonProcess {
   stop: () => Promise<number | null>;
 }
 
-/** Runs `node <script> <args>` with `env`, waiting until the daemon answers `/healthz` on `socketPath`. */
+/**
+ * Runs `node <script> <args>` (a harness entry) or a built program (`berthCommand('berth')`) with
+ * `env`, waiting until the daemon answers `/healthz` on `socketPath`.
+ */
 export async function startDaemonProcess(
-  script: string,
+  program: string | Command,
   args: string[],
   env: NodeJS.ProcessEnv,
   socketPath: string,
 ): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = typeof program === 'string' ? { file: process.execPath, args: [program] } : program;
+  const child = spawn(command.file, [...command.args, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));

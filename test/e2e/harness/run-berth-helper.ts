@@ -1,15 +1,12 @@
 /**
  * @module
- * Runs the built `docker-credential-berth` (dist/) as a client would: a fresh process per action,
+ * Runs the built `docker-credential-berth` of the selected build (harness/build.ts) as a client would: a fresh process per action,
  * stdin in, stdout/stderr/exit code out, with a fresh HOME and XDG dirs so nothing of the user's
  * leaks in. Tests that use it need `npm run build` first (`npm test` does that).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { fixtureDir, homeEnv, removeDir } from '../../fakes/temp.js';
-
-export const HELPER_PATH = fileURLToPath(new URL('../../../dist/docker-credential-berth.js', import.meta.url));
+import { argvFor, berthCommand } from './build.js';
 
 export interface HelperResult {
   /** null when the helper was killed at the deadline. */
@@ -22,7 +19,7 @@ export interface HelperResult {
 export type HelperEnv = Record<string, string | undefined>;
 
 export function requireBuiltHelper(): void {
-  if (!existsSync(HELPER_PATH)) throw new Error(`${HELPER_PATH} is missing: run npm run build first`);
+  berthCommand('helper'); // throws when not built
 }
 
 /** A temporary HOME with XDG dirs under it; `remove()` deletes it. */
@@ -35,7 +32,7 @@ export async function tempHome(): Promise<{ dir: string; env: HelperEnv; remove(
 export function runHelper(action: string, options: { env: HelperEnv; input?: string; timeoutMs?: number }): Promise<HelperResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HELPER_PATH, action], {
+    const child = spawn(...argvFor('helper', [action]), {
       env: Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
