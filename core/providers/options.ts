@@ -1,76 +1,16 @@
 /**
  * @module
- * What each provider accepts in a registry's `options`, and which hosts it can serve: the
- * declarations `berth registries add` checks against (and lists in its help) before anything is
- * written. Pure data and string checks, no SDK: adding a provider adds one entry here. A value that
+ * Checking a registry's `options` and host against its provider's declaration (the `spec` of its
+ * registration in ./index.ts) before `berth registries add` writes anything, and listing every
+ * provider's options in its help. Pure string checks, no SDK. A value that
  * looks like a secret is refused everywhere: the config file is not a secret store, the `…Env` and
  * `…File` options name where the secret is instead.
  */
-import type { ProviderName } from '../config/load.js';
 import { ArgumentError } from '../errors.js';
 import { registryHost, registryKey } from '../registry-host.js';
-import { ALLOW_ANY_HOST, foreignHostReason, isCloudProvider } from './hosts.js';
-
-export interface OptionSpec {
-  name: string;
-  type: 'string' | 'boolean';
-  description: string;
-  required?: boolean;
-}
-
-export interface ProviderSpec {
-  /** The hosts it serves, in words, for the help (./hosts.ts decides). */
-  hosts: string;
-  options: readonly OptionSpec[];
-}
-
-/** Google and Azure serve a host their parser does not accept only with this option (./hosts.ts). */
-const allowAnyHost: OptionSpec = {
-  name: ALLOW_ANY_HOST,
-  type: 'boolean',
-  description: "send this cloud's token to another host: only a proxy in front of the real registry",
-};
-
-const AWS_OPTIONS: OptionSpec[] = [
-  { name: 'profile', type: 'string', description: 'AWS profile to take credentials from' },
-  { name: 'roleArn', type: 'string', description: 'IAM role to assume for the token' },
-  { name: 'externalId', type: 'string', description: 'ExternalId the role requires' },
-  { name: 'roleSessionName', type: 'string', description: 'session name when assuming the role (default berth)' },
-];
-
-export const PROVIDER_SPECS: Readonly<Record<ProviderName, ProviderSpec>> = {
-  ecr: {
-    hosts: '<account>.dkr.ecr.<region>.amazonaws.com (and the FIPS, dual-stack, China and ISO forms)',
-    options: [...AWS_OPTIONS, { name: 'region', type: 'string', description: "API region (default: the host's)" }],
-  },
-  'ecr-public': {
-    hosts: 'public.ecr.aws, ecr-public.aws.com',
-    options: AWS_OPTIONS,
-  },
-  google: {
-    hosts: 'gcr.io, {us,eu,asia}.gcr.io, <location>-docker.pkg.dev, docker.<region>.rep.pkg.dev',
-    options: [{ name: 'keyFile', type: 'string', description: 'service account key file (default: ADC)' }, allowAnyHost],
-  },
-  azure: {
-    hosts: '<name>.azurecr.io (.cn, .us, .de)',
-    options: [
-      { name: 'tenantId', type: 'string', description: 'Entra tenant (default AZURE_TENANT_ID)' },
-      { name: 'clientId', type: 'string', description: 'app or managed identity client id (default AZURE_CLIENT_ID)' },
-      { name: 'authorityHost', type: 'string', description: "Entra endpoint (default: the registry cloud's)" },
-      { name: 'scope', type: 'string', description: 'token scope (default https://containerregistry.azure.net/.default)' },
-      allowAnyHost,
-    ],
-  },
-  static: {
-    hosts: 'any registry',
-    options: [
-      { name: 'username', type: 'string', description: 'the user name itself' },
-      { name: 'usernameEnv', type: 'string', description: 'variable holding the user name (default DOCKER_USERNAME)' },
-      { name: 'passwordEnv', type: 'string', description: 'variable holding the password or token (default DOCKER_PASSWORD)' },
-      { name: 'passwordFile', type: 'string', description: 'file holding the password or token' },
-    ],
-  },
-};
+import { foreignHostReason, isCloudProvider } from './hosts.js';
+import { PROVIDER_SPECS, type ProviderName } from './index.js';
+import type { OptionSpec } from './provider.js';
 
 /** Option names that say "this is the secret itself". */
 const SECRET_NAME = /pass(word)?|secret|token|credential|apikey|api_key/i;

@@ -40,6 +40,21 @@ export interface ServiceAccountIdentity {
 export type Provider = (request: ProviderRequest) => Promise<Credential>;
 
 /** What a provider file offers (its default export): the provider, and who its credentials are for. */
+/** One option a provider reads from a registry's `options`. */
+export interface OptionSpec {
+  name: string;
+  type: 'string' | 'boolean';
+  description: string;
+  required?: boolean;
+}
+
+/** What a provider declares in its registration: the hosts it serves (in words) and its options. */
+export interface ProviderSpec {
+  /** The hosts it serves, for the help (./hosts.ts decides). */
+  hosts: string;
+  options: readonly OptionSpec[];
+}
+
 export interface ProviderModule {
   provider: Provider;
   /**
