@@ -93,8 +93,8 @@ describe('generator outputs', () => {
     expect(result.code).toBe(1);
     const owner = (await stat(out)).uid;
     expect(result.stderr.split('\n').slice(-3).join('\n')).toBe(
-      `berth-generate: error: cannot write to /opt/data: permission denied for uid 65532, owned by uid ${owner}\n` +
-        `berth-generate: hint: run the container with --user $(id -u) (or --user ${owner}, the mount's owner), or make /opt/data writable by uid 65532\n`,
+      `berth: error: cannot write to /opt/data: permission denied for uid 65532, owned by uid ${owner}\n` +
+        `berth: hint: run the container with --user $(id -u) (or --user ${owner}, the mount's owner), or make /opt/data writable by uid 65532\n`,
     );
     expect(await readdir(out)).toEqual([]);
   });

@@ -56,8 +56,8 @@ async function named(name: string, how: 'symlink' | 'copy'): Promise<string> {
 describe('one file, every entry', () => {
   it.each([
     ['docker-credential-berth', 'symlink', ['version'], `docker-credential-berth berth ${version}\n`],
-    ['berth', 'symlink', ['--version'], `${version}\n`],
-    ['berth-linux-x64', 'copy', ['--version'], `${version}\n`],
+    ['berth', 'symlink', ['--version'], `berth ${version}\n`],
+    ['berth-linux-x64', 'copy', ['--version'], `berth ${version}\n`],
   ] as const)('started as %s (%s) it is the matching program', async (name, how, args, stdout) => {
     const result = await spawnCollect(await named(name, how), [...args], env);
     expect(result).toMatchObject({ stdout, stderr: '', code: 0 });
@@ -66,18 +66,21 @@ describe('one file, every entry', () => {
   it('started as berth-generate it is the generator entry', async () => {
     const result = await spawnCollect(await named('berth-generate', 'copy'), [], env);
     expect(result).toMatchObject({ stdout: '', code: 2 });
-    expect(result.stderr).toBe('berth-generate: usage: berth-generate OUTPUT_PATH (settings come from environment variables)\n');
+    expect(result.stderr).toBe(
+      'berth: error: expected one argument: the path to write, or - for stdout\n' +
+        'berth: hint: usage: berth-generate OUTPUT_PATH|- (settings come from environment variables)\n',
+    );
   });
 
   it('the hidden first argument picks the entry whatever the name; the entry never sees it', async () => {
     const helper = await named('docker-credential-berth', 'symlink');
-    expect((await spawnCollect(helper, ['--berth-entry=cli', '--version'], env)).stdout).toBe(`${version}\n`);
+    expect((await spawnCollect(helper, ['--berth-entry=cli', '--version'], env)).stdout).toBe(`berth ${version}\n`);
     expect((await spawnCollect(BINARY, ['--berth-entry=helper', 'version'], env)).stdout).toBe(
       `docker-credential-berth berth ${version}\n`,
     );
     // An unknown entry is no hidden argument: the CLI gets it and refuses it as an option.
     const unknown = await spawnCollect(BINARY, ['--berth-entry=shell'], env);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^berth: error: unknown option '--berth-entry=shell'/);
   });
 });

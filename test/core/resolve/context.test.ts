@@ -55,8 +55,8 @@ describe('docker-credential-berth get (built)', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(`${NOT_FOUND_MESSAGE}\n`);
     expect(result.stderr).toBe(
-      'berth: error: no credentials for r.example: broken (static): username variable DOCKER_USERNAME is not set\n' +
-        'berth: hint: export DOCKER_USERNAME, or name another variable with the registry\'s "usernameEnv" option\n',
+      'berth: error: no credentials for r.example: broken (static): username variable DOCKER_USERNAME is not set ' +
+        '(hint: export DOCKER_USERNAME, or name another variable with the registry\'s "usernameEnv" option)\n',
     );
   });
 
