@@ -5,10 +5,10 @@
  * names (the token endpoint asked with Basic auth, or with the refresh token for an identity token).
  * A refusal is an error naming the registry and the user; a registry that cannot be reached is not
  * a verdict on the credentials and is returned as such, for the caller to say "not verified".
- * HTTPS_PROXY and NO_PROXY are honoured (undici; Node's own fetch ignores them).
+ * HTTPS_PROXY and NO_PROXY are honoured (core/io/fetch.ts; Node's own fetch ignores them).
  */
 import { BerthError } from '../errors.js';
-import { importPackage } from '../io/import-package.js';
+import { proxiedFetch } from '../io/fetch.js';
 import type { Env } from '../paths.js';
 import { DOCKER_HUB_KEY, registryKey } from '../registry-host.js';
 
@@ -58,15 +58,9 @@ type Fetch = (url: string, init?: Record<string, unknown>) => Promise<{ status: 
 
 /** Verifies `username`/`secret` for `serverURL`; throws CredentialsRefusedError when the registry says no. */
 export async function verifyLogin(serverURL: string, username: string, secret: string, options: VerifyOptions): Promise<Verdict> {
-  const { fetch, EnvHttpProxyAgent } = await importPackage(import('undici'));
-  const { env } = options;
-  const dispatcher = new EnvHttpProxyAgent({
-    httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',
-    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
-    noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
-  });
+  const client = await proxiedFetch(options.env);
   const signal = AbortSignal.timeout(options.timeoutMs ?? TIMEOUT_MS);
-  const get: Fetch = (url, init = {}) => fetch(url, { dispatcher, signal, redirect: 'follow', ...init }) as ReturnType<Fetch>;
+  const get: Fetch = (url, init = {}) => client.fetch(url, { signal, redirect: 'follow', ...init } as RequestInit);
   const key = registryKey(serverURL);
   let last: Verdict | undefined;
   try {
@@ -88,7 +82,7 @@ export async function verifyLogin(serverURL: string, username: string, secret: s
     }
     return last!;
   } finally {
-    void dispatcher.close();
+    client.close();
   }
 }
 

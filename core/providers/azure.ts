@@ -5,7 +5,7 @@
  * registry is asked for), is exchanged at `https://<registry>/oauth2/exchange`; docker logs in with
  * the all-zero GUID as username and the refresh token as password.
  */
-import { importPackage } from '../io/import-package.js';
+import { proxiedFetch } from '../io/fetch.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
 import {
@@ -241,7 +241,7 @@ async function exchange(
     access_token: accessToken,
   });
   const timeout = AbortSignal.timeout(EXCHANGE_TIMEOUT_MS);
-  const client = await exchangeFetch(settings.env, registryHost);
+  const client = await proxiedFetch(settings.env);
   try {
     const response = await client.fetch(`https://${registryHost}/oauth2/exchange`, {
       method: 'POST',
@@ -263,32 +263,6 @@ async function exchange(
   } finally {
     client.close();
   }
-}
-
-interface ExchangeClient {
-  fetch(url: string, init: RequestInit): Promise<Response>;
-  close(): void;
-}
-
-/**
- * A fetch that honours HTTPS_PROXY and NO_PROXY from `env`. Node's own fetch ignores them; undici's
- * EnvHttpProxyAgent honours them. The standalone executable runs on Bun, whose `undici` is a
- * stand-in without that agent and whose fetch takes the proxy as a URL instead.
- */
-async function exchangeFetch(env: Env, registryHost: string): Promise<ExchangeClient> {
-  const { bypassesProxy, proxySettings } = await import('../io/proxy.js');
-  // Empty strings, not undefined: undici would otherwise read process.env itself.
-  const { httpProxy = '', httpsProxy = '', noProxy = '' } = proxySettings(env);
-  if (process.versions.bun) {
-    const proxy = httpsProxy && !bypassesProxy(registryHost, 443, noProxy) ? httpsProxy : undefined;
-    return { fetch: (url, init) => fetch(url, { ...init, ...(proxy ? { proxy } : {}) } as RequestInit), close: () => undefined };
-  }
-  const { fetch: undiciFetch, EnvHttpProxyAgent } = await importPackage(import('undici'));
-  const dispatcher = new EnvHttpProxyAgent({ httpProxy, httpsProxy, noProxy });
-  return {
-    fetch: (url, init) => undiciFetch(url, { ...init, dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>,
-    close: () => void dispatcher.close(),
-  };
 }
 
 function exchangeError(message: string, status: number): ProviderError {

@@ -107,7 +107,7 @@ describe(`daemon image (${BUILD} build)`, () => {
       const shell = await podman!.exec(['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', image, '-c', 'true']);
       expect(shell.code).not.toBe(0);
       const version = await podman!.exec(['run', '--rm', '--network', 'none', '--entrypoint', '/usr/local/bin/berth', image, '--version']);
-      expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+      expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^berth \d+\.\d+\.\d+\n$/) });
     });
   }
 });
