@@ -13,6 +13,7 @@ import { importPackage } from '../io/import-package.js';
 import { PROVIDER_NAMES } from '../providers/index.js';
 import { STORE_NAMES, type StoreName } from '../store/store.js';
 import { describeSyntaxError, lineAndColumn } from './json-errors.js';
+import { editDistance } from '../io/edit-distance.js';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -200,19 +201,6 @@ function parentPrefix(keys: readonly (string | number)[]): string {
 /** A likely misspelling: two edits apart, or the same first five letters (`registry` for `registries`). */
 function looksLike(name: string, field: string): boolean {
   return editDistance(name, field) <= 2 || (field.length >= 5 && name.startsWith(field.slice(0, 5)));
-}
-
-/** Levenshtein distance, for field names of a dozen letters. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** An issue in berth's words: what is wrong with the field, never the schema library's sentence. */

@@ -11,6 +11,7 @@ import { registryHost, registryKey } from '../registry-host.js';
 import { foreignHostReason, isCloudProvider } from './hosts.js';
 import { PROVIDER_SPECS, type ProviderName } from './index.js';
 import type { OptionSpec } from './provider.js';
+import { editDistance } from '../io/edit-distance.js';
 
 /** Option names that say "this is the secret itself". */
 const SECRET_NAME = /pass(word)?|secret|token|credential|apikey|api_key/i;
@@ -37,18 +38,6 @@ function closest(name: string, specs: readonly OptionSpec[]): string | undefined
     specs.find((spec) => spec.name.toLowerCase() === lower)?.name ??
     specs.find((spec) => editDistance(spec.name.toLowerCase(), lower) <= 2)?.name
   );
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /**
