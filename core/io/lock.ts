@@ -109,6 +109,8 @@ async function acquire(lock: () => Promise<() => Promise<void>>, lockPath: strin
 }
 
 const OWNER_FILE = 'owner';
+/** What a holder writes into OWNER_FILE: `<pid> <hostname> <random>`. */
+const OWNER_LINE = /^[0-9]+ \S+ [0-9a-f]+\n$/;
 
 /**
  * Removes the lock when the process named in it is gone (same host only: a pid means nothing on
@@ -117,7 +119,10 @@ const OWNER_FILE = 'owner';
  */
 async function breakIfHolderGone(lockPath: string): Promise<void> {
   const seen = await readFile(join(lockPath, OWNER_FILE), 'utf8').catch(() => undefined);
-  const gone = seen === undefined ? await ownerNeverCame(lockPath) : holderGone(seen);
+  // A holder killed while writing its pid leaves an empty or partial owner file: judge that lock by
+  // its age, as one whose owner never came, rather than waiting for it to go stale.
+  const named = seen !== undefined && OWNER_LINE.test(seen);
+  const gone = named ? holderGone(seen) : await ownerNeverCame(lockPath);
   if (!gone) return;
   const aside = `${lockPath}.broken-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
@@ -126,7 +131,7 @@ async function breakIfHolderGone(lockPath: string): Promise<void> {
     return; // someone else broke or released it first
   }
   const moved = await readFile(join(aside, OWNER_FILE), 'utf8').catch(() => undefined);
-  if (moved !== seen || (seen === undefined && !(await ownerNeverCame(aside)))) {
+  if (moved !== seen || (!named && !(await ownerNeverCame(aside)))) {
     await rename(aside, lockPath).catch(() => undefined);
     return;
   }

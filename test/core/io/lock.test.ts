@@ -1,5 +1,5 @@
 /** withStoreLock: writers that read, wait and write back lose nothing when they hold the lock. */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,20 @@ describe('withStoreLock', () => {
     expect(await withStoreLock({ XDG_CACHE_HOME: dir }, 'test', async () => 'done')).toBe('done');
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(await readdir(join(dir, 'berth'))).toEqual([]);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['cut short', '12'],
+  ])('breaks a lock whose owner file is %s (the holder was killed writing it) once it is a few seconds old', async (_name, owner) => {
+    const lockPath = join(dir, 'berth', 'test.lock');
+    await mkdir(lockPath, { recursive: true });
+    await writeFile(join(lockPath, 'owner'), owner);
+    const old = new Date(Date.now() - 10_000);
+    await utimes(lockPath, old, old);
+    const started = Date.now();
+    expect(await withStoreLock({ XDG_CACHE_HOME: dir }, 'test', async () => 'done')).toBe('done');
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('keeps a lock whose holder is alive, and one from another host, until it goes stale', async () => {
