@@ -8,10 +8,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmod, chown, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findProgram } from './harness/tools.js';
-import { distFile, harnessDaemonEntry, ROOT, startDaemonProcess, tempHome } from './harness/daemon.js';
+import { bundleHarnessEntry, distFile, harnessDaemonEntry, ROOT, startDaemonProcess, tempHome } from './harness/daemon.js';
 import { startTokenService } from './harness/token-service.js';
 
 const HELPER = distFile('docker-credential-berth.js');
@@ -90,33 +89,8 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, in
   return results;
 }
 
-let cacheEntryBuild: Promise<string> | undefined;
-let cacheEntryDir: string | undefined;
-afterAll(() => (cacheEntryDir ? rm(cacheEntryDir, { recursive: true, force: true }) : undefined));
-
-/** test/e2e/harness/cache-entry.ts bundled once per run, so it runs as its own process. */
-function cacheEntryScript(): Promise<string> {
-  cacheEntryBuild ??= (async () => {
-    cacheEntryDir = await mkdtemp(join(tmpdir(), 'berth-cache-entry-'));
-    const outfile = join(cacheEntryDir, 'cache-entry.mjs');
-    await build({
-      entryPoints: [join(ROOT, 'test/e2e/harness/cache-entry.ts')],
-      outfile,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      mainFields: ['module', 'main'],
-      external: ['@napi-rs/keyring'],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'silent',
-    });
-    await chmod(cacheEntryDir, 0o755); // the unprivileged cases run it too
-    await chmod(outfile, 0o644);
-    return outfile;
-  })();
-  return cacheEntryBuild;
-}
+/** test/e2e/harness/cache-entry.ts, bundled once for this file, so it runs as its own process. */
+const cacheEntryScript = (): Promise<string> => bundleHarnessEntry('cache-entry');
 
 describe('kill -9 at random points', () => {
   it('200 store/erase/login runs killed after a random delay: the store opens, every entry is old or new, the next call is not blocked', async () => {

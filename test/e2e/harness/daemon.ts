@@ -39,37 +39,50 @@ export async function tempHome(): Promise<{ dir: string; env: NodeJS.ProcessEnv;
   return { dir, env, cleanup: () => removeDir(dir) };
 }
 
-let entryBuild: Promise<string> | undefined;
-
 // Registered on the importing test file: its bundle goes when the file's tests are done.
+const entryBuilds = new Map<string, Promise<string>>();
+
+// Registered on the importing test file: its bundles go when the file's tests are done.
 afterAll(async () => {
-  const outfile = await entryBuild?.catch(() => undefined);
-  entryBuild = undefined;
-  if (outfile) await removeDir(dirname(outfile));
+  const outfiles = await Promise.all([...entryBuilds.values()].map((built) => built.catch(() => undefined)));
+  entryBuilds.clear();
+  for (const outfile of outfiles) if (outfile) await removeDir(dirname(outfile));
 });
 
-/** Bundles the test daemon entry once per test file. */
-export function harnessDaemonEntry(): Promise<string> {
-  entryBuild ??= (async () => {
-    const outdir = await fixtureDir('berth-entry-');
-    const outfile = join(outdir, 'daemon-entry.mjs');
-    await build({
-      entryPoints: [join(ROOT, 'test/e2e/harness/daemon-entry.ts')],
-      outfile,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      // As build.mjs: packages' ESM builds, and the native keychain addon loaded from node_modules.
-      mainFields: ['module', 'main'],
-      external: ['@napi-rs/keyring'],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'warning',
-    });
-    return outfile;
-  })();
-  return entryBuild;
+/**
+ * Bundles `test/e2e/harness/<name>.ts` once per test file, so it runs as its own node process;
+ * readable by others, as the unprivileged fault cases run it too.
+ */
+export function bundleHarnessEntry(name: string): Promise<string> {
+  let built = entryBuilds.get(name);
+  if (!built) {
+    built = (async () => {
+      const outdir = await fixtureDir(`berth-${name}-`);
+      const outfile = join(outdir, `${name}.mjs`);
+      await build({
+        entryPoints: [join(ROOT, `test/e2e/harness/${name}.ts`)],
+        outfile,
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        // As build.mjs: packages' ESM builds, and the native keychain addon loaded from node_modules.
+        mainFields: ['module', 'main'],
+        external: ['@napi-rs/keyring'],
+        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+        logLevel: 'warning',
+      });
+      await chmod(outdir, 0o755);
+      await chmod(outfile, 0o644);
+      return outfile;
+    })();
+    entryBuilds.set(name, built);
+  }
+  return built;
 }
+
+/** The test daemon entry (./daemon-entry.ts), bundled once per test file. */
+export const harnessDaemonEntry = (): Promise<string> => bundleHarnessEntry('daemon-entry');
 
 export interface DaemonProcess {
   child: ChildProcess;
