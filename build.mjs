@@ -159,11 +159,14 @@ await Promise.all([
     external: ['@napi-rs/keyring'],
   }),
   // The generator images copy dist/generator/ alone: it holds every chunk the generator can load
-  // and nothing is external, so an image needs no node_modules.
+  // and nothing it uses is external, so an image needs no node_modules. The dependency table
+  // (core/io/packages.ts) also names the keychain addon and the Kubernetes client, which no
+  // generator reaches: left out.
   build({
     ...common,
     entryPoints: { 'berth-generate': 'generators/main.ts' },
     outdir: 'dist/generator',
+    external: ['@napi-rs/keyring', '@kubernetes/client-node'],
   }),
 ]);
 // dist/docker-credential-berth.js, for whoever starts the helper by that path: loads the same file.

@@ -5,7 +5,7 @@
  * clients compare. `list` never reads stdin (docker-py hands the helper its own stdin).
  */
 import { NOT_FOUND_MESSAGE, NotFoundError, UsageError, oneLine } from '../core/errors.js';
-import { importPackage } from '../core/io/import-package.js';
+import { loadPackage } from '../core/io/packages.js';
 import { hintOf, messages } from '../core/io/messages.js';
 import type { Env } from '../core/paths.js';
 import { readAll } from '../core/io/stdin.js';
@@ -148,7 +148,7 @@ export async function parseCredentials(text: string): Promise<Credential & { ser
  */
 export async function whereJsonBreaks(text: string): Promise<string> {
   if (text.trim() === '') return 'the input is empty';
-  const { parse, printParseErrorCode } = await importPackage(import('jsonc-parser'));
+  const { parse, printParseErrorCode } = await loadPackage('jsonc-parser');
   const errors: import('jsonc-parser').ParseError[] = [];
   parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const first = errors[0];

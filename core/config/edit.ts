@@ -10,7 +10,7 @@ import type { Config, RegistryConfig } from './load.js';
 import { parseConfig } from './schema.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { importPackage } from '../io/import-package.js';
+import { loadPackage } from '../io/packages.js';
 import { withLock } from '../io/lock.js';
 import { berthConfigFile, type Env } from '../paths.js';
 
@@ -43,7 +43,7 @@ async function readConfigText(path: string): Promise<{ text: string; mode: numbe
 }
 
 async function modified(text: string, path: (string | number)[], value: unknown, insert = false): Promise<string> {
-  const { applyEdits, modify } = await importPackage(import('jsonc-parser'));
+  const { applyEdits, modify } = await loadPackage('jsonc-parser');
   return applyEdits(text, modify(text, path, value, { ...FORMATTING, isArrayInsertion: insert }));
 }
 

@@ -9,7 +9,7 @@
 import type { ParseError } from 'jsonc-parser';
 import * as v from 'valibot';
 import { UsageError, oneLine } from '../errors.js';
-import { importPackage } from '../io/import-package.js';
+import { loadPackage } from '../io/packages.js';
 import { PROVIDER_NAMES } from '../providers/index.js';
 import { STORE_NAMES, type StoreName } from '../store/store.js';
 import { describeSyntaxError, lineAndColumn } from './json-errors.js';
@@ -229,7 +229,7 @@ function receivedName(received: string): string {
 
 /** `path:line:column` of a field; jsonc-parser is loaded only on this error path. */
 async function positionOf(text: string, path: string, keys: readonly (string | number)[], issue?: Issue): Promise<string> {
-  const { parseTree, findNodeAtLocation } = await importPackage(import('jsonc-parser'));
+  const { parseTree, findNodeAtLocation } = await loadPackage('jsonc-parser');
   const root = parseTree(text);
   // A missing field is reported at the object that lacks it.
   const wanted = issue?.received === 'undefined' ? keys.slice(0, -1) : keys;
@@ -247,7 +247,7 @@ async function positionOf(text: string, path: string, keys: readonly (string | n
 /** Where strict JSON first breaks, as `path:line:column: not valid JSON: …`. */
 async function syntaxError(text: string, path: string, err: unknown): Promise<UsageError> {
   if (text.trim() === '') return new UsageError(`${path}: the file is empty`, { hint: 'an empty configuration is {}' });
-  const { parse, printParseErrorCode } = await importPackage(import('jsonc-parser'));
+  const { parse, printParseErrorCode } = await loadPackage('jsonc-parser');
   const errors: ParseError[] = [];
   parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const first = errors[0];

@@ -7,8 +7,8 @@
  * takes the proxy as a URL per request instead.
  */
 import type { Env } from '../paths.js';
-import { importPackage } from './import-package.js';
 import { bypassesProxy, proxySettings } from './proxy.js';
+import { loadPackage } from './packages.js';
 
 export interface ProxiedFetch {
   fetch(url: string, init?: RequestInit): Promise<Response>;
@@ -34,7 +34,7 @@ export async function proxiedFetch(env: Env): Promise<ProxiedFetch> {
       close: () => undefined,
     };
   }
-  const { fetch: undiciFetch, EnvHttpProxyAgent } = await importPackage(import('undici'));
+  const { fetch: undiciFetch, EnvHttpProxyAgent } = await loadPackage('undici');
   const dispatcher = new EnvHttpProxyAgent({ httpProxy, httpsProxy, noProxy });
   return {
     fetch: (url, init) => undiciFetch(url, { ...init, dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>,

@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BerthError, StoreError, oneLine } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
+import { loadPackage } from './packages.js';
 
 /**
  * How long a writer waits for the lock before giving up with an error. Long: the lock is only ever
@@ -41,7 +42,7 @@ export async function withLock<T>(lockPath: string, what: string, work: () => Pr
   let compromised: Error | undefined;
   let release: () => Promise<void>;
   // Loaded here, not at the top: `get` and `list` never lock, and the helper's start-up should not pay for it.
-  const { default: lockfile } = await import('proper-lockfile');
+  const lockfile = await loadPackage('proper-lockfile');
   const options = {
     lockfilePath: lockPath,
     realpath: false,

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { BerthError, UsageError, oneLine } from '../errors.js';
-import { importPackage } from '../io/import-package.js';
+import { loadPackage } from '../io/packages.js';
 import type { Env } from '../paths.js';
 
 export interface ObjectMeta {
@@ -154,7 +154,7 @@ async function keepAliveMiddleware() {
 }
 
 export async function openKubeApi(env: Env, options: { kubeconfig?: string; context?: string } = {}): Promise<KubeApi> {
-  const client = await importPackage(import('@kubernetes/client-node'));
+  const client = await loadPackage('@kubernetes/client-node');
   const kc = await loadKubeConfig(client, env, options);
   const cluster = kc.getCurrentCluster()!;
   const core = new client.CoreV1Api(

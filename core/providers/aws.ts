@@ -7,7 +7,7 @@
  */
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ProviderError } from '../errors.js';
-import { importPackage } from '../io/import-package.js';
+import { loadPackage } from '../io/packages.js';
 import type { Env } from '../paths.js';
 import { awsError } from './aws-errors.js';
 import type { AwsService, AwsSettings } from './aws-settings.js';
@@ -43,7 +43,7 @@ const RESPONSE_TIMEOUT_MS = 20_000;
 /** The SDK's HTTP handler with berth's timeouts and, when the environment sets one, a proxy. */
 async function requestHandlerFor(env: Env): Promise<NodeHttpHandler> {
   const { proxyAgentsFromEnv } = await import('../io/proxy.js');
-  const { NodeHttpHandler } = await importPackage(import('@smithy/node-http-handler'));
+  const { NodeHttpHandler } = await loadPackage('@smithy/node-http-handler');
   return new NodeHttpHandler({
     ...proxyAgentsFromEnv(env),
     connectionTimeout: CONNECT_TIMEOUT_MS,
@@ -90,7 +90,7 @@ async function resolveCredentials(
   settings: AwsSettings,
   requestHandler: NodeHttpHandler,
 ): Promise<AwsClientConfig['credentials']> {
-  const { fromNodeProviderChain, fromTemporaryCredentials, fromWebToken } = await importPackage(import('@aws-sdk/credential-providers'));
+  const { fromNodeProviderChain, fromTemporaryCredentials, fromWebToken } = await loadPackage('@aws-sdk/credential-providers');
   const clientConfig = { region: settings.region, requestHandler };
   if (request.serviceAccount) {
     const roleArn = serviceAccountRole(request, settings);

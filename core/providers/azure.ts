@@ -8,6 +8,7 @@
 import { proxiedFetch } from '../io/fetch.js';
 import { ProviderError, oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
+import { loadPackage } from '../io/packages.js';
 import {
   NoIdentityError,
   type Credential,
@@ -182,7 +183,7 @@ async function entraToken(
   const what = chosen.description;
   let token: string;
   try {
-    const credential = chosen.create(await import('@azure/identity'));
+    const credential = chosen.create(await loadPackage('@azure/identity'));
     const accessToken = await credential.getToken(settings.scope, signal ? { abortSignal: signal } : {});
     if (!accessToken) throw new Error('the credential returned no token');
     token = accessToken.token;

@@ -5,7 +5,7 @@
  * higher pull rate limits do. Settings come from the registry's options (`profile`, `roleArn`,
  * `externalId`, `roleSessionName`) and the environment.
  */
-import { importPackage } from '../io/import-package.js';
+import { loadPackage } from '../io/packages.js';
 import { fetchAwsToken } from './aws.js';
 import { type AwsSettings, awsCacheIdentity, awsSettings } from './aws-settings.js';
 import { isEcrPublicHost } from './hosts.js';
@@ -28,7 +28,7 @@ export function ecrPublicCacheIdentity(request: ProviderRequest): string {
 export const ecrPublicProvider: Provider = async (request) => {
   const settings = ecrPublicSettings(request);
   return fetchAwsToken('ecr-public', request, settings, async (config) => {
-    const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await importPackage(import('@aws-sdk/client-ecr-public'));
+    const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await loadPackage('@aws-sdk/client-ecr-public');
     const client = new ECRPUBLICClient(config);
     try {
       const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: request.signal });

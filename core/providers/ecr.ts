@@ -5,7 +5,7 @@
  * caller's AWS credentials, optionally through an assumed role. Settings come from the registry's
  * options (`profile`, `roleArn`, `externalId`, `roleSessionName`, `region`) and the environment.
  */
-import { importPackage } from '../io/import-package.js';
+import { loadPackage } from '../io/packages.js';
 import { ProviderError } from '../errors.js';
 import { registryHost as registryHostOf } from '../registry-host.js';
 import { type AuthorizationData, type AwsClientConfig, fetchAwsToken } from './aws.js';
@@ -31,7 +31,7 @@ async function getAuthorizationData(
   variants: { useFipsEndpoint?: boolean; useDualstackEndpoint?: boolean },
   signal: AbortSignal | undefined,
 ): Promise<EcrAuthorizationData | undefined> {
-  const { ECRClient, GetAuthorizationTokenCommand } = await importPackage(import('@aws-sdk/client-ecr'));
+  const { ECRClient, GetAuthorizationTokenCommand } = await loadPackage('@aws-sdk/client-ecr');
   const client = new ECRClient({ ...config, ...variants });
   try {
     // No registryIds (deprecated): the token works for every registry the identity may pull from.

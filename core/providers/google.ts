@@ -6,7 +6,7 @@
  * generator took it), `GOOGLE_APPLICATION_CREDENTIALS`, then Application Default Credentials
  * (gcloud's ADC file, workload identity federation configs, the GCE/GKE metadata server).
  */
-import { importPackage } from '../io/import-package.js';
+import { loadPackage } from '../io/packages.js';
 import { ProviderError, oneLine } from '../errors.js';
 import {
   NoIdentityError,
@@ -38,7 +38,7 @@ export async function googleProvider(request: ProviderRequest): Promise<Credenti
   refuseForeignHost('google', request);
   if (request.serviceAccount) return federatedToken(request, request.serviceAccount);
   const source = credentialSource(request);
-  const { GoogleAuth } = await importPackage(import('google-auth-library'));
+  const { GoogleAuth } = await loadPackage('google-auth-library');
   const auth = new GoogleAuth({
     scopes: [CLOUD_PLATFORM_SCOPE],
     ...(source.keyFilename !== undefined ? { keyFilename: source.keyFilename } : {}),
@@ -66,7 +66,7 @@ async function federatedToken(request: ProviderRequest, serviceAccount: ServiceA
     });
   }
   const impersonate = annotations[GKE_SERVICE_ACCOUNT_ANNOTATION] || option('serviceAccount');
-  const { IdentityPoolClient } = await importPackage(import('google-auth-library'));
+  const { IdentityPoolClient } = await loadPackage('google-auth-library');
   const source = { description: `workload identity federation ${audience}` };
   return accessToken(request, source, async () => {
     return new IdentityPoolClient({

@@ -7,7 +7,7 @@
  */
 import type { Config, RegistryConfig } from '../config/load.js';
 import { AllFailedError, BerthError, ProviderError, UsageError, oneLine } from '../errors.js';
-import { importPackage } from '../io/import-package.js';
+import { loadPackage } from '../io/packages.js';
 import type { Env } from '../paths.js';
 import { PROVIDERS, detectProvider, type ProviderLoader, type ProviderName } from '../providers/index.js';
 import { NotMyRegistryError, type Credential, type ProviderRequest, type ServiceAccountIdentity } from '../providers/provider.js';
@@ -201,7 +201,7 @@ export async function withRetry<T>(
     if (isPermanent(err)) throw err;
     firstFailure = err;
   }
-  const retry = await importPackage(import('retry'));
+  const retry = await loadPackage('retry');
   const operation = retry.operation({
     retries: policy.retries,
     factor: 2,

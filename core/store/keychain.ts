@@ -15,6 +15,7 @@ import { BusProbeError, probeSecretService } from './dbus-probe.js';
 import { useFileStoreAdvice } from './fallback.js';
 import type { Credential, Store, StoreContext } from './store.js';
 import { withStoreLock } from '../io/lock.js';
+import { loadPackage } from '../io/packages.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 
@@ -58,7 +59,7 @@ function unavailable(env: Env, why: string): StoreError {
 
 async function loadKeyring(env: Env): Promise<Keyring> {
   try {
-    return await import('@napi-rs/keyring');
+    return await loadPackage('@napi-rs/keyring');
   } catch (err) {
     throw new StoreError(
       `cannot load @napi-rs/keyring on ${process.platform}-${process.arch}: ${oneLine(err)}; ${useFileStoreAdvice(env)}`,

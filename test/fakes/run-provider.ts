@@ -27,6 +27,8 @@ export async function bundleProviderChild(dir: string): Promise<string> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    // The dependency table (core/io/packages.ts) names the native keychain addon: loaded from node_modules.
+    external: ['@napi-rs/keyring'],
     banner: {
       js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
     },
@@ -41,7 +43,7 @@ export async function bundleProviderChild(dir: string): Promise<string> {
  */
 export async function eagerInputs(entry: string, external: string[] = []): Promise<string[]> {
   const result = await build({
-    external,
+    external: ['@napi-rs/keyring', ...external],
     entryPoints: { entry },
     outdir: '/nonexistent',
     write: false,

@@ -76,6 +76,7 @@ describe('lazy SDK loading', () => {
       write: false,
       metafile: true,
       logLevel: 'silent',
+      external: ['@napi-rs/keyring'],
     });
     const entries = new Set(['core/providers/ecr.ts', 'core/providers/ecr-public.ts']);
     const byPath = result.metafile.outputs;

@@ -1,0 +1,32 @@
+/**
+ * @module
+ * Every dependency berth loads on demand, named once: the cloud SDKs, the Kubernetes client, the
+ * keychain addon, the HTTP client, the lock and retry libraries, the JSONC parser. Nothing loads
+ * them at start-up; a path that needs one calls `loadPackage`. The standalone executable keeps
+ * them out of its start-up file: there this module is swapped for standalone/packages-stub.ts,
+ * which loads the table from an entry of its own (see build.mjs).
+ */
+import { importPackage } from './import-package.js';
+
+const PACKAGES = {
+  '@aws-sdk/client-ecr': () => import('@aws-sdk/client-ecr'),
+  '@aws-sdk/client-ecr-public': () => import('@aws-sdk/client-ecr-public'),
+  '@aws-sdk/credential-providers': () => import('@aws-sdk/credential-providers'),
+  '@azure/identity': () => import('@azure/identity'),
+  '@kubernetes/client-node': () => import('@kubernetes/client-node'),
+  '@napi-rs/keyring': () => import('@napi-rs/keyring'),
+  '@smithy/node-http-handler': () => import('@smithy/node-http-handler'),
+  'google-auth-library': () => import('google-auth-library'),
+  'jsonc-parser': () => import('jsonc-parser'),
+  'proper-lockfile': () => import('proper-lockfile'),
+  retry: () => import('retry'),
+  undici: () => import('undici'),
+};
+
+export type PackageName = keyof typeof PACKAGES;
+export type PackageOf<N extends PackageName> = Awaited<ReturnType<(typeof PACKAGES)[N]>>;
+
+/** The package's exports (a CommonJS package's `module.exports`, an ES module's namespace). */
+export function loadPackage<N extends PackageName>(name: N): Promise<PackageOf<N>> {
+  return importPackage(PACKAGES[name]() as Promise<PackageOf<N>>);
+}
