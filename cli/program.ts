@@ -6,32 +6,31 @@
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { VERSION } from '../core/version.js';
 import { reportError, type CliContext } from './run.js';
-import { registerGenerateCommand } from './commands/generate.js';
-import { registerRegistriesCommands } from './commands/registries.js';
-import { registerDaemonCommands } from './commands/daemon.js';
-import { registerStoreCommands } from './commands/store.js';
-import { registerConfigureCommands } from './commands/configure.js';
-import { registerDoctorCommand } from './commands/doctor.js';
-import { registerEncryptCommands } from './commands/encrypt.js';
-import { registerExecCommand } from './commands/exec.js';
-import { registerCompletionCommand } from './commands/completion.js';
-import { registerKubeCommands } from './commands/kube.js';
-import { registerTransferCommands } from './commands/transfer.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [
-  registerStoreCommands,
-  registerConfigureCommands,
-  registerTransferCommands,
-  registerDoctorCommand,
-  registerEncryptCommands,
-  registerExecCommand,
-  registerGenerateCommand,
-  registerRegistriesCommands,
-  registerDaemonCommands,
-  registerCompletionCommand,
-  registerKubeCommands,
+/**
+ * Every command group with the top-level commands it registers (test/cli/program.test.ts checks the
+ * names against what each group registers). A run loads and registers only the group its first
+ * argument names, so `berth decrypt` neither loads nor builds the other forty commands; anything
+ * else (help, an unknown word that gets a suggestion, completion scripts, which list every
+ * command) gets all.
+ */
+export const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Register>; all?: true }[] = [
+  { names: ['login', 'logout', 'list'], load: async () => (await import('./commands/store.js')).registerStoreCommands },
+  { names: ['configure', 'unconfigure'], load: async () => (await import('./commands/configure.js')).registerConfigureCommands },
+  { names: ['import', 'export'], load: async () => (await import('./commands/transfer.js')).registerTransferCommands },
+  { names: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctorCommand },
+  {
+    names: ['keygen', 'key-id', 'encrypt', 'decrypt', 'rekey'],
+    load: async () => (await import('./commands/encrypt.js')).registerEncryptCommands,
+  },
+  { names: ['exec'], load: async () => (await import('./commands/exec.js')).registerExecCommand },
+  { names: ['generate'], load: async () => (await import('./commands/generate.js')).registerGenerateCommand },
+  { names: ['registries'], load: async () => (await import('./commands/registries.js')).registerRegistriesCommands },
+  { names: ['daemon'], load: async () => (await import('./commands/daemon.js')).registerDaemonCommands },
+  { names: ['completion'], load: async () => (await import('./commands/completion.js')).registerCompletionCommand, all: true },
+  { names: ['kubelet-credential-provider', 'kube'], load: async () => (await import('./commands/kube.js')).registerKubeCommands },
 ];
 
 /** Exit codes, the same for every berth program (README, "Exit codes"). */
@@ -48,7 +47,8 @@ function optionDescription(this: Help, option: Option): string {
   return Help.prototype.optionDescription.call(this, shown);
 }
 
-export function buildProgram(ctx: CliContext): Command {
+/** The program; with `argv`, only the command group its first argument names, when it names one. */
+export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('berth')
     .description('registry credentials for container tools')
     .version(`berth ${VERSION}`, '-v, --version', 'print the version')
@@ -60,7 +60,9 @@ export function buildProgram(ctx: CliContext): Command {
       outputError: (text, write) => write(`berth: error: ${text.replace(/^error: /, '')}`),
     })
     .exitOverride();
-  for (const register of COMMANDS) register(program, ctx);
+  const named = COMMANDS.find((group) => group.names.includes(argv[0] ?? ''));
+  const groups = named && !named.all ? [named] : COMMANDS;
+  for (const register of await Promise.all(groups.map((group) => group.load()))) register(program, ctx);
   program
     .command('version')
     .description('print the version')
@@ -71,7 +73,7 @@ export function buildProgram(ctx: CliContext): Command {
 }
 
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
-  const program = buildProgram(ctx);
+  const program = await buildProgram(ctx, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -23,15 +23,42 @@ export interface CliContext {
 
 export type DaemonModule = typeof import('../daemon/main.js');
 
-export function processContext(): CliContext {
+/**
+ * The running process as a context. The standard streams are made on first use: creating one loads
+ * node:stream, which `berth decrypt` to a file never needs. A reader that stops early (`berth help
+ * registries | head -3`) closes the pipe: that is not an error, and no stack trace should follow.
+ */
+export function processContext(extra: Pick<CliContext, 'loadDaemon'> = {}): CliContext {
+  // The AWS SDK warns on stderr about Node versions it will drop (`berth generate`, the daemon); its
+  // documented switch silences only that warning, and the SDK reads only process.env.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return {
     env: process.env,
     cwd: process.cwd(),
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
     ...(process.argv[1] ? { programPath: process.argv[1] } : {}),
+    ...extra,
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return endOnEpipe(process.stdout);
+    },
+    get stderr() {
+      return endOnEpipe(process.stderr);
+    },
   };
+}
+
+const watched = new WeakSet<NodeJS.WriteStream>();
+
+function endOnEpipe(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  if (watched.has(stream)) return stream;
+  watched.add(stream);
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+  return stream;
 }
 
 /** The printer for this command's stderr. */

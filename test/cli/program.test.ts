@@ -1,7 +1,9 @@
 /** `berth` itself: what a mistyped command line prints, in the same form as every other message. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { buildProgram, COMMANDS } from '../../cli/program.js';
 import { cliHome } from '../e2e/harness/cli.js';
 
 describe('berth', () => {
@@ -38,5 +40,31 @@ describe('berth', () => {
       stderr: `berth: error: ${h.configPath}:2:3: store: must be one of "file", "keychain", "pass", not "vault"\n`,
       code: 1,
     });
+  });
+});
+
+describe('command groups', () => {
+  const ctx = { env: {}, cwd: '/', stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+
+  it('each group names exactly the top-level commands it registers, and no name is in two groups', async () => {
+    const seen: string[] = [];
+    for (const group of COMMANDS) {
+      const program = new Command('berth');
+      (await group.load())(program, ctx);
+      const registered = program.commands.map((command) => command.name());
+      expect(registered.sort()).toEqual([...group.names].sort());
+      seen.push(...registered);
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('a run builds only the group its command is in; help and completion build every command', async () => {
+    const names = async (argv: string[]) => (await buildProgram(ctx, argv)).commands.map((command) => command.name()).sort();
+    const all = await names([]);
+    expect(all.length).toBeGreaterThan(20);
+    expect(await names(['decrypt', 'a', 'b'])).toEqual(['decrypt', 'encrypt', 'key-id', 'keygen', 'rekey', 'version']);
+    expect(await names(['--help'])).toEqual(all);
+    expect(await names(['decrpyt'])).toEqual(all);
+    expect(await names(['completion', 'bash'])).toEqual(all);
   });
 });
