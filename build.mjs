@@ -88,9 +88,8 @@ const common = {
 /**
  * dist/bin/berth: one executable for every command (standalone/main.ts picks the entry by the name it
  * is started under), with dist/bin/docker-credential-berth a symlink to it; dist/release/ holds the
- * download (berth-linux-x64) and its SHA256SUMS. `bun build --compile` from the pinned devDependency;
- * `--bytecode` (which needs CommonJS output) is what makes it start fast. A compiled executable would
- * read `.env` and `bunfig.toml` from the working directory (where docker starts the helper): off.
+ * download (berth-linux-x64) and its SHA256SUMS. Compiled by the pinned bun devDependency running
+ * build-standalone.mjs.
  */
 async function buildStandalone() {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
@@ -99,25 +98,9 @@ async function buildStandalone() {
   }
   const started = Date.now();
   mkdirSync('dist/bin', { recursive: true });
-  await promisify(execFile)(
-    join('node_modules', '.bin', 'bun'),
-    [
-      'build',
-      'standalone/main.ts',
-      '--compile',
-      '--bytecode',
-      '--format=cjs',
-      '--no-compile-autoload-dotenv',
-      '--no-compile-autoload-bunfig',
-      '--define',
-      '__BERTH_STANDALONE__=true',
-      '--define',
-      `__BERTH_VERSION__=${JSON.stringify(pkg.version)}`,
-      '--outfile',
-      'dist/bin/berth',
-    ],
-    { maxBuffer: 16 << 20 },
-  ).catch((err) => {
+  await promisify(execFile)(join('node_modules', '.bin', 'bun'), ['build-standalone.mjs', 'dist/bin/berth', pkg.version], {
+    maxBuffer: 16 << 20,
+  }).catch((err) => {
     throw new Error(`bun build --compile failed:\n${err.stderr || err.stdout || err.message}`);
   });
   symlinkSync('berth', 'dist/bin/docker-credential-berth');

@@ -82,30 +82,11 @@ function home(name) {
   };
 }
 
-/** The standalone binary: dist/bin/ when built, else compiled here (the helper and CLI entries). */
+/** The standalone binary in dist/bin/ (`npm run build` writes it on Linux x64). */
 function binaries() {
   const built = { helper: join(ROOT, 'dist/bin/docker-credential-berth'), berth: join(ROOT, 'dist/bin/berth') };
-  if (existsSync(built.berth)) return { ...built, helper: existsSync(built.helper) ? built.helper : built.berth, note: 'dist/bin/' };
-  const bun = join(ROOT, 'node_modules/.bin/bun');
-  if (!existsSync(bun)) return { note: 'no binary rows: dist/bin/berth is not built and the bun package is missing' };
-  const out = join(ROOT, '.bench/bin');
-  mkdirSync(out, { recursive: true });
-  const define = ['--define', `__BERTH_VERSION__=${JSON.stringify(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version)}`];
-  const compile = (entry, file, extra) =>
-    spawnSync(bun, ['build', '--compile', ...extra, ...define, join(ROOT, entry), '--outfile', join(out, file)], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 120_000,
-    });
-  const helper = compile('helper/main.ts', 'docker-credential-berth', ['--bytecode', '--format=cjs']);
-  const berth = compile('cli/berth.ts', 'berth', ['--bytecode', '--format=cjs']);
-  if (helper.status !== 0 || berth.status !== 0) return { note: `no binary rows: bun build failed: ${helper.stderr}${berth.stderr}` };
-  return {
-    helper: join(out, 'docker-credential-berth'),
-    berth: join(out, 'berth'),
-    note: 'dist/bin/berth not built: helper and CLI entries compiled into .bench/bin/ with bun build --compile --bytecode --format=cjs',
-  };
+  if (!existsSync(built.berth) || !existsSync(built.helper)) return { note: 'no binary rows: dist/bin/berth is not built (npm run build)' };
+  return { ...built, note: 'dist/bin/' };
 }
 
 async function startDaemon(env) {

@@ -5,8 +5,10 @@
  * the name it was started under, so `ln -s berth docker-credential-berth` gives the helper:
  * `docker-credential-*` is the helper, `berth-generate` the generator, any other name the CLI. A
  * hidden first argument (`--berth-entry=cli`, as `berth daemon start --detach` re-executes itself)
- * overrides the name. Each entry is imported only when chosen, so the helper never evaluates the
- * CLI's modules. No top-level await: bytecode needs CommonJS output.
+ * overrides the name. The helper is compiled into this entry; the CLI, the daemon and the generator
+ * are in standalone/cli.ts and the dependencies in standalone/packages.ts, entries of their own in
+ * the same file that are read only when used, so the helper's start-up reads only its own code. No
+ * top-level await: bytecode needs CommonJS output.
  */
 import { basename } from 'node:path';
 import { ENTRY_ARG_PREFIX } from '../core/io/self.js';
@@ -28,18 +30,13 @@ function chooseEntry(argv: string[], argv0: string): Entry {
   return 'cli';
 }
 
-async function runCli(): Promise<number> {
-  const [{ main }, { processContext }] = await Promise.all([import('../cli/program.js'), import('../cli/run.js')]);
-  return main(process.argv.slice(2), { ...processContext(), loadDaemon: () => import('../daemon/main.js') });
-}
+/** standalone/cli.ts, compiled into this file as an entry of its own; the path is given at run time. */
+const CLI_ENTRY = './cli.js';
 
 function start(entry: Entry): Promise<unknown> {
-  // The helper and the generator run themselves when imported (as their Node bundles do).
+  // The helper runs itself when imported (as its Node bundle does).
   if (entry === 'helper') return import('../helper/main.js');
-  if (entry === 'generate') return import('../generators/main.js');
-  return runCli().then((code) => {
-    process.exitCode = code;
-  });
+  return (import(CLI_ENTRY) as Promise<typeof import('./cli.js')>).then((cli) => cli.run(entry));
 }
 
 start(chooseEntry(process.argv, process.argv0)).catch((err: unknown) => {
