@@ -4,7 +4,7 @@
  * armored and legacy files without being told, and name the format of a file they cannot read.
  */
 import { ARMOR_BEGIN } from './armor.js';
-import { MAGIC } from './header.js';
+import { MAGIC } from './layout.js';
 import { CODESHIP_V2_PREFIX, codeshipV2Error } from './legacy.js';
 import { NotBerthFileError, TruncatedError } from './errors.js';
 

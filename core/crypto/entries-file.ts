@@ -8,9 +8,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { BerthError, oneLine } from '../errors.js';
+import { STANDALONE } from '../io/self.js';
+import { readKeyFileIfExists } from './key-text.js';
 
-// The crypto, key and writing modules are loaded where they are used: a `get` with no file yet
-// needs none of them, and a read needs none of the writing ones (the helper's start-up is hot).
+// The crypto and writing modules are loaded where they are used: a `get` with no file yet needs
+// none of them, and a read needs none of the writing ones (the helper's start-up is hot).
 
 export type Entries<E> = Record<string, E>;
 
@@ -70,14 +72,13 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
     }
     let fileKey = key;
     try {
-      fileKey ??= (await import('./key.js')).readKeyFileIfExists(keyPath);
+      fileKey ??= readKeyFileIfExists(keyPath);
     } catch (err) {
       throw new EntriesFileError('unreadable', `cannot open ${what} ${path}: ${oneLine(err)}`, err);
     }
     if (!fileKey) throw new EntriesFileError('no-key', `${what} ${path} exists but its key file ${keyPath} is missing`);
-    const { decryptBuffer } = await import('./format.js');
     try {
-      return parseEntries(decryptBuffer(sealed, fileKey).toString('utf8'), options.checkEntry);
+      return parseEntries((await decrypt(sealed, fileKey)).toString('utf8'), options.checkEntry);
     } catch (err) {
       throw new EntriesFileError('unreadable', `cannot open ${what} ${path}: ${oneLine(err)}`, err);
     }
@@ -100,6 +101,15 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
       });
     },
   };
+}
+
+/**
+ * The plaintext of an entries file. The standalone executable opens an intact file with WebCrypto
+ * (quick-open.ts): its runtime loads node:crypto slowly, and every `get` reads one of these files.
+ */
+async function decrypt(sealed: Buffer, key: Buffer): Promise<Buffer> {
+  const opened = STANDALONE ? await (await import('./quick-open.js')).quickOpen(sealed, key) : undefined;
+  return opened ?? (await import('./format.js')).decryptBuffer(sealed, key);
 }
 
 function parseEntries<E>(text: string, checkEntry: (value: unknown) => E): Entries<E> {

@@ -5,55 +5,22 @@
  * can be printed and stored in files without revealing anything about the key.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { oneLine, UsageError } from '../errors.js';
 import { KeyFormatError } from './errors.js';
+import { KEY_BYTES, formatKey, parseKey, readKeyFileIfExists } from './key-text.js';
+import { KEY_ID_BYTES, KEY_ID_LABEL } from './layout.js';
+
+export { formatKey, KEY_BYTES, parseKey, readKeyFileIfExists };
 
 /** `writeKeyFile` without `force` found a key file already there. */
 export class KeyFileExistsError extends UsageError {
   override name = 'KeyFileExistsError';
 }
 
-export const KEY_BYTES = 32;
-
-/** The label keyed by the user key to make its id; changing it changes every id. */
-const KEY_ID_LABEL = 'berth key id v1';
-
 export function generateKey(): Buffer {
   return randomBytes(KEY_BYTES);
-}
-
-/** The text form written to key files: base64 and a newline. */
-export function formatKey(key: Uint8Array): string {
-  return `${Buffer.from(key).toString('base64')}\n`;
-}
-
-/**
- * Parses a key from text: exactly 44 characters of canonical base64 for 32 bytes, surrounding
- * whitespace allowed. `source` names where the text came from (a path, `BERTH_AES_KEY`).
- */
-export function parseKey(text: string, source: string): Buffer {
-  const trimmed = text.trim();
-  if (!/^[A-Za-z0-9+/]{43}=$/.test(trimmed)) {
-    throw new KeyFormatError(`malformed key in ${source}: ${describeKeyText(trimmed)}`, {
-      hint: 'a key is 44 characters of base64 (32 bytes), as written by `berth keygen`',
-    });
-  }
-  const key = Buffer.from(trimmed, 'base64');
-  // Reject non-canonical encodings (stray low bits in the last character) so one key has one text.
-  if (key.length !== KEY_BYTES || key.toString('base64') !== trimmed) {
-    throw new KeyFormatError(`malformed key in ${source}: not canonical base64 of ${KEY_BYTES} bytes`);
-  }
-  return key;
-}
-
-function describeKeyText(trimmed: string): string {
-  if (trimmed === '') return 'it is empty';
-  if (trimmed.includes('\n')) return 'it has more than one line';
-  if (/[^A-Za-z0-9+/=]/.test(trimmed)) return 'it contains characters that are not base64';
-  return `expected 44 base64 characters, found ${trimmed.length}`;
 }
 
 export async function readKeyFile(path: string): Promise<Buffer> {
@@ -101,21 +68,6 @@ export async function writeKeyFile(path: string, key: Uint8Array, { force = fals
 }
 
 /**
- * The key in `path`, or undefined when there is no such file. Synchronous: the file store's `get`
- * reads two small files, and node:fs/promises would cost more to load than the reads take.
- */
-export function readKeyFileIfExists(path: string): Buffer | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UsageError(`cannot read key file ${path}: ${oneLine(err)}`, { cause: err });
-  }
-  return parseKey(text, path);
-}
-
-/**
  * The key in `path`, created (0600) on first use. Two processes creating it at once cannot both
  * win: the key is linked into place whole, the loser's link fails, and both read the winner's key.
  */
@@ -138,5 +90,5 @@ export function keyId(key: Uint8Array): string {
 }
 
 export function keyIdBytes(key: Uint8Array): Buffer {
-  return createHmac('sha256', key).update(KEY_ID_LABEL).digest().subarray(0, 8);
+  return createHmac('sha256', key).update(KEY_ID_LABEL).digest().subarray(0, KEY_ID_BYTES);
 }

@@ -8,18 +8,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { ByteQueue } from './byte-queue.js';
 import { TamperedError, TruncatedError } from './errors.js';
-import { TAG_BYTES } from './header.js';
-
-/** Counters past 2^48 chunks (16 EiB with 64 KiB chunks) are refused rather than wrapped. */
-const MAX_COUNTER = 2 ** 48;
-
-function chunkNonce(counter: number, last: boolean): Buffer {
-  if (counter >= MAX_COUNTER) throw new RangeError('encrypted stream too long');
-  const nonce = Buffer.alloc(12);
-  nonce.writeUIntBE(counter, 5, 6);
-  nonce[11] = last ? 1 : 0;
-  return nonce;
-}
+import { chunkNonce, TAG_BYTES } from './layout.js';
 
 export class PayloadSealer {
   private readonly queue = new ByteQueue();

@@ -1,0 +1,119 @@
+/**
+ * @module
+ * Opening a small berth file in one piece with WebCrypto, for the standalone executable: under its
+ * runtime node:crypto takes longer to load than the credential store takes to read. Only the
+ * intact case is handled here: a file in the binary format that `key` opens gives its plaintext;
+ * anything else (another format, another key, a damaged file) gives undefined, and the caller asks
+ * format.ts, which says what is wrong. It never accepts a file format.ts refuses: the header MAC,
+ * the key block and every chunk are authenticated, and the chunks are framed exactly as
+ * stream.ts frames them (test/core/crypto/quick-open.test.ts holds the two side by side).
+ */
+import type { webcrypto } from 'node:crypto';
+import {
+  chunkNonce,
+  HEADER_INFO,
+  KEY_ID_BYTES,
+  KEY_ID_LABEL,
+  type KeyBlock,
+  keyList,
+  MAGIC,
+  PAYLOAD_INFO,
+  type ParsedHeader,
+  parseHeader,
+  preamble,
+  TAG_BYTES,
+  type UserKeys,
+  WRAP_INFO,
+} from './layout.js';
+
+const encoder = new TextEncoder();
+
+function subtle(): webcrypto.SubtleCrypto {
+  return (globalThis.crypto as webcrypto.Crypto).subtle;
+}
+
+async function hmacKey(key: Uint8Array): Promise<webcrypto.CryptoKey> {
+  return subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+}
+
+async function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Promise<Uint8Array> {
+  const base = await subtle().importKey('raw', ikm, 'HKDF', false, ['deriveBits']);
+  return new Uint8Array(await subtle().deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: encoder.encode(info) }, base, 256));
+}
+
+async function gcmKey(key: Uint8Array): Promise<webcrypto.CryptoKey> {
+  return subtle().importKey('raw', key, 'AES-GCM', false, ['decrypt']);
+}
+
+/** The plaintext, or undefined when the sealed bytes (ciphertext and tag) do not authenticate. */
+async function gcmOpen(
+  key: webcrypto.CryptoKey,
+  iv: Uint8Array,
+  sealed: Uint8Array,
+  additionalData?: Uint8Array,
+): Promise<Buffer | undefined> {
+  try {
+    const params = additionalData ? { name: 'AES-GCM', iv, additionalData } : { name: 'AES-GCM', iv };
+    return Buffer.from(await subtle().decrypt(params, key, sealed));
+  } catch {
+    return undefined;
+  }
+}
+
+function parsed(file: Buffer): ParsedHeader | undefined {
+  if (file.length < MAGIC.length || !file.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  try {
+    return parseHeader(file);
+  } catch {
+    return undefined;
+  }
+}
+
+async function keyId(key: Uint8Array): Promise<Buffer> {
+  return Buffer.from(await subtle().sign('HMAC', await hmacKey(key), encoder.encode(KEY_ID_LABEL))).subarray(0, KEY_ID_BYTES);
+}
+
+/**
+ * The plaintext of `file`, or undefined for anything but an intact file that one of `keys` opens.
+ * As in header.ts, the first of the keys that the file names is the one used.
+ */
+export async function quickOpen(file: Uint8Array, keys: UserKeys): Promise<Buffer | undefined> {
+  const input = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  const head = parsed(input);
+  if (!head) return undefined;
+  const { header } = head;
+  let match: { key: Uint8Array; id: Buffer; block: KeyBlock } | undefined;
+  for (const key of keyList(keys)) {
+    const id = await keyId(key);
+    const block = header.blocks.find((candidate) => candidate.id.equals(id));
+    if (block) {
+      match = { key, id, block };
+      break;
+    }
+  }
+  if (!match) return undefined;
+  const { key, id, block } = match;
+  const wrapKey = await gcmKey(await hkdf(key, header.salt, WRAP_INFO));
+  const fileKey = await gcmOpen(wrapKey, block.nonce, block.wrapped, Buffer.concat([preamble(header), id]));
+  if (!fileKey) return undefined;
+  const macKey = await hmacKey(await hkdf(fileKey, header.salt, HEADER_INFO));
+  if (!(await subtle().verify('HMAC', macKey, head.mac, head.macInput))) return undefined;
+
+  // Every chunk but the last is full; the last holds at least its tag. Only an empty file has an
+  // empty last chunk, and only as its one chunk.
+  const payload = input.subarray(head.length);
+  const sealedSize = 2 ** header.chunkExponent + TAG_BYTES;
+  if (payload.length < TAG_BYTES) return undefined;
+  const count = Math.ceil(payload.length / sealedSize);
+  if (payload.length - (count - 1) * sealedSize < TAG_BYTES) return undefined;
+  const payloadKey = await gcmKey(await hkdf(fileKey, header.salt, PAYLOAD_INFO));
+  const chunks: Buffer[] = [];
+  for (let counter = 0; counter < count; counter++) {
+    const last = counter === count - 1;
+    const sealed = payload.subarray(counter * sealedSize, last ? payload.length : (counter + 1) * sealedSize);
+    const plaintext = await gcmOpen(payloadKey, chunkNonce(counter, last), sealed);
+    if (!plaintext || (last && counter > 0 && plaintext.length === 0)) return undefined;
+    chunks.push(plaintext);
+  }
+  return Buffer.concat(chunks);
+}
