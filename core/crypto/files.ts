@@ -107,7 +107,9 @@ class FileSource implements AsyncIterable<Buffer> {
   ) {}
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
-    const buffers = [Buffer.allocUnsafeSlow(READ_SIZE), Buffer.allocUnsafeSlow(READ_SIZE)];
+    // A regular file smaller than a read fits one buffer with a byte to spare (the next read says EOF).
+    const bufferSize = this.size > 0 && this.size < READ_SIZE ? this.size + 1 : READ_SIZE;
+    const buffers = [Buffer.allocUnsafeSlow(bufferSize), Buffer.allocUnsafeSlow(bufferSize)];
     let next: Promise<number> | undefined;
     try {
       let turn = 0;
@@ -136,7 +138,7 @@ class FileSource implements AsyncIterable<Buffer> {
 
   private read(buffer: Buffer): Promise<number> {
     return new Promise((resolve, reject) => {
-      read(this.fd, buffer, 0, READ_SIZE, null, (err, bytesRead) => {
+      read(this.fd, buffer, 0, buffer.length, null, (err, bytesRead) => {
         if (err) reject(new UsageError(`cannot read ${this.path}: ${reason(err)}`, { cause: err }));
         else resolve(bytesRead);
       });
@@ -304,7 +306,9 @@ function holdingSink(inner: Sink, limit: number): Sink {
 
 /** Runs every byte of `source` through `coder` into `sink`, collecting crypto buffers as it goes. */
 async function pump(source: Source, coder: Coder, sink: Sink, { signal }: TransferOptions): Promise<void> {
-  const collect = collector();
+  // Made when the first few MiB have gone through: a small file needs no collections, and
+  // setting them up costs more than a small file's whole transfer.
+  let collect: (() => void) | undefined;
   let sinceCollect = 0;
   for await (const data of source) {
     if (signal?.aborted) throw new InterruptedError();
@@ -312,6 +316,7 @@ async function pump(source: Source, coder: Coder, sink: Sink, { signal }: Transf
     sinceCollect += data.length;
     if (sinceCollect >= COLLECT_EVERY) {
       sinceCollect = 0;
+      collect ??= collector();
       collect();
     }
   }
