@@ -1,9 +1,10 @@
 // Builds dist/: type-checks the whole tree, then bundles each entry with esbuild. Bundling keeps the
 // helper's start-up to a single small file; stores, providers and SDKs become chunks loaded on demand.
 // Beside the Node build, the standalone executable (dist/bin/, dist/release/): see buildStandalone.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -118,13 +119,18 @@ await Promise.all([
   // wrapper esbuild gives each module (an ES module bundle hoists them all to the top, and the helper
   // would load node:tls or valibot to answer a stored `get`), and one file because every module file
   // costs a read, a parse and a link. Dependencies (cloud SDKs, the lock library) stay in
-  // node_modules and are loaded only on the paths that use them.
+  // node_modules and are loaded only on the paths that use them. The package's bin is the small
+  // loader (helper/loader.ts) that runs dist/helper.cjs with the code cache writeHelperCodeCache
+  // makes.
   build({
     ...common,
-    entryPoints: { 'docker-credential-berth': 'helper/main.ts' },
+    entryPoints: { helper: 'helper/main.ts', 'docker-credential-berth': 'helper/loader.ts' },
     outdir: 'dist',
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
+    // A dependency is loaded with require(), not import(): helper/loader.ts runs the bundle as a
+    // vm script (for its code cache), where import() has no loader.
+    supported: { 'dynamic-import': false },
     splitting: false,
     packages: 'external',
     // less to scan at every start; names are kept, so a stack trace still reads
@@ -159,5 +165,42 @@ writeFileSync(
   { mode: 0o755 },
 );
 chmodSync('dist/docker-credential-berth.cjs', 0o755);
+writeHelperCodeCache();
 // Outside the repository (in an image) nothing else says these files are ES modules.
 writeFileSync('dist/generator/package.json', `${JSON.stringify({ type: 'module' })}\n`);
+
+/**
+ * dist/helper.cjs.cache, the V8 code cache helper/loader.ts starts the helper with: written by a run
+ * of the helper's hot paths in a scratch home (a stored entry, then a `get` of another registry
+ * that reads the store, the config file and the credential cache, asks for the daemon and resolves
+ * through a provider), so every function those paths call is in it.
+ */
+function writeHelperCodeCache() {
+  const home = mkdtempSync(join(tmpdir(), 'berth-build-'));
+  try {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, 'config'),
+      XDG_DATA_HOME: join(home, 'data'),
+      XDG_CACHE_HOME: join(home, 'cache'),
+      XDG_RUNTIME_DIR: join(home, 'run'),
+      DOCKER_USERNAME: 'build',
+      DOCKER_PASSWORD: 'build',
+    };
+    mkdirSync(join(home, 'config', 'berth'), { recursive: true });
+    writeFileSync(
+      join(home, 'config', 'berth', 'config.json'),
+      JSON.stringify({ registries: [{ name: 'build', provider: 'static', host: 'build.example' }] }),
+    );
+    const helper = (action, input, extra = {}) => {
+      const result = spawnSync(process.execPath, ['dist/docker-credential-berth.cjs', action], { env: { ...env, ...extra }, input });
+      if (result.status !== 0) throw new Error(`build: the helper's ${action} failed: ${result.stderr}`);
+    };
+    helper('store', JSON.stringify({ ServerURL: 'stored.example', Username: 'build', Secret: 'build' }));
+    helper('get', 'build.example');
+    helper('get', 'build.example', { BERTH_BUILD_CODE_CACHE: '1' });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}

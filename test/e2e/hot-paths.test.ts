@@ -5,7 +5,7 @@
  * lock or retry library. Lists, not timings: `npm run bench` measures the time.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ import { requireBuiltHelper, tempHome, type HelperEnv } from './harness/run-bert
 
 /** The package's `bin` entry (dist/docker-credential-berth.js loads the same file). */
 const HELPER_BIN = fileURLToPath(new URL('../../dist/docker-credential-berth.cjs', import.meta.url));
+/** The bundle it runs, with the V8 code cache beside it. */
+const BUNDLE = fileURLToPath(new URL('../../dist/helper.cjs', import.meta.url));
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const FROM_DAEMON = '210987654321.dkr.ecr.eu-west-1.amazonaws.com';
 /** Loading any of these on a hot path costs more than the answer. */
@@ -97,6 +99,13 @@ describe('the helper hot paths load only what they need', () => {
     const loaded = await tracer.run([HELPER_BIN, 'get'], env, ECR);
     expectLean(loaded);
     expect(JSON.parse(loaded.stdout)).toMatchObject({ ServerURL: ECR, Username: 'AWS', Secret: 'from-the-cache' });
+  });
+
+  it('the helper starts from the code cache the build wrote: this node accepts it', async () => {
+    const loaded = await tracer.run([HELPER_BIN, 'version'], { ...env, BERTH_DEBUG: '1' });
+    expect(loaded.code).toBe(0);
+    expect(loaded.stderr).toBe('');
+    expect(existsSync(`${BUNDLE}.cache`)).toBe(true);
   });
 
   it('a get the daemon answers: one request on the unix socket, no node:http in the client', async () => {
