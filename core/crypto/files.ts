@@ -15,14 +15,12 @@ import { closeSync, fstatSync, openSync, read, type Stats, writev } from 'node:f
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { BerthError, UsageError } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic.js';
 import { inFile } from './errors.js';
 import type { Coder } from './format.js';
 import type { UserKeys } from './header.js';
-import { Rekeyer, type RekeyChanges, type RekeyReport } from './rekey.js';
+import type { RekeyChanges, RekeyReport } from './rekey.js';
 
 /**
  * 2 MiB reads: 32 chunks per read and per write, so the per-call costs are small beside the crypto,
@@ -70,8 +68,9 @@ interface Collector {
  * file would hold RSS near 100 MiB. They die young, so a scavenge every few MiB frees them (RSS
  * stays near 60 MiB) for a fraction of a millisecond each, and lets malloc reuse warm pages.
  */
-function collector(): Collector {
+async function collector(): Promise<Collector> {
   keepFreedPages();
+  const [{ setFlagsFromString }, { runInNewContext }] = await Promise.all([import('node:v8'), import('node:vm')]);
   try {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as (options: { type: 'minor' }) => void;
@@ -333,7 +332,7 @@ async function pump(source: Source, coder: Coder, sink: Sink, { signal }: Transf
     sinceCollect += data.length;
     if (sinceCollect >= (gc?.everyBytes ?? 4 << 20)) {
       sinceCollect = 0;
-      gc ??= collector();
+      gc ??= await collector();
       gc.collect();
     }
   }
@@ -371,7 +370,10 @@ export async function transformToTemp(
     // from a regular input is written in a moment and renamed at once, so it keeps the named
     // temporary file (a leftover is removed by the next write there) and skips the `ln` process the
     // commit of an anonymous file costs: `berth decrypt` of a credentials file is on every CI build.
-    const small = source instanceof FileSource && source.size > 0 && source.size <= SMALL_INPUT_BYTES;
+    // So is a small input already in memory (a file decrypted in one piece).
+    const small =
+      (source instanceof FileSource && source.size > 0 && source.size <= SMALL_INPUT_BYTES) ||
+      (Array.isArray(source) && source.reduce((total: number, piece: Buffer) => total + piece.length, 0) <= SMALL_INPUT_BYTES);
     file = await openAtomic(target, { mode, sync: options.sync ?? true, anonymous: !small });
   } catch (err) {
     if (source instanceof FileSource) source.close();
@@ -413,6 +415,7 @@ export async function rekeyFiles(
   changes: RekeyChanges,
   { cwd, signal }: { cwd: string } & TransferOptions,
 ): Promise<{ path: string; report: RekeyReport }[]> {
+  const { Rekeyer } = await import('./rekey.js'); // here: decrypt and encrypt never load the header's crypto for it
   const prepared: { path: string; file: AtomicFile; report: RekeyReport }[] = [];
   try {
     for (const name of names) {

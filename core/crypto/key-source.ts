@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { Env } from '../paths.js';
 import { foreignOwner } from '../io/owner.js';
 import { KeyFormatError, NoKeyError } from './errors.js';
-import { parseKey, readKeyFile } from './key.js';
+import { parseKey, readKeyFile } from './key-text.js';
 
 export const KEY_ENV = 'BERTH_AES_KEY';
 /** berth's own key variables: `berth exec` removes them from the command's environment. */

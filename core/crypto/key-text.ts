@@ -54,3 +54,15 @@ export function readKeyFileIfExists(path: string): Buffer | undefined {
   }
   return parseKey(text, path);
 }
+
+export async function readKeyFile(path: string): Promise<Buffer> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8'); // a key is one line: reading it takes less than loading node:fs/promises
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : oneLine(err);
+    throw new UsageError(`cannot read key file ${path}: ${why}`, { cause: err });
+  }
+  return parseKey(text, path);
+}

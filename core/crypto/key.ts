@@ -5,14 +5,14 @@
  * can be printed and stored in files without revealing anything about the key.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { oneLine, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { KeyFormatError } from './errors.js';
-import { KEY_BYTES, formatKey, parseKey, readKeyFileIfExists } from './key-text.js';
+import { KEY_BYTES, formatKey, parseKey, readKeyFile, readKeyFileIfExists } from './key-text.js';
 import { KEY_ID_BYTES, KEY_ID_LABEL } from './layout.js';
 
-export { formatKey, KEY_BYTES, parseKey, readKeyFileIfExists };
+export { formatKey, KEY_BYTES, parseKey, readKeyFile, readKeyFileIfExists };
 
 /** `writeKeyFile` without `force` found a key file already there. */
 export class KeyFileExistsError extends UsageError {
@@ -21,18 +21,6 @@ export class KeyFileExistsError extends UsageError {
 
 export function generateKey(): Buffer {
   return randomBytes(KEY_BYTES);
-}
-
-export async function readKeyFile(path: string): Promise<Buffer> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : oneLine(err);
-    throw new UsageError(`cannot read key file ${path}: ${why}`, { cause: err });
-  }
-  return parseKey(text, path);
 }
 
 /**

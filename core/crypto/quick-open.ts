@@ -9,6 +9,7 @@
  * stream.ts frames them (test/core/crypto/quick-open.test.ts holds the two side by side).
  */
 import type { webcrypto } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import {
   chunkNonce,
   HEADER_INFO,
@@ -116,4 +117,29 @@ export async function quickOpen(file: Uint8Array, keys: UserKeys): Promise<Buffe
     chunks.push(plaintext);
   }
   return Buffer.concat(chunks);
+}
+
+/** Files up to this size are opened in one piece by quickOpenFile. */
+const QUICK_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The plaintext of a small regular file that one of `keys` opens intact, or undefined (a larger
+ * file, a pipe, one that cannot be read or is not intact for these keys), for the caller's
+ * streaming path to handle and to name what is wrong.
+ */
+export async function quickOpenFile(path: string, keys: UserKeys): Promise<Buffer | undefined> {
+  let file: Buffer;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const info = fstatSync(fd);
+      if (!info.isFile() || info.size > QUICK_FILE_BYTES) return undefined;
+      file = readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  return quickOpen(file, keys);
 }

@@ -12,11 +12,9 @@
  *   such as /dev/stdout or /proc/self/fd/N): written through, in order, with no temporary file.
  *   Replacing those with a file would turn /dev/null into a file of credentials.
  */
-import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream, existsSync, open as openFd, write, writev, writevSync, type WriteStream } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 
 export interface AtomicFile {
   /** The name the new file has before it is renamed over the target (absent until commit when anonymous). */
@@ -179,7 +177,8 @@ async function openThrough(path: string): Promise<AtomicFile> {
 }
 
 /** Writes to a descriptor this process already has, without closing it (it is not ours). */
-function writeToDescriptor(fd: number): AtomicFile {
+async function writeToDescriptor(fd: number): Promise<AtomicFile> {
+  const { Writable } = await import('node:stream');
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       writeAll(fd, [chunk]).then(() => callback(), callback);
@@ -219,7 +218,8 @@ export async function writeAll(fd: number, pieces: readonly Uint8Array[]): Promi
 }
 
 function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const random = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString('hex');
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${random}.tmp`);
 }
 
 async function openReplacing(target: string, { mode = 0o600, sync = true, anonymous = false }: AtomicOptions): Promise<AtomicFile> {
@@ -228,10 +228,11 @@ async function openReplacing(target: string, { mode = 0o600, sync = true, anonym
   // 'wx' refuses to follow a planted symlink or reuse an existing file; the mode applies at creation.
   const handle = unnamed ?? (await open(tempPath, 'wx', mode));
   await handle.chmod(mode); // the umask may have narrowed or widened nothing else; be exact
-  const stream = streamOver(handle);
+  // Made when first asked for: a caller that writes the descriptor (files.ts) never loads node:stream.
+  let stream: WriteStream | undefined;
   const close = closer(handle);
   const abort = async () => {
-    await stopStream(stream);
+    if (stream) await stopStream(stream);
     await close();
     await unlink(tempPath).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
@@ -239,13 +240,16 @@ async function openReplacing(target: string, { mode = 0o600, sync = true, anonym
   };
   return {
     tempPath,
-    stream,
+    get stream() {
+      stream ??= streamOver(handle);
+      return stream;
+    },
     fd: handle.fd,
     direct: false,
     abort,
     async commit() {
       try {
-        await endStream(stream);
+        if (stream) await endStream(stream);
         if (sync) await handle.sync();
         if (unnamed) await nameUnnamed(handle, tempPath, mode);
         await close();
