@@ -31,7 +31,17 @@ export const COMMANDS: readonly { names: readonly string[]; load: () => Promise<
   { names: ['daemon'], load: async () => (await import('./commands/daemon.js')).registerDaemonCommands },
   { names: ['completion'], load: async () => (await import('./commands/completion.js')).registerCompletionCommand, all: true },
   { names: ['kubelet-credential-provider', 'kube'], load: async () => (await import('./commands/kube.js')).registerKubeCommands },
+  { names: ['version'], load: async () => registerVersionCommand },
 ];
+
+function registerVersionCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      ctx.stdout.write(`berth ${VERSION}\n`);
+    });
+}
 
 /** Exit codes, the same for every berth program (README, "Exit codes"). */
 export const EXIT_USAGE = 2;
@@ -63,12 +73,6 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
   const named = COMMANDS.find((group) => group.names.includes(argv[0] ?? ''));
   const groups = named && !named.all ? [named] : COMMANDS;
   for (const register of await Promise.all(groups.map((group) => group.load()))) register(program, ctx);
-  program
-    .command('version')
-    .description('print the version')
-    .action(() => {
-      ctx.stdout.write(`berth ${VERSION}\n`);
-    });
   return program;
 }
 
