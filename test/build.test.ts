@@ -36,6 +36,9 @@ describe('npm run build', () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     const files = (JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path);
     expect(files).toContain('dist/docker-credential-berth.cjs');
+    // the helper's bundle and the code cache its loader starts it with
+    expect(files).toContain('dist/helper.cjs');
+    expect(files).toContain('dist/helper.cjs.cache');
     expect(files).toContain('dist/berth.js');
     expect(files.filter((path) => path.startsWith('dist/bin/') || path.startsWith('dist/release/'))).toEqual([]);
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
