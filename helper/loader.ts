@@ -5,7 +5,8 @@
  * bundle (dist/helper.cjs) is a good part of its start-up. This loader runs the bundle as a
  * CommonJS module with the V8 code cache written beside it at build time (dist/helper.cjs.cache,
  * from a run of the helper's hot paths; see build.mjs), so those functions are not compiled again.
- * A node whose V8 differs rejects the cache, and the bundle compiles as usual.
+ * A node whose V8 differs rejects the cache, and the bundle compiles as usual. The bundle loads its
+ * dependencies with require() (build.mjs): a vm script has no loader for import().
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -31,8 +32,6 @@ const script = new Script(
   {
     filename: bundle,
     ...(cachedData ? { cachedData } : {}),
-    // The bundle's import() of a dependency, resolved from here: the bundle's own directory.
-    importModuleDynamically: ((specifier: string) => import(specifier)) as never,
   },
 );
 if (writeCache) process.on('exit', () => writeFileSync(cacheFile, script.createCachedData()));

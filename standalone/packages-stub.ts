@@ -1,7 +1,7 @@
 /**
  * @module
- * core/io/packages.ts as the standalone executable's other entries see it (build.mjs swaps the
- * module): the table lives in the entry standalone/packages.ts, loaded the first time a dependency
+ * core/io/packages.ts as the standalone executable's other entries see it (build-standalone.mjs swaps
+ * the module): the table lives in the entry standalone/packages.ts, loaded the first time a dependency
  * is needed. The path is given at run time, so the bundler does not pull that entry in here.
  */
 import type { PackageName, PackageOf } from '../core/io/packages.js';
