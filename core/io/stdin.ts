@@ -60,10 +60,12 @@ export function decodeUtf8(bytes: Uint8Array, source = 'stdin'): string {
 }
 
 /**
- * Reads a pipe or file descriptor (the helper's stdin) to its end on the thread pool, with the same
- * limit and timeout. No stream: creating `process.stdin` for a pipe loads node:net and node:stream,
- * which cost the helper more start-up than its whole `get`. Undefined when `fd` is neither (a
- * terminal, a socket): use `readAll(process.stdin)` then.
+ * Reads a pipe, socket or file descriptor (the helper's stdin: Go and Python clients give a pipe,
+ * node's child_process a socket) to its end on the thread pool, with the same limit and timeout. No
+ * stream: creating `process.stdin` loads node:net and node:stream, which cost the helper more
+ * start-up than its whole `get` (on the standalone executable, twice that). A non-blocking
+ * descriptor that has nothing yet (EAGAIN) is read again a moment later. Undefined for a terminal
+ * (or anything else): use `readAll(process.stdin)` then.
  */
 export function readDescriptor(
   fd: number,
@@ -75,15 +77,23 @@ export function readDescriptor(
   } catch {
     return undefined;
   }
-  if (!kind.isFIFO() && !kind.isFile()) return undefined;
+  if (!kind.isFIFO() && !kind.isFile() && !kind.isSocket()) return undefined;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const buffer = Buffer.allocUnsafe(64 * 1024);
-    const timer = setTimeout(() => reject(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`)), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reject(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`));
+    }, timeoutMs);
     timer.unref();
     const next = () =>
       read(fd, buffer, 0, buffer.length, null, (err, bytesRead) => {
+        if (err?.code === 'EAGAIN') {
+          if (!timedOut) setTimeout(next, 1);
+          return;
+        }
         size += bytesRead ?? 0;
         if (err) {
           clearTimeout(timer);

@@ -1,0 +1,58 @@
+/**
+ * The helper's stdin as each kind of client gives it: a pipe (docker, containers/image, docker-py)
+ * and a socket (node's child_process, as editors and node tools start it), the server URL written
+ * late and in pieces. Either way the helper reads the descriptor itself and answers.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argvFor } from './harness/build.js';
+import { clientHome, type ClientHome } from './harness/clients.js';
+
+let home: ClientHome;
+const ANSWER = '{"ServerURL":"late.example.com","Username":"lea","Secret":"late-secret"}\n';
+
+beforeAll(async () => {
+  home = await clientHome();
+  const [file, args] = argvFor('helper', ['store']);
+  const stored = await home.run(file, args, {
+    stdin: JSON.stringify({ ServerURL: 'late.example.com', Username: 'lea', Secret: 'late-secret' }),
+  });
+  expect(stored.code, stored.stderr).toBe(0);
+}, 60_000);
+afterAll(() => home.cleanup());
+
+/** Runs `get` with its stdin a socket or a pipe, `pieces` written `gapMs` apart: what it printed and its exit code. */
+function get(stdio: 'pipe' | 'socket', pieces: string[], gapMs: number): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  const [file, args] = argvFor('helper', ['get']);
+  // A socket is what node gives a child; a pipe comes from a shell that writes the pieces slowly.
+  const script = pieces.map((piece) => `sleep ${gapMs / 1000}; printf '%s' '${piece}'`).join('; ');
+  const [command, argv] = stdio === 'socket' ? [file, args] : ['sh', ['-c', `(${script}) | exec "$0" "$@"`, file, ...args]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command as string, argv as string[], { env: home.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ stdout, stderr, code }));
+    if (stdio === 'pipe') {
+      child.stdin.end();
+      return;
+    }
+    let at = 0;
+    const next = () => {
+      if (at === pieces.length) child.stdin.end();
+      else {
+        child.stdin.write(pieces[at++]!);
+        setTimeout(next, gapMs);
+      }
+    };
+    setTimeout(next, gapMs);
+  });
+}
+
+describe('the helper reads stdin however a client gives it', { timeout: 30_000 }, () => {
+  it.each(['socket', 'pipe'] as const)('a %s, the server URL in two pieces written 300 ms apart: answered', async (stdio) => {
+    expect(await get(stdio, ['late.exa', 'mple.com\n'], 300)).toEqual({ stdout: ANSWER, stderr: '', code: 0 });
+  });
+});
