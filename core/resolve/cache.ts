@@ -6,7 +6,7 @@
  * an entry. A token within a margin of its expiry counts as expired; an unreadable cache is an
  * empty cache (with a note).
  */
-import { createHash } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RegistryConfig } from '../config/load.js';
@@ -109,16 +109,21 @@ export function openCredentialCache(options: CacheOptions): CredentialCache {
  * Never an access key id: rotating keys must not miss the cache or leak into it.
  */
 export async function cacheKeyFor(registry: RegistryConfig, module: ProviderModule, request: ProviderRequest): Promise<string> {
-  const identity = module.identity ? await module.identity(request) : `settings:${settingsHash(request, module.identityEnv ?? [])}`;
+  const identity = module.identity ? await module.identity(request) : `settings:${await settingsHash(request, module.identityEnv ?? [])}`;
   return `${registryKey(registry.host)} ${registry.provider} ${identity}`;
 }
 
-/** A hash of the options and the identity-bearing variables: equal settings, equal key; no value readable. */
-function settingsHash({ options, env }: ProviderRequest, identityEnv: readonly string[]): string {
+/**
+ * A hash of the options and the identity-bearing variables: equal settings, equal key; no value
+ * readable. WebCrypto's SHA-256: under the standalone executable's runtime, node:crypto takes longer
+ * to load than a warm-cache `get` takes.
+ */
+async function settingsHash({ options, env }: ProviderRequest, identityEnv: readonly string[]): Promise<string> {
   const sorted = (entries: [string, unknown][]) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const variables = identityEnv.map((name): [string, unknown] => [name, env[name] ?? null]);
   const canonical = JSON.stringify([sorted(Object.entries(options)), sorted(variables)]);
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+  const digest = await (globalThis.crypto as webcrypto.Crypto).subtle.digest('SHA-256', new TextEncoder().encode(canonical));
+  return Buffer.from(digest).toString('hex').slice(0, 32);
 }
 
 /**
