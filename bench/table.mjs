@@ -89,6 +89,16 @@ function binaries() {
   return { ...built, note: 'dist/bin/' };
 }
 
+/** A bun-compiled executable (bytecode, as dist/bin/berth) that prints `hello`, or undefined. */
+function bunHelloWorld() {
+  const bun = join(ROOT, 'node_modules/.bin/bun');
+  const source = join(work, 'hello.ts');
+  writeFileSync(source, "console.log('hello');\n");
+  const out = join(work, 'hello');
+  const built = spawnSync(bun, ['build', source, '--compile', '--bytecode', '--format=cjs', '--outfile', out], { stdio: 'ignore' });
+  return built.status === 0 ? out : undefined;
+}
+
 async function startDaemon(env) {
   const child = spawn(process.execPath, [NODE_BERTH, 'daemon', 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -296,6 +306,11 @@ async function main() {
     add({ name: 'docker-credential-pass get', command: ['docker-credential-pass', 'get'], input: STORED, expect: 'pass-secret', env });
   } else notes.push('docker-credential-pass: needs pass, gnupg, golang-docker-credential-helpers');
 
+  // The floor under every binary row: an executable from the same bun that prints one line.
+  const floor = bunHelloWorld();
+  if (floor) add({ name: 'bun compiled hello-world (floor)', command: [floor], expect: 'hello', env: direct, kind: 'floor' });
+  else notes.push('bun compiled hello-world: bun build failed or the bun package is missing');
+
   const chosen = process.env.BERTH_BENCH_ONLY ? rows.filter((row) => row.name.includes(process.env.BERTH_BENCH_ONLY) || row.group) : rows;
   step(`timing ${chosen.length} commands`);
   const cloudBefore = cloud.calls;
@@ -311,7 +326,7 @@ async function main() {
   }
   const rss = new Map(
     chosen
-      .filter((row) => row.kind === 'get' || row.kind === 'ecr')
+      .filter((row) => row.kind === 'get' || row.kind === 'ecr' || row.kind === 'floor')
       .map((row) => [row, Math.max(peakRss(row), peakRss(row), peakRss(row))]),
   );
   if (cloud.calls !== cloudBefore)
