@@ -9,7 +9,7 @@
  * stream.ts frames them (test/core/crypto/quick-open.test.ts holds the two side by side).
  */
 import type { webcrypto } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import {
   chunkNonce,
   HEADER_INFO,
@@ -130,7 +130,11 @@ const QUICK_FILE_BYTES = 1024 * 1024;
 export async function quickOpenFile(path: string, keys: UserKeys): Promise<Buffer | undefined> {
   let file: Buffer;
   try {
-    const fd = openSync(path, 'r');
+    // A pipe or FIFO is never opened here: opening and closing a FIFO unread would cost its writer
+    // the data. O_NONBLOCK, so a FIFO put in the file's place meanwhile does not block the open.
+    const named = statSync(path);
+    if (!named.isFile() || named.size > QUICK_FILE_BYTES) return undefined;
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const info = fstatSync(fd);
       if (!info.isFile() || info.size > QUICK_FILE_BYTES) return undefined;

@@ -249,6 +249,19 @@ describe('outputs that are not regular files, and kills', () => {
     expect(await files()).toEqual(['berth.aes', 'x.enc']);
   });
 
+  it('decrypt from a named pipe (FIFO) gets every byte its writer sends', async () => {
+    await berth(['encrypt', '-', 'x.enc'], { stdin: 'through a fifo' });
+    const fifo = join(dir, 'in.fifo');
+    await new Promise((resolve, reject) => spawn('mkfifo', [fifo]).on('exit', resolve).on('error', reject));
+    // The writer blocks until the FIFO is opened for reading, then writes once.
+    const writer = spawn('sh', ['-c', 'cat x.enc > in.fifo'], { cwd: dir });
+    const wrote = new Promise((resolve) => writer.once('exit', resolve));
+    const result = await berth(['decrypt', 'in.fifo', 'out']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(await readFile(join(dir, 'out'), 'utf8')).toBe('through a fifo');
+    expect(await wrote).toBe(0);
+  });
+
   it('decrypt to /dev/null leaves it a device', async () => {
     await berth(['encrypt', '-', 'x.enc'], { stdin: 'gone' });
     expect(await berth(['decrypt', 'x.enc', '/dev/null'])).toMatchObject({ code: 0, stderr: '' });
