@@ -2,8 +2,9 @@
  * @module
  * Talking to `berth daemon` over its unix socket: where the socket is, and a tiny HTTP/1.1 client
  * with short timeouts. The helper's `get` makes one request per process, so the client is one
- * request written on a `node:net` socket and one response read until the daemon closes it: loading
- * `node:http` would cost more start-up than the request takes. A daemon that is absent, crashed or
+ * request written on a socket (`node:net`; Bun's own on the standalone executable) and one response
+ * read until the daemon closes it: loading `node:http` would cost more start-up than the request
+ * takes. A daemon that is absent, crashed or
  * slow is "unavailable" and the caller resolves directly.
  */
 import { statSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import type { Credential } from '../credential.js';
 import { BerthError, NOT_FOUND_MESSAGE } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
+import { STANDALONE } from '../io/self.js';
 
 export const SOCKET_NAME = 'daemon.sock';
 export const PID_FILE_NAME = 'daemon.pid';
@@ -61,7 +63,6 @@ export async function daemonRequest(socketPath: string, options: DaemonRequest):
     const code = (err as NodeJS.ErrnoException).code ?? 'ENOENT';
     throw new DaemonUnavailableError(`berth daemon at ${socketPath}: ${code}`, { cause: err });
   }
-  const { connect } = await import('node:net');
   const { connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, responseTimeoutMs = DEFAULT_RESPONSE_TIMEOUT_MS } = options;
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
   const headers = new Map<string, string>([['host', 'localhost']]);
@@ -72,44 +73,139 @@ export async function daemonRequest(socketPath: string, options: DaemonRequest):
   headers.set('connection', 'close');
   const head = [`${options.method ?? 'GET'} ${options.path} HTTP/1.1`, ...[...headers].map(([name, value]) => `${name}: ${value}`)];
   if (/[\r\n]/.test(head.join(''))) throw new TypeError('a daemon request may not contain a line break in its path or headers');
+  const request = Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`), payload ?? Buffer.alloc(0)]);
+  const open = STANDALONE ? bunConnection : await nodeConnection();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const socket = connect({ path: socketPath });
+    let connection: Connection | undefined;
     const fail = (message: string, cause?: unknown) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.destroy();
+      connection?.close();
       reject(new DaemonUnavailableError(`berth daemon at ${socketPath}: ${message}`, { cause }));
     };
     let timer = setTimeout(() => fail(`no connection within ${connectTimeoutMs} ms`), connectTimeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => fail(`no answer within ${responseTimeoutMs} ms`), responseTimeoutMs);
-      socket.write(`${head.join('\r\n')}\r\n\r\n`);
-      if (payload !== undefined) socket.write(payload);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_RESPONSE_BYTES) fail(`answer longer than ${MAX_RESPONSE_BYTES} bytes`);
-      else chunks.push(chunk);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message, err));
-    socket.once('end', () => {
-      if (settled) return;
-      try {
-        const response = parseResponse(Buffer.concat(chunks));
-        settled = true;
+    connection = open(socketPath, {
+      connect() {
         clearTimeout(timer);
-        socket.destroy();
-        resolve(response);
-      } catch (err) {
-        fail((err as Error).message, err);
-      }
+        timer = setTimeout(() => fail(`no answer within ${responseTimeoutMs} ms`), responseTimeoutMs);
+        connection?.write(request);
+      },
+      data(chunk) {
+        size += chunk.length;
+        if (size > MAX_RESPONSE_BYTES) fail(`answer longer than ${MAX_RESPONSE_BYTES} bytes`);
+        else chunks.push(chunk);
+      },
+      error: (err) => fail(err.code ?? err.message, err),
+      end() {
+        if (settled) return;
+        try {
+          const response = parseResponse(Buffer.concat(chunks));
+          settled = true;
+          clearTimeout(timer);
+          connection?.close();
+          resolve(response);
+        } catch (err) {
+          fail((err as Error).message, err);
+        }
+      },
     });
   });
+}
+
+/** One connection to the daemon's socket, as the request above drives it. */
+interface Connection {
+  write(data: Buffer): void;
+  close(): void;
+}
+
+interface ConnectionEvents {
+  connect(): void;
+  data(chunk: Buffer): void;
+  /** The daemon closed its side: the answer is complete. */
+  end(): void;
+  error(err: NodeJS.ErrnoException): void;
+}
+
+type Connect = (socketPath: string, on: ConnectionEvents) => Connection;
+
+/** A `node:net` socket (loaded here: a direct `get` never pays for it). */
+async function nodeConnection(): Promise<Connect> {
+  const { connect } = await import('node:net');
+  return (socketPath, on) => {
+    const socket = connect({ path: socketPath });
+    socket.once('connect', on.connect);
+    socket.on('data', on.data);
+    socket.once('error', on.error);
+    socket.once('end', on.end);
+    return { write: (data) => socket.write(data), close: () => socket.destroy() };
+  };
+}
+
+/** The piece of Bun's socket API used here (the standalone executable runs on Bun). */
+interface BunSocket {
+  write(data: Uint8Array): number;
+  end(): void;
+}
+interface BunRuntime {
+  connect(options: {
+    unix: string;
+    socket: {
+      open(socket: BunSocket): void;
+      data(socket: BunSocket, chunk: Uint8Array): void;
+      drain(socket: BunSocket): void;
+      end(socket: BunSocket): void;
+      close(socket: BunSocket): void;
+      error(socket: BunSocket, err: Error): void;
+      connectError(socket: BunSocket, err: Error): void;
+    };
+  }): Promise<BunSocket>;
+}
+
+/**
+ * Bun's own unix socket: on the standalone executable `node:net` (with the `node:stream` it pulls
+ * in) takes longer to load than the daemon takes to answer. A write the socket takes only in part
+ * is finished when it drains.
+ */
+function bunConnection(socketPath: string, on: ConnectionEvents): Connection {
+  let socket: BunSocket | undefined;
+  let pending: Uint8Array | undefined;
+  let closed = false;
+  const flush = () => {
+    if (!socket || !pending) return;
+    const written = socket.write(pending);
+    pending = written >= 0 && written < pending.length ? pending.subarray(written) : undefined;
+  };
+  const fail = (_socket: BunSocket, err: Error) => on.error(err as NodeJS.ErrnoException);
+  (globalThis as unknown as { Bun: BunRuntime }).Bun.connect({
+    unix: socketPath,
+    socket: {
+      open(opened) {
+        socket = opened;
+        if (closed) opened.end();
+        else on.connect();
+      },
+      data: (_socket, chunk) => on.data(Buffer.from(chunk)),
+      drain: flush,
+      end: () => on.end(),
+      close: () => on.end(),
+      error: fail,
+      connectError: fail,
+    },
+  }).catch((err: NodeJS.ErrnoException) => on.error(err));
+  return {
+    write(data) {
+      pending = data;
+      flush();
+    },
+    close() {
+      closed = true;
+      socket?.end();
+    },
+  };
 }
 
 /** A whole HTTP/1.1 response: status line, headers, and a body by length, chunked, or to the end. */
