@@ -72,7 +72,7 @@ const common = {
   format: 'esm',
   platform: 'node',
   // Prefer a package's ESM build: esbuild exposes a CommonJS module loaded with import() only under
-  // `default` (see core/io/import-package.ts), and some UMD builds do not bundle at all.
+  // `default` (see core/io/packages.ts), and some UMD builds do not bundle at all.
   mainFields: ['module', 'main'],
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',

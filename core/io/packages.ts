@@ -6,8 +6,6 @@
  * them out of its start-up file: there this module is swapped for standalone/packages-stub.ts,
  * which loads the table from an entry of its own (see build.mjs).
  */
-import { importPackage } from './import-package.js';
-
 const PACKAGES = {
   '@aws-sdk/client-ecr': () => import('@aws-sdk/client-ecr'),
   '@aws-sdk/client-ecr-public': () => import('@aws-sdk/client-ecr-public'),
@@ -26,7 +24,14 @@ const PACKAGES = {
 export type PackageName = keyof typeof PACKAGES;
 export type PackageOf<N extends PackageName> = Awaited<ReturnType<(typeof PACKAGES)[N]>>;
 
-/** The package's exports (a CommonJS package's `module.exports`, an ES module's namespace). */
-export function loadPackage<N extends PackageName>(name: N): Promise<PackageOf<N>> {
-  return importPackage(PACKAGES[name]() as Promise<PackageOf<N>>);
+/**
+ * The package's exports, the same from source and from a bundle: a CommonJS package's
+ * `module.exports`, an ES module's namespace. Node puts a CommonJS package's exports both on the
+ * namespace of `import()` and under `default`; esbuild's code-split bundles put them only under
+ * `default` (a CommonJS chunk ends in `export default require_x()`), so the namespace alone would
+ * have nothing to destructure there. An ES module has no `default` and its namespace is used as is.
+ */
+export async function loadPackage<N extends PackageName>(name: N): Promise<PackageOf<N>> {
+  const namespace = (await PACKAGES[name]()) as PackageOf<N> & { default?: PackageOf<N> };
+  return namespace.default ?? namespace;
 }
