@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEcrCloud } from './lib/ecr-cloud.mjs';
+import { benchHome } from './lib/homes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -28,6 +29,7 @@ const HELPER = join(ROOT, 'dist/docker-credential-berth.js');
 const PEER = '/usr/bin/docker-credential-ecr-login';
 
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+const home = (name) => benchHome(work, name);
 const cleanups = [() => rmSync(work, { recursive: true, force: true })];
 process.on('exit', () => {
   for (const fn of cleanups.reverse()) fn();
@@ -54,19 +56,6 @@ function run(command, argv, env, input) {
     child.once('close', (code) => resolve({ code, stdout, stderr, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
     child.stdin.end(input);
   });
-}
-
-function home(name) {
-  const dir = join(work, name);
-  for (const sub of ['run', 'config', 'cache', 'data']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
-  return {
-    PATH: process.env.PATH,
-    HOME: dir,
-    XDG_RUNTIME_DIR: join(dir, 'run'),
-    XDG_CONFIG_HOME: join(dir, 'config'),
-    XDG_CACHE_HOME: join(dir, 'cache'),
-    XDG_DATA_HOME: join(dir, 'data'),
-  };
 }
 
 function socketGet(socketPath, path, agent) {

@@ -4,11 +4,12 @@
 // so machine load hits every command alike. Target: berth get <= 1.3x node -e 0.
 //
 //   npm run build && node bench/helper.mjs [--runs N]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startKeyring } from './lib/homes.mjs';
 
 const HELPER = fileURLToPath(new URL('../dist/docker-credential-berth.js', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -88,30 +89,6 @@ function report(results) {
   }
   const target = byName['berth get'].paired;
   console.log(`\nberth get / node -e 0 (per-round p50): ${target.toFixed(2)}x (target <= 1.30x: ${target <= 1.3 ? 'met' : 'NOT met'})`);
-}
-
-/** gnome-keyring inside this process's D-Bus session, unlocked, owning org.freedesktop.secrets. */
-async function startKeyring(env) {
-  const daemon = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
-    env,
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  daemon.stdin.end('bench-keyring-password');
-  const ask = [
-    '--session',
-    '--print-reply',
-    '--dest=org.freedesktop.DBus',
-    '/org/freedesktop/DBus',
-    'org.freedesktop.DBus.NameHasOwner',
-    'string:org.freedesktop.secrets',
-  ];
-  const deadline = Date.now() + 20_000;
-  // Wait for the name before the first request, or D-Bus may activate a second daemon.
-  while (!spawnSync('dbus-send', ask, { env, encoding: 'utf8' }).stdout?.includes('true')) {
-    if (Date.now() > deadline) throw new Error('gnome-keyring did not take org.freedesktop.secrets within 20s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return daemon;
 }
 
 async function main() {

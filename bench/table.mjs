@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEcrCloud } from './lib/ecr-cloud.mjs';
+import { benchHome, startKeyring } from './lib/homes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -46,6 +47,12 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+/** A scratch home in the work directory, in this process's D-Bus session (the keychain rows need it). */
+const home = (name) => ({
+  ...benchHome(work, name),
+  ...(process.env.DBUS_SESSION_BUS_ADDRESS && { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS }),
+});
+
 const have = (program) => spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
 
 function mustRun(command, args, { env, input } = {}) {
@@ -66,20 +73,6 @@ function mustRunAsync(command, args, { env, input } = {}) {
     child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} failed: ${out}`))));
     child.stdin.end(input ?? '');
   });
-}
-
-function home(name) {
-  const dir = join(work, name);
-  for (const sub of ['run', 'config', 'cache', 'data']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
-  return {
-    PATH: process.env.PATH,
-    HOME: dir,
-    XDG_RUNTIME_DIR: join(dir, 'run'),
-    XDG_CONFIG_HOME: join(dir, 'config'),
-    XDG_CACHE_HOME: join(dir, 'cache'),
-    XDG_DATA_HOME: join(dir, 'data'),
-    ...(process.env.DBUS_SESSION_BUS_ADDRESS && { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS }),
-  };
 }
 
 /** The standalone binary in dist/bin/ (`npm run build` writes it on Linux x64). */
@@ -111,29 +104,6 @@ async function startDaemon(env) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`the daemon did not start: ${log}`);
-}
-
-/** gnome-keyring in this process's private D-Bus session, unlocked, owning org.freedesktop.secrets. */
-async function startKeyring(env) {
-  const daemon = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
-    env,
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  daemon.stdin.end('bench-keyring-password');
-  cleanups.push(() => daemon.kill('SIGTERM'));
-  const ask = [
-    '--session',
-    '--print-reply',
-    '--dest=org.freedesktop.DBus',
-    '/org/freedesktop/DBus',
-    'org.freedesktop.DBus.NameHasOwner',
-    'string:org.freedesktop.secrets',
-  ];
-  const deadline = Date.now() + 20_000;
-  while (!spawnSync('dbus-send', ask, { env, encoding: 'utf8' }).stdout?.includes('true')) {
-    if (Date.now() > deadline) throw new Error('gnome-keyring did not take org.freedesktop.secrets within 20 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** A pass store with a fresh unprotected GPG key, as docker-credential-pass expects. */
@@ -283,7 +253,8 @@ async function main() {
   if (process.env.DBUS_SESSION_BUS_ADDRESS && have('docker-credential-secretservice') && have('gnome-keyring-daemon')) {
     const env = home('secretservice');
     step('keyring');
-    await startKeyring(env);
+    const keyring = await startKeyring(env);
+    cleanups.push(() => keyring.kill('SIGTERM'));
     mustRun('docker-credential-secretservice', ['store'], {
       env,
       input: JSON.stringify({ ServerURL: STORED, Username: 'user', Secret: 'ss-secret' }),
