@@ -10,12 +10,12 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from './schema.js';
 import { UsageError } from '../errors.js';
-import { PROVIDER_NAMES } from '../providers/index.js';
+import { PROVIDER_NAMES } from '../providers/names.js';
 import { STORE_NAMES } from '../store/store.js';
 import { berthConfigFile, type Env } from '../paths.js';
 
 export type { Config, RegistryConfig } from './schema.js';
-export type { ProviderName } from '../providers/index.js';
+export type { ProviderName } from '../providers/names.js';
 
 export interface LoadedConfig {
   path: string;

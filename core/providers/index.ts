@@ -8,7 +8,10 @@
  * this table. Adding a provider is one file in this folder and one entry here.
  */
 import { ALLOW_ANY_HOST, isEcrPublicHost, parseAcrHost, parseEcrHost, parseGoogleHost } from './hosts.js';
+import { PROVIDER_NAMES, type ProviderName } from './names.js';
 import type { OptionSpec, ProviderModule, ProviderSpec } from './provider.js';
+
+export { PROVIDER_NAMES, type ProviderName } from './names.js';
 
 export type { ProviderModule } from './provider.js';
 
@@ -42,9 +45,9 @@ const ALLOW_ANY_HOST_OPTION: OptionSpec = {
   description: "send this cloud's token to another host: only a proxy in front of the real registry",
 };
 
-// One entry per provider. Order matters only for detection: the first provider that recognises a
-// host serves it.
-const REGISTRATIONS = {
+// One entry per provider named in ./names.ts, in that order. Order matters only for detection: the
+// first provider that recognises a host serves it.
+const REGISTRATIONS: Record<ProviderName, Registration> = {
   ecr: {
     load: lazy(() => import('./ecr.js')),
     recognises: (url) => parseEcrHost(url) !== undefined,
@@ -92,19 +95,18 @@ const REGISTRATIONS = {
       ],
     },
   },
-} satisfies Record<string, Registration>;
+};
 
-export type ProviderName = keyof typeof REGISTRATIONS;
+/** One field of every registration, by provider name. */
+function byName<T>(field: (registration: Registration) => T): Readonly<Record<ProviderName, T>> {
+  const table: Partial<Record<ProviderName, T>> = {};
+  for (const name of PROVIDER_NAMES) table[name] = field(REGISTRATIONS[name]);
+  return table as Record<ProviderName, T>;
+}
 
-export const PROVIDER_NAMES = Object.keys(REGISTRATIONS) as ProviderName[];
+export const PROVIDERS: Readonly<Record<ProviderName, ProviderLoader>> = byName((registration) => registration.load);
 
-export const PROVIDERS: Readonly<Record<ProviderName, ProviderLoader>> = Object.fromEntries(
-  Object.entries(REGISTRATIONS).map(([name, registration]) => [name, registration.load]),
-) as Record<ProviderName, ProviderLoader>;
-
-export const PROVIDER_SPECS: Readonly<Record<ProviderName, ProviderSpec>> = Object.fromEntries(
-  PROVIDER_NAMES.map((name) => [name, (REGISTRATIONS[name] as Registration).spec]),
-) as Record<ProviderName, ProviderSpec>;
+export const PROVIDER_SPECS: Readonly<Record<ProviderName, ProviderSpec>> = byName((registration) => registration.spec);
 
 export function isProviderName(name: string): name is ProviderName {
   return Object.hasOwn(REGISTRATIONS, name);
@@ -113,8 +115,7 @@ export function isProviderName(name: string): name is ProviderName {
 /** The cloud whose provider can mint a token for this server URL, from its host alone; else undefined. */
 export function detectProvider(serverURL: string): ProviderName | undefined {
   for (const name of PROVIDER_NAMES) {
-    const registration: Registration = REGISTRATIONS[name];
-    if (registration.recognises?.(serverURL)) return name;
+    if (REGISTRATIONS[name].recognises?.(serverURL)) return name;
   }
   return undefined;
 }
