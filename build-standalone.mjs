@@ -1,36 +1,30 @@
 // The standalone executable, run under the pinned bun by build.mjs: `node_modules/.bin/bun
-// build-standalone.mjs OUTFILE VERSION`. One file with three entries (see standalone/main.ts):
-// the start-up entry (the helper), the CLI's and the dependencies'. Every module but the last
-// sees core/io/packages.ts as standalone/packages-stub.ts, so no dependency is compiled into
-// the entry the helper starts from. `--bytecode` (which needs CommonJS output) is what makes it
-// start fast. A compiled executable would read `.env`, `bunfig.toml`, `package.json` and
-// `tsconfig.json` from the working directory (where docker starts the helper): off.
+// build-standalone.mjs OUTFILE VERSION [ORDER…]`. One entry, standalone/main.ts, bundled as ES modules with
+// code splitting and compiled with bytecode: what a module imports statically is in the chunk the
+// helper starts from, and each dynamic `import()` (the CLI, the daemon, the providers, every
+// dependency in core/io/packages.ts) is a chunk of its own, read only when used. Modules that
+// several chunks use are shared, not copied, so one class is one class everywhere. A compiled
+// executable would read `.env`, `bunfig.toml`, `package.json` and `tsconfig.json` from the working
+// directory (where docker starts the helper): off. ORDER files (BUN_BYTECODE_ORDER_OUT of runs of
+// the executable, the most important first) lay the bytecode out in the order those runs used it.
 /* global Bun */
-import { resolve } from 'node:path';
-
-const [outfile, version] = process.argv.slice(2);
-const table = resolve('core/io/packages.ts');
-const stub = resolve('standalone/packages-stub.ts');
-const tableEntry = resolve('standalone/packages.ts');
+const [outfile, version, ...bytecodeOrder] = process.argv.slice(2);
 
 const result = await Bun.build({
-  entrypoints: ['standalone/main.ts', 'standalone/cli.ts', 'standalone/packages.ts'],
-  compile: { outfile, autoloadDotenv: false, autoloadBunfig: false, autoloadPackageJson: false, autoloadTsconfig: false },
+  entrypoints: ['standalone/main.ts'],
+  compile: {
+    outfile,
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+    autoloadPackageJson: false,
+    autoloadTsconfig: false,
+    ...(bytecodeOrder.length && { bytecodeOrder }),
+  },
   bytecode: true,
-  format: 'cjs',
+  format: 'esm',
+  splitting: true,
   target: 'bun',
   define: { __BERTH_STANDALONE__: 'true', __BERTH_VERSION__: JSON.stringify(version) },
-  plugins: [
-    {
-      name: 'packages-entry',
-      setup(build) {
-        build.onResolve({ filter: /\/packages\.js$/ }, (args) => {
-          if (args.importer === tableEntry || resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) !== table) return undefined;
-          return { path: stub };
-        });
-      },
-    },
-  ],
 });
 if (!result.success) {
   for (const log of result.logs) console.error(String(log));

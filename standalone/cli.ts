@@ -1,8 +1,8 @@
 /**
  * @module
  * The standalone executable's entry for everything but the credential helper: the `berth` CLI
- * (and through it the daemon) and the generator images' entry. standalone/main.ts loads it by
- * path, so the helper's start-up never reads the CLI's code.
+ * (and through it the daemon) and the generator images' entry, a chunk that standalone/main.ts
+ * loads only for them.
  */
 export async function run(entry: 'cli' | 'generate'): Promise<void> {
   if (entry === 'generate') {

@@ -5,10 +5,8 @@
  * the name it was started under, so `ln -s berth docker-credential-berth` gives the helper:
  * `docker-credential-*` is the helper, `berth-generate` the generator, any other name the CLI. A
  * hidden first argument (`--berth-entry=cli`, as `berth daemon start --detach` re-executes itself)
- * overrides the name. The helper is compiled into this entry; the CLI, the daemon and the generator
- * are in standalone/cli.ts and the dependencies in standalone/packages.ts, entries of their own in
- * the same file that are read only when used, so the helper's start-up reads only its own code. No
- * top-level await: bytecode needs CommonJS output.
+ * overrides the name. Each entry is loaded with `import()`, which the build makes a chunk of its
+ * own (see build-standalone.mjs): the helper's start-up reads only the helper's code.
  */
 import { basename } from 'node:path';
 import { ENTRY_ARG_PREFIX } from '../core/io/self.js';
@@ -30,13 +28,10 @@ function chooseEntry(argv: string[], argv0: string): Entry {
   return 'cli';
 }
 
-/** standalone/cli.ts, compiled into this file as an entry of its own; the path is given at run time. */
-const CLI_ENTRY = './cli.js';
-
 function start(entry: Entry): Promise<unknown> {
   // The helper runs itself when imported (as its Node bundle does).
   if (entry === 'helper') return import('../helper/main.js');
-  return (import(CLI_ENTRY) as Promise<typeof import('./cli.js')>).then((cli) => cli.run(entry));
+  return import('./cli.js').then((cli) => cli.run(entry));
 }
 
 start(chooseEntry(process.argv, process.argv0)).catch((err: unknown) => {

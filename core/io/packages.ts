@@ -2,9 +2,8 @@
  * @module
  * Every dependency berth loads on demand, named once: the cloud SDKs, the Kubernetes client, the
  * keychain addon, the HTTP client, the lock and retry libraries, the JSONC parser. Nothing loads
- * them at start-up; a path that needs one calls `loadPackage`. The standalone executable keeps
- * them out of its start-up file: there this module is swapped for standalone/packages-stub.ts,
- * which loads the table from an entry of its own (see build.mjs).
+ * them at start-up; a path that needs one calls `loadPackage`. In the standalone executable each
+ * is a chunk of its own, read the first time it is loaded (see build-standalone.mjs).
  */
 const PACKAGES = {
   '@aws-sdk/client-ecr': () => import('@aws-sdk/client-ecr'),
