@@ -22,12 +22,12 @@ type Edit = (text: string, config: Config, path: string) => Promise<string>;
 async function editConfigFile(env: Env, edit: Edit): Promise<string> {
   const path = berthConfigFile(env);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await withLock(`${path}.lock`, 'the config file', async () => {
+  await withLock(`${path}.lock`, 'the config file', async (held) => {
     const { text, mode } = await readConfigText(path);
     const next = await edit(text, await parseConfig(text, path), path);
     await parseConfig(next, path);
     // Static registries may keep tokens in their options: a new file is private.
-    await writeFileAtomic(path, next.endsWith('\n') ? next : `${next}\n`, { mode });
+    await writeFileAtomic(path, next.endsWith('\n') ? next : `${next}\n`, { mode, beforeRename: held });
   });
   return path;
 }

@@ -93,11 +93,11 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
         import('./format.js'),
       ]);
       const key = await readOrCreateKeyFile(keyPath);
-      await withLock(`${path}.lock`, what, async () => {
+      await withLock(`${path}.lock`, what, async (held) => {
         const entries = await read(key);
         change(entries);
         const plaintext = Buffer.from(JSON.stringify({ version: 1, entries }));
-        await writeFileAtomic(path, encryptBuffer(plaintext, [key]), { mode: 0o600 });
+        await writeFileAtomic(path, encryptBuffer(plaintext, [key]), { mode: 0o600, beforeRename: held });
       });
     },
   };

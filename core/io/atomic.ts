@@ -45,6 +45,8 @@ export interface AtomicOptions {
    * temporary file where the filesystem or the platform cannot.
    */
   anonymous?: boolean;
+  /** Called with the new file complete, right before it replaces the target; a throw leaves the target as it was. */
+  beforeRename?: () => Promise<void>;
 }
 
 /** Paths that name a descriptor rather than a file. */
@@ -222,7 +224,10 @@ function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${random}.tmp`);
 }
 
-async function openReplacing(target: string, { mode = 0o600, sync = true, anonymous = false }: AtomicOptions): Promise<AtomicFile> {
+async function openReplacing(
+  target: string,
+  { mode = 0o600, sync = true, anonymous = false, beforeRename }: AtomicOptions,
+): Promise<AtomicFile> {
   const tempPath = tempPathFor(target);
   const unnamed = anonymous ? await openUnnamed(dirname(target), mode) : undefined;
   // 'wx' refuses to follow a planted symlink or reuse an existing file; the mode applies at creation.
@@ -253,6 +258,7 @@ async function openReplacing(target: string, { mode = 0o600, sync = true, anonym
         if (sync) await handle.sync();
         if (unnamed) await nameUnnamed(handle, tempPath, mode);
         await close();
+        await beforeRename?.();
         await rename(tempPath, target);
       } catch (err) {
         await abort();

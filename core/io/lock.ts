@@ -4,7 +4,9 @@
  * the config file) and the daemon's socket check hold it, so concurrent processes (parallel
  * `docker login`s, each its own helper) never interleave the steps of one update. The lock is a
  * proper-lockfile directory; a holder that was killed is taken over as soon as its process is gone
- * (it writes its pid into the lock), or once the lock goes stale.
+ * (it writes its pid into the lock), or once the lock goes stale. Breaking a lock races with the
+ * processes that take and release it, so a holder checks that the lock is still its own right before
+ * it replaces the file (`held`): a write never lands under a lock someone else holds.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -32,15 +34,21 @@ export class LockError extends BerthError {
 }
 
 /**
+ * Throws unless the lock is still this holder's: `work` calls it right before it replaces the locked
+ * file (atomic.ts's `beforeRename`), so a write whose lock was taken over meanwhile does not land.
+ */
+export type StillHeld = () => Promise<void>;
+
+/**
  * Runs `work` holding the lock `lockPath` (its directory created 0700). `what` names the locked
  * thing in errors ("the file store", "the config file"). A lock taken over while `work` ran (a
- * machine stalled past the stale time) is reported after the work, which has gone through.
+ * machine stalled past the stale time) fails `held`, or is reported after the work.
  */
-export async function withLock<T>(lockPath: string, what: string, work: () => Promise<T>): Promise<T> {
+export async function withLock<T>(lockPath: string, what: string, work: (held: StillHeld) => Promise<T>): Promise<T> {
   const dir = dirname(lockPath);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   let compromised: Error | undefined;
-  let release: () => Promise<void>;
+  let taken: Taken;
   // Loaded here, not at the top: `get` and `list` never lock, and the helper's start-up should not pay for it.
   const lockfile = await loadPackage('proper-lockfile');
   const options = {
@@ -61,21 +69,24 @@ export async function withLock<T>(lockPath: string, what: string, work: () => Pr
   try {
     // Keyed by the lock's own path: proper-lockfile keeps its in-process state by the locked path, so
     // two locks taken on one directory (with different lock files) would clobber each other.
-    release = await acquire(() => lockfile.lock(lockPath, options), lockPath);
+    taken = await acquire(() => lockfile.lock(lockPath, options), lockPath);
   } catch (err) {
     throw new LockError(`cannot lock ${what} (${lockPath}): ${oneLine(err)}`, { cause: err });
   }
-  const result = await work().finally(() => release().catch(() => undefined));
-  if (compromised) {
-    throw new LockError(`lost the lock on ${what} (${lockPath}) while writing: ${oneLine(compromised)}`, {
-      hint: 'run the command again, then check the result',
-    });
-  }
+  const lost = (why: string) =>
+    new LockError(`lost the lock on ${what} (${lockPath}) while writing: ${why}`, { hint: 'run the command again, then check the result' });
+  const held: StillHeld = async () => {
+    if (compromised) throw lost(oneLine(compromised));
+    const owner = await readFile(join(lockPath, OWNER_FILE), 'utf8').catch(() => undefined);
+    if (owner !== taken.owner) throw lost('another process took it over; nothing was written');
+  };
+  const result = await work(held).finally(() => taken.release().catch(() => undefined));
+  if (compromised) throw lost(oneLine(compromised));
   return result;
 }
 
 /** The lock on one store's writes: `<name>.lock` under berth's cache dir. Failures are StoreErrors. */
-export async function withStoreLock<T>(env: Env, name: string, work: () => Promise<T>): Promise<T> {
+export async function withStoreLock<T>(env: Env, name: string, work: (held: StillHeld) => Promise<T>): Promise<T> {
   const lockPath = join(berthCacheDir(env), `${name}.lock`);
   try {
     return await withLock(lockPath, `the ${name} store`, work);
@@ -85,21 +96,34 @@ export async function withStoreLock<T>(env: Env, name: string, work: () => Promi
   }
 }
 
+/** A lock this process holds: what it wrote as its owner (undefined if that write failed), and its release. */
+interface Taken {
+  owner: string | undefined;
+  release: () => Promise<void>;
+}
+
 /**
  * Takes the lock, waiting up to LOCK_WAIT_MS. The holder writes its pid into the lock, so a lock
  * whose holder was killed is broken as soon as a waiter sees the process gone, rather than after
  * STALE_MS without refreshes.
  */
-async function acquire(lock: () => Promise<() => Promise<void>>, lockPath: string): Promise<() => Promise<void>> {
+async function acquire(lock: () => Promise<() => Promise<void>>, lockPath: string): Promise<Taken> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (let delay = 10; ; delay = Math.min(100, delay * 1.3)) {
     try {
       const release = await lock();
-      const owner = join(lockPath, OWNER_FILE);
-      await writeFile(owner, `${process.pid} ${hostname()} ${randomBytes(8).toString('hex')}\n`).catch(() => undefined);
-      return async () => {
-        await unlink(owner).catch(() => undefined);
-        await release();
+      const ownerFile = join(lockPath, OWNER_FILE);
+      const line = `${process.pid} ${hostname()} ${randomBytes(8).toString('hex')}\n`;
+      const owner = await writeFile(ownerFile, line).then(
+        () => line,
+        () => undefined,
+      );
+      return {
+        owner,
+        release: async () => {
+          await unlink(ownerFile).catch(() => undefined);
+          await release();
+        },
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED' || Date.now() > deadline) throw err;
@@ -125,6 +149,8 @@ async function breakIfHolderGone(lockPath: string): Promise<void> {
   const named = seen !== undefined && OWNER_LINE.test(seen);
   const gone = named ? holderGone(seen) : await ownerNeverCame(lockPath);
   if (!gone) return;
+  // The lock may have changed hands while that was checked: only the one judged is moved aside.
+  if ((await readFile(join(lockPath, OWNER_FILE), 'utf8').catch(() => undefined)) !== seen) return;
   const aside = `${lockPath}.broken-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await rename(lockPath, aside);

@@ -20,7 +20,7 @@ import type { Env } from '../paths.js';
 import { CommandNotStartedError, CommandTimeoutError, runCommand } from '../io/run-command.js';
 import { useFileStoreAdvice } from './fallback.js';
 import type { Credential, Store, StoreContext } from './store.js';
-import { withStoreLock } from '../io/lock.js';
+import { type StillHeld, withStoreLock } from '../io/lock.js';
 
 /** docker-credential-pass's folder inside the password store. */
 export const PASS_FOLDER = 'docker-credential-helpers';
@@ -81,7 +81,7 @@ interface PassEntry {
 }
 
 function passStore(env: Env, storeDir: string): Store {
-  const locked = async <T>(key: string, work: () => Promise<T>) => withStoreLock(env, await lockName(storeDir, key), work);
+  const locked = async <T>(key: string, work: (held: StillHeld) => Promise<T>) => withStoreLock(env, await lockName(storeDir, key), work);
   const matching = async (key: string) =>
     sortForKey(
       key,
@@ -89,7 +89,7 @@ function passStore(env: Env, storeDir: string): Store {
     );
   return {
     name: 'pass',
-    set: (key, credentials) => locked(key, () => setEntry(env, storeDir, key, credentials)),
+    set: (key, credentials) => locked(key, (held) => setEntry(env, storeDir, key, credentials, held)),
     async get(key) {
       const entry = (await matching(key)).find((e) => e.usernames.length > 0);
       const username = entry?.usernames[0];
@@ -136,9 +136,10 @@ async function lockName(storeDir: string, key: string): Promise<string> {
 }
 
 /** Writes the new entry first, then removes what it replaces: a failure never leaves the registry empty. */
-async function setEntry(env: Env, storeDir: string, key: string, credential: Credential): Promise<void> {
+async function setEntry(env: Env, storeDir: string, key: string, credential: Credential, held: StillHeld): Promise<void> {
   checkUsername(credential.username);
   const folder = encodeServerURL(key);
+  await held();
   try {
     await runPass(env, ['insert', '-m', '-f', `${PASS_FOLDER}/${folder}/${credential.username}`], credential.secret);
   } catch (err) {

@@ -4,8 +4,9 @@
  * file) when it cannot be read.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,6 +41,27 @@ describe('entriesFile', () => {
     expect((await stat(join(dir, 'key', 'entries.aes'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'entries.berth'))).mode & 0o777).toBe(0o600);
     expect((await readFile(join(dir, 'entries.berth'))).includes('"secret"')).toBe(false);
+  });
+
+  it('a write whose lock another process took over meanwhile fails and leaves the file as it was', async () => {
+    const file = open();
+    await file.update((entries) => {
+      entries.kept = { secret: 'first' };
+    });
+    const before = await readFile(join(dir, 'entries.berth'));
+    const lock = join(dir, 'entries.berth.lock');
+    await expect(
+      file.update((entries) => {
+        entries.late = { secret: 'second' };
+        // what a waiter that wrongly judged this holder gone leaves: the lock, under another owner
+        rmSync(lock, { recursive: true });
+        mkdirSync(lock);
+        writeFileSync(join(lock, 'owner'), `1 ${hostname()} 0123456789abcdef\n`);
+      }),
+    ).rejects.toThrow(/lost the lock on the test file .*nothing was written/);
+    expect((await readFile(join(dir, 'entries.berth'))).equals(before)).toBe(true);
+    expect(await open().read()).toEqual({ kept: { secret: 'first' } });
+    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
   it('first writers racing for the key end with one key and every entry', async () => {

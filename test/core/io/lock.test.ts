@@ -29,6 +29,19 @@ describe('withStoreLock', () => {
     expect(values.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('tells the holder, before it writes, that another process took its lock over', async () => {
+    const lockPath = join(dir, 'berth', 'test.lock');
+    await expect(
+      withStoreLock({ XDG_CACHE_HOME: dir }, 'test', async (held) => {
+        await held(); // still its own
+        await rm(lockPath, { recursive: true });
+        await mkdir(lockPath);
+        await writeFile(join(lockPath, 'owner'), `${process.ppid} ${hostname()} 0123456789abcdef\n`);
+        await held();
+      }),
+    ).rejects.toThrow(/lost the lock on the test store .*another process took it over/);
+  });
+
   it("returns the work's result, releases the lock after a failure, and keeps the error", async () => {
     const env = { XDG_CACHE_HOME: dir };
     await expect(withStoreLock(env, 'test', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
