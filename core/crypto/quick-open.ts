@@ -33,13 +33,36 @@ function subtle(): webcrypto.SubtleCrypto {
   return (globalThis.crypto as webcrypto.Crypto).subtle;
 }
 
-async function hmacKey(key: Uint8Array): Promise<webcrypto.CryptoKey> {
-  return subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+/** Bun's native hasher, which computes an HMAC on the spot; WebCrypto hands every call to a thread. */
+interface BunHasher {
+  update(data: Uint8Array): BunHasher;
+  digest(): Uint8Array;
+}
+type BunHasherClass = new (algorithm: 'sha256', hmacKey: Uint8Array) => BunHasher;
+const BunCryptoHasher = (globalThis as { Bun?: { CryptoHasher?: BunHasherClass } }).Bun?.CryptoHasher;
+
+/** HMAC-SHA-256 of `data` under `key`. */
+async function hmac(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+  if (BunCryptoHasher) return new BunCryptoHasher('sha256', key).update(data).digest();
+  const imported = await subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return new Uint8Array(await subtle().sign('HMAC', imported, data));
 }
 
+/** HKDF-SHA-256 (RFC 5869) to 32 bytes: one extract and one expand block, as format.ts derives. */
 async function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Promise<Uint8Array> {
-  const base = await subtle().importKey('raw', ikm, 'HKDF', false, ['deriveBits']);
-  return new Uint8Array(await subtle().deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: encoder.encode(info) }, base, 256));
+  const label = encoder.encode(info);
+  const block = new Uint8Array(label.length + 1);
+  block.set(label);
+  block[label.length] = 1;
+  return hmac(await hmac(salt.length ? salt : new Uint8Array(32), ikm), block);
+}
+
+/** Compares in time that depends only on the lengths. */
+function equalInConstantTime(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
+  return difference === 0;
 }
 
 async function gcmKey(key: Uint8Array): Promise<webcrypto.CryptoKey> {
@@ -71,7 +94,7 @@ function parsed(file: Buffer): ParsedHeader | undefined {
 }
 
 async function keyId(key: Uint8Array): Promise<Buffer> {
-  return Buffer.from(await subtle().sign('HMAC', await hmacKey(key), encoder.encode(KEY_ID_LABEL))).subarray(0, KEY_ID_BYTES);
+  return Buffer.from(await hmac(key, encoder.encode(KEY_ID_LABEL))).subarray(0, KEY_ID_BYTES);
 }
 
 /**
@@ -97,8 +120,8 @@ export async function quickOpen(file: Uint8Array, keys: UserKeys): Promise<Buffe
   const wrapKey = await gcmKey(await hkdf(key, header.salt, WRAP_INFO));
   const fileKey = await gcmOpen(wrapKey, block.nonce, block.wrapped, Buffer.concat([preamble(header), id]));
   if (!fileKey) return undefined;
-  const macKey = await hmacKey(await hkdf(fileKey, header.salt, HEADER_INFO));
-  if (!(await subtle().verify('HMAC', macKey, head.mac, head.macInput))) return undefined;
+  const macKey = await hkdf(fileKey, header.salt, HEADER_INFO);
+  if (!equalInConstantTime(await hmac(macKey, head.macInput), head.mac)) return undefined;
 
   // Every chunk but the last is full; the last holds at least its tag. Only an empty file has an
   // empty last chunk, and only as its one chunk.

@@ -7,7 +7,6 @@
  * empty cache (with a note).
  */
 import type { webcrypto } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RegistryConfig } from '../config/load.js';
 import type { Credential } from '../credential.js';
@@ -88,6 +87,8 @@ export function openCredentialCache(options: CacheOptions): CredentialCache {
     async put(key, credential) {
       const { expiresAt } = credential;
       if (!expiresAt) return;
+      // loaded on a write only: a `get` answered from the cache never pays for node:fs/promises
+      const { mkdir } = await import('node:fs/promises');
       await mkdir(options.dir, { recursive: true, mode: 0o700 });
       await file.update((entries) => {
         const now = options.now();

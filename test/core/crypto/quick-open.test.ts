@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -72,5 +74,51 @@ describe('quickOpen (WebCrypto) against format.ts', () => {
 
   it('refuses another key', async () => {
     expect(await quickOpen(encryptBuffer(Buffer.from('x'), [key]), randomBytes(32))).toBeUndefined();
+  });
+});
+
+describe('quickOpen under the standalone executable runtime (bun: HMAC from its native hasher)', () => {
+  it('opens and refuses exactly what it does under node', async () => {
+    const dir = join(import.meta.dirname, '../../vectors/berth-v1');
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { file: string; key: string }[];
+    const cases: { file: Buffer; key: Buffer }[] = manifest.map((vector) => ({
+      file: readFileSync(join(dir, vector.file)),
+      key: parseKey(readFileSync(join(dir, vector.key), 'utf8'), vector.key),
+    }));
+    const key = randomBytes(32);
+    for (const size of [0, 1, 1023, 1024, 1025, 5000]) {
+      const file = encryptBuffer(randomBytes(size), [randomBytes(32), key], { chunkExponent: 10 });
+      cases.push({ file, key });
+      for (const at of [0, 20, file.length >> 1, file.length - 1]) {
+        const flipped = Buffer.from(file);
+        flipped[at] = flipped[at]! ^ 0x40;
+        cases.push({ file: flipped, key });
+      }
+      cases.push({ file, key: randomBytes(32) });
+    }
+    const work = mkdtempSync(join(tmpdir(), 'berth-quick-open-'));
+    try {
+      const input = join(work, 'cases.json');
+      writeFileSync(input, JSON.stringify(cases.map((c) => ({ file: c.file.toString('hex'), key: c.key.toString('hex') }))));
+      const script = join(work, 'open.ts');
+      writeFileSync(
+        script,
+        `import { readFileSync } from 'node:fs';
+import { quickOpen } from ${JSON.stringify(join(import.meta.dirname, '../../../core/crypto/quick-open.ts'))};
+if (typeof Bun === 'undefined') throw new Error('not bun');
+const cases = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const out = [];
+for (const c of cases) out.push((await quickOpen(Buffer.from(c.file, 'hex'), Buffer.from(c.key, 'hex')))?.toString('hex') ?? null);
+console.log(JSON.stringify(out));
+`,
+      );
+      const bun = join(import.meta.dirname, '../../../node_modules/.bin/bun');
+      const underBun = JSON.parse(execFileSync(bun, [script, input], { encoding: 'utf8' })) as (string | null)[];
+      const underNode = await Promise.all(cases.map(async (c) => (await quickOpen(c.file, c.key))?.toString('hex') ?? null));
+      expect(underBun).toEqual(underNode);
+      expect(underBun.filter((opened) => opened !== null).length).toBeGreaterThan(6);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
