@@ -18,6 +18,9 @@ const result = await Bun.build({
     autoloadBunfig: false,
     autoloadPackageJson: false,
     autoloadTsconfig: false,
+    // JIT tier-up thresholds 100 times the usual: a `get` is over in milliseconds, before compiled
+    // code would pay off (standalone/cli.ts restores the usual for the daemon and the controller).
+    jitPolicy: 100,
     ...(bytecodeOrder.length && { bytecodeOrder }),
   },
   bytecode: true,

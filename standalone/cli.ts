@@ -4,7 +4,19 @@
  * (and through it the daemon) and the generator images' entry, a chunk that standalone/main.ts
  * loads only for them.
  */
+/**
+ * The executable starts with the JIT tiering up late (build-standalone.mjs): a helper or a `decrypt`
+ * is over before compiled code would pay off. The daemon and the Kubernetes controller run for
+ * days, so they get the normal policy back.
+ */
+const LONG_RUNNING = new Set(['daemon', 'kube']);
+
+function restoreJitPolicy(): void {
+  (globalThis as { Bun?: { unsafe?: { setJITPolicy?: (scale: number) => void } } }).Bun?.unsafe?.setJITPolicy?.(1);
+}
+
 export async function run(entry: 'cli' | 'generate'): Promise<void> {
+  if (entry === 'generate' || LONG_RUNNING.has(process.argv[2] ?? '')) restoreJitPolicy();
   if (entry === 'generate') {
     await import('../generators/main.js'); // runs itself when imported, as its Node bundle does
     return;

@@ -87,6 +87,18 @@ export async function daemonRequest(socketPath: string, options: DaemonRequest):
       connection?.close();
       reject(new DaemonUnavailableError(`berth daemon at ${socketPath}: ${message}`, { cause }));
     };
+    const finish = () => {
+      if (settled) return;
+      try {
+        const response = parseResponse(Buffer.concat(chunks));
+        settled = true;
+        clearTimeout(timer);
+        connection?.close();
+        resolve(response);
+      } catch (err) {
+        fail((err as Error).message, err);
+      }
+    };
     let timer = setTimeout(() => fail(`no connection within ${connectTimeoutMs} ms`), connectTimeoutMs);
     connection = open(socketPath, {
       connect() {
@@ -98,20 +110,11 @@ export async function daemonRequest(socketPath: string, options: DaemonRequest):
         size += chunk.length;
         if (size > MAX_RESPONSE_BYTES) fail(`answer longer than ${MAX_RESPONSE_BYTES} bytes`);
         else chunks.push(chunk);
+        // An answer whose length it names is complete with its last byte: no need to wait for the close.
+        if (!settled && hasWholeBody(chunks.length === 1 ? chunk : Buffer.concat(chunks))) finish();
       },
       error: (err) => fail(err.code ?? err.message, err),
-      end() {
-        if (settled) return;
-        try {
-          const response = parseResponse(Buffer.concat(chunks));
-          settled = true;
-          clearTimeout(timer);
-          connection?.close();
-          resolve(response);
-        } catch (err) {
-          fail((err as Error).message, err);
-        }
-      },
+      end: finish,
     });
   });
 }
@@ -209,6 +212,14 @@ function bunConnection(socketPath: string, on: ConnectionEvents): Connection {
 }
 
 /** A whole HTTP/1.1 response: status line, headers, and a body by length, chunked, or to the end. */
+/** True once `raw` holds the headers and as many body bytes as its Content-Length names. */
+function hasWholeBody(raw: Buffer): boolean {
+  const headEnd = raw.indexOf('\r\n\r\n');
+  if (headEnd < 0) return false;
+  const length = /\r\ncontent-length:[ \t]*(\d+)[ \t]*\r\n/i.exec(raw.subarray(0, headEnd + 2).toString('latin1'));
+  return length !== null && raw.length - headEnd - 4 >= Number(length[1]);
+}
+
 export function parseResponse(raw: Buffer): DaemonResponse {
   const headEnd = raw.indexOf('\r\n\r\n');
   if (headEnd < 0) throw new Error('the answer ended inside its headers');
