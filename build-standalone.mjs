@@ -7,7 +7,13 @@
 // executable would read `.env`, `bunfig.toml`, `package.json` and `tsconfig.json` from the working
 // directory (where docker starts the helper): off. ORDER files (BUN_BYTECODE_ORDER_OUT of runs of
 // the executable, the most important first) lay the bytecode out in the order those runs used it.
+// Every module sees core/io/sys.ts as standalone/sys.ts: the hot paths' system calls made with
+// Bun's own objects, so a start never loads node:fs.
 /* global Bun */
+import { resolve } from 'node:path';
+
+const nodeSys = resolve('core/io/sys.ts');
+const bunSys = resolve('standalone/sys.ts');
 const [outfile, version, ...bytecodeOrder] = process.argv.slice(2);
 
 const result = await Bun.build({
@@ -28,6 +34,16 @@ const result = await Bun.build({
   splitting: true,
   target: 'bun',
   define: { __BERTH_STANDALONE__: 'true', __BERTH_VERSION__: JSON.stringify(version) },
+  plugins: [
+    {
+      name: 'bun-sys',
+      setup(build) {
+        build.onResolve({ filter: /\/sys\.js$/ }, (args) =>
+          resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) === nodeSys ? { path: bunSys } : undefined,
+        );
+      },
+    },
+  ],
 });
 if (!result.success) {
   for (const log of result.logs) console.error(String(log));

@@ -3,8 +3,8 @@
  * Where berth keeps its files, following the XDG base directory spec. Every function takes the
  * environment so tests can point berth at a fresh temporary directory.
  */
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { homedir } from './io/sys.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

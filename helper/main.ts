@@ -5,12 +5,11 @@
  * pull. Only this file touches argv and the exit code; the work is in `handleCommand`. Its import
  * graph stays small: stores and providers are loaded only when an action needs them.
  */
-import { writeSync } from 'node:fs';
 import { openActiveStore } from '../core/store/index.js';
 import type { Env } from '../core/paths.js';
 import type { Credential } from '../core/credential.js';
 import { messages } from '../core/io/messages.js';
-import { readAll, readDescriptor } from '../core/io/stdin.js';
+import { readStandardInput, writeOut, writesDone } from '../core/io/sys.js';
 import { VERSION } from '../core/version.js';
 import { handleCommand, isAction, usage } from './protocol.js';
 
@@ -56,30 +55,18 @@ async function serve(): Promise<number> {
       get stdin() {
         return process.stdin;
       },
-      readStdin: () => readDescriptor(0) ?? readAll(process.stdin),
+      readStdin: () => readStandardInput(),
       stdout: descriptorWriter(1),
       stderr: descriptorWriter(2),
     },
   );
 }
 
-/**
- * Writes to fd 1 or 2 as it is: what process.stdout does for pipes and files on Linux, without
- * loading node:stream for one line. A reader that went away (EPIPE) is not an error of ours; a
- * non-blocking descriptor that is full (EAGAIN) gets the rest through the stream.
- */
+/** fd 1 or 2 written without a stream (core/io/sys.ts). */
 function descriptorWriter(fd: 1 | 2): { write(text: string): boolean } {
   return {
     write(text) {
-      const bytes = Buffer.from(text);
-      let offset = 0;
-      try {
-        while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(offset));
-        else if (code !== 'EPIPE') throw err;
-      }
+      writeOut(fd, text);
       return true;
     },
   };
@@ -103,10 +90,20 @@ async function resolve(serverURL: string, env: Env): Promise<Credential | undefi
 }
 
 // No top-level await: the entry is also bundled as CommonJS (see build.mjs).
-void serve().then((code) => {
-  process.exitCode = code;
-  // A native keychain call abandoned at its deadline keeps a thread busy, and such a thread blocks
-  // even process.exit(). The answer is already written; make sure the process does not outlive it.
-  // The timer is unref'd, so a normal run exits at once without waiting for it.
-  setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2_000).unref();
-});
+void serve()
+  .then(async (code) => {
+    try {
+      await writesDone();
+      return code;
+    } catch (err) {
+      writeOut(2, `berth: error: cannot write the answer: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+      return 1;
+    }
+  })
+  .then((code) => {
+    process.exitCode = code;
+    // A native keychain call abandoned at its deadline keeps a thread busy, and such a thread blocks
+    // even process.exit(). The answer is already written; make sure the process does not outlive it.
+    // The timer is unref'd, so a normal run exits at once without waiting for it.
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2_000).unref();
+  });

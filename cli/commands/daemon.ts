@@ -236,7 +236,7 @@ async function startDetached(ctx: CliContext, options: StartOptions, socketPath:
   const logFile = options.logFile ?? join(berthCacheDir(ctx.env), 'daemon.log');
   await mkdir(dirname(logFile), { recursive: true, mode: 0o700 });
   const log = openSync(logFile, 'a', 0o600);
-  const command = berthCliCommand(ctx.programPath);
+  const command = await berthCliCommand(ctx.programPath);
   if (!command) throw new BerthError('cannot start the daemon in the background: berth.js not found beside this program');
   const [program, ...leading] = command;
   const args = [...leading, 'daemon', 'start', '--socket', socketPath];

@@ -7,12 +7,12 @@
  * registry entry is skipped and reported in `problems`, so one typo does not break every other
  * registry or the store.
  */
-import { readFileSync } from 'node:fs';
 import type { Config } from './schema.js';
 import { UsageError } from '../errors.js';
 import { PROVIDER_NAMES } from '../providers/names.js';
 import { STORE_NAMES } from '../store/store.js';
 import { berthConfigFile, type Env } from '../paths.js';
+import { readFileIfExists } from '../io/sys.js';
 
 export type { Config, RegistryConfig } from './schema.js';
 export type { ProviderName } from '../providers/names.js';
@@ -38,9 +38,10 @@ export async function loadConfig(env: Env, options: LoadOptions = {}): Promise<L
   const path = berthConfigFile(env);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    const bytes = await readFileIfExists(path);
+    if (!bytes) return { path, exists: false, config: {}, problems: [] };
+    text = bytes.toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path, exists: false, config: {}, problems: [] };
     throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   if (options.lenient) {

@@ -6,9 +6,9 @@
  * these. Readers take no lock: the file is replaced atomically, so they see the old one or the new
  * one. Writers hold the lock, read, change and replace, so concurrent writers never lose an entry.
  */
-import { readFileSync } from 'node:fs';
 import { BerthError, oneLine } from '../errors.js';
 import { STANDALONE } from '../io/self.js';
+import { readFileIfExists } from '../io/sys.js';
 import { readKeyFileIfExists } from './key-text.js';
 
 // The crypto and writing modules are loaded where they are used: a `get` with no file yet needs
@@ -63,16 +63,16 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
     }
   };
   const readOrThrow = async (key?: Buffer): Promise<Entries<E>> => {
-    let sealed: Buffer;
+    let sealed: Buffer | undefined;
     try {
-      sealed = readFileSync(path);
+      sealed = await readFileIfExists(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
       throw new EntriesFileError('unreadable', `cannot read ${what} ${path}: ${oneLine(err)}`, err);
     }
+    if (!sealed) return Object.create(null);
     let fileKey = key;
     try {
-      fileKey ??= readKeyFileIfExists(keyPath);
+      fileKey ??= await readKeyFileIfExists(keyPath);
     } catch (err) {
       throw new EntriesFileError('unreadable', `cannot open ${what} ${path}: ${oneLine(err)}`, err);
     }

@@ -3,8 +3,8 @@
  * A key's text form and reading it from a file: what opening a file needs, without the key
  * generation and writing in key.ts (the helper's start-up reads keys; it never makes one).
  */
-import { readFileSync } from 'node:fs';
 import { oneLine, UsageError } from '../errors.js';
+import { readFileIfExists } from '../io/sys.js';
 import { KeyFormatError } from './errors.js';
 
 export const KEY_BYTES = 32;
@@ -40,29 +40,26 @@ function describeKeyText(trimmed: string): string {
   return `expected 44 base64 characters, found ${trimmed.length}`;
 }
 
-/**
- * The key in `path`, or undefined when there is no such file. Synchronous: the file store's `get`
- * reads two small files, and node:fs/promises would cost more to load than the reads take.
- */
-export function readKeyFileIfExists(path: string): Buffer | undefined {
-  let text: string;
+/** The key in `path`, or undefined when there is no such file (read through core/io/sys.ts: the helper's `get` reads it). */
+export async function readKeyFileIfExists(path: string): Promise<Buffer | undefined> {
+  let bytes: Buffer | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = await readFileIfExists(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new UsageError(`cannot read key file ${path}: ${oneLine(err)}`, { cause: err });
   }
-  return parseKey(text, path);
+  return bytes && parseKey(bytes.toString('utf8'), path);
 }
 
 export async function readKeyFile(path: string): Promise<Buffer> {
-  let text: string;
+  let bytes: Buffer | undefined;
   try {
-    text = readFileSync(path, 'utf8'); // a key is one line: reading it takes less than loading node:fs/promises
+    bytes = await readFileIfExists(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : oneLine(err);
+    const why = code === 'EACCES' ? 'permission denied' : oneLine(err);
     throw new UsageError(`cannot read key file ${path}: ${why}`, { cause: err });
   }
-  return parseKey(text, path);
+  if (!bytes) throw new UsageError(`cannot read key file ${path}: no such file`);
+  return parseKey(bytes.toString('utf8'), path);
 }

@@ -60,14 +60,14 @@ export async function writeKeyFile(path: string, key: Uint8Array, { force = fals
  * win: the key is linked into place whole, the loser's link fails, and both read the winner's key.
  */
 export async function readOrCreateKeyFile(path: string): Promise<Buffer> {
-  const existing = readKeyFileIfExists(path);
+  const existing = await readKeyFileIfExists(path);
   if (existing) return existing;
   try {
     await writeKeyFile(path, generateKey());
   } catch (err) {
     if (!(err instanceof KeyFileExistsError)) throw err;
   }
-  const created = readKeyFileIfExists(path);
+  const created = await readKeyFileIfExists(path);
   if (!created) throw new UsageError(`key file ${path} vanished while it was created`);
   return created;
 }

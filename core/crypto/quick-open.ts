@@ -9,7 +9,6 @@
  * stream.ts frames them (test/core/crypto/quick-open.test.ts holds the two side by side).
  */
 import type { webcrypto } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import {
   chunkNonce,
   HEADER_INFO,
@@ -151,6 +150,8 @@ const QUICK_FILE_BYTES = 1024 * 1024;
  * streaming path to handle and to name what is wrong.
  */
 export async function quickOpenFile(path: string, keys: UserKeys): Promise<Buffer | undefined> {
+  // loaded here: the store and the cache, which open files through quickOpen, read them in core/io/sys.ts
+  const { closeSync, constants, fstatSync, openSync, readFileSync, statSync } = await import('node:fs');
   let file: Buffer;
   try {
     // A pipe or FIFO is never opened here: opening and closing a FIFO unread would cost its writer

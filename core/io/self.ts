@@ -5,7 +5,6 @@
  * executable re-executes its own file with a hidden first argument that selects the CLI whatever
  * name the file was started under.
  */
-import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Set by the standalone build (`bun build --compile --define`); absent everywhere else. */
@@ -20,9 +19,10 @@ export const ENTRY_ARG_PREFIX = '--berth-entry=';
  * Program and leading arguments that start the `berth` CLI of this build, or undefined when it cannot
  * be found. `programPath` is the running script (the entry's `process.argv[1]`) on the Node build.
  */
-export function berthCliCommand(programPath: string | undefined): [string, ...string[]] | undefined {
+export async function berthCliCommand(programPath: string | undefined): Promise<[string, ...string[]] | undefined> {
   if (STANDALONE) return [process.execPath, `${ENTRY_ARG_PREFIX}cli`];
   if (!programPath) return undefined;
+  const { existsSync, realpathSync } = await import('node:fs');
   const script = join(dirname(realpathSync(programPath)), 'berth.js');
   return existsSync(script) ? [process.execPath, script] : undefined;
 }

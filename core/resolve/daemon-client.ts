@@ -7,12 +7,12 @@
  * takes. A daemon that is absent, crashed or
  * slow is "unavailable" and the caller resolves directly.
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Credential } from '../credential.js';
 import { BerthError, NOT_FOUND_MESSAGE } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
 import { STANDALONE } from '../io/self.js';
+import { pathProblem } from '../io/sys.js';
 
 export const SOCKET_NAME = 'daemon.sock';
 export const PID_FILE_NAME = 'daemon.pid';
@@ -57,12 +57,8 @@ const MAX_RESPONSE_BYTES = 1 << 20;
 export async function daemonRequest(socketPath: string, options: DaemonRequest): Promise<DaemonResponse> {
   // No socket, no daemon: say so without loading node:net (and node:stream with it), which would
   // cost a direct `get` more than its answer.
-  try {
-    statSync(socketPath);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'ENOENT';
-    throw new DaemonUnavailableError(`berth daemon at ${socketPath}: ${code}`, { cause: err });
-  }
+  const problem = await pathProblem(socketPath);
+  if (problem) throw new DaemonUnavailableError(`berth daemon at ${socketPath}: ${problem.code ?? 'ENOENT'}`, { cause: problem });
   const { connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, responseTimeoutMs = DEFAULT_RESPONSE_TIMEOUT_MS } = options;
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
   const headers = new Map<string, string>([['host', 'localhost']]);

@@ -57,7 +57,7 @@ function timeoutsFrom(env: Env): Pick<DaemonRequest, 'connectTimeoutMs' | 'respo
 /** Starts `berth daemon start --detach` without waiting for it; this call resolves directly. */
 async function startInBackground(env: Env, { berthScript, programPath, warn }: DaemonFirstOptions): Promise<void> {
   // Loaded here, not on every get: only an auto-start needs to know how this build runs itself.
-  const command = berthScript ? [process.execPath, berthScript] : (await import('../io/self.js')).berthCliCommand(programPath);
+  const command = berthScript ? [process.execPath, berthScript] : await (await import('../io/self.js')).berthCliCommand(programPath);
   if (!command) {
     warn?.('cannot auto-start the daemon: berth.js not found beside this program');
     return;

@@ -56,3 +56,27 @@ describe('the helper reads stdin however a client gives it', { timeout: 30_000 }
     expect(await get(stdio, ['late.exa', 'mple.com\n'], 300)).toEqual({ stdout: ANSWER, stderr: '', code: 0 });
   });
 });
+
+describe('the helper answers on stdout however it is given', { timeout: 30_000 }, () => {
+  it('an answer that cannot be written (a full disk): one line on stderr and exit 1', async () => {
+    const [file, args] = argvFor('helper', ['get']);
+    const result = await new Promise<{ stderr: string; code: number | null }>((resolve, reject) => {
+      const child = spawn('sh', ['-c', 'printf late.example.com | exec "$0" "$@" >/dev/full', file, ...args], { env: home.env });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ stderr, code }));
+    });
+    expect(result).toEqual({ stderr: 'berth: error: cannot write the answer: ENOSPC\n', code: 1 });
+  });
+
+  it('a reader that went away (EPIPE) is not an error', async () => {
+    const [file, args] = argvFor('helper', ['get']);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn('bash', ['-c', 'set -o pipefail; printf late.example.com | "$0" "$@" | true', file, ...args], { env: home.env });
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    expect(code).toBe(0);
+  });
+});

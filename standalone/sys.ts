@@ -1,0 +1,96 @@
+/**
+ * @module
+ * core/io/sys.ts as the standalone executable has it (build-standalone.mjs compiles this module in
+ * its place): the same calls made with Bun's own file, stdin and stdout objects, so a `get` never
+ * loads node:fs. Errors carry the same `code`s (ENOENT, EACCES, EISDIR, EPIPE).
+ */
+import { UsageError } from '../core/errors.js';
+import type * as NodeSys from '../core/io/sys.js';
+import { DEFAULT_INPUT_LIMIT, DEFAULT_INPUT_TIMEOUT_MS, decodeUtf8, type InputOptions } from '../core/io/stdin.js';
+
+interface BunFile {
+  bytes(): Promise<Uint8Array>;
+  slice(start: number, end: number): BunFile;
+  stream(): ReadableStream<Uint8Array>;
+}
+interface BunRuntime {
+  file(path: string): BunFile;
+  stdin: BunFile;
+  stdout: unknown;
+  stderr: unknown;
+  write(destination: unknown, data: string): Promise<number>;
+}
+declare const Bun: BunRuntime;
+declare const require: (id: string) => unknown;
+
+export const readFileIfExists: typeof NodeSys.readFileIfExists = async (path) => {
+  try {
+    const bytes = await Bun.file(path).bytes();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+};
+
+/**
+ * Opening the path for one byte tells the cases apart without loading node:fs (Bun's stat does):
+ * a socket refuses with ENXIO, a missing path says ENOENT or ENOTDIR.
+ */
+export const pathProblem: typeof NodeSys.pathProblem = async (path) => {
+  try {
+    await Bun.file(path).slice(0, 1).bytes();
+    return undefined;
+  } catch (err) {
+    const { code } = err as NodeJS.ErrnoException;
+    return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' ? (err as NodeJS.ErrnoException) : undefined;
+  }
+};
+
+export const homedir: typeof NodeSys.homedir = () => (require('node:os') as typeof import('node:os')).homedir();
+
+/** Every write not yet done; writesDone waits for them. */
+const pending: Promise<unknown>[] = [];
+
+/** Queued in order on Bun's writer, which finishes before the process exits. */
+export const writeOut: typeof NodeSys.writeOut = (fd, text) => {
+  pending.push(Bun.write(fd === 1 ? Bun.stdout : Bun.stderr, text));
+};
+
+/** A reader that went away (EPIPE) is not an error of ours; any other failure (ENOSPC) is thrown. */
+export const writesDone: typeof NodeSys.writesDone = async () => {
+  for (const write of pending.splice(0)) {
+    await write.catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
+};
+
+export const readStandardInput: typeof NodeSys.readStandardInput = async ({
+  limit = DEFAULT_INPUT_LIMIT,
+  timeoutMs = DEFAULT_INPUT_TIMEOUT_MS,
+}: InputOptions = {}) => {
+  const reader = Bun.stdin.stream().getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`)), timeoutMs);
+  });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), timedOut]);
+      if (done) break;
+      size += value.length;
+      if (size > limit) throw new UsageError(`input too large: more than ${limit} bytes on stdin`);
+      chunks.push(value);
+    }
+  } catch (err) {
+    reader.cancel().catch(() => undefined);
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot read stdin: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  return decodeUtf8(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+};
