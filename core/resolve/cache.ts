@@ -6,10 +6,10 @@
  * an entry. A token within a margin of its expiry counts as expired; an unreadable cache is an
  * empty cache (with a note).
  */
-import type { webcrypto } from 'node:crypto';
 import { join } from 'node:path';
 import type { RegistryConfig } from '../config/load.js';
 import type { Credential } from '../credential.js';
+import { sha256Hex } from '../crypto/digest.js';
 import { entriesFile, stringField } from '../crypto/entries-file.js';
 import { BerthError, oneLine } from '../errors.js';
 import type { Provider, ProviderModule, ProviderRequest } from '../providers/provider.js';
@@ -114,17 +114,12 @@ export async function cacheKeyFor(registry: RegistryConfig, module: ProviderModu
   return `${registryKey(registry.host)} ${registry.provider} ${identity}`;
 }
 
-/**
- * A hash of the options and the identity-bearing variables: equal settings, equal key; no value
- * readable. WebCrypto's SHA-256: under the standalone executable's runtime, node:crypto takes longer
- * to load than a warm-cache `get` takes.
- */
+/** A hash of the options and the identity-bearing variables: equal settings, equal key; no value readable. */
 async function settingsHash({ options, env }: ProviderRequest, identityEnv: readonly string[]): Promise<string> {
   const sorted = (entries: [string, unknown][]) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const variables = identityEnv.map((name): [string, unknown] => [name, env[name] ?? null]);
   const canonical = JSON.stringify([sorted(Object.entries(options)), sorted(variables)]);
-  const digest = await (globalThis.crypto as webcrypto.Crypto).subtle.digest('SHA-256', new TextEncoder().encode(canonical));
-  return Buffer.from(digest).toString('hex').slice(0, 32);
+  return (await sha256Hex(canonical)).slice(0, 32);
 }
 
 /**
