@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BerthError, StoreError, oneLine } from '../errors.js';
@@ -44,7 +44,12 @@ export type StillHeld = () => Promise<void>;
  * thing in errors ("the file store", "the config file"). A lock taken over while `work` ran (a
  * machine stalled past the stale time) fails `held`, or is reported after the work.
  */
-export async function withLock<T>(lockPath: string, what: string, work: (held: StillHeld) => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  lockPath: string,
+  what: string,
+  work: (held: StillHeld) => Promise<T>,
+  { staleMs = STALE_MS }: { staleMs?: number } = {},
+): Promise<T> {
   const dir = dirname(lockPath);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   let compromised: Error | undefined;
@@ -54,7 +59,7 @@ export async function withLock<T>(lockPath: string, what: string, work: (held: S
   const options = {
     lockfilePath: lockPath,
     realpath: false,
-    stale: STALE_MS,
+    stale: staleMs,
     retries: 0,
     // The lock directory holds its owner's pid: removing a stale lock removes that too.
     fs: {
@@ -114,10 +119,14 @@ async function acquire(lock: () => Promise<() => Promise<void>>, lockPath: strin
       const release = await lock();
       const ownerFile = join(lockPath, OWNER_FILE);
       const line = `${process.pid} ${hostname()} ${randomBytes(8).toString('hex')}\n`;
+      // Writing the owner file changes the lock's mtime, which proper-lockfile, refreshing the lock
+      // (every STALE_MS / 2), would take for a takeover: the mtime it saw is put back.
+      const taken = await stat(lockPath).catch(() => undefined);
       const owner = await writeFile(ownerFile, line).then(
         () => line,
         () => undefined,
       );
+      if (taken) await utimes(lockPath, taken.atime, taken.mtime).catch(() => undefined);
       return {
         owner,
         release: async () => {

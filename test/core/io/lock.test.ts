@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promise
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { withStoreLock } from '../../../core/io/lock.js';
+import { withLock, withStoreLock } from '../../../core/io/lock.js';
 import { tempDir } from '../../fakes/temp.js';
 
 describe('withStoreLock', () => {
@@ -40,6 +40,23 @@ describe('withStoreLock', () => {
         await held();
       }),
     ).rejects.toThrow(/lost the lock on the test store .*another process took it over/);
+  });
+
+  it('a holder busy past the refresh interval keeps its lock (its owner file is not taken for a takeover)', async () => {
+    // stale 2 s: proper-lockfile refreshes the lock every second and checks it is still the one it made
+    const lockPath = join(dir, 'berth', 'slow.lock');
+    await mkdir(join(dir, 'berth'), { recursive: true });
+    const result = await withLock(
+      lockPath,
+      'the slow store',
+      async (held) => {
+        await new Promise((resolve) => setTimeout(resolve, 2_600));
+        await held();
+        return 'written';
+      },
+      { staleMs: 2_000 },
+    );
+    expect(result).toBe('written');
   });
 
   it("returns the work's result, releases the lock after a failure, and keeps the error", async () => {
