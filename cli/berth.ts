@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 /** @module The `berth` entry: only this file touches argv, the process environment and the exit code. */
-import { main } from './program.js';
+import { runPlainDecrypt } from './fast.js';
 import { processContext } from './run.js';
 
-// No top-level await: the standalone binary compiles this entry to CommonJS bytecode.
-void main(process.argv.slice(2), processContext()).then((code) => {
-  process.exitCode = code;
-});
+const argv = process.argv.slice(2);
+const ctx = processContext();
+// The command table is loaded only for what cli/fast.ts does not run on its own.
+void runPlainDecrypt(argv, ctx)
+  .then(async (code) => code ?? (await import('./program.js')).main(argv, ctx))
+  .then((code) => {
+    process.exitCode = code;
+  });

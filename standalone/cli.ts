@@ -21,6 +21,9 @@ export async function run(entry: 'cli' | 'generate'): Promise<void> {
     await import('../generators/main.js'); // runs itself when imported, as its Node bundle does
     return;
   }
-  const [{ main }, { processContext }] = await Promise.all([import('../cli/program.js'), import('../cli/run.js')]);
-  process.exitCode = await main(process.argv.slice(2), processContext({ loadDaemon: () => import('../daemon/main.js') }));
+  const argv = process.argv.slice(2);
+  const [{ runPlainDecrypt }, { processContext }] = await Promise.all([import('../cli/fast.js'), import('../cli/run.js')]);
+  const ctx = processContext({ loadDaemon: () => import('../daemon/main.js') });
+  // The command table is loaded only for what cli/fast.ts does not run on its own.
+  process.exitCode = (await runPlainDecrypt(argv, ctx)) ?? (await (await import('../cli/program.js')).main(argv, ctx));
 }

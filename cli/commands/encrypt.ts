@@ -211,24 +211,32 @@ function registerDecrypt(program: Command, ctx: CliContext): void {
         '\nTo stdout, a pipe or a device, inputs up to 16 MiB are held until the whole file verified; larger\n' +
         'ones stream each verified chunk, so a pipeline should use `set -o pipefail` to see a late failure.\n',
     )
-    .action(async (inPath: string, outPath: string | undefined, options: { keyPath?: string; env?: boolean }) => {
-      if (options.env && outPath !== undefined) throw new ArgumentError('--env prints to stdout; give no output file');
-      const key = await loadKeys(ctx, options.keyPath);
-      if (options.env) {
-        const { formatExports } = await import('../../core/crypto/env-file.js');
-        ctx.stdout.write(formatExports(await readEnvFile(ctx, inPath, key)));
-        return;
-      }
-      // The standalone executable opens a small intact file with WebCrypto: its runtime loads
-      // node:crypto slowly, and CI decrypts a small file on every build.
-      const opened = STANDALONE && inPath !== '-' ? await quickOpenFile(resolve(ctx.cwd, inPath), key) : undefined;
-      if (opened) {
-        await run(ctx, inPath, outPath ?? '-', AS_IS, 0o600, true, [opened]);
-        return;
-      }
-      const { FileOpener } = await import('../../core/crypto/format.js');
-      await run(ctx, inPath, outPath ?? '-', new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600, true);
-    });
+    .action((inPath: string, outPath: string | undefined, options: DecryptOptions) => decrypt(ctx, inPath, outPath, options));
+}
+
+export interface DecryptOptions {
+  keyPath?: string;
+  env?: boolean;
+}
+
+/** `berth decrypt`'s work, also run without the command table for the common form (cli/fast.ts). */
+export async function decrypt(ctx: CliContext, inPath: string, outPath: string | undefined, options: DecryptOptions): Promise<void> {
+  if (options.env && outPath !== undefined) throw new ArgumentError('--env prints to stdout; give no output file');
+  const key = await loadKeys(ctx, options.keyPath);
+  if (options.env) {
+    const { formatExports } = await import('../../core/crypto/env-file.js');
+    ctx.stdout.write(formatExports(await readEnvFile(ctx, inPath, key)));
+    return;
+  }
+  // The standalone executable opens a small intact file with WebCrypto: its runtime loads
+  // node:crypto slowly, and CI decrypts a small file on every build.
+  const opened = STANDALONE && inPath !== '-' ? await quickOpenFile(resolve(ctx.cwd, inPath), key) : undefined;
+  if (opened) {
+    await run(ctx, inPath, outPath ?? '-', AS_IS, 0o600, true, [opened]);
+    return;
+  }
+  const { FileOpener } = await import('../../core/crypto/format.js');
+  await run(ctx, inPath, outPath ?? '-', new FileOpener(key, { onLegacy: legacyWarning(ctx, inPath) }), 0o600, true);
 }
 
 function registerRekey(program: Command, ctx: CliContext): void {

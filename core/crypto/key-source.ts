@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Env } from '../paths.js';
 import { foreignOwner } from '../io/owner.js';
+import { oneLine, UsageError } from '../errors.js';
 import { KeyFormatError, NoKeyError } from './errors.js';
 import { parseKey, readKeyFile } from './key-text.js';
 
@@ -76,7 +77,10 @@ export async function findKeys({ keyPath, env, cwd }: KeyLookup): Promise<FoundK
 }
 
 async function loadKeyFile(path: string, shown: string, { ownOnly = false } = {}): Promise<FoundKey> {
-  const stats = await stat(path);
+  const stats = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : oneLine(err);
+    throw new UsageError(`cannot read key file ${path}: ${why}`, { cause: err });
+  });
   const owner = ownOnly ? foreignOwner(stats) : undefined;
   if (owner) {
     throw new KeyFormatError(`key file ${shown} belongs to ${owner}, not to you; refusing to use it`, {

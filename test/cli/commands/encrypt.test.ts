@@ -348,6 +348,20 @@ describe('legacy jet files', () => {
     expect(decrypted.stdout.equals(await readFile(join(JET, 'environment.expected')))).toBe(true);
   });
 
+  it('a --key-path that is not there: one line naming it, as the plain and the full form say it', async () => {
+    await writeFile(join(dir, 'plain.txt'), 'secret');
+    expect((await berth(['encrypt', 'plain.txt', 'plain.berth'])).code).toBe(0);
+    for (const argv of [
+      ['decrypt', 'plain.berth', 'out.txt', '--key-path', 'missing.aes'],
+      ['decrypt', '--env', 'plain.berth', '--key-path', 'missing.aes'],
+    ]) {
+      const result = await berth(argv);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`berth: error: cannot read key file ${join(dir, 'missing.aes')}: no such file\n`);
+    }
+    expect(await files()).not.toContain('out.txt');
+  });
+
   it('names a wrong key instead of printing garbage', async () => {
     await berth(['keygen', 'other.aes']);
     const result = await berth(['decrypt', 'environment.encrypted', 'out', '--key-path', 'other.aes']);
