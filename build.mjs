@@ -1,9 +1,10 @@
 // Builds dist/: type-checks the whole tree, then bundles each entry with esbuild. Bundling keeps the
 // helper's start-up to a single small file; stores, providers and SDKs become chunks loaded on demand.
 // Beside the Node build, the standalone executable (dist/bin/, dist/release/): see buildStandalone.
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -111,31 +112,7 @@ async function buildStandalone() {
   // touches sits together, which saves page faults and memory on every start.
   const orders = mkdtempSync(join(tmpdir(), 'berth-build-order-'));
   try {
-    const files = [];
-    withHotPathHome((env) => {
-      const run = (command, args, input, extra = {}) => {
-        const result = spawnSync(command, args, { env: { ...env, ...extra }, input });
-        if (result.status !== 0) throw new Error(`build: the executable's ${args[0]} failed: ${result.stderr}`);
-      };
-      const helper = 'dist/bin/docker-credential-berth';
-      const key = join(env.HOME, 'build.aes');
-      const small = join(env.HOME, 'small.txt');
-      writeFileSync(small, 'build\n');
-      run(helper, ['store'], JSON.stringify({ ServerURL: 'stored.example', Username: 'build', Secret: 'build' }));
-      run('dist/bin/berth', ['keygen', key]);
-      run('dist/bin/berth', ['encrypt', small, `${small}.berth`, '--key-path', key]);
-      // the most important first: a stored `get`, a resolved one, a decrypt
-      const record = (command, args, input) => {
-        const file = join(orders, `${files.length}.txt`);
-        run(command, args, input, { BUN_BYTECODE_ORDER_OUT: file });
-        if (existsSync(file)) files.push(file);
-      };
-      record(helper, ['get'], 'stored.example');
-      record(helper, ['get'], 'build.example');
-      record('dist/bin/berth', ['decrypt', `${small}.berth`, join(env.HOME, 'out.txt'), '--key-path', key]);
-    });
-    if (files.length === 0) throw new Error('build: the executable wrote no bytecode order');
-    await compile(...files);
+    await compile(...(await recordHotPaths(orders)));
   } finally {
     rmSync(orders, { recursive: true, force: true });
   }
@@ -147,11 +124,96 @@ async function buildStandalone() {
 }
 
 /**
+ * Runs the executable's hot paths with BUN_BYTECODE_ORDER_OUT, one order file each, the most
+ * important first: a stored `get`, an ECR `get` from the warm disk cache (filled from a stand-in
+ * ECR endpoint), a `get` the daemon answers (a stand-in on the daemon socket), a decrypt, and a
+ * `get` resolved through a provider.
+ */
+async function recordHotPaths(orders) {
+  const files = [];
+  await withHotPathHome(async (env) => {
+    const run = (command, args, input, extra = {}) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(command, args, { env: { ...env, ...extra }, stdio: ['pipe', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => (stderr += chunk));
+        child.once('error', reject);
+        child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`build: the executable's ${args[0]} failed: ${stderr}`))));
+        child.stdin.end(input ?? '');
+      });
+    const record = async (command, args, input, extra) => {
+      const file = join(orders, `${files.length}.txt`);
+      await run(command, args, input, { ...extra, BUN_BYTECODE_ORDER_OUT: file });
+      if (existsSync(file)) files.push(file);
+    };
+    const helper = 'dist/bin/docker-credential-berth';
+    const key = join(env.HOME, 'build.aes');
+    const small = join(env.HOME, 'small.txt');
+    writeFileSync(small, 'build\n');
+    await run(helper, ['store'], JSON.stringify({ ServerURL: 'stored.example', Username: 'build', Secret: 'build' }));
+    await run('dist/bin/berth', ['keygen', key]);
+    await run('dist/bin/berth', ['encrypt', small, `${small}.berth`, '--key-path', key]);
+    await record(helper, ['get'], 'stored.example');
+
+    const ecr = await listening(
+      createServer((req, res) => {
+        req.resume().once('end', () => {
+          const authorizationToken = Buffer.from('AWS:build').toString('base64');
+          res.setHeader('content-type', 'application/x-amz-json-1.1');
+          res.end(JSON.stringify({ authorizationData: [{ authorizationToken, expiresAt: Date.now() / 1000 + 3600 }] }));
+        });
+      }),
+      0,
+    );
+    try {
+      const aws = {
+        AWS_ACCESS_KEY_ID: 'AKIABUILDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'build',
+        AWS_REGION: 'eu-west-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ENDPOINT_URL_ECR: `http://127.0.0.1:${ecr.address().port}`,
+      };
+      const host = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+      await run(helper, ['get'], host, aws); // fills the disk cache
+      await record(helper, ['get'], host, aws);
+    } finally {
+      ecr.close();
+    }
+
+    const socketDir = join(env.XDG_RUNTIME_DIR, 'berth');
+    mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+    const daemon = await listening(
+      createServer((_req, res) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ Username: 'AWS', Secret: 'build', ExpiresAt: new Date(Date.now() + 3600_000).toISOString() }));
+      }),
+      join(socketDir, 'daemon.sock'),
+    );
+    try {
+      await record(helper, ['get'], '210987654321.dkr.ecr.eu-west-1.amazonaws.com');
+    } finally {
+      daemon.close();
+    }
+    await record('dist/bin/berth', ['decrypt', `${small}.berth`, join(env.HOME, 'out.txt'), '--key-path', key]);
+    await record(helper, ['get'], 'build.example');
+  });
+  if (files.length === 0) throw new Error('build: the executable wrote no bytecode order');
+  return files;
+}
+
+function listening(server, where) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where, () => resolve(server));
+  });
+}
+
+/**
  * Runs `fn` with the environment of a scratch home for a run of the hot paths: a config file naming
  * one registry served by the static provider (so a `get` of it reads the store, the config file and
  * the credential cache, asks for the daemon and resolves through a provider). Removed afterwards.
  */
-function withHotPathHome(fn) {
+async function withHotPathHome(fn) {
   const home = mkdtempSync(join(tmpdir(), 'berth-build-'));
   try {
     const env = {
@@ -169,7 +231,7 @@ function withHotPathHome(fn) {
       join(home, 'config', 'berth', 'config.json'),
       JSON.stringify({ registries: [{ name: 'build', provider: 'static', host: 'build.example' }] }),
     );
-    fn(env);
+    await fn(env);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
@@ -228,7 +290,7 @@ writeFileSync(
   { mode: 0o755 },
 );
 chmodSync('dist/docker-credential-berth.cjs', 0o755);
-writeHelperCodeCache();
+await writeHelperCodeCache();
 // Outside the repository (in an image) nothing else says these files are ES modules.
 writeFileSync('dist/generator/package.json', `${JSON.stringify({ type: 'module' })}\n`);
 
@@ -236,8 +298,8 @@ writeFileSync('dist/generator/package.json', `${JSON.stringify({ type: 'module' 
  * dist/helper.cjs.cache, the V8 code cache helper/loader.ts starts the helper with: written by a run
  * of the helper's hot paths (see withHotPathHome), so every function those paths call is in it.
  */
-function writeHelperCodeCache() {
-  withHotPathHome((env) => {
+async function writeHelperCodeCache() {
+  await withHotPathHome((env) => {
     const helper = (action, input, extra = {}) => {
       const result = spawnSync(process.execPath, ['dist/docker-credential-berth.cjs', action], { env: { ...env, ...extra }, input });
       if (result.status !== 0) throw new Error(`build: the helper's ${action} failed: ${result.stderr}`);
