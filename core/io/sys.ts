@@ -72,7 +72,7 @@ export function readStandardInput(options: InputOptions = {}): Promise<string> {
  * Reads a pipe, socket or file descriptor (the helper's stdin: Go and Python clients give a pipe,
  * node's child_process a socket) to its end, with the same limit and timeout. No stream: creating
  * `process.stdin` loads node:net and node:stream, which cost the helper more start-up than its whole
- * `get` (on the standalone executable, twice that). A file, and a pipe reopened non-blocking through
+ * `get`. A file, and a pipe reopened non-blocking through
  * /proc, are read synchronously, which is what a client that has written and closed its end (nearly
  * always, by the time the helper runs) costs least; a pipe that has nothing yet (EAGAIN) is read
  * again a moment later. Anything else that can be reopened no further (a socket) is read on the
