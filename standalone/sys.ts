@@ -15,6 +15,7 @@ interface BunFile {
 }
 interface BunRuntime {
   file(path: string): BunFile;
+  mmap(path: string): Uint8Array;
   stdin: BunFile;
   stdout: unknown;
   stderr: unknown;
@@ -23,7 +24,19 @@ interface BunRuntime {
 declare const Bun: BunRuntime;
 declare const require: (id: string) => unknown;
 
+/**
+ * A regular file is mapped and copied at once, on this thread (Bun.file reads on a worker thread,
+ * a hop per file); an empty file cannot be mapped (EINVAL), anything else that cannot (a FIFO, a
+ * device) is read through Bun.file.
+ */
 export const readFileIfExists: typeof NodeSys.readFileIfExists = async (path) => {
+  try {
+    return Buffer.from(Bun.mmap(path));
+  } catch (err) {
+    const { code } = err as NodeJS.ErrnoException;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR' || code === 'EACCES' || code === 'ENOTDIR' || code === 'ELOOP') throw err;
+  }
   try {
     const bytes = await Bun.file(path).bytes();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
