@@ -15,6 +15,7 @@
  * and a loopback `Host` header (DNS rebinding).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import {
   DOCKERCFG_FORMATS,
@@ -30,7 +31,7 @@ import { registryKey } from '../core/registry-host.js';
 import { renderMetrics, type RequestMetrics } from './metrics.js';
 
 /** What the API asks of the refresh-ahead token cache (core/resolve/refresh.ts); tests pass a small stand-in. */
-export type AppTokenCache = Pick<TokenCache, 'get' | 'invalidate' | 'status'>;
+export type AppTokenCache = Pick<TokenCache, 'get' | 'invalidate' | 'status'> & Partial<Pick<TokenCache, 'cached'>>;
 
 export interface AppOptions {
   cache: AppTokenCache;
@@ -113,6 +114,47 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.use(errorHandler(options.log));
   return app;
+}
+
+/**
+ * The unix socket's request listener: the app, with one route in front of it. A `GET
+ * /v1/credentials?registry=R` that the token cache answers from memory (nearly every helper's `get`
+ * through the daemon) is answered here, as the app would answer it, without express: its routing
+ * and middleware take longer than the answer. Every other request, and every such one the cache
+ * cannot answer at once, goes to the app. A TCP listener (which checks a token) is the app alone.
+ */
+export function requestListener(options: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const app = createApp(options);
+  const { cache } = options;
+  if (options.auth || !cache.cached) return app;
+  const cached = cache.cached.bind(cache);
+  return (req, res) => {
+    const serverURL = req.method === 'GET' && !hasBody(req) ? credentialsQuery(req.url) : undefined;
+    const lookup = serverURL === undefined ? undefined : cached(registryKey(serverURL));
+    if (serverURL === undefined || lookup === undefined) {
+      app(req, res);
+      return;
+    }
+    const start = process.hrtime.bigint();
+    res.once('finish', () => options.metrics.observe('/v1/credentials', res.statusCode, Number(process.hrtime.bigint() - start) / 1e9));
+    const body = JSON.stringify(credentialJSON(serverURL, lookup));
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+}
+
+/** R of exactly `/v1/credentials?registry=R` (one registry, nothing else), else undefined. */
+function credentialsQuery(url: string | undefined): string | undefined {
+  const question = url?.indexOf('?') ?? -1;
+  if (question < 0 || url!.slice(0, question) !== '/v1/credentials') return undefined;
+  const query = new URLSearchParams(url!.slice(question + 1));
+  const registry = query.get('registry');
+  if (registry === null || [...query.keys()].length !== 1 || registryKey(registry) === '') return undefined;
+  return registry;
 }
 
 function credentialJSON(serverURL: string, lookup: Lookup) {

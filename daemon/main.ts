@@ -20,7 +20,7 @@ import type { Env } from '../core/paths.js';
 import { TokenCache, type ResolveCredential } from '../core/resolve/refresh.js';
 import { registryKey } from '../core/registry-host.js';
 import { VERSION } from '../core/version.js';
-import { createApp } from './app.js';
+import { createApp, requestListener } from './app.js';
 import { configuredResolver } from './resolve.js';
 import { RequestMetrics } from './metrics.js';
 import { DaemonStartError, closeGracefully, listenTcp, listenUnix } from './server.js';
@@ -109,7 +109,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     onReload: reload,
   };
   try {
-    life.servers.push(await listenUnix(createApp(shared), socketPath));
+    life.servers.push(await listenUnix(requestListener(shared), socketPath));
     const tokenFile = options.tokenFile ?? join(dirname(socketPath), 'daemon.token');
     const tcp = options.listen && (await startTcp(options.listen, tokenFile, shared, life.servers));
     await writeFileAtomic(pidFile, `${process.pid}\n`);

@@ -150,24 +150,36 @@ export class TokenCache {
     }
   }
 
-  async #lookup(registryHost: string): Promise<Lookup> {
-    const entry = this.#entry(registryHost);
+  /**
+   * What `get` answers at once, from memory: the registry's credential while it may be served
+   * without waiting for a refresh (one that is due is started in the background, as `get` does);
+   * undefined when `get` would have to wait or fail.
+   */
+  cached(registryHost: string): Lookup | undefined {
+    const entry = this.#entries.get(registryHost);
     const now = this.#now();
-    const { credential, expiresAt = 0 } = entry;
-    if (!credential || now >= expiresAt) {
-      entry.misses++;
-      return { credential: await this.#refresh(registryHost), servedBy: registryHost, cached: false };
-    }
+    const { credential, expiresAt = 0 } = entry ?? {};
+    if (!entry || !credential || now >= expiresAt) return undefined;
     const retryAllowed = entry.nextRetryAt === undefined || now >= entry.nextRetryAt;
-    if (now >= (entry.mandatoryAt ?? expiresAt) && (retryAllowed || this.#inflight.has(registryHost))) {
-      entry.misses++;
-      const fresh = await this.#refresh(registryHost).catch(() => undefined);
-      if (fresh) return { credential: fresh, servedBy: registryHost, cached: false };
-      return this.#lookup(registryHost); // still valid → served; expired meanwhile → a cold fetch
-    }
+    if (now >= (entry.mandatoryAt ?? expiresAt) && (retryAllowed || this.#inflight.has(registryHost))) return undefined;
     if (now >= (entry.refreshAt ?? expiresAt) && retryAllowed) this.#refreshInBackground(registryHost);
     entry.hits++;
     return { credential, servedBy: registryHost, cached: true };
+  }
+
+  async #lookup(registryHost: string): Promise<Lookup> {
+    const hit = this.cached(registryHost);
+    if (hit) return hit;
+    const entry = this.#entry(registryHost);
+    entry.misses++;
+    const { credential, expiresAt = 0 } = entry;
+    if (!credential || this.#now() >= expiresAt) {
+      return { credential: await this.#refresh(registryHost), servedBy: registryHost, cached: false };
+    }
+    // valid, but past the point where it must be refreshed before it is served again
+    const fresh = await this.#refresh(registryHost).catch(() => undefined);
+    if (fresh) return { credential: fresh, servedBy: registryHost, cached: false };
+    return this.#lookup(registryHost); // still valid → served; expired meanwhile → a cold fetch
   }
 
   /** Drops one registry's token (say, after the registry answered 401); the next get fetches anew. */

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type AppOptions } from '../../daemon/app.js';
+import { createApp, requestListener, type AppOptions } from '../../daemon/app.js';
 import { RequestMetrics } from '../../daemon/metrics.js';
 import { daemonRequest } from '../../core/resolve/daemon-client.js';
 import { NOT_FOUND_MESSAGE } from '../../core/errors.js';
@@ -27,7 +27,8 @@ async function serve(
   const socketPath = join(dir, 's');
   const cache = new TokenCache({ resolve: provider.resolve });
   const logged: string[] = [];
-  const app = createApp({
+  // The daemon's unix-socket listener: the app, with cache hits of /v1/credentials answered in front of it.
+  const app = requestListener({
     cache,
     registries: () => [ECR, 'ghcr.io'],
     metrics: new RequestMetrics(),
@@ -86,6 +87,47 @@ describe('daemon app', () => {
     const second = await request(`/v1/credentials?registry=${ECR}`);
     expect(second.json().Secret).toBe(`token-${ECR}-1`);
     expect(provider.callCount()).toBe(1);
+  });
+
+  it('a cache hit is answered in front of express exactly as the app answers it', async () => {
+    const provider = new FakeProvider({ now: Date.now, lifetimeMs: TWELVE_HOURS, hosts: [ECR] });
+    const cache = new TokenCache({ resolve: provider.resolve });
+    let gets = 0;
+    const counted = {
+      get: (host: string) => (gets++, cache.get(host)),
+      cached: (host: string) => cache.cached(host),
+      invalidate: cache.invalidate.bind(cache),
+      status: cache.status.bind(cache),
+    };
+    const options = {
+      cache: counted,
+      registries: () => [ECR],
+      metrics: new RequestMetrics(),
+      now: Date.now,
+      log: () => undefined,
+      version: '9.9.9',
+    };
+    const dir = await tempDir('berth-app-');
+    const servers = [createServer(createApp(options)), createServer(requestListener(options))];
+    for (const [i, server] of servers.entries()) await new Promise<void>((resolve) => server.listen(join(dir, `s${i}`), resolve));
+    cleanups.push(async () => {
+      cache.close();
+      for (const server of servers) await new Promise((resolve) => server.close(resolve));
+      await removeDir(dir);
+    });
+    const ask = `GET /v1/credentials?registry=${encodeURIComponent(`https://${ECR}/v2/`)} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`;
+    const withoutDate = (raw: string) => raw.replace(/\r\nDate: [^\r]*/i, '');
+    const fromApp = withoutDate(await rawExchange(join(dir, 's0'), ask)); // fills the cache
+    expect(gets).toBe(1);
+    const fromFront = withoutDate(await rawExchange(join(dir, 's1'), ask));
+    expect(gets).toBe(1); // answered from memory, without the app
+    expect(fromFront).toBe(fromApp);
+    expect(fromFront).toMatch(/^HTTP\/1\.1 200 OK\r\nContent-Type: application\/json; charset=utf-8\r\n/);
+    // anything else goes to the app: another parameter, a body, a registry the cache does not hold
+    await rawExchange(join(dir, 's1'), ask.replace('?registry=', '?x=1&registry='));
+    await rawExchange(join(dir, 's1'), ask.replace('GET', 'POST').replace('\r\n\r\n', '\r\nContent-Length: 2\r\n\r\n{}'));
+    await rawExchange(join(dir, 's1'), ask.replace(encodeURIComponent(`https://${ECR}/v2/`), 'ghcr.io'));
+    expect(gets).toBe(3);
   });
 
   it('treats the Docker Hub aliases as one registry', async () => {
