@@ -77,13 +77,11 @@ function descriptorWriter(fd: 1 | 2): { write(text: string): boolean } {
  * the on-disk cache). Loaded only on a store miss: a plain `get` never imports config, cache or clouds.
  */
 async function resolve(serverURL: string, env: Env): Promise<Credential | undefined> {
-  const [{ daemonFirst }, { resolveForHelper }] = await Promise.all([
-    import('../core/resolve/daemon-first.js'),
-    import('../core/resolve/context.js'),
-  ]);
+  const { daemonFirst } = await import('../core/resolve/daemon-first.js');
   const say = messages(descriptorWriter(2), env);
   return daemonFirst(env, {
-    direct: (url) => resolveForHelper(url, env, say.warning),
+    // providers, the cache and the config checks are loaded only when the daemon does not answer
+    direct: async (url) => (await import('../core/resolve/context.js')).resolveForHelper(url, env, say.warning),
     warn: say.warning,
     ...(process.argv[1] ? { programPath: process.argv[1] } : {}),
   })(serverURL);
