@@ -25,26 +25,12 @@ import {
   type UserKeys,
   WRAP_INFO,
 } from './layout.js';
+import { hmacSha256 } from './digest.js';
 
 const encoder = new TextEncoder();
 
 function subtle(): webcrypto.SubtleCrypto {
   return (globalThis.crypto as webcrypto.Crypto).subtle;
-}
-
-/** Bun's native hasher, which computes an HMAC on the spot; WebCrypto hands every call to a thread. */
-interface BunHasher {
-  update(data: Uint8Array): BunHasher;
-  digest(): Uint8Array;
-}
-type BunHasherClass = new (algorithm: 'sha256', hmacKey: Uint8Array) => BunHasher;
-const BunCryptoHasher = (globalThis as { Bun?: { CryptoHasher?: BunHasherClass } }).Bun?.CryptoHasher;
-
-/** HMAC-SHA-256 of `data` under `key`. */
-async function hmac(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-  if (BunCryptoHasher) return new BunCryptoHasher('sha256', key).update(data).digest();
-  const imported = await subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return new Uint8Array(await subtle().sign('HMAC', imported, data));
 }
 
 /** HKDF-SHA-256 (RFC 5869) to 32 bytes: one extract and one expand block, as format.ts derives. */
@@ -53,7 +39,7 @@ async function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Promise<Ui
   const block = new Uint8Array(label.length + 1);
   block.set(label);
   block[label.length] = 1;
-  return hmac(await hmac(salt.length ? salt : new Uint8Array(32), ikm), block);
+  return hmacSha256(await hmacSha256(salt.length ? salt : new Uint8Array(32), ikm), block);
 }
 
 /** Compares in time that depends only on the lengths. */
@@ -93,7 +79,7 @@ function parsed(file: Buffer): ParsedHeader | undefined {
 }
 
 async function keyId(key: Uint8Array): Promise<Buffer> {
-  return Buffer.from(await hmac(key, encoder.encode(KEY_ID_LABEL))).subarray(0, KEY_ID_BYTES);
+  return Buffer.from(await hmacSha256(key, encoder.encode(KEY_ID_LABEL))).subarray(0, KEY_ID_BYTES);
 }
 
 /**
@@ -120,7 +106,7 @@ export async function quickOpen(file: Uint8Array, keys: UserKeys): Promise<Buffe
   const fileKey = await gcmOpen(wrapKey, block.nonce, block.wrapped, Buffer.concat([preamble(header), id]));
   if (!fileKey) return undefined;
   const macKey = await hkdf(fileKey, header.salt, HEADER_INFO);
-  if (!equalInConstantTime(await hmac(macKey, head.macInput), head.mac)) return undefined;
+  if (!equalInConstantTime(await hmacSha256(macKey, head.macInput), head.mac)) return undefined;
 
   // Every chunk but the last is full; the last holds at least its tag. Only an empty file has an
   // empty last chunk, and only as its one chunk.
