@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import type * as NodeSys from '../core/io/sys.js';
-import { DEFAULT_INPUT_LIMIT, DEFAULT_INPUT_TIMEOUT_MS, decodeUtf8, type InputOptions } from '../core/io/stdin.js';
+import { DEFAULT_INPUT_LIMIT, DEFAULT_INPUT_TIMEOUT_MS, decodeUtf8, type InputOptions, stdinErrors } from '../core/io/stdin.js';
 
 interface BunFile {
   bytes(): Promise<Uint8Array>;
@@ -86,7 +86,7 @@ export const readStandardInput: typeof NodeSys.readStandardInput = async ({
   const reader = Bun.stdin.stream().getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`)), timeoutMs);
+    timer = setTimeout(() => reject(stdinErrors.timedOut(timeoutMs)), timeoutMs);
   });
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -95,13 +95,13 @@ export const readStandardInput: typeof NodeSys.readStandardInput = async ({
       const { done, value } = await Promise.race([reader.read(), timedOut]);
       if (done) break;
       size += value.length;
-      if (size > limit) throw new UsageError(`input too large: more than ${limit} bytes on stdin`);
+      if (size > limit) throw stdinErrors.tooLarge(limit);
       chunks.push(value);
     }
   } catch (err) {
     reader.cancel().catch(() => undefined);
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read stdin: ${(err as Error).message}`);
+    throw stdinErrors.unreadable(err as Error);
   } finally {
     clearTimeout(timer);
   }

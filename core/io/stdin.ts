@@ -10,6 +10,13 @@ import { UsageError } from '../errors.js';
 export const DEFAULT_INPUT_LIMIT = 1024 * 1024;
 export const DEFAULT_INPUT_TIMEOUT_MS = 30_000;
 
+/** How reading stdin fails, worded once for every reader (this one, core/io/sys.ts, standalone/sys.ts). */
+export const stdinErrors = {
+  tooLarge: (limit: number) => new UsageError(`input too large: more than ${limit} bytes on stdin`),
+  timedOut: (timeoutMs: number) => new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`),
+  unreadable: (err: Error) => new UsageError(`cannot read stdin: ${err.message}`),
+};
+
 export interface InputOptions {
   limit?: number;
   timeoutMs?: number;
@@ -39,14 +46,14 @@ export async function readAll(
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       size += buf.length;
       if (size > limit) {
-        finish(new UsageError(`input too large: more than ${limit} bytes on stdin`));
+        finish(stdinErrors.tooLarge(limit));
         return;
       }
       chunks.push(buf);
     };
     const onEnd = () => finish(undefined);
-    const onError = (err: Error) => finish(new UsageError(`cannot read stdin: ${err.message}`));
-    const timer = setTimeout(() => finish(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`)), timeoutMs);
+    const onError = (err: Error) => finish(stdinErrors.unreadable(err));
+    const timer = setTimeout(() => finish(stdinErrors.timedOut(timeoutMs)), timeoutMs);
     timer.unref();
     input.on('data', onData).on('end', onEnd).on('error', onError);
   });

@@ -9,8 +9,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, read, readFileSync, readSync, type Stats, statSync, writeSync } from 'node:fs';
 import { homedir as osHomedir } from 'node:os';
-import { UsageError } from '../errors.js';
-import { DEFAULT_INPUT_LIMIT, DEFAULT_INPUT_TIMEOUT_MS, decodeUtf8, type InputOptions, readAll } from './stdin.js';
+import { DEFAULT_INPUT_LIMIT, DEFAULT_INPUT_TIMEOUT_MS, decodeUtf8, type InputOptions, readAll, stdinErrors } from './stdin.js';
 
 /** The file's bytes, or undefined when there is no such file; any other failure is thrown as it is. */
 export async function readFileIfExists(path: string): Promise<Buffer | undefined> {
@@ -111,16 +110,16 @@ function readDescriptor(
     /** Takes one read's outcome; true when there is more to read. */
     const took = (err: NodeJS.ErrnoException | null, bytesRead: number): boolean => {
       size += bytesRead;
-      if (err) finish(new UsageError(`cannot read stdin: ${err.message}`));
+      if (err) finish(stdinErrors.unreadable(err));
       else if (bytesRead === 0) finish(undefined);
-      else if (size > limit) finish(new UsageError(`input too large: more than ${limit} bytes on stdin`));
+      else if (size > limit) finish(stdinErrors.tooLarge(limit));
       else {
         chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
         return true;
       }
       return false;
     };
-    const timer = setTimeout(() => finish(new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`)), timeoutMs);
+    const timer = setTimeout(() => finish(stdinErrors.timedOut(timeoutMs)), timeoutMs);
     timer.unref();
     const later = () => {
       if (!done) setTimeout(next, 1);
