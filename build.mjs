@@ -1,7 +1,7 @@
 // Builds dist/: type-checks the whole tree, then bundles each entry with esbuild. Bundling keeps the
 // helper's start-up to a single small file; stores, providers and SDKs become chunks loaded on demand.
 // Beside the Node build, the standalone executable (dist/bin/, dist/release/): see buildStandalone.
-import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -132,15 +132,7 @@ async function buildStandalone() {
 async function recordHotPaths(orders) {
   const files = [];
   await withHotPathHome(async (env) => {
-    const run = (command, args, input, extra = {}) =>
-      new Promise((resolve, reject) => {
-        const child = spawn(command, args, { env: { ...env, ...extra }, stdio: ['pipe', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (chunk) => (stderr += chunk));
-        child.once('error', reject);
-        child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`build: the executable's ${args[0]} failed: ${stderr}`))));
-        child.stdin.end(input ?? '');
-      });
+    const run = (command, args, input, extra = {}) => runInHome(env, command, args, input, extra);
     const record = async (command, args, input, extra) => {
       const file = join(orders, `${files.length}.txt`);
       await run(command, args, input, { ...extra, BUN_BYTECODE_ORDER_OUT: file });
@@ -199,6 +191,21 @@ async function recordHotPaths(orders) {
   });
   if (files.length === 0) throw new Error('build: the executable wrote no bytecode order');
   return files;
+}
+
+/**
+ * Runs one command of the hot-path runs in the scratch home, `input` on its stdin; rejects with its
+ * stderr if it fails. Asynchronous: the stand-in servers answer from this process's event loop.
+ */
+function runInHome(env, command, args, input, extra = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...env, ...extra }, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`build: ${command} ${args.join(' ')} failed: ${stderr}`))));
+    child.stdin.end(input ?? '');
+  });
 }
 
 function listening(server, where) {
@@ -299,13 +306,10 @@ writeFileSync('dist/generator/package.json', `${JSON.stringify({ type: 'module' 
  * of the helper's hot paths (see withHotPathHome), so every function those paths call is in it.
  */
 async function writeHelperCodeCache() {
-  await withHotPathHome((env) => {
-    const helper = (action, input, extra = {}) => {
-      const result = spawnSync(process.execPath, ['dist/docker-credential-berth.cjs', action], { env: { ...env, ...extra }, input });
-      if (result.status !== 0) throw new Error(`build: the helper's ${action} failed: ${result.stderr}`);
-    };
-    helper('store', JSON.stringify({ ServerURL: 'stored.example', Username: 'build', Secret: 'build' }));
-    helper('get', 'build.example');
-    helper('get', 'build.example', { BERTH_BUILD_CODE_CACHE: '1' });
+  await withHotPathHome(async (env) => {
+    const helper = (action, input, extra) => runInHome(env, process.execPath, ['dist/docker-credential-berth.cjs', action], input, extra);
+    await helper('store', JSON.stringify({ ServerURL: 'stored.example', Username: 'build', Secret: 'build' }));
+    await helper('get', 'build.example');
+    await helper('get', 'build.example', { BERTH_BUILD_CODE_CACHE: '1' });
   });
 }
