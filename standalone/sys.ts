@@ -10,7 +10,6 @@ import { DEFAULT_INPUT_LIMIT, DEFAULT_INPUT_TIMEOUT_MS, decodeUtf8, type InputOp
 
 interface BunFile {
   bytes(): Promise<Uint8Array>;
-  slice(start: number, end: number): BunFile;
   stream(): ReadableStream<Uint8Array>;
 }
 interface BunRuntime {
@@ -47,16 +46,20 @@ export const readFileIfExists: typeof NodeSys.readFileIfExists = async (path) =>
 };
 
 /**
- * Opening the path for one byte tells the cases apart without loading node:fs (Bun's stat does):
- * a socket refuses with ENXIO, a missing path says ENOENT or ENOTDIR.
+ * Mapping the path tells the cases apart on this thread, without loading node:fs (Bun's stat does)
+ * and without a hop to a worker: opening a socket fails with ENXIO and a FIFO or an empty file
+ * cannot be mapped (EINVAL), so something is there; a missing path says ENOENT or ENOTDIR. The open
+ * does not wait for a FIFO's writer, and nothing is read.
  */
 export const pathProblem: typeof NodeSys.pathProblem = async (path) => {
   try {
-    await Bun.file(path).slice(0, 1).bytes();
+    Bun.mmap(path);
     return undefined;
   } catch (err) {
     const { code } = err as NodeJS.ErrnoException;
-    return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' ? (err as NodeJS.ErrnoException) : undefined;
+    return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'ELOOP' || code === 'ENAMETOOLONG'
+      ? (err as NodeJS.ErrnoException)
+      : undefined;
   }
 };
 

@@ -5,7 +5,6 @@
  * can be printed and stored in files without revealing anything about the key.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { KeyFormatError } from './errors.js';
@@ -30,6 +29,8 @@ export function generateKey(): Buffer {
  */
 export async function writeKeyFile(path: string, key: Uint8Array, { force = false }: { force?: boolean } = {}): Promise<void> {
   if (key.length !== KEY_BYTES) throw new KeyFormatError(`a key is ${KEY_BYTES} bytes, got ${key.length}`);
+  // loaded here: every `get` reads a key through this module, and only a new key is written
+  const { link, mkdir, open, rename, unlink } = await import('node:fs/promises');
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', 0o600);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmod, lstat, readFile, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -210,6 +210,29 @@ describe('docker-credential-berth with the daemon', () => {
     const again = await helper(env, 'get', ECR);
     expect(JSON.parse(again.stdout)).toMatchObject({ Secret: `token-2-${ECR}` });
   }, 90_000);
+
+  it('a FIFO, a file or a directory where the socket should be: the helper resolves directly and quietly, at once', async () => {
+    const home = await tempHome();
+    cleanups.push(home.cleanup);
+    const socketPath = join(home.env.XDG_RUNTIME_DIR!, 'not-a-socket');
+    const env = { ...home.env, BERTH_DAEMON_SOCKET: socketPath };
+    const make = {
+      // nobody ever writes to this FIFO: opening it to read must not wait for a writer
+      fifo: () => expect(spawnSync('mkfifo', ['-m', '600', socketPath]).status).toBe(0),
+      file: () => writeFile(socketPath, 'not a socket', { mode: 0o600 }),
+      directory: () => mkdir(socketPath, { mode: 0o700 }),
+    };
+    for (const [kind, create] of Object.entries(make)) {
+      await rm(socketPath, { recursive: true, force: true });
+      await create();
+      const got = await helper(env, 'get', ECR);
+      expect(got.ms, kind).toBeLessThan(10_000);
+      expect(got.status, kind).toBe(1);
+      expect(got.stdout, kind).toBe('credentials not found in native keychain\n');
+      // as with a stale socket (connect is refused): quiet, the direct path answers
+      expect(got.stderr, kind).toBe('');
+    }
+  }, 60_000);
 });
 
 describe('berth daemon start|status|stop (built CLI)', () => {
