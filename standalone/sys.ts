@@ -86,7 +86,12 @@ export const readStandardInput: typeof NodeSys.readStandardInput = async ({
   limit = DEFAULT_INPUT_LIMIT,
   timeoutMs = DEFAULT_INPUT_TIMEOUT_MS,
 }: InputOptions = {}) => {
-  const reader = Bun.stdin.stream().getReader();
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = Bun.stdin.stream().getReader();
+  } catch (err) {
+    throw (err as NodeJS.ErrnoException).code === 'EISDIR' ? stdinErrors.directory() : stdinErrors.unreadable(err as Error);
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(stdinErrors.timedOut(timeoutMs)), timeoutMs);

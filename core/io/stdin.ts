@@ -15,6 +15,7 @@ export const stdinErrors = {
   tooLarge: (limit: number) => new UsageError(`input too large: more than ${limit} bytes on stdin`),
   timedOut: (timeoutMs: number) => new UsageError(`timed out after ${timeoutMs / 1000}s waiting for stdin`),
   unreadable: (err: Error) => new UsageError(`cannot read stdin: ${err.message}`),
+  directory: () => new UsageError('cannot read stdin: it is a directory'),
 };
 
 export interface InputOptions {

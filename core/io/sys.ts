@@ -87,6 +87,7 @@ function readDescriptor(
   } catch {
     return undefined;
   }
+  if (kind.isDirectory()) return Promise.reject(stdinErrors.directory());
   if (!kind.isFIFO() && !kind.isFile() && !kind.isSocket()) return undefined;
   const source = kind.isFile() ? { fd, own: false } : kind.isFIFO() ? reopenNonBlocking(fd) : undefined;
   return new Promise((resolve, reject) => {

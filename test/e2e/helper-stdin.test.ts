@@ -57,6 +57,28 @@ describe('the helper reads stdin however a client gives it', { timeout: 30_000 }
   });
 });
 
+describe('a stdin that is no input: one line and exit 1', { timeout: 30_000 }, () => {
+  const run = (redirect: string) =>
+    new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve, reject) => {
+      const [file, args] = argvFor('helper', ['get']);
+      const child = spawn('sh', ['-c', `exec "$0" "$@" ${redirect}`, file, ...args], { env: home.env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ stdout, stderr, code }));
+    });
+
+  it.each([
+    ['closed', '<&-', 'no credentials server URL\n'],
+    ['/dev/null', '</dev/null', 'no credentials server URL\n'],
+    ['a directory', '</', 'cannot read stdin: it is a directory\n'],
+  ])('stdin %s', async (_kind, redirect, message) => {
+    expect(await run(redirect)).toEqual({ stdout: message, stderr: '', code: 1 });
+  });
+});
+
 describe('the helper answers on stdout however it is given', { timeout: 30_000 }, () => {
   it('an answer that cannot be written (a full disk): one line on stderr and exit 1', async () => {
     const [file, args] = argvFor('helper', ['get']);
