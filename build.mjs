@@ -251,21 +251,35 @@ await Promise.all([
   // wrapper esbuild gives each module (an ES module bundle hoists them all to the top, and the helper
   // would load node:tls or valibot to answer a stored `get`), and one file because every module file
   // costs a read, a parse and a link. Dependencies (cloud SDKs, the lock library) stay in
-  // node_modules and are loaded only on the paths that use them. The package's bin is the small
-  // loader (helper/loader.ts) that runs dist/helper.cjs with the code cache writeHelperCodeCache
-  // makes.
+  // node_modules and are loaded only on the paths that use them. The plain `berth decrypt` and
+  // `berth encrypt` (cli/plain-forms.ts) are one such file too, berth-fast.cjs. The package's bins
+  // are small loaders (helper/loader.ts, cli/loader.ts) that run these bundles with the code cache
+  // writeCodeCaches makes.
   build({
     ...common,
-    entryPoints: { helper: 'helper/main.ts', 'docker-credential-berth': 'helper/loader.ts' },
+    entryPoints: { helper: 'helper/main.ts', 'berth-fast': 'cli/fast-main.ts' },
     outdir: 'dist',
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
-    // A dependency is loaded with require(), not import(): helper/loader.ts runs the bundle as a
-    // vm script (for its code cache), where import() has no loader.
+    // A dependency is loaded with require(), not import(): the loaders run these bundles as vm
+    // scripts (for their code cache), where import() has no loader.
     supported: { 'dynamic-import': false },
     splitting: false,
     packages: 'external',
     // less to scan at every start; names are kept, so a stack trace still reads
+    minifyWhitespace: true,
+    minifySyntax: true,
+    banner: {},
+    plugins: [],
+  }),
+  // cli/loader.ts imports the ES module program (berth.js) for every other command.
+  build({
+    ...common,
+    entryPoints: { 'docker-credential-berth': 'helper/loader.ts', berth: 'cli/loader.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    splitting: false,
     minifyWhitespace: true,
     minifySyntax: true,
     banner: {},
@@ -296,20 +310,27 @@ writeFileSync(
   "#!/usr/bin/env node\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./docker-credential-berth.cjs');\n",
   { mode: 0o755 },
 );
-chmodSync('dist/docker-credential-berth.cjs', 0o755);
-await writeHelperCodeCache();
+for (const bin of ['dist/docker-credential-berth.cjs', 'dist/berth.cjs']) chmodSync(bin, 0o755);
+await writeCodeCaches();
 // Outside the repository (in an image) nothing else says these files are ES modules.
 writeFileSync('dist/generator/package.json', `${JSON.stringify({ type: 'module' })}\n`);
 
 /**
- * dist/helper.cjs.cache, the V8 code cache helper/loader.ts starts the helper with: written by a run
- * of the helper's hot paths (see withHotPathHome), so every function those paths call is in it.
+ * The V8 code caches the loaders start their bundles with (core/io/code-cache.ts): dist/helper.cjs.cache
+ * from a run of the helper's hot paths (see withHotPathHome), dist/berth-fast.cjs.cache from a
+ * decrypt of a small file, so every function those paths call is in them.
  */
-async function writeHelperCodeCache() {
+async function writeCodeCaches() {
   await withHotPathHome(async (env) => {
     const helper = (action, input, extra) => runInHome(env, process.execPath, ['dist/docker-credential-berth.cjs', action], input, extra);
     await helper('store', JSON.stringify({ ServerURL: 'stored.example', Username: 'build', Secret: 'build' }));
     await helper('get', 'build.example');
     await helper('get', 'build.example', { BERTH_BUILD_CODE_CACHE: '1' });
+    const berth = (args, extra) => runInHome(env, process.execPath, ['dist/berth.cjs', ...args], '', extra);
+    const file = (name) => join(env.HOME, name);
+    writeFileSync(file('small.txt'), 'x'.repeat(2048));
+    await berth(['keygen', file('build.aes')]);
+    await berth(['encrypt', file('small.txt'), file('small.berth'), '--key-path', file('build.aes')]);
+    await berth(['decrypt', file('small.berth'), file('out.txt'), '--key-path', file('build.aes')], { BERTH_BUILD_CODE_CACHE: '1' });
   });
 }

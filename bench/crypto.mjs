@@ -15,7 +15,7 @@ import { join } from 'node:path';
 const MIB = 1024 * 1024;
 const sizeMiB = Number(process.env.BERTH_BENCH_MIB ?? 512);
 const rounds = Number(process.env.BERTH_BENCH_ROUNDS ?? 3);
-const berthJs = new URL('../dist/berth.js', import.meta.url).pathname;
+const berthJs = new URL('../dist/berth.cjs', import.meta.url).pathname;
 const berthBin = new URL('../dist/bin/berth', import.meta.url).pathname;
 /** Each berth build measured: its name in the table and how it is started. */
 const builds = [

@@ -25,7 +25,7 @@ const ECR = `123456789012.dkr.ecr.${REGION}.amazonaws.com`;
 const ECR_DAEMON = `210987654321.dkr.ecr.${REGION}.amazonaws.com`;
 const STORED = 'registry.example.com';
 const NODE_HELPER = join(ROOT, 'dist/docker-credential-berth.cjs');
-const NODE_BERTH = join(ROOT, 'dist/berth.js');
+const NODE_BERTH = join(ROOT, 'dist/berth.cjs');
 const ECR_LOGIN = '/usr/bin/docker-credential-ecr-login';
 
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-table-'));

@@ -22,8 +22,8 @@ export async function run(entry: 'cli' | 'generate'): Promise<void> {
     return;
   }
   const argv = process.argv.slice(2);
-  const [{ runPlainDecrypt }, { processContext }] = await Promise.all([import('../cli/fast.js'), import('../cli/run.js')]);
+  const [{ runPlain }, { processContext }] = await Promise.all([import('../cli/fast.js'), import('../cli/run.js')]);
   const ctx = processContext({ loadDaemon: () => import('../daemon/main.js') });
   // The command table is loaded only for what cli/fast.ts does not run on its own.
-  process.exitCode = (await runPlainDecrypt(argv, ctx)) ?? (await (await import('../cli/program.js')).main(argv, ctx));
+  process.exitCode = (await runPlain(argv, ctx)) ?? (await (await import('../cli/program.js')).main(argv, ctx));
 }

@@ -40,8 +40,12 @@ describe('npm run build', () => {
     expect(files).toContain('dist/helper.cjs');
     expect(files).toContain('dist/helper.cjs.cache');
     expect(files).toContain('dist/berth.js');
+    // the plain decrypt and encrypt: the bundle `berth`'s loader runs, and its code cache
+    expect(files).toContain('dist/berth.cjs');
+    expect(files).toContain('dist/berth-fast.cjs');
+    expect(files).toContain('dist/berth-fast.cjs.cache');
     expect(files.filter((path) => path.startsWith('dist/bin/') || path.startsWith('dist/release/'))).toEqual([]);
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-    expect(pkg.bin).toEqual({ 'docker-credential-berth': 'dist/docker-credential-berth.cjs', berth: 'dist/berth.js' });
+    expect(pkg.bin).toEqual({ 'docker-credential-berth': 'dist/docker-credential-berth.cjs', berth: 'dist/berth.cjs' });
   });
 });

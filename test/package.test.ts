@@ -10,6 +10,7 @@ describe('the npm package', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
     const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path);
     for (const path of [
+      'dist/berth.cjs',
       'dist/berth.js',
       'dist/docker-credential-berth.js',
       'dist/berth-daemon.js',

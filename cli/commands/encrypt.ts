@@ -185,13 +185,22 @@ function registerEncrypt(program: Command, ctx: CliContext): void {
       'after',
       '\nExamples:\n  berth encrypt dockercfg dockercfg.encrypted --key-path berth.aes\n  berth encrypt env env.encrypted --armor --key-path ci-a.aes --key-path ci-b.aes\n',
     )
-    .action(async (inPath: string, outPath: string, options: { keyPath: string[]; armor?: boolean }) => {
-      const keyPaths = options.keyPath.length > 0 ? options.keyPath : [undefined];
-      const keys = [];
-      for (const keyPath of keyPaths) keys.push(await loadKey(ctx, keyPath));
-      const { FileSealer } = await import('../../core/crypto/format.js');
-      await run(ctx, inPath, outPath, new FileSealer(keys, { armor: options.armor ?? false }), 0o644);
-    });
+    .action((inPath: string, outPath: string, options: EncryptOptions) => encrypt(ctx, inPath, outPath, options));
+}
+
+export interface EncryptOptions {
+  /** Key files, each a recipient; none: the default key (see loadKey). */
+  keyPath: string[];
+  armor?: boolean;
+}
+
+/** `berth encrypt`'s work, also run without the command table for the plain form (cli/fast.ts). */
+export async function encrypt(ctx: CliContext, inPath: string, outPath: string, options: EncryptOptions): Promise<void> {
+  const keyPaths = options.keyPath.length > 0 ? options.keyPath : [undefined];
+  const keys = [];
+  for (const keyPath of keyPaths) keys.push(await loadKey(ctx, keyPath));
+  const { FileSealer } = await import('../../core/crypto/format.js');
+  await run(ctx, inPath, outPath, new FileSealer(keys, { armor: options.armor ?? false }), 0o644);
 }
 
 function registerDecrypt(program: Command, ctx: CliContext): void {
@@ -219,7 +228,7 @@ export interface DecryptOptions {
   env?: boolean;
 }
 
-/** `berth decrypt`'s work, also run without the command table for the common form (cli/fast.ts). */
+/** `berth decrypt`'s work, also run without the command table for the plain form (cli/fast.ts). */
 export async function decrypt(ctx: CliContext, inPath: string, outPath: string | undefined, options: DecryptOptions): Promise<void> {
   if (options.env && outPath !== undefined) throw new ArgumentError('--env prints to stdout; give no output file');
   const key = await loadKeys(ctx, options.keyPath);

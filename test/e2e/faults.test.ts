@@ -14,7 +14,7 @@ import { bundleHarnessEntry, distFile, harnessDaemonEntry, ROOT, startDaemonProc
 import { startTokenService } from './harness/token-service.js';
 
 const HELPER = distFile('docker-credential-berth.js');
-const BERTH = distFile('berth.js');
+const BERTH = distFile('berth.cjs');
 const GENERATE = join(ROOT, 'dist/generator/berth-generate.js');
 const NOT_FOUND = 'credentials not found in native keychain\n';
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';

@@ -5,7 +5,7 @@
  * lock or retry library. Lists, not timings: `npm run bench` measures the time.
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,5 +122,39 @@ describe('the helper hot paths load only what they need', () => {
     expectLean(loaded);
     expect(JSON.parse(loaded.stdout)).toEqual({ ServerURL: FROM_DAEMON, Username: 'AWS', Secret: 'from-the-daemon' });
     expect(asked).toEqual([`GET /v1/credentials?registry=${encodeURIComponent(FROM_DAEMON)}`]);
+  });
+});
+
+/** `berth`'s bin and the bundle it runs the plain decrypt and encrypt from. */
+const BERTH_BIN = fileURLToPath(new URL('../../dist/berth.cjs', import.meta.url));
+const FAST_BUNDLE = fileURLToPath(new URL('../../dist/berth-fast.cjs', import.meta.url));
+
+describe('berth decrypt and encrypt of a small file load only what they need', () => {
+  it('no command table, no ES module program: one file of berth, read with its code cache', async () => {
+    const key = join(home.dir, 'hot.aes');
+    const plain = join(home.dir, 'hot.txt');
+    writeFileSync(plain, 'TOKEN=hot-path\n');
+    const keygen = await tracer.run([BERTH_BIN, 'keygen', key], env);
+    expect(keygen.code, keygen.stderr).toBe(0);
+    for (const argv of [
+      ['encrypt', plain, `${plain}.berth`, '--key-path', key],
+      ['decrypt', `${plain}.berth`, `${plain}.out`, '--key-path', key],
+    ]) {
+      const loaded = await tracer.run([BERTH_BIN, ...argv], { ...env, BERTH_DEBUG: '1' });
+      expect(loaded.code, loaded.stderr).toBe(0);
+      // BERTH_DEBUG=1 says when the code cache is missing or rejected
+      expect(loaded.stderr).toBe('');
+      expect(loaded.files).toEqual([BERTH_BIN]);
+      expect(loaded.builtins.filter((name) => HEAVY_BUILTINS.includes(name))).toEqual([]);
+    }
+    expect(existsSync(`${FAST_BUNDLE}.cache`)).toBe(true);
+    expect(readFileSync(`${plain}.out`, 'utf8')).toBe('TOKEN=hot-path\n');
+  });
+
+  it('any other form is the full program (berth.js)', async () => {
+    const loaded = await tracer.run([BERTH_BIN, 'decrypt', '--help'], env);
+    expect(loaded.code).toBe(0);
+    expect(loaded.stdout).toContain('Usage: berth decrypt');
+    expect(loaded.files).toContain(fileURLToPath(new URL('../../dist/berth.js', import.meta.url)));
   });
 });

@@ -31,7 +31,7 @@ export type Program = 'helper' | 'berth' | 'generate';
 
 const NODE_SCRIPTS: Record<Program, string> = {
   helper: 'docker-credential-berth.cjs', // the package's bin entry
-  berth: 'berth.js',
+  berth: 'berth.cjs', // the package's bin entry: the plain decrypt and encrypt run from berth-fast.cjs, the rest from berth.js
   generate: 'generator/berth-generate.js',
 };
 

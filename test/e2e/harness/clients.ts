@@ -13,7 +13,8 @@ import { fixtureDir, removeDir } from '../../fakes/temp.js';
 
 export const DIST = resolve(import.meta.dirname, '../../../dist');
 export const HELPER_JS = join(DIST, 'docker-credential-berth.js');
-export const BERTH_JS = join(DIST, 'berth.js');
+/** The package's `berth` bin (its loader runs the plain decrypt and encrypt itself, the rest from berth.js). */
+export const BERTH_JS = join(DIST, 'berth.cjs');
 import { argvFor, shimExec } from './build.js';
 
 export interface RunResult {

@@ -17,7 +17,7 @@ import { DIST, ROOT, type Command } from './build.js';
 export { ROOT };
 
 /** A file of the Node build; tests that should also run on the binary use harness/build.ts instead. */
-export function distFile(name: 'berth.js' | 'docker-credential-berth.js'): string {
+export function distFile(name: 'berth.cjs' | 'berth.js' | 'docker-credential-berth.js'): string {
   const path = join(DIST, name);
   if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first`);
   return path;
