@@ -27,7 +27,7 @@ try {
   for (const [program, args, input, expected] of steps) {
     const shown = input && program === 'docker-credential-berth' ? `echo -n ${input} | ` : input ? 'echo *** | ' : '';
     process.stdout.write(`\n$ ${shown}${program} ${args.join(' ')}\n`);
-    const result = spawnSync(process.execPath, [join('dist', `${program}.js`), ...args], { env, input, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join('dist', `${program}.cjs`), ...args], { env, input, encoding: 'utf8' });
     process.stdout.write(result.stdout);
     process.stdout.write(result.stderr);
     if (result.status !== expected) failed = true;
