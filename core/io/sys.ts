@@ -95,6 +95,12 @@ function readDescriptor(
     let size = 0;
     const buffer = Buffer.allocUnsafe(64 * 1024);
     let done = false;
+    // The deadline is set once there is something to wait for: a client that wrote and closed its
+    // end before the helper read it (nearly always) costs no timer at all.
+    let timer: NodeJS.Timeout | undefined;
+    const waiting = () => {
+      timer ??= setTimeout(() => finish(stdinErrors.timedOut(timeoutMs)), timeoutMs).unref();
+    };
     const finish = (err: Error | undefined) => {
       done = true;
       clearTimeout(timer);
@@ -120,14 +126,15 @@ function readDescriptor(
       }
       return false;
     };
-    const timer = setTimeout(() => finish(stdinErrors.timedOut(timeoutMs)), timeoutMs);
-    timer.unref();
     const later = () => {
-      if (!done) setTimeout(next, 1);
+      if (done) return;
+      waiting();
+      setTimeout(next, 1);
     };
     const next = (): void => {
       if (done) return;
       if (!source) {
+        waiting();
         read(fd, buffer, 0, buffer.length, null, (err, bytesRead) => {
           if (err?.code === 'EAGAIN') later();
           else if (took(err, bytesRead)) next();
