@@ -12,7 +12,6 @@ import type { Coder } from '../../core/crypto/format.js';
 import type { RekeyReport } from '../../core/crypto/rekey.js';
 import type { EnvEntry } from '../../core/crypto/env-file.js';
 import { ArgumentError, UsageError } from '../../core/errors.js';
-import { STANDALONE } from '../../core/io/self.js';
 import { quickOpenFile } from '../../core/crypto/quick-open.js';
 import { warn, type CliContext } from '../run.js';
 
@@ -237,9 +236,9 @@ export async function decrypt(ctx: CliContext, inPath: string, outPath: string |
     ctx.stdout.write(formatExports(await readEnvFile(ctx, inPath, key)));
     return;
   }
-  // The standalone executable opens a small intact file with WebCrypto: its runtime loads
-  // node:crypto slowly, and CI decrypts a small file on every build.
-  const opened = STANDALONE && inPath !== '-' ? await quickOpenFile(resolve(ctx.cwd, inPath), key) : undefined;
+  // A small intact file is opened in one piece (core/crypto/quick-open.ts): CI decrypts one on
+  // every build, and the streaming coders cost more to set up than such a file takes to open.
+  const opened = inPath !== '-' ? await quickOpenFile(resolve(ctx.cwd, inPath), key) : undefined;
   if (opened) {
     await run(ctx, inPath, outPath ?? '-', AS_IS, 0o600, true, [opened]);
     return;

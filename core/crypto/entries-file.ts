@@ -7,7 +7,6 @@
  * one. Writers hold the lock, read, change and replace, so concurrent writers never lose an entry.
  */
 import { BerthError, oneLine } from '../errors.js';
-import { STANDALONE } from '../io/self.js';
 import { readFileIfExists } from '../io/sys.js';
 import { readKeyFileIfExists } from './key-text.js';
 
@@ -104,11 +103,11 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
 }
 
 /**
- * The plaintext of an entries file. The standalone executable opens an intact file with WebCrypto
- * (quick-open.ts): its runtime loads node:crypto slowly, and every `get` reads one of these files.
+ * The plaintext of an entries file: an intact one is opened in one piece (quick-open.ts), as every
+ * `get` reads one of these files; anything else goes to format.ts, which says what is wrong.
  */
 async function decrypt(sealed: Buffer, key: Buffer): Promise<Buffer> {
-  const opened = STANDALONE ? await (await import('./quick-open.js')).quickOpen(sealed, key) : undefined;
+  const opened = await (await import('./quick-open.js')).quickOpen(sealed, key);
   return opened ?? (await import('./format.js')).decryptBuffer(sealed, key);
 }
 

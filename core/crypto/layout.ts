@@ -2,7 +2,7 @@
  * @module
  * The layout of a berth encrypted file (docs/encrypted-format.md): every length, label and nonce
  * of the format, and the header's parser. Pure bytes, no crypto: header.ts and stream.ts do the
- * cryptography with node:crypto, quick-open.ts with WebCrypto, both from these definitions.
+ * cryptography with node:crypto, quick-open.ts (one piece) with node:crypto or WebCrypto, both from these definitions.
  */
 import { KEY_BYTES } from './key-text.js';
 import { NotBerthFileError } from './errors.js';

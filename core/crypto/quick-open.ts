@@ -1,12 +1,14 @@
 /**
  * @module
- * Opening a small berth file in one piece with WebCrypto, for the standalone executable: under its
- * runtime node:crypto takes longer to load than the credential store takes to read. Only the
- * intact case is handled here: a file in the binary format that `key` opens gives its plaintext;
- * anything else (another format, another key, a damaged file) gives undefined, and the caller asks
- * format.ts, which says what is wrong. It never accepts a file format.ts refuses: the header MAC,
- * the key block and every chunk are authenticated, and the chunks are framed exactly as
- * stream.ts frames them (test/core/crypto/quick-open.test.ts holds the two side by side).
+ * Opening a small berth file in one piece, for every `get` (the store, the token cache) and a
+ * `berth decrypt` of a small file: format.ts's streaming coders cost more to set up than such a
+ * file takes to open. Only the intact case is handled here: a file in the binary format that `key`
+ * opens gives its plaintext; anything else (another format, another key, a damaged file) gives
+ * undefined, and the caller asks format.ts, which says what is wrong. It never accepts a file
+ * format.ts refuses: the header MAC, the key block and every chunk are authenticated, and the
+ * chunks are framed exactly as stream.ts frames them (test/core/crypto/quick-open.test.ts holds the
+ * two side by side). AES-GCM comes from node:crypto on Node and from WebCrypto on the standalone
+ * executable, whose runtime loads node:crypto slowly; HMAC from digest.ts.
  */
 import type { webcrypto } from 'node:crypto';
 import {
@@ -26,12 +28,9 @@ import {
   WRAP_INFO,
 } from './layout.js';
 import { hmacSha256 } from './digest.js';
+import { nodeCrypto } from './node-crypto.js';
 
 const encoder = new TextEncoder();
-
-function subtle(): webcrypto.SubtleCrypto {
-  return (globalThis.crypto as webcrypto.Crypto).subtle;
-}
 
 /** HKDF-SHA-256 (RFC 5869) to 32 bytes: one extract and one expand block, as format.ts derives. */
 async function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Promise<Uint8Array> {
@@ -50,24 +49,47 @@ function equalInConstantTime(a: Uint8Array, b: Uint8Array): boolean {
   return difference === 0;
 }
 
-async function gcmKey(key: Uint8Array): Promise<webcrypto.CryptoKey> {
-  return subtle().importKey('raw', key, 'AES-GCM', false, ['decrypt']);
+/** AES-256-GCM opening: a key made once, then the plaintext of sealed bytes (ciphertext and tag), or undefined when they do not authenticate. */
+interface Gcm {
+  key(raw: Uint8Array): Promise<unknown>;
+  open(key: unknown, iv: Uint8Array, sealed: Uint8Array, additionalData?: Uint8Array): Promise<Buffer | undefined>;
 }
 
-/** The plaintext, or undefined when the sealed bytes (ciphertext and tag) do not authenticate. */
-async function gcmOpen(
-  key: webcrypto.CryptoKey,
-  iv: Uint8Array,
-  sealed: Uint8Array,
-  additionalData?: Uint8Array,
-): Promise<Buffer | undefined> {
-  try {
-    const params = additionalData ? { name: 'AES-GCM', iv, additionalData } : { name: 'AES-GCM', iv };
-    return Buffer.from(await subtle().decrypt(params, key, sealed));
-  } catch {
-    return undefined;
-  }
+const webGcm: Gcm = {
+  key: (raw) => subtle().importKey('raw', raw, 'AES-GCM', false, ['decrypt']),
+  async open(key, iv, sealed, additionalData) {
+    try {
+      const params = additionalData ? { name: 'AES-GCM', iv, additionalData } : { name: 'AES-GCM', iv };
+      return Buffer.from(await subtle().decrypt(params, key as webcrypto.CryptoKey, sealed));
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+function subtle(): webcrypto.SubtleCrypto {
+  return (globalThis.crypto as webcrypto.Crypto).subtle;
 }
+
+const nodeGcm: Gcm = {
+  key: async (raw) => raw,
+  async open(key, iv, sealed, additionalData) {
+    if (sealed.length < TAG_BYTES) return undefined;
+    const { createDecipheriv } = await nodeCrypto();
+    const decipher = createDecipheriv('aes-256-gcm', key as Uint8Array, iv);
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    if (additionalData) decipher.setAAD(additionalData);
+    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+    try {
+      decipher.final();
+    } catch {
+      return undefined;
+    }
+    return plaintext;
+  },
+};
+
+const gcm = (globalThis as { Bun?: unknown }).Bun === undefined ? nodeGcm : webGcm;
 
 function parsed(file: Buffer): ParsedHeader | undefined {
   if (file.length < MAGIC.length || !file.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
@@ -102,8 +124,8 @@ export async function quickOpen(file: Uint8Array, keys: UserKeys): Promise<Buffe
   }
   if (!match) return undefined;
   const { key, id, block } = match;
-  const wrapKey = await gcmKey(await hkdf(key, header.salt, WRAP_INFO));
-  const fileKey = await gcmOpen(wrapKey, block.nonce, block.wrapped, Buffer.concat([preamble(header), id]));
+  const wrapKey = await gcm.key(await hkdf(key, header.salt, WRAP_INFO));
+  const fileKey = await gcm.open(wrapKey, block.nonce, block.wrapped, Buffer.concat([preamble(header), id]));
   if (!fileKey) return undefined;
   const macKey = await hkdf(fileKey, header.salt, HEADER_INFO);
   if (!equalInConstantTime(await hmacSha256(macKey, head.macInput), head.mac)) return undefined;
@@ -115,12 +137,12 @@ export async function quickOpen(file: Uint8Array, keys: UserKeys): Promise<Buffe
   if (payload.length < TAG_BYTES) return undefined;
   const count = Math.ceil(payload.length / sealedSize);
   if (payload.length - (count - 1) * sealedSize < TAG_BYTES) return undefined;
-  const payloadKey = await gcmKey(await hkdf(fileKey, header.salt, PAYLOAD_INFO));
+  const payloadKey = await gcm.key(await hkdf(fileKey, header.salt, PAYLOAD_INFO));
   const chunks: Buffer[] = [];
   for (let counter = 0; counter < count; counter++) {
     const last = counter === count - 1;
     const sealed = payload.subarray(counter * sealedSize, last ? payload.length : (counter + 1) * sealedSize);
-    const plaintext = await gcmOpen(payloadKey, chunkNonce(counter, last), sealed);
+    const plaintext = await gcm.open(payloadKey, chunkNonce(counter, last), sealed);
     if (!plaintext || (last && counter > 0 && plaintext.length === 0)) return undefined;
     chunks.push(plaintext);
   }

@@ -1,4 +1,4 @@
-/** sha256Hex: the same hex under node (WebCrypto) and under bun (its native hasher), so both builds share one cache key. */
+/** sha256Hex: the same hex under node (node:crypto) and under bun (its native hasher), so both builds share one cache key. */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -29,7 +29,7 @@ async function expectAgreement(file: Uint8Array, key: Uint8Array): Promise<Buffe
   return quick;
 }
 
-describe('quickOpen (WebCrypto) against format.ts', () => {
+describe('quickOpen (node:crypto) against format.ts', () => {
   const dir = join(import.meta.dirname, '../../vectors/berth-v1');
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { file: string; key: string; error?: string }[];
   for (const vector of manifest) {
@@ -77,7 +77,7 @@ describe('quickOpen (WebCrypto) against format.ts', () => {
   });
 });
 
-describe('quickOpen under the standalone executable runtime (bun: HMAC from its native hasher)', () => {
+describe('quickOpen under the standalone executable runtime (bun: HMAC from its native hasher, AES-GCM from WebCrypto)', () => {
   it('opens and refuses exactly what it does under node', async () => {
     const dir = join(import.meta.dirname, '../../vectors/berth-v1');
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { file: string; key: string }[];
