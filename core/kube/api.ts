@@ -112,10 +112,8 @@ async function loadKubeConfig(client: ClientModule, env: Env, options: { kubecon
   const inCluster = env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
   try {
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-    else if (env.KUBECONFIG) {
-      const first = env.KUBECONFIG.split(':').find(Boolean) ?? '';
-      kc.loadFromFile(first);
-    } else if (inCluster) kc.loadFromCluster();
+    else if (env.KUBECONFIG) loadMerged(client, kc, env.KUBECONFIG.split(':').filter(Boolean));
+    else if (inCluster) kc.loadFromCluster();
     else kc.loadFromDefault();
   } catch (err) {
     throw new UsageError(`cannot load the Kubernetes configuration: ${(err as Error).message}`, {
@@ -127,6 +125,34 @@ async function loadKubeConfig(client: ClientModule, env: Env, options: { kubecon
     throw new UsageError('the Kubernetes configuration names no cluster', { hint: 'check the current-context of the kubeconfig' });
   }
   return kc;
+}
+
+/**
+ * The files of KUBECONFIG merged as kubectl merges them: the first file to name a cluster, a user
+ * or a context wins, and so does the first current-context; a file that does not exist is skipped.
+ * (The client's own merge refuses a name two files share and takes the last current-context.)
+ */
+function loadMerged(client: ClientModule, kc: InstanceType<ClientModule['KubeConfig']>, files: readonly string[]): void {
+  const merged: Pick<typeof kc, 'clusters' | 'users' | 'contexts' | 'currentContext'> = {
+    clusters: [],
+    users: [],
+    contexts: [],
+    currentContext: '',
+  };
+  const firstByName = <T extends { name: string }>(into: T[], from: readonly T[]) => {
+    for (const item of from) if (!into.some((known) => known.name === item.name)) into.push(item);
+  };
+  const found = files.filter((file) => existsSync(file));
+  if (found.length === 0) throw new Error(`KUBECONFIG names no file that exists (${files.join(':')})`);
+  for (const file of found) {
+    const one = new client.KubeConfig();
+    one.loadFromFile(file);
+    firstByName(merged.clusters, one.clusters);
+    firstByName(merged.users, one.users);
+    firstByName(merged.contexts, one.contexts);
+    merged.currentContext ||= one.currentContext;
+  }
+  kc.loadFromOptions(merged);
 }
 
 /**
