@@ -55,7 +55,7 @@ export function registerKubeCommands(program: Command, ctx: CliContext): void {
     .option('--secret-name <name>', "the Secret's name", 'berth-pull')
     .option('-r, --registry <name>', 'a configured registry or cloud host (repeatable; default: all configured)', collect, [])
     .option('--service-account <name>', "add the Secret to this service account's imagePullSecrets (repeatable)", collect, [])
-    .option('--prune', "delete berth's Secret from namespaces that stop matching")
+    .option('--prune', "delete berth's Secret from namespaces that stop matching (and its name from the service accounts)")
     .option('--once', 'one pass, then exit (non-zero if any namespace failed): for a CronJob')
     .option('--resync <duration>', 'full pass every so often (e.g. 90s, 5m, 1h)', '5m')
     .option('--listen <host:port>', '/healthz and /metrics (long-running only)', '0.0.0.0:8080')

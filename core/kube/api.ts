@@ -63,6 +63,8 @@ export interface KubeApi {
   getServiceAccount(namespace: string, name: string): Promise<ServiceAccountObject | undefined>;
   /** A strategic-merge patch: `imagePullSecrets` merges by `name`, the entries already there stay. */
   addImagePullSecret(namespace: string, serviceAccount: string, secretName: string): Promise<void>;
+  /** A strategic-merge patch deleting the `imagePullSecrets` entry of that name; the others stay. */
+  removeImagePullSecret(namespace: string, serviceAccount: string, secretName: string): Promise<void>;
 }
 
 /** A call the API server refused or failed. */
@@ -254,6 +256,12 @@ export async function openKubeApi(env: Env, options: { kubeconfig?: string; cont
       ),
     async addImagePullSecret(namespace, name, secretName) {
       const body = { imagePullSecrets: [{ name: secretName }] };
+      await call({ verb: 'patch', resource: 'serviceaccounts', namespace, name }, () =>
+        core.patchNamespacedServiceAccount({ namespace, name, body }, strategicMerge),
+      );
+    },
+    async removeImagePullSecret(namespace, name, secretName) {
+      const body = { imagePullSecrets: [{ name: secretName, $patch: 'delete' }] };
       await call({ verb: 'patch', resource: 'serviceaccounts', namespace, name }, () =>
         core.patchNamespacedServiceAccount({ namespace, name, body }, strategicMerge),
       );

@@ -204,7 +204,7 @@ export class SyncController {
           this.status.writes.patched += outcome.patched.length;
           this.status.failing.delete(name);
           this.#o.log(`${name}: secret ${outcome.secret}${outcome.patched.length ? `, patched ${outcome.patched.join(', ')}` : ''}`);
-        } else if (await pruneNamespace(this.#o.api, name, this.#o.options.secretName, this.#o.options.retry)) {
+        } else if (await pruneNamespace(this.#o.api, name, this.#o.options, this.#o.options.retry)) {
           this.status.writes.pruned++;
           this.#o.log(`${name}: no longer matches; secret pruned`);
         }

@@ -158,8 +158,24 @@ export async function reconcileNamespace(
   return { secret, patched };
 }
 
-/** Deletes berth's Secret from a namespace that no longer matches; true when one was deleted. */
-export async function pruneNamespace(api: KubeApi, namespace: string, secretName: string, options: RetryOptions = {}): Promise<boolean> {
+/**
+ * Deletes berth's Secret from a namespace that no longer matches, and first its name from the
+ * service accounts berth added it to (a pod would otherwise be created with a pull secret that is
+ * not there, and an event saying so); true when one was deleted. A Secret berth does not own, and
+ * its name in service accounts, stay.
+ */
+export async function pruneNamespace(api: KubeApi, namespace: string, target: Target, options: RetryOptions = {}): Promise<boolean> {
+  const { secretName } = target;
+  const existing = await withRetries(() => api.getSecret(namespace, secretName), options);
+  if (!existing || !isOwned(existing)) return false;
+  for (const name of target.serviceAccounts) {
+    await withRetries(async () => {
+      const account = await api.getServiceAccount(namespace, name);
+      if (account && (account.imagePullSecrets ?? []).some((entry) => entry.name === secretName)) {
+        await api.removeImagePullSecret(namespace, name, secretName);
+      }
+    }, options);
+  }
   return withRetries(async () => {
     const existing = await api.getSecret(namespace, secretName);
     if (!existing || !isOwned(existing)) return false;

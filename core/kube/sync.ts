@@ -117,7 +117,7 @@ async function pruneOthers(api: KubeApi, matching: Set<string>, options: SyncOpt
   const others = all.map((namespace) => namespace.metadata.name).filter((name) => !matching.has(name));
   await eachLimited(others, options.concurrency ?? 16, async (namespace) => {
     try {
-      if (await pruneNamespace(api, namespace, options.secretName, options.retry)) report.pruned++;
+      if (await pruneNamespace(api, namespace, options, options.retry)) report.pruned++;
     } catch (err) {
       report.failures.push({ namespace, message: `prune: ${oneLine(err)}` });
     }

@@ -696,6 +696,11 @@ export function strategicMerge(target: unknown, patch: unknown): unknown {
       const merged = Array.isArray(result[key]) ? [...(result[key] as Record<string, unknown>[])] : [];
       for (const item of value as Record<string, unknown>[]) {
         const at = merged.findIndex((entry) => entry[mergeKey] === item[mergeKey]);
+        // the delete directive: the element with that key goes, if it is there
+        if (item.$patch === 'delete') {
+          if (at >= 0) merged.splice(at, 1);
+          continue;
+        }
         if (at >= 0) merged[at] = strategicMerge(merged[at], item) as Record<string, unknown>;
         else merged.push(clone(item));
       }

@@ -133,17 +133,22 @@ describe('berth kube sync --once', () => {
     expect(api.secret('apps', 'berth-pull')).toEqual(theirs);
   });
 
-  it('--prune removes its own Secret from namespaces that stop matching; without it the Secret stays', async () => {
+  it('--prune removes its own Secret from namespaces that stop matching, and its name from their service accounts; without it both stay', async () => {
     api.addNamespace('one', { pull: 'yes' });
     api.addNamespace('two', { pull: 'yes' });
-    await sync('--namespace-selector', 'pull=yes');
+    const selected = ['--namespace-selector', 'pull=yes', '--service-account', 'default'];
+    await sync(...selected);
     api.setNamespaceLabels('two', { pull: 'no' });
-    await sync('--namespace-selector', 'pull=yes');
+    await sync(...selected);
     expect(api.secret('two', 'berth-pull')).toBeDefined();
-    const result = await sync('--namespace-selector', 'pull=yes', '--prune');
+    // someone else's pull secret on the same service account stays
+    api.putServiceAccount('two', 'default', [{ name: 'berth-pull' }, { name: 'theirs' }]);
+    const result = await sync(...selected, '--prune');
     expect(result.stderr).toContain('1 pruned');
     expect(api.secret('two', 'berth-pull')).toBeUndefined();
+    expect(api.serviceAccount('two', 'default')?.imagePullSecrets).toEqual([{ name: 'theirs' }]);
     expect(api.secret('one', 'berth-pull')).toBeDefined();
+    expect(api.serviceAccount('one', 'default')?.imagePullSecrets).toEqual([{ name: 'berth-pull' }]);
   });
 
   it('a named namespace that does not exist fails the run, and one missing service account too', async () => {
