@@ -5,7 +5,7 @@
  * region, and the cache identity of a request. No SDK is imported here.
  */
 import { ProviderError } from '../errors.js';
-import type { ProviderRequest } from './provider.js';
+import type { OptionSpec, ProviderRequest } from './provider.js';
 
 export type AwsService = 'ecr' | 'ecr-public';
 
@@ -25,9 +25,17 @@ export interface AwsTarget {
   accountId?: string;
 }
 
-const OPTIONS: Record<AwsService, readonly string[]> = {
-  ecr: ['profile', 'roleArn', 'externalId', 'roleSessionName', 'region'],
-  'ecr-public': ['profile', 'roleArn', 'externalId', 'roleSessionName'],
+const SHARED_OPTIONS: OptionSpec[] = [
+  { name: 'profile', type: 'string', description: 'AWS profile to take credentials from' },
+  { name: 'roleArn', type: 'string', description: 'IAM role to assume for the token' },
+  { name: 'externalId', type: 'string', description: 'ExternalId the role requires' },
+  { name: 'roleSessionName', type: 'string', description: 'session name when assuming the role (default berth)' },
+];
+
+/** Each service's registry options: the registration table declares them (./index.ts), awsSettings reads them. */
+export const AWS_OPTIONS: Record<AwsService, readonly OptionSpec[]> = {
+  ecr: [...SHARED_OPTIONS, { name: 'region', type: 'string', description: "API region (default: the host's)" }],
+  'ecr-public': SHARED_OPTIONS,
 };
 
 /** The AWS partition of a region, for building role ARNs. */
@@ -64,11 +72,10 @@ function codeshipRoleArn(request: ProviderRequest, target: AwsTarget): string | 
 /** Reads and checks the registry's options; options win over the environment. */
 export function awsSettings(service: AwsService, request: ProviderRequest, target: AwsTarget): AwsSettings {
   const options: Record<string, string> = Object.create(null);
+  const names = AWS_OPTIONS[service].map((option) => option.name);
   for (const [name, value] of Object.entries(request.options)) {
-    if (!OPTIONS[service].includes(name) || typeof value !== 'string' || value === '') {
-      throw new ProviderError(`bad option "${name}"`, {
-        hint: `${service} takes the string options ${OPTIONS[service].join(', ')}`,
-      });
+    if (!names.includes(name) || typeof value !== 'string' || value === '') {
+      throw new ProviderError(`bad option "${name}"`, { hint: `${service} takes the string options ${names.join(', ')}` });
     }
     options[name] = value;
   }

@@ -7,6 +7,7 @@
  * schema, the generator's BERTH_PROVIDER, `berth registries add` and its option checks) comes from
  * this table. Adding a provider is one file in this folder and one entry here.
  */
+import { AWS_OPTIONS } from './aws-settings.js';
 import { ALLOW_ANY_HOST, isEcrPublicHost, parseAcrHost, parseEcrHost, parseGoogleHost } from './hosts.js';
 import { PROVIDER_NAMES, type ProviderName } from './names.js';
 import type { OptionSpec, ProviderModule, ProviderSpec } from './provider.js';
@@ -31,13 +32,6 @@ const lazy =
   async () =>
     (await load()).default;
 
-const AWS_OPTIONS: OptionSpec[] = [
-  { name: 'profile', type: 'string', description: 'AWS profile to take credentials from' },
-  { name: 'roleArn', type: 'string', description: 'IAM role to assume for the token' },
-  { name: 'externalId', type: 'string', description: 'ExternalId the role requires' },
-  { name: 'roleSessionName', type: 'string', description: 'session name when assuming the role (default berth)' },
-];
-
 /** Google and Azure serve a host their parser does not accept only with this option (./hosts.ts). */
 const ALLOW_ANY_HOST_OPTION: OptionSpec = {
   name: ALLOW_ANY_HOST,
@@ -53,13 +47,13 @@ const REGISTRATIONS: Record<ProviderName, Registration> = {
     recognises: (url) => parseEcrHost(url) !== undefined,
     spec: {
       hosts: '<account>.dkr.ecr.<region>.amazonaws.com (and the FIPS, dual-stack, China and ISO forms)',
-      options: [...AWS_OPTIONS, { name: 'region', type: 'string', description: "API region (default: the host's)" }],
+      options: AWS_OPTIONS.ecr,
     },
   },
   'ecr-public': {
     load: lazy(() => import('./ecr-public.js')),
     recognises: isEcrPublicHost,
-    spec: { hosts: 'public.ecr.aws, ecr-public.aws.com', options: AWS_OPTIONS },
+    spec: { hosts: 'public.ecr.aws, ecr-public.aws.com', options: AWS_OPTIONS['ecr-public'] },
   },
   google: {
     load: lazy(() => import('./google.js')),
