@@ -54,7 +54,7 @@ describe('KUBECONFIG with several files', () => {
       'kubectl',
       ['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'],
       {
-        env: { PATH: process.env.PATH, KUBECONFIG },
+        env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG },
       },
     );
     expect(stdout).toBe(server.url);
