@@ -100,7 +100,6 @@ export async function daemonRequest(socketPath: string, options: DaemonRequest):
       connect() {
         clearTimeout(timer);
         timer = setTimeout(() => fail(`no answer within ${responseTimeoutMs} ms`), responseTimeoutMs);
-        connection?.write(request);
       },
       data(chunk) {
         size += chunk.length;
@@ -112,11 +111,14 @@ export async function daemonRequest(socketPath: string, options: DaemonRequest):
       error: (err) => fail(err.code ?? err.message, err),
       end: finish,
     });
+    // Written now and sent as the connection opens: no turn of the event loop in between.
+    connection.write(request);
   });
 }
 
 /** One connection to the daemon's socket, as the request above drives it. */
 interface Connection {
+  /** Sends `data` once the connection is open (at once if it is). */
   write(data: Buffer): void;
   close(): void;
 }
@@ -185,7 +187,10 @@ function bunConnection(socketPath: string, on: ConnectionEvents): Connection {
       open(opened) {
         socket = opened;
         if (closed) opened.end();
-        else on.connect();
+        else {
+          on.connect();
+          flush();
+        }
       },
       data: (_socket, chunk) => on.data(Buffer.from(chunk)),
       drain: flush,
