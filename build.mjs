@@ -147,50 +147,67 @@ async function recordHotPaths(orders) {
     await run('dist/bin/berth', ['encrypt', small, `${small}.berth`, '--key-path', key]);
     await record(helper, ['get'], 'stored.example');
 
-    const ecr = await listening(
-      createServer((req, res) => {
-        req.resume().once('end', () => {
-          const authorizationToken = Buffer.from('AWS:build').toString('base64');
-          res.setHeader('content-type', 'application/x-amz-json-1.1');
-          res.end(JSON.stringify({ authorizationData: [{ authorizationToken, expiresAt: Date.now() / 1000 + 3600 }] }));
-        });
-      }),
-      0,
-    );
-    try {
-      const aws = {
-        AWS_ACCESS_KEY_ID: 'AKIABUILDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'build',
-        AWS_REGION: 'eu-west-1',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_ENDPOINT_URL_ECR: `http://127.0.0.1:${ecr.address().port}`,
-      };
-      const host = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
-      await run(helper, ['get'], host, aws); // fills the disk cache
-      await record(helper, ['get'], host, aws);
-    } finally {
-      ecr.close();
-    }
-
-    const socketDir = join(env.XDG_RUNTIME_DIR, 'berth');
-    mkdirSync(socketDir, { recursive: true, mode: 0o700 });
-    const daemon = await listening(
-      createServer((_req, res) => {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ Username: 'AWS', Secret: 'build', ExpiresAt: new Date(Date.now() + 3600_000).toISOString() }));
-      }),
-      join(socketDir, 'daemon.sock'),
-    );
-    try {
-      await record(helper, ['get'], '210987654321.dkr.ecr.eu-west-1.amazonaws.com');
-    } finally {
-      daemon.close();
-    }
+    await withWarmEcrCache(env, [helper], async (aws) => record(helper, ['get'], ECR_HOST, aws));
+    await withDaemonStandIn(env, 200, () => record(helper, ['get'], '210987654321.dkr.ecr.eu-west-1.amazonaws.com'));
     await record('dist/bin/berth', ['decrypt', `${small}.berth`, join(env.HOME, 'out.txt'), '--key-path', key]);
     await record(helper, ['get'], 'build.example');
   });
   if (files.length === 0) throw new Error('build: the executable wrote no bytecode order');
   return files;
+}
+
+const ECR_HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+
+/**
+ * Runs `fn(aws)` once the helper (`[program, ...args]`) has put a token for ECR_HOST in the disk
+ * cache of `env`'s home, from a stand-in ECR endpoint; `aws` is the environment that reaches it.
+ */
+async function withWarmEcrCache(env, [program, ...args], fn) {
+  const ecr = await listening(
+    createServer((req, res) => {
+      req.resume().once('end', () => {
+        const authorizationToken = Buffer.from('AWS:build').toString('base64');
+        res.setHeader('content-type', 'application/x-amz-json-1.1');
+        res.end(JSON.stringify({ authorizationData: [{ authorizationToken, expiresAt: Date.now() / 1000 + 3600 }] }));
+      });
+    }),
+    0,
+  );
+  try {
+    const aws = {
+      AWS_ACCESS_KEY_ID: 'AKIABUILDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'build',
+      AWS_REGION: 'eu-west-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_ECR: `http://127.0.0.1:${ecr.address().port}`,
+    };
+    await runInHome(env, program, [...args, 'get'], ECR_HOST, aws); // fills the disk cache
+    await fn(aws);
+  } finally {
+    ecr.close();
+  }
+}
+
+/** Runs `fn` with a stand-in daemon on `env`'s socket that answers every request with `status`. */
+async function withDaemonStandIn(env, status, fn) {
+  const socketDir = join(env.XDG_RUNTIME_DIR, 'berth');
+  mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+  const body =
+    status === 200
+      ? { Username: 'AWS', Secret: 'build', ExpiresAt: new Date(Date.now() + 3600_000).toISOString() }
+      : { error: 'the stand-in daemon answers nothing' };
+  const daemon = await listening(
+    createServer((_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    }),
+    join(socketDir, 'daemon.sock'),
+  );
+  try {
+    await fn();
+  } finally {
+    await new Promise((resolve) => daemon.close(resolve));
+  }
 }
 
 /**
@@ -316,16 +333,19 @@ await writeCodeCaches();
 writeFileSync('dist/generator/package.json', `${JSON.stringify({ type: 'module' })}\n`);
 
 /**
- * The V8 code caches the loaders start their bundles with (core/io/code-cache.ts): dist/helper.cjs.cache
- * from a run of the helper's hot paths (see withHotPathHome), dist/berth-fast.cjs.cache from a
- * decrypt of a small file, so every function those paths call is in them.
+ * The V8 code caches the loaders start their bundles with (core/io/code-cache.ts), each written by one
+ * run, so every function that run calls is in it: dist/helper.cjs.cache from an ECR `get` that reads
+ * the store, asks a daemon that answers 503 (the socket client and its fallback), and answers from
+ * the warm disk cache; dist/berth-fast.cjs.cache from a decrypt of a small file.
  */
 async function writeCodeCaches() {
   await withHotPathHome(async (env) => {
-    const helper = (action, input, extra) => runInHome(env, process.execPath, ['dist/docker-credential-berth.cjs', action], input, extra);
+    const helperBin = 'dist/docker-credential-berth.cjs';
+    const helper = (action, input, extra) => runInHome(env, process.execPath, [helperBin, action], input, extra);
     await helper('store', JSON.stringify({ ServerURL: 'stored.example', Username: 'build', Secret: 'build' }));
-    await helper('get', 'build.example');
-    await helper('get', 'build.example', { BERTH_BUILD_CODE_CACHE: '1' });
+    await withWarmEcrCache(env, [process.execPath, helperBin], (aws) =>
+      withDaemonStandIn(env, 503, () => helper('get', ECR_HOST, { ...aws, BERTH_BUILD_CODE_CACHE: '1' })),
+    );
     const berth = (args, extra) => runInHome(env, process.execPath, ['dist/berth.cjs', ...args], '', extra);
     const file = (name) => join(env.HOME, name);
     writeFileSync(file('small.txt'), 'x'.repeat(2048));
