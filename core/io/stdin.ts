@@ -5,7 +5,6 @@
  * line, and gives up after `timeoutMs` of silence. The helper reads its stdin without a stream
  * (core/io/sys.ts); this is the stream path, for the CLI and a terminal.
  */
-import { isAscii } from 'node:buffer';
 import { UsageError } from '../errors.js';
 
 export const DEFAULT_INPUT_LIMIT = 1024 * 1024;
@@ -61,13 +60,22 @@ export async function readAll(
   });
 }
 
+const SHORT_INPUT_BYTES = 4096;
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
+}
+
 /**
  * Strict UTF-8: a secret with bytes that are not UTF-8 would otherwise be stored with U+FFFD in
  * their place, and the next login would fail with no clue why.
  */
 export function decodeUtf8(bytes: Uint8Array, source = 'stdin'): string {
-  // ASCII (a server URL, nearly every secret) is UTF-8 as it is; a first TextDecoder costs node a fraction of a millisecond
-  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  // A short ASCII input (a server URL) is UTF-8 as it is: a first TextDecoder costs node a fraction
+  // of a millisecond, and node:buffer's isAscii costs the standalone executable as much to load.
+  if (bytes.length <= SHORT_INPUT_BYTES && isAscii(bytes))
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
