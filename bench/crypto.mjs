@@ -5,10 +5,13 @@
 // peer (target ≤ 1.00) and peak RSS (target < 100 MiB). Run after `npm run build`:
 //   node bench/crypto.mjs            (BERTH_BENCH_MIB=512, BERTH_BENCH_ROUNDS=3 to change)
 // Each command runs under /usr/bin/time for its peak RSS, after a sync; the median and the best wall
-// time of the rounds are shown.
+// time of the rounds are shown, and the median of the per-round ratios (each round's tools ran under
+// the same conditions). The files live in /dev/shm when it has room (BERTH_BENCH_DIR to choose): on
+// this machine's disk (ext4 with discard) freeing a previous run's half GiB could add a second to
+// whichever tool ran next.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,7 +26,17 @@ const builds = [
   ...(existsSync(berthBin) ? [{ tool: 'berth-bin', command: berthBin, prefix: [] }] : []),
 ];
 const outName = (tool, op) => `${op === 'encrypt' ? 'out' : 'dec'}.${tool === 'openssl' ? 'ssl' : tool}`;
-const dir = mkdtempSync(join(tmpdir(), 'berth-bench-crypto-'));
+/** /dev/shm if it holds the input, four encrypted copies and four decrypted ones, with room to spare. */
+function memoryDir() {
+  try {
+    const { bavail, bsize } = statfsSync('/dev/shm');
+    return bavail * bsize > 12 * sizeMiB * MIB ? '/dev/shm' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const base = process.env.BERTH_BENCH_DIR || memoryDir() || tmpdir();
+const dir = mkdtempSync(join(base, 'berth-bench-crypto-'));
 const path = (name) => join(dir, name);
 
 function run(command, args, { input } = {}) {
@@ -145,7 +158,7 @@ try {
   }
   if (!existsSync(berthJs)) throw new Error(`${berthJs} is missing: run npm run build first`);
   console.log(
-    `berth crypto benchmark: ${sizeMiB} MiB file, ${rounds} rounds, node ${process.version}, load ${loadavg()
+    `berth crypto benchmark: ${sizeMiB} MiB file in ${base}, ${rounds} rounds, node ${process.version}, load ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
