@@ -28,7 +28,6 @@ import {
   WRAP_INFO,
 } from './layout.js';
 import { hmacSha256 } from './digest.js';
-import { nodeCrypto } from './node-crypto.js';
 
 const encoder = new TextEncoder();
 
@@ -73,20 +72,8 @@ function subtle(): webcrypto.SubtleCrypto {
 
 const nodeGcm: Gcm = {
   key: async (raw) => raw,
-  async open(key, iv, sealed, additionalData) {
-    if (sealed.length < TAG_BYTES) return undefined;
-    const { createDecipheriv } = await nodeCrypto();
-    const decipher = createDecipheriv('aes-256-gcm', key as Uint8Array, iv);
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    if (additionalData) decipher.setAAD(additionalData);
-    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
-    try {
-      decipher.final();
-    } catch {
-      return undefined;
-    }
-    return plaintext;
-  },
+  // loaded here: stream.ts loads node:crypto, which the standalone executable never does for a `get`
+  open: async (key, iv, sealed, additionalData) => (await import('./stream.js')).gcmOpen(key as Uint8Array, iv, sealed, additionalData),
 };
 
 const gcm = (globalThis as { Bun?: unknown }).Bun === undefined ? nodeGcm : webGcm;

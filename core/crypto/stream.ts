@@ -127,14 +127,21 @@ export class PayloadOpener {
 
   /** The plaintext if the chunk authenticates at the current counter with this flag, else undefined. */
   private open(sealed: Buffer, last: boolean): Buffer | undefined {
-    const decipher = createDecipheriv('aes-256-gcm', this.key, chunkNonce(this.counter, last));
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
-    try {
-      decipher.final();
-    } catch {
-      return undefined;
-    }
-    return plaintext;
+    return gcmOpen(this.key, chunkNonce(this.counter, last), sealed);
   }
+}
+
+/** AES-256-GCM: the plaintext of `sealed` (ciphertext, then the tag), or undefined when it does not authenticate. */
+export function gcmOpen(key: Uint8Array, iv: Uint8Array, sealed: Uint8Array, additionalData?: Uint8Array): Buffer | undefined {
+  if (sealed.length < TAG_BYTES) return undefined;
+  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  if (additionalData) decipher.setAAD(additionalData);
+  const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+  try {
+    decipher.final();
+  } catch {
+    return undefined;
+  }
+  return plaintext;
 }

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argvFor } from './harness/build.js';
-import { clientHome, type ClientHome } from './harness/clients.js';
+import { clientHome, spawnCollect, type ClientHome } from './harness/clients.js';
 
 let home: ClientHome;
 const ANSWER = '{"ServerURL":"late.example.com","Username":"lea","Secret":"late-secret"}\n';
@@ -58,17 +58,11 @@ describe('the helper reads stdin however a client gives it', { timeout: 30_000 }
 });
 
 describe('a stdin that is no input: one line and exit 1', { timeout: 30_000 }, () => {
-  const run = (redirect: string) =>
-    new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve, reject) => {
-      const [file, args] = argvFor('helper', ['get']);
-      const child = spawn('sh', ['-c', `exec "$0" "$@" ${redirect}`, file, ...args], { env: home.env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ stdout, stderr, code }));
-    });
+  const run = async (redirect: string) => {
+    const [file, args] = argvFor('helper', ['get']);
+    const { stdout, stderr, code } = await spawnCollect('sh', ['-c', `exec "$0" "$@" ${redirect}`, file, ...args], home.env);
+    return { stdout, stderr, code };
+  };
 
   it.each([
     ['closed', '<&-', 'no credentials server URL\n'],
