@@ -29,7 +29,9 @@ const CONFIGURE_HELP = `
 berth writes "credsStore": "berth" to docker's config.json, and one "credHelpers" entry per registry
 it knows (logged in to, or named in berth's config file) to containers/image's auth.json, which has no
 catch-all helper. Every other field of both files is kept. A later \`berth login\` or \`docker login\`
-adds its registry too.
+adds its registry too. For every other registry, a registries.conf drop-in
+(~/.config/containers/registries.conf.d/50-berth.conf) makes podman, buildah and skopeo ask berth
+first and store their logins there.
 
 Examples:
   berth configure
@@ -114,6 +116,8 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
           }
         }
         for (const line of await lib.shadowedByPrimaryAuthFile(ctx.env, registryKeys)) warn(ctx, line);
+        // and a login to a registry berth has not heard of yet: every registry, through registries.conf.d
+        if (!perRegistry) await reportDropIn('configure', options.dryRun, ctx);
       }
       const { findOnPath, HELPER_PROGRAM } = await import('../../core/clients/doctor.js');
       if (!options.dryRun && !(await findOnPath(ctx.env, HELPER_PROGRAM))) {
@@ -141,6 +145,7 @@ export function registerConfigureCommands(program: Command, ctx: CliContext): vo
         await report(change, options.dryRun, ctx, 'unconfigure');
         const primary = client === 'containers' ? await lib.readPrimaryAuthFile(ctx.env).catch(() => undefined) : undefined;
         if (primary && lib.pointsAtBerth(primary)) await report(lib.planUnconfigure(primary), options.dryRun, ctx, 'unconfigure');
+        if (client === 'containers') await reportDropIn('unconfigure', options.dryRun, ctx);
         if (options.dryRun) continue;
         await forgetReplaced(ctx.env, file.path);
         const restored = replaced[file.path]?.credsStore;
@@ -158,6 +163,24 @@ function requestedKeys(requested: string[]): string[] {
       throw new ArgumentError(`--registry "${registry}" names no registry`, { hint: 'give a host, e.g. ghcr.io or localhost:5000' });
     return key;
   });
+}
+
+/** The registries.conf.d drop-in (core/clients/registries-conf.ts): planned, shown, written. */
+async function reportDropIn(verb: 'configure' | 'unconfigure', dryRun: boolean | undefined, ctx: CliContext): Promise<void> {
+  const { applyDropIn, planDropIn } = await import('../../core/clients/registries-conf.js');
+  const change = await planDropIn(ctx.env, verb);
+  if (verb === 'unconfigure' && change.before === undefined) return;
+  ctx.stdout.write(`${change.path} (podman, buildah and skopeo, for every registry):\n`);
+  if (change.changes.length === 0) ctx.stdout.write('  nothing to change\n');
+  else if (dryRun) {
+    const { unifiedDiff } = await import('../diff.js');
+    const names = { before: change.before === undefined ? '/dev/null' : change.path, after: `${change.path} (after berth ${verb})` };
+    ctx.stdout.write(unifiedDiff(change.before ?? '', change.after ?? '', names));
+  } else {
+    await applyDropIn(change);
+    for (const line of change.changes) ctx.stdout.write(`  ${line}\n`);
+  }
+  for (const line of change.warnings) warn(ctx, line);
 }
 
 async function report(change: FileChange, dryRun: boolean | undefined, ctx: CliContext, verb: string, diffBase?: string): Promise<void> {

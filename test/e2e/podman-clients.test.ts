@@ -40,6 +40,13 @@ afterAll(async () => {
   await Promise.all([registry?.stop(), home?.cleanup()]);
 });
 
+/** A home of its own, with the containers.conf that works here. */
+async function freshHome(): Promise<ClientHome> {
+  const fresh = await clientHome();
+  await writeFile(join(fresh.dir, 'containers.conf'), '[containers]\ndefault_ulimits = []\n');
+  return fresh;
+}
+
 /** podman and buildah with the recipe that works here, storage under the test's home. */
 function clients(h: ClientHome) {
   const storage = ['--root', join(h.dir, 'storage'), '--runroot', join(h.dir, 'runroot'), '--storage-driver', 'vfs'];
@@ -141,11 +148,35 @@ describe('podman and buildah through docker-credential-berth', { timeout: 300_00
     await expectNothingInline(h);
     expectNoSecretLeaked(h);
   });
+
+  it('configure with no registry known: a podman login to a registry berth never heard of stores through berth (registries.conf.d)', async (ctx) => {
+    requireTools(NEEDED, ctx.skip);
+    const fresh = await freshHome();
+    try {
+      const { podman } = clients(fresh);
+      const host = registry!.host;
+      await ok(fresh.berth(['configure']));
+      await ok(podman(['login', '--tls-verify=false', host, '-u', USER, '--password-stdin'], PASSWORD));
+      expect(await fresh.helperCalls()).toContain('store');
+      await expectNothingInline(fresh);
+      const got = await fresh.run('docker-credential-berth', ['get'], { stdin: host });
+      expect(JSON.parse(got.stdout)).toMatchObject({ Username: USER });
+      fresh.transcript.pop(); // that output was meant to hold the secret
+      await ok(podman(['logout', host]));
+      expect(await fresh.helperCalls()).toContain('erase');
+      expect((await fresh.run('docker-credential-berth', ['get'], { stdin: host })).stdout).toBe(
+        'credentials not found in native keychain\n',
+      );
+      expectNoSecretLeaked(fresh);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
   it('configure before berth login: the login reaches the file podman login writes; podman login, skopeo logout and login go through berth', async (ctx) => {
     requireTools(NEEDED, ctx.skip);
-    const fresh = await clientHome();
+    const fresh = await freshHome();
     try {
-      await writeFile(join(fresh.dir, 'containers.conf'), '[containers]\ndefault_ulimits = []\n');
       const { podman } = clients(fresh);
       const host = registry!.host;
       await ok(fresh.berth(['configure']));

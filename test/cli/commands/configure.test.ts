@@ -67,11 +67,15 @@ const BERTH_CONFIG = JSON.stringify({
 let home: CliHome;
 let dockerFile: string;
 let authFile: string;
+/** The registries.conf drop-in that sends podman, buildah and skopeo to berth for every registry. */
+let dropIn: string;
+const DROP_IN_LINE = 'credential-helpers = ["berth", "containers-auth.json"]';
 
 beforeEach(async () => {
   home = await cliHome({}, { helperOnPath: true });
   dockerFile = join(home.dir, '.docker/config.json');
   authFile = join(home.dir, '.config/containers/auth.json');
+  dropIn = join(home.dir, '.config/containers/registries.conf.d/50-berth.conf');
   const configFile = join(home.dir, '.config/berth/config.json');
   await mkdir(dirname(configFile), { recursive: true });
   await writeFile(configFile, BERTH_CONFIG);
@@ -162,8 +166,34 @@ describe('berth configure', () => {
     const result = await home.berth(['configure', '--dry-run']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('--- /dev/null');
+    expect(result.stdout).toContain(`+${DROP_IN_LINE}`);
     await expect(stat(dockerFile)).rejects.toThrow(/ENOENT/);
     await expect(stat(authFile)).rejects.toThrow(/ENOENT/);
+    await expect(stat(dropIn)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('writes the registries.conf drop-in for every other registry; not with --registry or --docker-only', async () => {
+    const result = await home.berth(['configure']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`${dropIn} (podman, buildah and skopeo, for every registry):\n  ${DROP_IN_LINE}\n`);
+    expect((await readFile(dropIn, 'utf8')).split('\n')).toContain(DROP_IN_LINE);
+    expect(await mode(dropIn)).toBe(0o644);
+    for (const only of [['--registry', 'ghcr.io'], ['--docker-only']]) {
+      const other = await cliHome({}, { helperOnPath: true });
+      expect((await other.berth(['configure', ...only])).code).toBe(0);
+      await expect(stat(join(other.dir, '.config/containers/registries.conf.d/50-berth.conf'))).rejects.toThrow(/ENOENT/);
+    }
+  });
+
+  it('leaves a drop-in of that name it did not write as it is', async () => {
+    await mkdir(dirname(dropIn), { recursive: true });
+    await writeFile(dropIn, 'credential-helpers = ["secretservice"]\n');
+    const result = await home.berth(['configure']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`berth: warning: ${dropIn} was not written by berth; left as it is`);
+    expect(await readFile(dropIn, 'utf8')).toBe('credential-helpers = ["secretservice"]\n');
+    expect((await home.berth(['unconfigure'])).code).toBe(0);
+    expect(await readFile(dropIn, 'utf8')).toBe('credential-helpers = ["secretservice"]\n');
   });
 
   it('a second run changes nothing', async () => {
@@ -171,7 +201,7 @@ describe('berth configure', () => {
     await home.berth(['configure']);
     const first = await Promise.all([readFile(dockerFile, 'utf8'), readFile(authFile, 'utf8'), stat(dockerFile)]);
     const again = await home.berth(['configure']);
-    expect(again.stdout.match(/nothing to change/g)).toHaveLength(2);
+    expect(again.stdout.match(/nothing to change/g)).toHaveLength(3);
     expect(await readFile(dockerFile, 'utf8')).toBe(first[0]);
     expect(await readFile(authFile, 'utf8')).toBe(first[1]);
     expect((await stat(dockerFile)).mtimeMs).toBe(first[2].mtimeMs);
@@ -281,6 +311,8 @@ describe('berth unconfigure', () => {
     expect(result.code).toBe(0);
     expect(await json(dockerFile)).toEqual(JSON.parse(DOCKER_CONFIG));
     expect(await json(authFile)).toEqual(JSON.parse(AUTH_JSON));
+    expect(result.stdout).toContain(`${dropIn} (podman, buildah and skopeo, for every registry):\n  removed\n`);
+    await expect(stat(dropIn)).rejects.toThrow(/ENOENT/);
   });
 
   it('leaves another credsStore alone', async () => {
