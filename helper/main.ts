@@ -5,6 +5,7 @@
  * pull. Only this file touches argv and the exit code; the work is in `handleCommand`. Its import
  * graph stays small: stores and providers are loaded only when an action needs them.
  */
+import { loadConfig, type ConfigLoader, type LoadedConfig } from '../core/config/load.js';
 import { openActiveStore } from '../core/store/index.js';
 import type { Env } from '../core/paths.js';
 import type { Credential } from '../core/credential.js';
@@ -41,11 +42,15 @@ async function serve(): Promise<number> {
   }
   const env = process.env;
   quietLibraries(env);
+  // The config file is read once: for the store's choice, then (on a store miss) the daemon's socket
+  // and the registries.
+  let loaded: Promise<LoadedConfig> | undefined;
+  const config: ConfigLoader = () => (loaded ??= loadConfig(env, { lenient: true }));
   return handleCommand(
     action,
     {
-      openStore: () => openActiveStore(env),
-      resolve: (serverURL) => resolve(serverURL, env),
+      openStore: () => openActiveStore(env, config),
+      resolve: (serverURL) => resolve(serverURL, env, config),
       afterStore: async (registryKey) => (await import('../core/clients/config-files.js')).addRegistryIfConfigured(env, registryKey),
       version: VERSION,
       env,
@@ -76,12 +81,13 @@ function descriptorWriter(fd: 1 | 2): { write(text: string): boolean } {
  * A registry the store does not hold: the daemon when it answers, else resolved here (providers and
  * the on-disk cache). Loaded only on a store miss: a plain `get` never imports config, cache or clouds.
  */
-async function resolve(serverURL: string, env: Env): Promise<Credential | undefined> {
+async function resolve(serverURL: string, env: Env, config: ConfigLoader): Promise<Credential | undefined> {
   const { daemonFirst } = await import('../core/resolve/daemon-first.js');
   const say = messages(descriptorWriter(2), env);
   return daemonFirst(env, {
+    loadConfig: config,
     // providers, the cache and the config checks are loaded only when the daemon does not answer
-    direct: async (url) => (await import('../core/resolve/context.js')).resolveForHelper(url, env, say.warning),
+    direct: async (url) => (await import('../core/resolve/context.js')).resolveForHelper(url, env, say.warning, config),
     warn: say.warning,
     ...(process.argv[1] ? { programPath: process.argv[1] } : {}),
   })(serverURL);

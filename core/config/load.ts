@@ -34,6 +34,9 @@ export interface LoadOptions {
   lenient?: boolean;
 }
 
+/** How a caller that has loaded the config already hands it on (the helper's `get` reads the file once). */
+export type ConfigLoader = () => Promise<LoadedConfig>;
+
 export async function loadConfig(env: Env, options: LoadOptions = {}): Promise<LoadedConfig> {
   const path = berthConfigFile(env);
   let text: string;

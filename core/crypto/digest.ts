@@ -5,7 +5,6 @@
  * (synchronous, and the `get` that needs these loads it anyway to open the store). The one-piece
  * opener (quick-open.ts) and the cache key (core/resolve/cache.ts) use them.
  */
-import { nodeCrypto } from './node-crypto.js';
 
 interface BunHasher {
   update(data: string | Uint8Array): BunHasher;
@@ -14,6 +13,10 @@ interface BunHasher {
 }
 type BunHasherClass = new (algorithm: 'sha256', hmacKey?: Uint8Array) => BunHasher;
 const BunCryptoHasher = (globalThis as { Bun?: { CryptoHasher?: BunHasherClass } }).Bun?.CryptoHasher;
+
+/** Imported once: in the Node helper's CommonJS bundle every `import()` copies its whole namespace again. */
+let loaded: Promise<typeof import('node:crypto')> | undefined;
+const nodeCrypto = () => (loaded ??= import('node:crypto'));
 
 export async function sha256Hex(text: string): Promise<string> {
   if (BunCryptoHasher) return new BunCryptoHasher('sha256').update(text).digest('hex');

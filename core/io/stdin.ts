@@ -35,13 +35,7 @@ export async function readAll(
       input.off('data', onData).off('end', onEnd).off('error', onError);
       if (typeof input.pause === 'function') input.pause();
       if (err) reject(err);
-      else {
-        try {
-          resolve(decodeUtf8(Buffer.concat(chunks)));
-        } catch (decodeError) {
-          reject(decodeError);
-        }
-      }
+      else settleDecoded(chunks, resolve, reject);
     };
     const onData = (chunk: Buffer | string) => {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -58,6 +52,15 @@ export async function readAll(
     timer.unref();
     input.on('data', onData).on('end', onEnd).on('error', onError);
   });
+}
+
+/** Settles a reader's promise with what it read, as strict UTF-8 (or with why it is not). */
+export function settleDecoded(chunks: readonly Uint8Array[], resolve: (text: string) => void, reject: (err: unknown) => void): void {
+  try {
+    resolve(decodeUtf8(Buffer.concat(chunks)));
+  } catch (err) {
+    reject(err);
+  }
 }
 
 const SHORT_INPUT_BYTES = 4096;

@@ -9,7 +9,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, read, readFileSync, readSync, type Stats, statSync, writeSync } from 'node:fs';
 import { homedir as osHomedir } from 'node:os';
-import { DEFAULT_INPUT_LIMIT, DEFAULT_INPUT_TIMEOUT_MS, decodeUtf8, type InputOptions, readAll, stdinErrors } from './stdin.js';
+import { DEFAULT_INPUT_LIMIT, DEFAULT_INPUT_TIMEOUT_MS, type InputOptions, readAll, settleDecoded, stdinErrors } from './stdin.js';
 
 /** The file's bytes, or undefined when there is no such file; any other failure is thrown as it is. */
 export async function readFileIfExists(path: string): Promise<Buffer | undefined> {
@@ -106,13 +106,7 @@ function readDescriptor(
       clearTimeout(timer);
       if (source?.own) closeSync(source.fd);
       if (err) reject(err);
-      else {
-        try {
-          resolve(decodeUtf8(Buffer.concat(chunks)));
-        } catch (decodeError) {
-          reject(decodeError);
-        }
-      }
+      else settleDecoded(chunks, resolve, reject);
     };
     /** Takes one read's outcome; true when there is more to read. */
     const took = (err: NodeJS.ErrnoException | null, bytesRead: number): boolean => {

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { openCredentialCache, CACHE_KEY_FILE_NAME, type CredentialCache } from './cache.js';
-import { loadConfig, type Config } from '../config/load.js';
+import { loadConfig, type Config, type ConfigLoader } from '../config/load.js';
 import { AllFailedError, NotFoundError } from '../errors.js';
 import { NoIdentityError } from '../providers/provider.js';
 import { registryKey } from '../registry-host.js';
@@ -33,9 +33,17 @@ export function processCache(env: Env, location: CacheLocation, now: () => numbe
   return openCredentialCache({ dir, keyPath, now, warn });
 }
 
-/** The context to resolve in; each skipped part of the config file is reported once through `warn`. */
-export async function resolveContextFor(env: Env, location: CacheLocation, warn: (line: string) => void): Promise<ResolveContext> {
-  const { config, problems } = await loadConfig(env, { lenient: true });
+/**
+ * The context to resolve in; each skipped part of the config file is reported once through `warn`.
+ * `load`: the config as the caller has it already.
+ */
+export async function resolveContextFor(
+  env: Env,
+  location: CacheLocation,
+  warn: (line: string) => void,
+  load: ConfigLoader = () => loadConfig(env, { lenient: true }),
+): Promise<ResolveContext> {
+  const { config, problems } = await load();
   for (const problem of problems) warn(problem);
   const now = () => Date.now();
   return { env, config, now, cache: processCache(env, location, now, warn), warn };
@@ -48,8 +56,13 @@ export async function resolveContextFor(env: Env, location: CacheLocation, warn:
  * the environment has no identity for that cloud at all: that is an anonymous pull of a public
  * image (Docker Hub, public.ecr.aws, gcr.io), and a line on every pull would only be noise.
  */
-export async function resolveForHelper(serverURL: string, env: Env, warn: (line: string) => void): Promise<Credential | undefined> {
-  const ctx = await resolveContextFor(env, {}, warn);
+export async function resolveForHelper(
+  serverURL: string,
+  env: Env,
+  warn: (line: string) => void,
+  load?: ConfigLoader,
+): Promise<Credential | undefined> {
+  const ctx = await resolveContextFor(env, {}, warn, load);
   try {
     const resolved = await resolveServerURL(serverURL, ctx);
     return resolved?.credential;

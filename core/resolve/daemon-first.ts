@@ -6,7 +6,7 @@
  * caller resolves on its own. With `daemon.autoStart` in the config (or `BERTH_DAEMON_AUTOSTART=1`)
  * an absent daemon is started in the background for next time, as git's credential-cache does.
  */
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type ConfigLoader } from '../config/load.js';
 import { DaemonUnavailableError, credentialFromDaemon, daemonSocketPath, type DaemonRequest } from './daemon-client.js';
 import type { Env } from '../paths.js';
 import type { Credential } from '../credential.js';
@@ -25,11 +25,13 @@ export interface DaemonFirstOptions {
   programPath?: string;
   /** The client's timeouts; the defaults are short (a live local socket answers in a millisecond). */
   timeouts?: Pick<DaemonRequest, 'connectTimeoutMs' | 'responseTimeoutMs'>;
+  /** The config as the caller has it already; default: read (lenient) on each call. */
+  loadConfig?: ConfigLoader;
 }
 
 export function daemonFirst(env: Env, options: DaemonFirstOptions = {}): ResolveServerURL {
   return async (serverURL) => {
-    const { config } = await loadConfig(env, { lenient: true });
+    const { config } = await (options.loadConfig ?? (() => loadConfig(env, { lenient: true })))();
     const socketPath = daemonSocketPath(env, config.daemon?.socket);
     try {
       return await credentialFromDaemon(socketPath, serverURL, options.timeouts ?? timeoutsFrom(env));

@@ -5,7 +5,7 @@
  * backend is loaded with the helper; the others only when chosen, so the helper's start-up never pays
  * for a backend it does not use.
  */
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type ConfigLoader } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { Env } from '../paths.js';
 import { openFileStore } from './file.js';
@@ -56,14 +56,20 @@ export function openStore(name: StoreName, ctx: StoreContext): Promise<Store> {
   return backends[name](ctx);
 }
 
-/** `lenient`: read only the config file's `store` (the helper's start-up; see LoadOptions). */
-export async function activeStoreChoice(env: Env, { lenient = false } = {}): Promise<StoreChoice> {
+/**
+ * `lenient`: read only the config file's `store` (the helper's start-up; see LoadOptions); `load`:
+ * the config as the caller has it.
+ */
+export async function activeStoreChoice(
+  env: Env,
+  { lenient = false, load = () => loadConfig(env, { lenient }) }: { lenient?: boolean; load?: ConfigLoader } = {},
+): Promise<StoreChoice> {
   if (env.BERTH_STORE) return chooseStore(env, undefined);
-  const { config } = await loadConfig(env, { lenient });
+  const { config } = await load();
   return chooseStore(env, config.store);
 }
 
-export async function openActiveStore(env: Env): Promise<Store> {
-  const choice = await activeStoreChoice(env, { lenient: true });
+export async function openActiveStore(env: Env, load?: ConfigLoader): Promise<Store> {
+  const choice = await activeStoreChoice(env, { lenient: true, ...(load && { load }) });
   return openStore(choice.name, { env });
 }
