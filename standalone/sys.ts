@@ -92,15 +92,25 @@ export const readStandardInput: typeof NodeSys.readStandardInput = async ({
   } catch (err) {
     throw (err as NodeJS.ErrnoException).code === 'EISDIR' ? stdinErrors.directory() : stdinErrors.unreadable(err as Error);
   }
+  // The clock starts after one turn of the event loop, and only if the input has not ended by then:
+  // a client that wrote its input and closed the pipe (docker does) is answered without a timer,
+  // which costs this runtime more than the read. At the deadline the read is cancelled.
+  let reading = true;
+  let expired = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(stdinErrors.timedOut(timeoutMs)), timeoutMs);
+  setImmediate(() => {
+    if (!reading) return;
+    timer = setTimeout(() => {
+      expired = true;
+      reader.cancel().catch(() => undefined);
+    }, timeoutMs);
   });
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
     for (;;) {
-      const { done, value } = await Promise.race([reader.read(), timedOut]);
+      const { done, value } = await reader.read();
+      if (expired) throw stdinErrors.timedOut(timeoutMs);
       if (done) break;
       size += value.length;
       if (size > limit) throw stdinErrors.tooLarge(limit);
@@ -111,6 +121,7 @@ export const readStandardInput: typeof NodeSys.readStandardInput = async ({
     if (err instanceof UsageError) throw err;
     throw stdinErrors.unreadable(err as Error);
   } finally {
+    reading = false;
     clearTimeout(timer);
   }
   return decodeUtf8(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
