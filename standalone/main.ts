@@ -5,11 +5,17 @@
  * the name it was started under, so `ln -s berth docker-credential-berth` gives the helper:
  * `docker-credential-*` is the helper, `berth-generate` the generator, any other name the CLI. A
  * hidden first argument (`--berth-entry=cli`, as `berth daemon start --detach` re-executes itself)
- * overrides the name. Each entry is loaded with `import()`, which the build makes a chunk of its
- * own (see build-standalone.mjs): the helper's start-up reads only the helper's code.
+ * overrides the name.
+ *
+ * The helper, which a client starts for every call, is imported here, so its modules load with
+ * this one (see build-standalone.mjs); so is the one-piece opener, which the helper and `berth
+ * decrypt` use: an `import()` of a module not loaded yet costs the executable a round of its module
+ * loader. The CLI, the daemon and the generator are loaded with `import()` when chosen.
  */
 import { basename } from 'node:path';
 import { ENTRY_ARG_PREFIX } from '../core/io/self.js';
+import { runHelper } from '../helper/run.js';
+import '../core/crypto/quick-open.js';
 
 type Entry = 'helper' | 'cli' | 'generate';
 
@@ -29,8 +35,10 @@ function chooseEntry(argv: string[], argv0: string): Entry {
 }
 
 function start(entry: Entry): Promise<unknown> {
-  // The helper runs itself when imported (as its Node bundle does).
-  if (entry === 'helper') return import('../helper/main.js');
+  if (entry === 'helper') {
+    runHelper();
+    return Promise.resolve();
+  }
   return import('./cli.js').then((cli) => cli.run(entry));
 }
 
