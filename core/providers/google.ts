@@ -4,7 +4,8 @@
  * google-auth-library (loaded only when a Google registry is asked for). Sources, first match wins:
  * the registry's `keyFile` option, `GOOGLE_AUTH_JSON` (key JSON in a variable, as the Codeship
  * generator took it), `GOOGLE_APPLICATION_CREDENTIALS`, then Application Default Credentials
- * (gcloud's ADC file, workload identity federation configs, the GCE/GKE metadata server).
+ * (gcloud's ADC file, a user's login or one impersonating a service account, workload identity
+ * federation configs, the GCE/GKE metadata server).
  */
 import { loadPackage } from '../io/packages.js';
 import { ProviderError, oneLine } from '../errors.js';
@@ -38,13 +39,17 @@ export async function googleProvider(request: ProviderRequest): Promise<Credenti
   refuseForeignHost('google', request);
   if (request.serviceAccount) return federatedToken(request, request.serviceAccount);
   const source = credentialSource(request);
-  const { GoogleAuth } = await loadPackage('google-auth-library');
+  const { GoogleAuth, UserRefreshClient } = await loadPackage('google-auth-library');
   const auth = new GoogleAuth({
     scopes: [CLOUD_PLATFORM_SCOPE],
     ...(source.keyFilename !== undefined ? { keyFilename: source.keyFilename } : {}),
     ...(source.credentials !== undefined ? { credentials: source.credentials } : {}),
   });
-  return accessToken(request, source, () => auth.getClient());
+  // A user's gcloud login, used as it is or to impersonate a service account (the source of an
+  // Impersonated client is a field the library's types keep private).
+  const userLogin = (client: AccessTokenClient) =>
+    client instanceof UserRefreshClient || (client as { sourceClient?: unknown }).sourceClient instanceof UserRefreshClient;
+  return accessToken(request, source, () => auth.getClient(), userLogin);
 }
 
 /** The annotation (or registry option `workloadIdentityProvider`) naming the pool provider to federate with. */
@@ -94,15 +99,17 @@ async function accessToken(
   request: ProviderRequest,
   source: CredentialSource,
   getClient: () => Promise<AccessTokenClient>,
+  userLogin: (client: AccessTokenClient) => boolean = () => false,
 ): Promise<Credential> {
   let token: string | null | undefined;
   let expiryDate: number | null | undefined;
+  let client: AccessTokenClient | undefined;
   try {
-    const client = await getClient();
+    client = await getClient();
     token = (await client.getAccessToken()).token;
     expiryDate = client.credentials.expiry_date;
   } catch (err) {
-    throw googleError(err, source);
+    throw googleError(err, source, client !== undefined && userLogin(client));
   }
   if (!token) throw new ProviderError(`${source.description}: the token endpoint returned no access token`);
   return {
@@ -171,20 +178,44 @@ const HINTS: Record<string, string> = {
   invalid_scope: 'the identity cannot get cloud-platform tokens; check its workload identity pool or impersonation settings',
 };
 
-/** One line naming the source tried and what Google said, with a hint for the likely mistake. */
-function googleError(err: unknown, source: CredentialSource): ProviderError {
+/** A Google API's error (`{"error": {"code", "message", "status"}}`), as IAM Credentials answers. */
+function apiError(err: unknown): { status: string; message: string } | undefined {
+  const error = (err as { response?: { data?: { error?: unknown } } })?.response?.data?.error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, message } = error as { status?: unknown; message?: unknown };
+  return typeof status === 'string' && typeof message === 'string' ? { status, message } : undefined;
+}
+
+const RELOGIN_HINT = 'the gcloud login has expired or was revoked: run gcloud auth application-default login';
+
+/**
+ * One line naming the source tried and what Google said, with a hint for the likely mistake.
+ * `userLogin`: the credential is a user's gcloud login, whose refresh token, not a key, Google refused.
+ */
+function googleError(err: unknown, source: CredentialSource, userLogin = false): ProviderError {
   const what = source.description;
   const oauth = oauthError(err);
   if (oauth) {
     const detail = oauth.description ? `${oauth.code}: ${oneLine(oauth.description)}` : oauth.code;
+    const hint = userLogin && (oauth.code === 'invalid_grant' || oauth.code === 'invalid_client') ? RELOGIN_HINT : HINTS[oauth.code];
     return new ProviderError(`${what}: ${detail}`, {
-      hint: HINTS[oauth.code] ?? 'check the credential with: gcloud auth application-default print-access-token',
+      hint: hint ?? 'check the credential with: gcloud auth application-default print-access-token',
     });
   }
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT' || code === 'EACCES') {
     return new ProviderError(`${what}: cannot read the credential file: ${code}`, {
       hint: 'check the path and that this user may read it',
+    });
+  }
+  const api = apiError(err);
+  if (api) {
+    // impersonating a service account (an ADC file, or GKE's gcp-service-account annotation)
+    const impersonating = api.status === 'PERMISSION_DENIED' && /iam\.serviceAccounts\.getAccessToken/.test(api.message);
+    return new ProviderError(`${what}: ${api.status}: ${oneLine(api.message)}`, {
+      hint: impersonating
+        ? 'the identity needs the Service Account Token Creator role (roles/iam.serviceAccountTokenCreator) on the service account it impersonates'
+        : 'check the credential with: gcloud auth application-default print-access-token',
     });
   }
   const message = oneLine(err);

@@ -33,6 +33,9 @@ const ISSUER = 'https://oidc.cluster.test/';
 const SUBJECT = 'system:serviceaccount:apps:puller';
 const WIF_AUDIENCE = '//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/k8s/providers/cluster';
 const GOOGLE_TOKEN = 'ya29.kubelet-google-token';
+/** Google service accounts the workload may act as, and one it may not. */
+const GOOGLE_DEPLOYER = 'deployer@berth-project.iam.gserviceaccount.com';
+const GOOGLE_AUDITOR = 'auditor@berth-project.iam.gserviceaccount.com';
 
 let dir: string;
 let aws: FakeAws;
@@ -54,6 +57,8 @@ beforeAll(async () => {
   google = fakeGoogle({
     serviceAccounts: [account],
     workloadPools: [{ audience: WIF_AUDIENCE, issuer: ISSUER, publicKeyPem: issuerKeys.publicKeyPem }],
+    // STS names a federated workload by its subject
+    tokenCreators: { [`workload:${SUBJECT}`]: [GOOGLE_DEPLOYER] },
     accessToken: GOOGLE_TOKEN,
   });
   google.install(proxy);
@@ -374,6 +379,38 @@ describe('kubelet-credential-provider: service account tokens', () => {
     const result = await run(['kubelet-credential-provider'], await home(proxy.env), body);
     expect(expectConformant(result, image, V1)).toEqual({ [GAR]: { username: 'oauth2accesstoken', password: GOOGLE_TOKEN } });
     expect(google.calls.sts).toBe(stsBefore + 1);
+  });
+
+  it("Google: GKE's gcp-service-account annotation, the federated token impersonating that account at IAM Credentials", async () => {
+    const before = { sts: google.calls.sts, iam: google.calls.generateAccessToken };
+    const image = `${GAR}/proj/repo/app:2`;
+    const body = request(image, V1, {
+      serviceAccountToken: serviceAccountJwt(`https:${WIF_AUDIENCE}`),
+      serviceAccountAnnotations: {
+        'berth.dev/google-workload-identity-provider': WIF_AUDIENCE,
+        'iam.gke.io/gcp-service-account': GOOGLE_DEPLOYER,
+      },
+    });
+    const result = await run(['kubelet-credential-provider'], await home(proxy.env), body);
+    expect(expectConformant(result, image, V1)).toEqual({ [GAR]: { username: 'oauth2accesstoken', password: GOOGLE_TOKEN } });
+    expect(google.calls.sts).toBe(before.sts + 1);
+    expect(google.calls.generateAccessToken).toBe(before.iam + 1);
+  });
+
+  it('Google: a service account the workload may not act as is refused by IAM Credentials, in one line with the role to grant', async () => {
+    const body = request(`${GAR}/p/r/app:1`, V1, {
+      serviceAccountToken: serviceAccountJwt(`https:${WIF_AUDIENCE}`),
+      serviceAccountAnnotations: {
+        'berth.dev/google-workload-identity-provider': WIF_AUDIENCE,
+        'iam.gke.io/gcp-service-account': GOOGLE_AUDITOR,
+      },
+    });
+    const result = await run(['kubelet-credential-provider'], await home(proxy.env), body);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^berth: error: [^\n]+\n(berth: hint: [^\n]+\n)?$/);
+    expect(result.stderr).toContain('PERMISSION_DENIED');
+    expect(result.stderr).toContain('roles/iam.serviceAccountTokenCreator');
   });
 
   it('Google: a token for another audience is refused by STS', async () => {

@@ -1,9 +1,12 @@
 /**
  * @module
  * Fake Google endpoints for the HTTPS proxy: the OAuth token endpoint (`oauth2.googleapis.com`),
- * which checks a service account's RS256 JWT assertion as Google does, STS (`sts.googleapis.com`),
- * which checks a workload's OIDC token for workload identity federation, and the GCE metadata
- * server, which insists on `Metadata-Flavor: Google`. Issued tokens are configurable; calls counted.
+ * which checks a service account's RS256 JWT assertion as Google does and redeems a gcloud user's
+ * refresh token for its OAuth client, STS (`sts.googleapis.com`), which checks a workload's OIDC
+ * token for workload identity federation, IAM Credentials (`iamcredentials.googleapis.com`), which
+ * mints a service account's token for a caller whose own token it issued and who holds the Token
+ * Creator role on that account, and the GCE metadata server, which insists on
+ * `Metadata-Flavor: Google`. Issued tokens are configurable; calls counted.
  */
 import { randomBytes } from 'node:crypto';
 import type { FakeRequest, FakeResponse, HttpsProxy } from './https-proxy.js';
@@ -13,8 +16,11 @@ import { generateRsaKeyPair } from './test-ca.js';
 export const GOOGLE_TOKEN_HOST = 'oauth2.googleapis.com';
 export const GOOGLE_TOKEN_URL = `https://${GOOGLE_TOKEN_HOST}/token`;
 export const STS_HOST = 'sts.googleapis.com';
+export const IAM_CREDENTIALS_HOST = 'iamcredentials.googleapis.com';
 export const METADATA_HOSTS = ['metadata.google.internal', '169.254.169.254'];
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** The service account the fake metadata server speaks for. */
+const METADATA_ACCOUNT = 'default@berth-project.iam.gserviceaccount.com';
 
 export interface GoogleServiceAccount {
   email: string;
@@ -41,6 +47,38 @@ export function createServiceAccount(email = 'berth-test@berth-project.iam.gserv
   return { email, keyId, privateKeyPem, publicKeyPem, keyJson };
 }
 
+/** A gcloud user: `gcloud auth application-default login` writes these three into the ADC file. */
+export interface GoogleUser {
+  email: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+}
+
+export function createUser(email = 'dev@example.com'): GoogleUser {
+  return {
+    email,
+    clientId: `${randomBytes(6).toString('hex')}.apps.googleusercontent.com`,
+    clientSecret: randomBytes(12).toString('base64url'),
+    refreshToken: `1//${randomBytes(24).toString('base64url')}`,
+  };
+}
+
+/** The ADC file gcloud writes for a user (`authorized_user`). */
+export function userAdc(user: GoogleUser): Record<string, unknown> {
+  return { type: 'authorized_user', client_id: user.clientId, client_secret: user.clientSecret, refresh_token: user.refreshToken };
+}
+
+/** The ADC file `gcloud auth application-default login --impersonate-service-account=TARGET` writes. */
+export function impersonatedAdc(user: GoogleUser, target: string): Record<string, unknown> {
+  return {
+    type: 'impersonated_service_account',
+    service_account_impersonation_url: `https://${IAM_CREDENTIALS_HOST}/v1/projects/-/serviceAccounts/${target}:generateAccessToken`,
+    source_credentials: userAdc(user),
+    delegates: [],
+  };
+}
+
 export interface WorkloadPool {
   /** `//iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/V` */
   audience: string;
@@ -53,6 +91,10 @@ export interface FakeGoogleOptions {
   serviceAccounts?: GoogleServiceAccount[];
   /** Workload identity pool providers STS trusts: OIDC tokens from `issuer`, signed by its key. */
   workloadPools?: WorkloadPool[];
+  /** Users whose refresh tokens the token endpoint redeems. */
+  users?: GoogleUser[];
+  /** Token Creator grants: caller (user or service account email) to the service accounts it may act as. */
+  tokenCreators?: Record<string, string[]>;
   /** The access token to issue; a fresh random one per call when not given. */
   accessToken?: string | (() => string);
   /** Seconds; Google issues 3599. */
@@ -65,9 +107,11 @@ const oauthError = (error: string, description: string, status = 400): FakeRespo
 });
 
 export class FakeGoogle {
-  readonly calls = { token: 0, sts: 0, metadataToken: 0, metadata: 0 };
+  readonly calls = { token: 0, sts: 0, metadataToken: 0, metadata: 0, generateAccessToken: 0 };
   /** Tokens issued, in order. */
   readonly issued: string[] = [];
+  /** Whom each issued token speaks for: a user's or service account's email, or a federated workload. */
+  readonly #principals = new Map<string, string>();
   /** Scopes requested in the last accepted assertion, exchange or metadata call. */
   lastScope?: string;
   readonly #options: FakeGoogleOptions;
@@ -79,22 +123,29 @@ export class FakeGoogle {
   install(proxy: HttpsProxy): void {
     proxy.route(GOOGLE_TOKEN_HOST, (request) => this.#token(request));
     proxy.route(STS_HOST, (request) => this.#sts(request));
+    proxy.route(IAM_CREDENTIALS_HOST, (request) => this.#generateAccessToken(request));
     for (const host of METADATA_HOSTS) proxy.route(host, (request) => this.#metadata(request));
   }
 
-  #issue(scope: string): FakeResponse {
+  #mint(principal: string, scope: string): string {
     const configured = this.#options.accessToken;
     const token = typeof configured === 'function' ? configured() : (configured ?? `ya29.${randomBytes(24).toString('base64url')}`);
     this.issued.push(token);
+    this.#principals.set(token, principal);
     this.lastScope = scope;
-    return { json: { access_token: token, expires_in: this.#options.expiresIn ?? 3599, token_type: 'Bearer' } };
+    return token;
   }
 
-  /** The OAuth token endpoint, JWT bearer grant: a service account's signed assertion. */
+  #issue(principal: string, scope: string): FakeResponse {
+    return { json: { access_token: this.#mint(principal, scope), expires_in: this.#options.expiresIn ?? 3599, token_type: 'Bearer' } };
+  }
+
+  /** The OAuth token endpoint: a service account's signed assertion (JWT bearer grant), or a user's refresh token. */
   #token(request: FakeRequest): FakeResponse {
     this.calls.token++;
     if (request.method !== 'POST' || request.url.pathname !== '/token') return { status: 404, text: 'Not Found' };
     if (!request.isForm) return oauthError('invalid_request', 'Invalid content type: expected application/x-www-form-urlencoded');
+    if (request.form.get('grant_type') === 'refresh_token') return this.#refresh(request.form);
     if (request.form.get('grant_type') !== JWT_BEARER)
       return oauthError('unsupported_grant_type', `Invalid grant_type: ${request.form.get('grant_type')}`);
     const assertion = request.form.get('assertion') ?? '';
@@ -114,7 +165,60 @@ export class FakeGoogle {
     }
     if (typeof claims.scope !== 'string' || claims.scope === '')
       return oauthError('invalid_scope', 'Invalid OAuth scope or ID token audience provided.');
-    return this.#issue(claims.scope);
+    return this.#issue(account.email, claims.scope);
+  }
+
+  /** The refresh token grant: the OAuth client must be the one the refresh token was issued to. */
+  #refresh(form: URLSearchParams): FakeResponse {
+    const user = (this.#options.users ?? []).find((candidate) => candidate.clientId === form.get('client_id'));
+    if (!user || user.clientSecret !== form.get('client_secret'))
+      return oauthError('invalid_client', 'The OAuth client was not found.', 401);
+    if (user.refreshToken !== form.get('refresh_token')) return oauthError('invalid_grant', 'Token has been expired or revoked.');
+    return this.#issue(user.email, 'openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/cloud-platform');
+  }
+
+  /**
+   * IAM Credentials `generateAccessToken`: the caller's bearer token must be one this fake issued,
+   * and its principal must hold the Token Creator role on the target service account.
+   */
+  #generateAccessToken(request: FakeRequest): FakeResponse {
+    this.calls.generateAccessToken++;
+    const match = /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(request.url.pathname);
+    if (request.method !== 'POST' || !match) return { status: 404, text: 'Not Found' };
+    const target = decodeURIComponent(match[1]!);
+    const googleError = (code: number, status: string, message: string): FakeResponse => ({
+      status: code,
+      json: { error: { code, message, status } },
+    });
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const caller = bearer === undefined ? undefined : this.#principals.get(bearer);
+    if (caller === undefined) {
+      return googleError(
+        401,
+        'UNAUTHENTICATED',
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+      );
+    }
+    if (!(this.#options.tokenCreators?.[caller] ?? []).includes(target)) {
+      return googleError(
+        403,
+        'PERMISSION_DENIED',
+        "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+      );
+    }
+    let body: { scope?: unknown; lifetime?: unknown };
+    try {
+      body = JSON.parse(request.body) as typeof body;
+    } catch {
+      return googleError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.');
+    }
+    const scopes = Array.isArray(body.scope) ? body.scope.filter((scope): scope is string => typeof scope === 'string') : [];
+    if (scopes.length === 0) return googleError(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.');
+    const lifetime = body.lifetime === undefined ? 3600 : Number(/^(\d+)s$/.exec(String(body.lifetime))?.[1] ?? Number.NaN);
+    if (!(lifetime > 0 && lifetime <= 3600)) return googleError(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.');
+    const seconds = Math.min(lifetime, this.#options.expiresIn ?? 3599);
+    const expireTime = new Date(Math.floor(Date.now() / 1000 + seconds) * 1000).toISOString().replace('.000Z', 'Z');
+    return { json: { accessToken: this.#mint(target, scopes.join(' ')), expireTime } };
   }
 
   /**
@@ -135,7 +239,7 @@ export class FakeGoogle {
     if (![claims.aud].flat().includes(`https:${pool.audience}`))
       return oauthError('invalid_grant', 'The audience in ID Token does not match the expected audience.');
     if (!(Number(claims.exp) > Math.floor(Date.now() / 1000))) return oauthError('invalid_grant', 'ID Token has expired.');
-    const reply = this.#issue(form.get('scope') ?? '');
+    const reply = this.#issue(`workload:${claims.sub}`, form.get('scope') ?? '');
     return { json: { ...(reply.json as object), issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' } };
   }
 
@@ -152,10 +256,9 @@ export class FakeGoogle {
     const path = request.url.pathname;
     if (path === '/computeMetadata/v1/instance/service-accounts/default/token') {
       this.calls.metadataToken++;
-      return { ...this.#issue(request.url.searchParams.get('scopes') ?? ''), headers: flavor };
+      return { ...this.#issue(METADATA_ACCOUNT, request.url.searchParams.get('scopes') ?? ''), headers: flavor };
     }
-    if (path === '/computeMetadata/v1/instance/service-accounts/default/email')
-      return { headers: flavor, text: 'default@berth-project.iam.gserviceaccount.com' };
+    if (path === '/computeMetadata/v1/instance/service-accounts/default/email') return { headers: flavor, text: METADATA_ACCOUNT };
     if (path === '/computeMetadata/v1/project/project-id') return { headers: flavor, text: 'berth-project' };
     if (path === '/' || path.startsWith('/computeMetadata/v1/instance')) return { headers: flavor, text: '' };
     return { status: 404, headers: flavor, text: 'Not Found' };

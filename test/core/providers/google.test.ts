@@ -1,9 +1,18 @@
 // The Google provider, run in a child process with the unmodified google-auth-library talking through
 // the test proxy to fakes that check what Google checks (the assertion's RS256 signature).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceAccount, fakeGoogle, type FakeGoogle, type GoogleServiceAccount } from '../../fakes/google-cloud.js';
+import {
+  createServiceAccount,
+  createUser,
+  fakeGoogle,
+  impersonatedAdc,
+  userAdc,
+  type FakeGoogle,
+  type GoogleServiceAccount,
+  type GoogleUser,
+} from '../../fakes/google-cloud.js';
 import { startHttpsProxy, type HttpsProxy } from '../../fakes/https-proxy.js';
 import { signJwt } from '../../fakes/jwt.js';
 import { generateRsaKeyPair, type KeyPairPem } from '../../fakes/test-ca.js';
@@ -22,6 +31,10 @@ let google: FakeGoogle;
 let account: GoogleServiceAccount;
 let keyFile: string;
 let issuerKeys: KeyPairPem;
+let user: GoogleUser;
+/** A service account the user may act as, and one it may not. */
+const DEPLOYER = 'deployer@berth-project.iam.gserviceaccount.com';
+const AUDITOR = 'auditor@berth-project.iam.gserviceaccount.com';
 
 beforeAll(async () => {
   dir = await fixtureDir('berth-google-');
@@ -29,8 +42,11 @@ beforeAll(async () => {
   proxy = await startHttpsProxy({ dir });
   account = createServiceAccount();
   issuerKeys = generateRsaKeyPair();
+  user = createUser();
   google = fakeGoogle({
     serviceAccounts: [account],
+    users: [user],
+    tokenCreators: { [user.email]: [DEPLOYER] },
     workloadPools: [{ audience: POOL_AUDIENCE, issuer: ISSUER, publicKeyPem: issuerKeys.publicKeyPem }],
     expiresIn: 1800,
   });
@@ -44,9 +60,14 @@ afterAll(async () => {
   if (dir) await removeDir(dir);
 });
 
-/** A child environment with a fresh HOME (no gcloud ADC file) and the proxy. */
-function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+/** A child environment with a fresh HOME (no gcloud ADC file, unless `adc` is given) and the proxy. */
+function childEnv(extra: Record<string, string> = {}, adc?: Record<string, unknown>): Record<string, string> {
   const home = mkdtempSync(join(dir, 'home-'));
+  if (adc) {
+    // where `gcloud auth application-default login` writes it
+    mkdirSync(join(home, '.config', 'gcloud'), { recursive: true });
+    writeFileSync(join(home, '.config', 'gcloud', 'application_default_credentials.json'), JSON.stringify(adc), { mode: 0o600 });
+  }
   return { HOME: home, ...proxy.env, ...extra };
 }
 
@@ -122,6 +143,48 @@ describe('googleProvider', () => {
     expectFreshToken(run, startedAt);
     expect(google.calls.sts).toBe(before + 1);
     expect(google.lastScope).toBe(SCOPE);
+  });
+
+  it("redeems the refresh token of gcloud's user login (ADC file in ~/.config/gcloud)", async () => {
+    const before = google.calls.token;
+    const startedAt = Date.now();
+    const run = await runProvider(script, 'google', { registryHost: HOST }, childEnv({}, userAdc(user)));
+    expectFreshToken(run, startedAt);
+    expect(google.calls.token).toBe(before + 1);
+  });
+
+  it('impersonates a service account from a gcloud login, with the expiry IAM Credentials gives', async () => {
+    const before = { token: google.calls.token, iam: google.calls.generateAccessToken };
+    const startedAt = Date.now();
+    const run = await runProvider(script, 'google', { registryHost: HOST }, childEnv({}, impersonatedAdc(user, DEPLOYER)));
+    // the user's token only signs the IAM call; the registry gets the service account's token
+    expectFreshToken(run, startedAt);
+    expect(google.calls.token).toBe(before.token + 1);
+    expect(google.calls.generateAccessToken).toBe(before.iam + 1);
+    expect(google.lastScope).toBe(SCOPE);
+  });
+
+  it('says which role is missing when the login may not impersonate the service account', async () => {
+    const run = await runProvider(script, 'google', { registryHost: HOST }, childEnv({}, impersonatedAdc(user, AUDITOR)));
+    expect(run.exitCode).toBe(1);
+    expect(run.error?.name).toBe('ProviderError');
+    expect(run.error?.message).toBe(
+      "application default credentials: PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+    );
+    expect(run.error?.hint).toMatch(/roles\/iam\.serviceAccountTokenCreator/);
+  });
+
+  it('asks for a new gcloud login when Google refuses the refresh token, also when impersonating', async () => {
+    const revoked = { ...user, refreshToken: '1//0gRevokedRefreshTokenValue' };
+    for (const adc of [userAdc(revoked), impersonatedAdc(revoked, DEPLOYER)]) {
+      const run = await runProvider(script, 'google', { registryHost: HOST }, childEnv({}, adc));
+      expect(run.exitCode).toBe(1);
+      expect(run.error?.message).toBe('application default credentials: invalid_grant: Token has been expired or revoked.');
+      expect(run.error?.hint).toMatch(/gcloud auth application-default login/);
+      // the refresh token and the client secret are secrets
+      expect(run.stdout).not.toContain(revoked.refreshToken);
+      expect(run.stdout).not.toContain(user.clientSecret);
+    }
   });
 
   it('reports a key Google does not know as invalid_grant, in one line with a hint', async () => {
