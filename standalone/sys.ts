@@ -119,7 +119,8 @@ export const readStandardInput: typeof NodeSys.readStandardInput = async ({
   } catch (err) {
     reader.cancel().catch(() => undefined);
     if (err instanceof UsageError) throw err;
-    throw stdinErrors.unreadable(err as Error);
+    // a read the deadline cancelled may reject rather than end
+    throw expired ? stdinErrors.timedOut(timeoutMs) : stdinErrors.unreadable(err as Error);
   } finally {
     reading = false;
     clearTimeout(timer);
