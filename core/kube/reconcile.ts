@@ -176,11 +176,14 @@ export async function pruneNamespace(api: KubeApi, namespace: string, target: Ta
       }
     }, options);
   }
+  // The first attempt deletes the Secret read above; a retry (a conflict, a passing failure) reads it again.
+  let known: SecretObject | undefined = existing;
   return withRetries(async () => {
-    const existing = await api.getSecret(namespace, secretName);
-    if (!existing || !isOwned(existing)) return false;
+    const current = known ?? (await api.getSecret(namespace, secretName));
+    known = undefined;
+    if (!current || !isOwned(current)) return false;
     try {
-      await api.deleteSecret(namespace, secretName, existing.metadata.resourceVersion);
+      await api.deleteSecret(namespace, secretName, current.metadata.resourceVersion);
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return false;
       throw err;
