@@ -261,6 +261,19 @@ async function withHotPathHome(fn) {
   }
 }
 
+/** One CommonJS file per entry in dist/: less to scan at every start; names are kept, so a stack trace still reads. */
+const commonJsFile = {
+  ...common,
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  splitting: false,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  banner: {},
+  plugins: [],
+};
+
 await Promise.all([
   process.argv.includes('--no-standalone') ? undefined : buildStandalone(),
   // docker starts the helper for every pull, so its start-up is one CommonJS file of berth's own
@@ -273,35 +286,15 @@ await Promise.all([
   // are small loaders (helper/loader.ts, cli/loader.ts) that run these bundles with the code cache
   // writeCodeCaches makes.
   build({
-    ...common,
+    ...commonJsFile,
     entryPoints: { helper: 'helper/main.ts', 'berth-fast': 'cli/fast-main.ts' },
-    outdir: 'dist',
-    outExtension: { '.js': '.cjs' },
-    format: 'cjs',
     // A dependency is loaded with require(), not import(): the loaders run these bundles as vm
     // scripts (for their code cache), where import() has no loader.
     supported: { 'dynamic-import': false },
-    splitting: false,
     packages: 'external',
-    // less to scan at every start; names are kept, so a stack trace still reads
-    minifyWhitespace: true,
-    minifySyntax: true,
-    banner: {},
-    plugins: [],
   }),
   // cli/loader.ts imports the ES module program (berth.js) for every other command.
-  build({
-    ...common,
-    entryPoints: { 'docker-credential-berth': 'helper/loader.ts', berth: 'cli/loader.ts' },
-    outdir: 'dist',
-    outExtension: { '.js': '.cjs' },
-    format: 'cjs',
-    splitting: false,
-    minifyWhitespace: true,
-    minifySyntax: true,
-    banner: {},
-    plugins: [],
-  }),
+  build({ ...commonJsFile, entryPoints: { 'docker-credential-berth': 'helper/loader.ts', berth: 'cli/loader.ts' } }),
   build({
     ...common,
     // The CLI loads the daemon's bundle by path when `berth daemon start` runs, so no other command
