@@ -42,6 +42,39 @@ function start(entry: Entry): Promise<unknown> {
   return import('./cli.js').then((cli) => cli.run(entry));
 }
 
+/**
+ * Bun applies the runtime flags in BUN_OPTIONS (`--watch`, `--preload`, `--heap-prof`…) to every
+ * program it runs, this executable too, before berth's code starts: a helper that never exits under
+ * `--watch`, code of someone else's project loaded into the daemon, profiles written where docker
+ * starts the helper. berth takes no runtime flags from the environment: started with some, the
+ * process replaces itself (same pid, stdin not read yet) with a start under the environment it was
+ * given (/proc/self/environ: a flag may have changed process.env since), less BUN_OPTIONS. A CPU
+ * profile asked for there is left to run: its sampler interrupts this thread with a signal, and one
+ * that arrives during the exec kills the new start.
+ */
+function withoutRuntimeFlags(): void {
+  if (!process.env.BUN_OPTIONS?.trim() || process.execArgv.some((flag) => flag.startsWith('--cpu-prof'))) return;
+  const self = process as { execve?: (file: string, args: string[], env: Record<string, string>) => never };
+  if (!self.execve) return;
+  const env: Record<string, string> = {};
+  try {
+    const { readFileSync } = require('node:fs') as typeof import('node:fs');
+    for (const entry of readFileSync('/proc/self/environ', 'utf8').split('\0')) {
+      const equals = entry.indexOf('=');
+      if (equals > 0) env[entry.slice(0, equals)] ??= entry.slice(equals + 1);
+    }
+  } catch {
+    Object.assign(env, process.env);
+  }
+  delete env.BUN_OPTIONS;
+  try {
+    self.execve(process.execPath, [process.argv0, ...process.argv.slice(2)], env);
+  } catch {
+    // cannot re-execute: go on with the flags
+  }
+}
+
+withoutRuntimeFlags();
 start(chooseEntry(process.argv, process.argv0)).catch((err: unknown) => {
   process.stderr.write(`berth: error: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;

@@ -1,12 +1,13 @@
 /**
  * The standalone executable itself (dist/bin/berth, built by `npm run build`), whichever build
  * BERTH_BUILD selects for the other tests: it picks its entry by the name it is started under, reads
- * no `.env` or `bunfig.toml` from the working directory, and where its runtime (Bun) differs from
- * Node in something berth relies on, it still agrees with the Node build: the encrypted-file format
- * (node:crypto GCM, HMAC, HKDF) both ways, the store lock between processes of both builds, the
- * N-API keychain addon carried inside the file, re-executing itself for the daemon, SIGINT.
+ * no `.env` or `bunfig.toml` from the working directory and no runtime flags from BUN_OPTIONS, and
+ * where its runtime (Bun) differs from Node in something berth relies on, it still agrees with the
+ * Node build: the encrypted-file format (node:crypto GCM, HMAC, HKDF) both ways, the store lock
+ * between processes of both builds, the N-API keychain addon carried inside the file, re-executing
+ * itself for the daemon, SIGINT.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,27 @@ describe('the working directory is not configuration', () => {
     expect(stored).toMatchObject({ stdout: '', stderr: '', code: 0 });
     expect(await run('binary', 'helper', ['list'])).toMatchObject({ stdout: '{"ghcr.io":"octocat"}\n', stderr: '', code: 0 });
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('runtime flags in the environment', () => {
+  /** The helper started with BUN_OPTIONS; a start that hangs is killed after 10 s. */
+  const helper = (flags: string, action: string, stdin: string) => {
+    const command = berthCommand('helper', 'binary');
+    return spawnCollect(command.file, [...command.args, action], { ...env, BUN_OPTIONS: flags }, { stdin, cwd: dir, timeoutMs: 10_000 });
+  };
+  const login = JSON.stringify({ ServerURL: 'ghcr.io', Username: 'octocat', Secret: 'ghp_x' });
+  const answer = '{"ServerURL":"ghcr.io","Username":"octocat","Secret":"ghp_x"}\n';
+
+  it('drops BUN_OPTIONS: under --watch the helper still answers and exits, and no profile is written where it starts', async () => {
+    expect(await helper('--watch --heap-prof', 'store', login)).toMatchObject({ stdout: '', stderr: '', code: 0 });
+    expect(await helper('--watch --heap-prof', 'get', 'ghcr.io')).toMatchObject({ stdout: answer, stderr: '', code: 0 });
+    expect((await readdir(dir)).filter((name) => name.endsWith('.heapprofile'))).toEqual([]);
+  });
+
+  it('leaves a CPU profile asked for in BUN_OPTIONS to run, and every call still answers', async () => {
+    expect(await helper('', 'store', login)).toMatchObject({ code: 0 });
+    for (let i = 0; i < 10; i++) expect(await helper('--cpu-prof', 'get', 'ghcr.io')).toMatchObject({ stdout: answer, code: 0 });
   });
 });
 
