@@ -16,6 +16,7 @@ import { useFileStoreAdvice } from './fallback.js';
 import type { Credential, Store, StoreContext } from './store.js';
 import { withStoreLock } from '../io/lock.js';
 import { loadPackage } from '../io/packages.js';
+import { STANDALONE } from '../io/self.js';
 
 type Keyring = typeof import('@napi-rs/keyring');
 
@@ -61,10 +62,23 @@ async function loadKeyring(env: Env): Promise<Keyring> {
   try {
     return await loadPackage('@napi-rs/keyring');
   } catch (err) {
+    if (STANDALONE) return loadCarriedKeyring(env);
     throw new StoreError(
       `cannot load @napi-rs/keyring on ${process.platform}-${process.arch}: ${oneLine(err)}; ${useFileStoreAdvice(env)}`,
       { cause: err },
     );
+  }
+}
+
+/** The executable's own copy of the addon, where its runtime could not load it (see embedded-addon.ts). */
+async function loadCarriedKeyring(env: Env): Promise<Keyring> {
+  try {
+    return (await (await import('../io/embedded-addon.js')).loadEmbeddedAddon(env, 'keyring.')) as Keyring;
+  } catch (err) {
+    throw new StoreError(`cannot load the keychain addon: ${oneLine(err)}; ${useFileStoreAdvice(env)}`, {
+      cause: err,
+      hint: 'the executable loads it from TMPDIR (else /tmp), then from its cache directory: one of them must allow executables (not be mounted noexec)',
+    });
   }
 }
 

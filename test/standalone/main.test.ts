@@ -16,7 +16,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { daemonRequest } from '../../core/resolve/daemon-client.js';
 import { BINARY, berthCommand, type BuildName, type Program } from '../e2e/harness/build.js';
 import { spawnCollect, type RunResult } from '../e2e/harness/clients.js';
-import { skipUnlessTools } from '../e2e/harness/tools.js';
+import { findProgram, skipUnlessTools } from '../e2e/harness/tools.js';
 import { SECRET_SERVICE_TOOLS, startSecretService, type SessionBus } from '../e2e/harness/secret-service.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -211,5 +211,36 @@ describe('runtime', () => {
       const fromNode = await run('node', 'helper', ['get'], 'quay.io', { DBUS_SESSION_BUS_ADDRESS: bus.address, BERTH_STORE: 'keychain' });
       expect(JSON.parse(fromNode.stdout)).toMatchObject({ Secret: 'kc-standalone-5Tq' });
     }, 120_000);
+
+    /** store, then get, through the keychain with `tmpdir` as TMPDIR; `wrap` runs the helper inside another command. */
+    async function roundTrip(tmpdir: string, wrap: string[] = []): Promise<void> {
+      const keychainEnv = { ...env, DBUS_SESSION_BUS_ADDRESS: bus.address, BERTH_STORE: 'keychain', TMPDIR: tmpdir };
+      const helper = [...wrap, await named('docker-credential-berth', 'symlink')];
+      const call = (action: string, stdin: string) => spawnCollect(helper[0]!, [...helper.slice(1), action], keychainEnv, { stdin });
+      const creds = JSON.stringify({ ServerURL: 'quay.io', Username: 'org+robot', Secret: 'kc-tmpdir-9Rw' });
+      expect(await call('store', creds)).toMatchObject({ stdout: '', stderr: '', code: 0 });
+      const got = await call('get', 'quay.io');
+      expect(got).toMatchObject({ stderr: '', code: 0 });
+      expect(JSON.parse(got.stdout)).toMatchObject({ Secret: 'kc-tmpdir-9Rw' });
+      // loaded from the cache directory, whose copy is removed once loaded
+      expect(await readdir(join(dir, 'cache', 'berth', 'addons'))).toEqual([]);
+    }
+
+    it('loads from its cache directory when TMPDIR names no directory (the runtime unpacks the addon there)', async () => {
+      await roundTrip(join(dir, 'no-such-dir'));
+    }, 120_000);
+
+    const canMount = process.getuid?.() === 0 && findProgram('unshare') !== undefined;
+    it.skipIf(!canMount && !process.env.CI)(
+      'loads from its cache directory when TMPDIR is mounted noexec (a hardened /tmp)',
+      async () => {
+        if (!canMount) throw new Error('mounting a noexec TMPDIR needs root and unshare (util-linux)');
+        const noexec = join(dir, 'noexec');
+        await mkdir(noexec);
+        const script = `mount -t tmpfs -o noexec,size=16m berth-noexec ${noexec} && exec "$@"`;
+        await roundTrip(noexec, ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh']);
+      },
+      120_000,
+    );
   });
 });
