@@ -3,7 +3,8 @@
 //   stored `get`; ECR `get` from the warm disk cache; `get` answered by a running `berth daemon`
 //   (p50, p99); `berth decrypt` of a 2 KB file against `age -d`; the peak RSS of a `get`;
 //   peers `docker-credential-ecr-login get` (warm cache), `docker-credential-secretservice get`,
-//   `docker-credential-pass get`, and `node -e 0`.
+//   `docker-credential-pass get`, and `node -e 0`; the floors: a bun-compiled hello-world under the
+//   binary rows, and under the Node rows two scripts that do each path's least with no berth code.
 // Every command runs once per round, round-robin, so load drifting over the run hits all alike; the
 // figures are medians (and the 99th percentile) over the rounds, ratios are ratios of medians.
 //
@@ -90,6 +91,46 @@ function bunHelloWorld() {
   const out = join(work, 'hello');
   const built = spawnSync(bun, ['build', source, '--compile', '--bytecode', '--format=cjs', '--outfile', out], { stdio: 'ignore' });
   return built.status === 0 ? out : undefined;
+}
+
+/**
+ * A script that does, at the least, what the Node helper does for a path, with none of berth's code:
+ * `direct` (an ECR get from the warm disk cache): read stdin, load node:crypto, read the store, the
+ * cache and both keys, run AES-256-GCM over both files (not checking that they authenticate), write
+ * the answer; `daemon`: read stdin, ask the daemon's socket with one node:net request, write its answer.
+ */
+function nodeFloor(path) {
+  const file = join(work, `floor-${path}.cjs`);
+  const direct = `const { readFileSync, readSync, writeSync } = require('node:fs');
+const { createDecipheriv } = require('node:crypto');
+const input = Buffer.alloc(4096);
+const host = input.toString('latin1', 0, readSync(0, input)).trim();
+const data = process.env.XDG_DATA_HOME + '/berth/', cache = process.env.XDG_CACHE_HOME + '/berth/';
+for (const [sealedFile, keyFile] of [[data + 'credentials.berth', data + 'store.key'], [cache + 'credentials.berth', data + 'cache.aes']]) {
+  const sealed = readFileSync(sealedFile);
+  const key = Buffer.alloc(32);
+  Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64').copy(key);
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+  decipher.update(sealed.subarray(12, sealed.length - 16));
+  try { decipher.final(); } catch {}
+}
+writeSync(1, JSON.stringify({ ServerURL: host, Username: 'AWS', Secret: 'x'.repeat(2000) }) + '\\n');
+`;
+  const daemon = `const { readSync, writeSync } = require('node:fs');
+const input = Buffer.alloc(4096);
+const host = input.toString('latin1', 0, readSync(0, input)).trim();
+const socket = require('node:net').connect({ path: process.env.XDG_RUNTIME_DIR + '/berth/daemon.sock' });
+let answer = '';
+socket.on('data', (chunk) => (answer += chunk));
+socket.on('end', () => {
+  const { Username, Secret } = JSON.parse(answer.slice(answer.indexOf('\\r\\n\\r\\n') + 4));
+  writeSync(1, JSON.stringify({ ServerURL: host, Username, Secret }) + '\\n');
+});
+socket.write('GET /v1/credentials?registry=' + encodeURIComponent(host) + ' HTTP/1.1\\r\\nhost: localhost\\r\\nconnection: close\\r\\n\\r\\n');
+`;
+  writeFileSync(file, path === 'direct' ? direct : daemon);
+  return file;
 }
 
 async function startDaemon(env) {
@@ -185,6 +226,25 @@ async function main() {
   const decryptArgs = (out) => ['decrypt', join(work, 'small.berth'), join(work, out), '--key-path', join(work, 'berth.aes')];
 
   add({ name: 'node -e 0', command: [process.execPath, '-e', '0'], env: direct, group: 'node' });
+  // The floors under the Node rows: what a Node process does at the least for each path, with no berth code.
+  add({
+    name: 'node floor: node:crypto, 4 reads, 2 AES-GCM opens',
+    command: [process.execPath, nodeFloor('direct')],
+    input: ECR,
+    expect: 'AWS',
+    env: direct,
+    build: 'node',
+    kind: 'floor',
+  });
+  add({
+    name: 'node floor: one node:net request to the daemon',
+    command: [process.execPath, nodeFloor('daemon')],
+    input: ECR_DAEMON,
+    expect: '"Username":"AWS"',
+    env: viaDaemon,
+    build: 'node',
+    kind: 'floor',
+  });
   const builds = [{ build: 'node', run: (file) => [process.execPath, file], helper: NODE_HELPER, berth: NODE_BERTH }];
   if (bin.helper) builds.push({ build: 'binary', run: (file) => [file], helper: bin.helper, berth: bin.berth });
   for (const b of builds) {
@@ -326,7 +386,7 @@ async function main() {
     let goal = '';
     if (row.build === 'node' && row.kind !== 'decrypt') {
       versus = `${ratio(s.p50, node?.p50)} node -e 0`;
-      if (row.kind !== 'get') goal = target(`node ${row.kind} ≤ 1.3× node -e 0`, s.p50 / node?.p50, 1.3);
+      if (row.kind !== 'get' && row.kind !== 'floor') goal = target(`node ${row.kind} ≤ 1.3× node -e 0`, s.p50 / node?.p50, 1.3);
     }
     if (row.build === 'binary' && row.kind !== 'decrypt') {
       versus = `${ratio(s.p50, ecrLogin?.p50)} ecr-login`;
