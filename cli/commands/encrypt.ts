@@ -198,8 +198,15 @@ export async function encrypt(ctx: CliContext, inPath: string, outPath: string, 
   const keyPaths = options.keyPath.length > 0 ? options.keyPath : [undefined];
   const keys = [];
   for (const keyPath of keyPaths) keys.push(await loadKey(ctx, keyPath));
-  const { FileSealer } = await import('../../core/crypto/format.js');
-  await run(ctx, inPath, outPath, new FileSealer(keys, { armor: options.armor ?? false }), 0o644);
+  const [{ FileSealer }, { chunkExponentFor }, input] = await Promise.all([
+    import('../../core/crypto/format.js'),
+    import('../../core/crypto/layout.js'),
+    source(ctx, inPath),
+  ]);
+  // a file's size chooses the chunk size; stdin's is not known
+  const size = 'size' in input && typeof input.size === 'number' && input.size > 0 ? input.size : undefined;
+  const sealer = new FileSealer(keys, { armor: options.armor ?? false, chunkExponent: chunkExponentFor(size) });
+  await run(ctx, inPath, outPath, sealer, 0o644, false, input);
 }
 
 function registerDecrypt(program: Command, ctx: CliContext): void {

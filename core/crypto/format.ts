@@ -28,7 +28,7 @@ import { PayloadOpener, PayloadSealer } from './stream.js';
 export interface EncryptOptions {
   /** Write the PEM-style text form instead of binary. */
   armor?: boolean;
-  /** log2 of the chunk size; 16 (64 KiB) unless a test wants small chunks. */
+  /** log2 of the chunk size: 16 (64 KiB) unless the caller chose by size (layout.ts's chunkExponentFor) or a test wants small chunks. */
   chunkExponent?: number;
 }
 

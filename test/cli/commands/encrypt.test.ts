@@ -77,6 +77,27 @@ describe('berth encrypt / decrypt', () => {
     }
   }
 
+  it('writes a file of 16 MiB or more in 1 MiB chunks (header byte 12 = 20), smaller ones and stdin in 64 KiB; each decrypts', async () => {
+    const large = randomBytes((16 << 20) + 3);
+    await writeFile(join(dir, 'large'), large);
+    await writeFile(join(dir, 'small'), large.subarray(0, (16 << 20) - 1));
+    for (const [input, output] of [
+      ['large', 'large.enc'],
+      ['small', 'small.enc'],
+    ]) {
+      expect(await berth(['encrypt', input!, output!])).toMatchObject({ code: 0, stderr: '' });
+    }
+    const piped = await berth(['encrypt', '-', '-'], { stdin: large });
+    expect((await readFile(join(dir, 'large.enc')))[12]).toBe(20);
+    expect((await readFile(join(dir, 'small.enc')))[12]).toBe(16);
+    expect(piped.stdout[12]).toBe(16);
+    expect(await berth(['decrypt', 'large.enc', 'large.out'])).toMatchObject({ code: 0, stderr: '' });
+    expect((await readFile(join(dir, 'large.out'))).equals(large)).toBe(true);
+    const back = await berth(['decrypt', '-', '-'], { stdin: await readFile(join(dir, 'large.enc')) });
+    expect(back).toMatchObject({ code: 0, stderr: '' });
+    expect(back.stdout.equals(large)).toBe(true);
+  });
+
   it('encrypts for several keys; each opens the file; BERTH_AES_KEY works', async () => {
     await berth(['keygen', 'ci.aes']);
     await writeFile(join(dir, 'env'), 'A=1\n');
