@@ -7,7 +7,6 @@
  * berth's cache directory (0700, this user's), loaded, and its file removed at once: the loaded
  * library stays mapped, and no copy is left to go stale or be swapped.
  */
-import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { berthCacheDir, type Env } from '../paths.js';
@@ -28,7 +27,7 @@ export async function loadEmbeddedAddon(env: Env, prefix: string): Promise<unkno
   const info = await lstat(dir);
   if (!info.isDirectory() || info.uid !== process.getuid?.()) throw new Error(`${dir} is not a directory of this user's`);
   if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
-  const file = join(dir, `.${randomBytes(8).toString('hex')}.node`);
+  const file = join(dir, `.${Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString('hex')}.node`);
   await writeFile(file, new Uint8Array(await embedded.arrayBuffer()), { mode: 0o700, flag: 'wx' });
   try {
     const module = { exports: {} };
