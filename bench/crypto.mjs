@@ -2,7 +2,8 @@
 // passphrase) and `openssl enc -aes-256-ctr` on the same 512 MiB file, side by side in one run, and
 // berth's peak RSS while decrypting, for the Node build and, when built, the standalone executable
 // (dist/bin/berth, shown as berth-bin). Prints MB/s per tool, each berth build's time ratios to each
-// peer (target ≤ 1.00) and peak RSS (target < 100 MiB). Run after `npm run build`:
+// peer (target ≤ 1.00) and peak RSS (target < 100 MiB), decrypting to a file and to a pipe. Run
+// after `npm run build`:
 //   node bench/crypto.mjs            (BERTH_BENCH_MIB=512, BERTH_BENCH_ROUNDS=3 to change)
 // Each command runs under /usr/bin/time for its peak RSS, after a sync; the median and the best wall
 // time of the rounds are shown, and the median of the per-round ratios (each round's tools ran under
@@ -148,6 +149,21 @@ function report(results, digest) {
   console.log(`${tools.join(', ')} round-tripped the file exactly`);
 }
 
+/**
+ * Peak RSS of each build decrypting the file to a pipe (`berth decrypt FILE - | cat`): stdout is a
+ * stream there, not a file, and the first 16 MiB are held until the file verified.
+ */
+function pipeRss() {
+  for (const { tool, command, prefix } of builds) {
+    const timeFile = path('time-pipe.txt');
+    const args = [...prefix, 'decrypt', path(outName('berth', 'encrypt')), '-', '--key-path', path('berth.aes')];
+    const quoted = ['/usr/bin/time', '-f', '%M', '-o', timeFile, command, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`);
+    run('sh', ['-c', `${quoted.join(' ')} | cat > /dev/null`]);
+    const peak = Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)) / 1024;
+    console.log(`  ${tool} decrypt to a pipe, peak RSS: ${peak.toFixed(0)} MiB (target < 100 MiB: ${peak < 100 ? 'met' : 'NOT met'})`);
+  }
+}
+
 try {
   for (const [tool, pkg] of [
     ['age', 'age'],
@@ -187,6 +203,7 @@ try {
     }
   }
   report(results, digest);
+  pipeRss();
   console.log(
     `load at the end: ${loadavg()
       .map((l) => l.toFixed(1))

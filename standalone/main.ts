@@ -48,20 +48,24 @@ function start(entry: Entry): Promise<unknown> {
  * `--watch`, code of someone else's project loaded into the daemon, profiles written where docker
  * starts the helper. berth takes no runtime flags from the environment: started with some, the
  * process replaces itself (same pid, stdin not read yet) with a start under the environment it was
- * given (/proc/self/environ: a flag may have changed process.env since), less BUN_OPTIONS. A CPU
- * profile asked for there is left to run: its sampler interrupts this thread with a signal, and one
- * that arrives during the exec kills the new start.
+ * given (/proc/self/environ: a flag may have changed process.env since), less BUN_OPTIONS. With a
+ * CPU profile asked for there, the flags are left as they are: the profiler's sampler interrupts
+ * this thread with a signal, and one that arrives during the exec kills the new start.
  */
 function withoutRuntimeFlags(): void {
   if (!process.env.BUN_OPTIONS?.trim() || process.execArgv.some((flag) => flag.startsWith('--cpu-prof'))) return;
   const self = process as { execve?: (file: string, args: string[], env: Record<string, string>) => never };
   if (!self.execve) return;
-  const env: Record<string, string> = {};
+  // As process.env has it: a name given twice takes its last value.
+  const env: Record<string, string> = Object.create(null);
   try {
     const { readFileSync } = require('node:fs') as typeof import('node:fs');
-    for (const entry of readFileSync('/proc/self/environ', 'utf8').split('\0')) {
+    const bytes = readFileSync('/proc/self/environ');
+    // Text only: a value that is not UTF-8 would not survive the round trip through strings.
+    if (!(require('node:buffer') as typeof import('node:buffer')).isUtf8(bytes)) return;
+    for (const entry of bytes.toString('utf8').split('\0')) {
       const equals = entry.indexOf('=');
-      if (equals > 0) env[entry.slice(0, equals)] ??= entry.slice(equals + 1);
+      if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
     }
   } catch {
     Object.assign(env, process.env);

@@ -62,7 +62,7 @@ async function loadKeyring(env: Env): Promise<Keyring> {
   try {
     return await loadPackage('@napi-rs/keyring');
   } catch (err) {
-    if (STANDALONE) return loadCarriedKeyring(env);
+    if (STANDALONE) return loadCarriedKeyring(env, err);
     throw new StoreError(
       `cannot load @napi-rs/keyring on ${process.platform}-${process.arch}: ${oneLine(err)}; ${useFileStoreAdvice(env)}`,
       { cause: err },
@@ -70,16 +70,34 @@ async function loadKeyring(env: Env): Promise<Keyring> {
   }
 }
 
+/** The executable's own copy once loaded: the daemon opens the store for every request. */
+let carried: Promise<Keyring> | undefined;
+
 /** The executable's own copy of the addon, where its runtime could not load it (see embedded-addon.ts). */
-async function loadCarriedKeyring(env: Env): Promise<Keyring> {
-  try {
-    return (await (await import('../io/embedded-addon.js')).loadEmbeddedAddon(env, 'keyring.')) as Keyring;
-  } catch (err) {
-    throw new StoreError(`cannot load the keychain addon: ${oneLine(err)}; ${useFileStoreAdvice(env)}`, {
-      cause: err,
-      hint: 'the executable loads it from TMPDIR (else /tmp), then from its cache directory: one of them must allow executables (not be mounted noexec)',
-    });
+function loadCarriedKeyring(env: Env, runtimeFailure: unknown): Promise<Keyring> {
+  carried ??= (async () => {
+    try {
+      return (await (await import('../io/embedded-addon.js')).loadEmbeddedAddon(env, 'keyring.')) as Keyring;
+    } catch (err) {
+      carried = undefined; // a later call tries again
+      throw new StoreError(
+        `cannot load the keychain addon: ${addonFailure(runtimeFailure)}; nor from ${oneLine(err)}; ${useFileStoreAdvice(env)}`,
+        {
+          cause: err,
+          hint: 'the executable unpacks the addon to TMPDIR (else /tmp), then to its cache directory: one of them must be a directory of yours that allows executables (not mounted noexec)',
+        },
+      );
+    }
+  })();
+  return carried;
+}
+
+/** What the runtime said about the addon's file (its loader wraps it in an npm hint that does not apply here). */
+function addonFailure(err: unknown): string {
+  for (let cause = err; cause instanceof Error; cause = cause.cause) {
+    if (/\.node: /.test(cause.message)) return oneLine(cause);
   }
+  return oneLine(err);
 }
 
 function keychainStore(keyring: Keyring, env: Env): Store {
