@@ -203,8 +203,9 @@ export async function encrypt(ctx: CliContext, inPath: string, outPath: string, 
     import('../../core/crypto/layout.js'),
     source(ctx, inPath),
   ]);
-  // a file's size chooses the chunk size; stdin's is not known
-  const size = 'size' in input && typeof input.size === 'number' && input.size > 0 ? input.size : undefined;
+  // A file's size chooses the chunk size (stdin's is not known). Armored text keeps 64 KiB chunks:
+  // its decoder holds more of a larger chunk at once.
+  const size = 'size' in input && typeof input.size === 'number' && input.size > 0 && !options.armor ? input.size : undefined;
   const sealer = new FileSealer(keys, { armor: options.armor ?? false, chunkExponent: chunkExponentFor(size) });
   await run(ctx, inPath, outPath, sealer, 0o644, false, input);
 }

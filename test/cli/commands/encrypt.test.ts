@@ -77,7 +77,7 @@ describe('berth encrypt / decrypt', () => {
     }
   }
 
-  it('writes a file of 16 MiB or more in 1 MiB chunks (header byte 12 = 20), smaller ones and stdin in 64 KiB; each decrypts', async () => {
+  it('writes a file of 16 MiB or more in 1 MiB chunks (header byte 12 = 20), smaller ones, stdin and armor in 64 KiB; each decrypts', async () => {
     const large = randomBytes((16 << 20) + 3);
     await writeFile(join(dir, 'large'), large);
     await writeFile(join(dir, 'small'), large.subarray(0, (16 << 20) - 1));
@@ -88,6 +88,9 @@ describe('berth encrypt / decrypt', () => {
       expect(await berth(['encrypt', input!, output!])).toMatchObject({ code: 0, stderr: '' });
     }
     const piped = await berth(['encrypt', '-', '-'], { stdin: large });
+    expect(await berth(['encrypt', '--armor', 'large', 'large.asc'])).toMatchObject({ code: 0, stderr: '' });
+    const armoredHeader = Buffer.from((await readFile(join(dir, 'large.asc'), 'utf8')).split('\n').slice(1, 2).join(''), 'base64');
+    expect(armoredHeader[12]).toBe(16);
     expect((await readFile(join(dir, 'large.enc')))[12]).toBe(20);
     expect((await readFile(join(dir, 'small.enc')))[12]).toBe(16);
     expect(piped.stdout[12]).toBe(16);
