@@ -198,15 +198,10 @@ export async function encrypt(ctx: CliContext, inPath: string, outPath: string, 
   const keyPaths = options.keyPath.length > 0 ? options.keyPath : [undefined];
   const keys = [];
   for (const keyPath of keyPaths) keys.push(await loadKey(ctx, keyPath));
-  const [{ FileSealer }, { chunkExponentFor }, input] = await Promise.all([
-    import('../../core/crypto/format.js'),
-    import('../../core/crypto/layout.js'),
-    source(ctx, inPath),
-  ]);
-  // A file's size chooses the chunk size (stdin's is not known). Armored text keeps 64 KiB chunks:
-  // its decoder holds more of a larger chunk at once.
-  const size = 'size' in input && typeof input.size === 'number' && input.size > 0 && !options.armor ? input.size : undefined;
-  const sealer = new FileSealer(keys, { armor: options.armor ?? false, chunkExponent: chunkExponentFor(size) });
+  const [{ FileSealer }, input] = await Promise.all([import('../../core/crypto/format.js'), source(ctx, inPath)]);
+  // a file's size chooses the chunk size; stdin's is not known
+  const inputSize = 'size' in input && typeof input.size === 'number' && input.size > 0 ? input.size : undefined;
+  const sealer = new FileSealer(keys, { armor: options.armor ?? false, ...(inputSize !== undefined && { inputSize }) });
   await run(ctx, inPath, outPath, sealer, 0o644, false, input);
 }
 

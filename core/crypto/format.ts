@@ -22,13 +22,19 @@ import {
   wrapFileKey,
 } from './header.js';
 import { keyId } from './key.js';
+import { chunkExponentFor } from './layout.js';
 import { LegacyDecoder } from './legacy.js';
 import { PayloadOpener, PayloadSealer } from './stream.js';
 
 export interface EncryptOptions {
   /** Write the PEM-style text form instead of binary. */
   armor?: boolean;
-  /** log2 of the chunk size: 16 (64 KiB) unless the caller chose by size (layout.ts's chunkExponentFor) or a test wants small chunks. */
+  /**
+   * The plaintext's size when known (a regular file's), which chooses the chunk size: see layout.ts's
+   * chunkExponentFor. Armored text keeps 64 KiB chunks: its decoder holds more of a larger chunk.
+   */
+  inputSize?: number;
+  /** log2 of the chunk size, overriding the choice by size (tests use small chunks). */
   chunkExponent?: number;
 }
 
@@ -48,7 +54,7 @@ export class FileSealer implements Coder {
 
   constructor(keys: readonly Uint8Array[], options: EncryptOptions = {}) {
     if (keys.length === 0) throw new RangeError('encrypting needs at least one key');
-    const { header, fileKey } = newHeader(options.chunkExponent);
+    const { header, fileKey } = newHeader(options.chunkExponent ?? chunkExponentFor(options.armor ? undefined : options.inputSize));
     const unique = new Map(keys.map((key) => [keyId(key), key]));
     const blocks = [...unique.values()].map((key) => wrapFileKey(header, fileKey, key));
     this.headerBytes = serializeHeader({ ...header, blocks }, fileKey);
