@@ -7,13 +7,17 @@
 // executable would read `.env`, `bunfig.toml`, `package.json` and `tsconfig.json` from the working
 // directory (where docker starts the helper): off. ORDER files (BUN_BYTECODE_ORDER_OUT of runs of
 // the executable, the most important first) lay the bytecode out in the order those runs used it.
-// Every module sees core/io/sys.ts as standalone/sys.ts: the hot paths' system calls made with
-// Bun's own objects, so a start never loads node:fs.
+// Every module sees core/io/sys.ts as standalone/sys.ts (the hot paths' system calls made with
+// Bun's own objects, so a start never loads node:fs) and core/io/path.ts as standalone/path.ts (so
+// it never loads the runtime's node:path either).
 /* global Bun */
 import { resolve } from 'node:path';
 
-const nodeSys = resolve('core/io/sys.ts');
-const bunSys = resolve('standalone/sys.ts');
+// The executable's own versions of core/io modules: each key is replaced by its value for every importer.
+const swapped = new Map([
+  [resolve('core/io/sys.ts'), resolve('standalone/sys.ts')],
+  [resolve('core/io/path.ts'), resolve('standalone/path.ts')],
+]);
 const [outfile, version, ...bytecodeOrder] = process.argv.slice(2);
 
 const result = await Bun.build({
@@ -36,11 +40,12 @@ const result = await Bun.build({
   define: { __BERTH_STANDALONE__: 'true', __BERTH_VERSION__: JSON.stringify(version) },
   plugins: [
     {
-      name: 'bun-sys',
+      name: 'standalone-io',
       setup(build) {
-        build.onResolve({ filter: /\/sys\.js$/ }, (args) =>
-          resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) === nodeSys ? { path: bunSys } : undefined,
-        );
+        build.onResolve({ filter: /\/(sys|path)\.js$/ }, (args) => {
+          const own = swapped.get(resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')));
+          return own ? { path: own } : undefined;
+        });
       },
     },
   ],

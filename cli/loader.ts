@@ -5,7 +5,7 @@
  * on every build) run from a CommonJS bundle with its code cache (core/io/code-cache.ts): an ES
  * module entry alone costs node about 7 ms to start. Everything else is the program in berth.js.
  */
-import { join } from 'node:path';
+import { join } from '../core/io/path.js';
 import { pathToFileURL } from 'node:url';
 import { runWithCodeCache } from '../core/io/code-cache.js';
 import { plainForm } from './plain-forms.js';

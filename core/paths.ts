@@ -3,7 +3,7 @@
  * Where berth keeps its files, following the XDG base directory spec. Every function takes the
  * environment so tests can point berth at a fresh temporary directory.
  */
-import { join } from 'node:path';
+import { join } from './io/path.js';
 import { homedir } from './io/sys.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { dirname, join } from 'node:path';
+import { dirname, join } from '../core/io/path.js';
 import { loadConfig, type Config, type RegistryConfig } from '../core/config/load.js';
 import { replaceProviderEnvironment } from '../core/resolve/provider-env.js';
 import { PID_FILE_NAME, daemonSocketPath } from '../core/resolve/daemon-client.js';

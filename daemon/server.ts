@@ -9,7 +9,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join } from '../core/io/path.js';
 import { BerthError } from '../core/errors.js';
 import { withLock } from '../core/io/lock.js';
 

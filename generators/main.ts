@@ -5,7 +5,7 @@
  * variables (see generators/env.ts). Resolves the registries, writes the file (mode 0600, atomic)
  * and exits 0 only when it was written. Progress and errors go to stderr, one line each, no secret.
  */
-import { join } from 'node:path';
+import { join } from '../core/io/path.js';
 import { openCredentialCache, CACHE_KEY_FILE_NAME } from '../core/resolve/cache.js';
 import { ArgumentError, UsageError } from '../core/errors.js';
 import { messages } from '../core/io/messages.js';

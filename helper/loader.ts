@@ -5,7 +5,7 @@
  * bundle (dist/helper.cjs) is a good part of its start-up, so this loader runs the bundle with the
  * code cache written beside it (core/io/code-cache.ts).
  */
-import { join } from 'node:path';
+import { join } from '../core/io/path.js';
 import { runWithCodeCache } from '../core/io/code-cache.js';
 
 runWithCodeCache(join(__dirname, 'helper.cjs'), require);

@@ -12,7 +12,7 @@
  * decrypt` use: an `import()` of a module not loaded yet costs the executable a round of its module
  * loader. The CLI, the daemon and the generator are loaded with `import()` when chosen.
  */
-import { basename } from 'node:path';
+import { basename } from '../core/io/path.js';
 import { ENTRY_ARG_PREFIX } from '../core/io/self.js';
 import { runHelper } from '../helper/run.js';
 import '../core/crypto/quick-open.js';

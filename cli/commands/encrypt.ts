@@ -5,7 +5,7 @@
  * in core/crypto; this file parses arguments, finds keys and reports.
  */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { resolve } from '../../core/io/path.js';
 import type { Writable } from 'node:stream';
 import type { Source } from '../../core/crypto/files.js';
 import type { Coder } from '../../core/crypto/format.js';

@@ -53,7 +53,7 @@ export function registerGenerateCommand(program: Command, ctx: CliContext): void
       ].join('\n'),
     )
     .action(async (output: string, flags: GenerateFlags) => {
-      const { resolve } = await import('node:path');
+      const { resolve } = await import('../../core/io/path.js');
       const { daemonFirstResolver, generateDockercfg, selectRegistries, describeResolved } = await import(
         '../../core/dockercfg/generate.js'
       );

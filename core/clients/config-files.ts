@@ -7,7 +7,7 @@
  * atomic and keep the file's mode (0600 for a new file, since these files often hold `auths`).
  */
 import { realpath, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../io/path.js';
 import { applyEdits, modify, type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 import { describeSyntaxError } from '../config/json-errors.js';
 import { oneLine, UsageError } from '../errors.js';

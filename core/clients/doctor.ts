@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, join } from '../io/path.js';
 import { activeStoreChoice } from '../store/index.js';
 import {
   CLIENT_NAMES,

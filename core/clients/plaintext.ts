@@ -7,7 +7,7 @@
  * and the key order kept). `migrate.ts` moves them; `doctor.ts` lists them.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../io/path.js';
 import { applyEdits, modify, type ParseError, parse as parseJsonc } from 'jsonc-parser';
 import { oneLine } from '../errors.js';
 import { containersAuthFile, dockerConfigFile, type Env } from '../paths.js';

@@ -10,7 +10,7 @@
  * read beside the system's registries.conf and its drop-ins, so their search registries and short
  * names stay as they are. Only a file berth wrote (its first line says so) is replaced or removed.
  */
-import { join } from 'node:path';
+import { join } from '../io/path.js';
 import { configHome, type Env } from '../paths.js';
 
 const MARKER = '# Written by `berth configure`; `berth unconfigure` removes it.';

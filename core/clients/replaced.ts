@@ -5,7 +5,7 @@
  * and containers' files get no keys of berth's own. One record per client file path.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join } from '../io/path.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { berthDataDir, type Env } from '../paths.js';
 

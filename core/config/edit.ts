@@ -5,7 +5,7 @@
  * written, and replaced atomically under a lock so two edits at once never lose one.
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname } from '../io/path.js';
 import type { Config, RegistryConfig } from './load.js';
 import { parseConfig } from './schema.js';
 import { UsageError } from '../errors.js';

@@ -13,7 +13,7 @@
  */
 import { closeSync, fstatSync, openSync, read, type Stats, writev } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { resolve } from '../io/path.js';
 import type { Writable } from 'node:stream';
 import { BerthError, UsageError } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic.js';

@@ -5,7 +5,7 @@
  * Every place tried is kept, so "no key found" can say where it looked.
  */
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { resolve } from '../io/path.js';
 import type { Env } from '../paths.js';
 import { foreignOwner } from '../io/owner.js';
 import { oneLine, UsageError } from '../errors.js';

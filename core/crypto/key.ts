@@ -5,7 +5,7 @@
  * can be printed and stored in files without revealing anything about the key.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join } from '../io/path.js';
 import { UsageError } from '../errors.js';
 import { KeyFormatError } from './errors.js';
 import { KEY_BYTES, formatKey, parseKey, readKeyFile, readKeyFileIfExists } from './key-text.js';

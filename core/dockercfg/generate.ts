@@ -145,7 +145,7 @@ async function writeOutput(output: string, text: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
-    const [{ stat }, { dirname }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+    const [{ stat }, { dirname }] = await Promise.all([import('node:fs/promises'), import('../io/path.js')]);
     const directory = dirname(output);
     const owner = await stat(directory).then(
       (info) => info.uid,

@@ -14,7 +14,7 @@
  */
 import { constants, createWriteStream, existsSync, open as openFd, write, writev, writevSync, type WriteStream } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from './path.js';
 
 export interface AtomicFile {
   /** The name the new file has before it is renamed over the target (absent until commit when anonymous). */

@@ -8,7 +8,7 @@
  * dependencies with require(): a vm script has no loader for import().
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname } from './path.js';
 import { Script } from 'node:vm';
 
 export function runWithCodeCache(bundle: string, require: NodeJS.Require): void {

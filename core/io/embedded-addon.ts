@@ -10,7 +10,7 @@
  */
 import { chmod, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { join } from 'node:path';
+import { join } from './path.js';
 import { berthCacheDir, type Env } from '../paths.js';
 
 interface EmbeddedFile extends Blob {

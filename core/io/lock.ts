@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join } from './path.js';
 import { BerthError, StoreError, oneLine } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';
 import { loadPackage } from './packages.js';

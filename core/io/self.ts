@@ -5,7 +5,7 @@
  * executable re-executes its own file with a hidden first argument that selects the CLI whatever
  * name the file was started under.
  */
-import { dirname, join } from 'node:path';
+import { dirname, join } from './path.js';
 
 /** Set by the standalone build (`bun build --compile --define`); absent everywhere else. */
 declare const __BERTH_STANDALONE__: boolean | undefined;

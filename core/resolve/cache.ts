@@ -6,7 +6,7 @@
  * an entry. A token within a margin of its expiry counts as expired; an unreadable cache is an
  * empty cache (with a note).
  */
-import { join } from 'node:path';
+import { join } from '../io/path.js';
 import type { RegistryConfig } from '../config/load.js';
 import type { Credential } from '../credential.js';
 import { sha256Hex } from '../crypto/digest.js';

@@ -4,7 +4,7 @@
  * its usual place (or a given directory), the registration table, the real clock. The helper's
  * `get`, `berth generate`, `berth registries test` and the generator images all start here.
  */
-import { join } from 'node:path';
+import { join } from '../io/path.js';
 import { openCredentialCache, CACHE_KEY_FILE_NAME, type CredentialCache } from './cache.js';
 import { loadConfig, type Config, type ConfigLoader } from '../config/load.js';
 import { AllFailedError, NotFoundError } from '../errors.js';

@@ -7,7 +7,7 @@
  * takes. A daemon that is absent, crashed or
  * slow is "unavailable" and the caller resolves directly.
  */
-import { join } from 'node:path';
+import { join } from '../io/path.js';
 import type { Credential } from '../credential.js';
 import { BerthError, NOT_FOUND_MESSAGE } from '../errors.js';
 import { berthCacheDir, type Env } from '../paths.js';

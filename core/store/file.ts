@@ -5,7 +5,7 @@
  * use (0600). Writers take a lock and replace the file atomically, so any number of concurrent
  * `docker login`s keep every entry; readers take no lock (they see the old file or the new one).
  */
-import { join } from 'node:path';
+import { join } from '../io/path.js';
 import { entriesFile, stringField, type EntriesFile } from '../crypto/entries-file.js';
 import { BerthError, StoreError, oneLine } from '../errors.js';
 import { berthDataDir } from '../paths.js';

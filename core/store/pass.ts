@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, rmdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join } from '../io/path.js';
 import { StoreError, oneLine } from '../errors.js';
 import { registryKey } from '../registry-host.js';
 import type { Env } from '../paths.js';

@@ -1,0 +1,69 @@
+/**
+ * @module
+ * core/io/path.ts as the standalone executable has it (build-standalone.mjs compiles this module in
+ * its place). The runtime's node:path is JavaScript that takes about half a millisecond of every
+ * start to load, for the three functions every start uses: `join`, `dirname` and `basename` are
+ * here, POSIX as node:path has them (test/standalone/path.test.ts holds them to it); the rest is the
+ * runtime's, loaded on first use.
+ */
+import type * as NodePath from 'node:path';
+
+declare const require: (id: string) => unknown;
+
+let runtime: typeof NodePath | undefined;
+const real = (): typeof NodePath => (runtime ??= require('node:path') as typeof NodePath);
+
+/**
+ * `path` with `.` segments dropped, `..` taking out the segment before it (or kept, at the front of
+ * a relative path) and runs of slashes made one; no leading or trailing slash. `path.normalize`
+ * adds those back.
+ */
+function segments(path: string, absolute: boolean): string {
+  const kept: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment !== '..') kept.push(segment);
+    else if (kept.length > 0 && kept[kept.length - 1] !== '..') kept.pop();
+    else if (!absolute) kept.push('..');
+  }
+  return kept.join('/');
+}
+
+export const normalize: typeof NodePath.normalize = (path) => {
+  if (path === '') return '.';
+  const absolute = path.startsWith('/');
+  const trailing = path.endsWith('/');
+  const inner = segments(path, absolute);
+  if (inner === '') return absolute ? '/' : trailing ? './' : '.';
+  return `${absolute ? '/' : ''}${inner}${trailing ? '/' : ''}`;
+};
+
+export const join: typeof NodePath.join = (...paths) => {
+  const joined = paths.filter((path) => path !== '').join('/');
+  return joined === '' ? '.' : normalize(joined);
+};
+
+/** Everything before the last segment (trailing slashes are no segment); `//` is kept as POSIX allows. */
+export const dirname: typeof NodePath.dirname = (path) => {
+  if (path === '') return '.';
+  let i = path.length - 1;
+  while (i >= 1 && path[i] === '/') i--;
+  while (i >= 1 && path[i] !== '/') i--;
+  const rooted = path.startsWith('/');
+  if (i < 1) return rooted ? '/' : '.';
+  return rooted && i === 1 ? '//' : path.slice(0, i);
+};
+
+export const basename: typeof NodePath.basename = (path, suffix) => {
+  if (suffix !== undefined) return real().basename(path, suffix);
+  let end = path.length;
+  while (end > 0 && path[end - 1] === '/') end--;
+  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
+};
+
+export const sep = '/';
+export const delimiter = ':';
+export const isAbsolute: typeof NodePath.isAbsolute = (path) => path.startsWith('/');
+export const resolve: typeof NodePath.resolve = (...paths) => real().resolve(...paths);
+export const relative: typeof NodePath.relative = (from, to) => real().relative(from, to);
+export const extname: typeof NodePath.extname = (path) => real().extname(path);

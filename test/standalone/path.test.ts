@@ -1,0 +1,63 @@
+/**
+ * standalone/path.ts, the executable's node:path for berth's own modules: the same names as
+ * core/io/path.ts, and the same answers as node:path for every path made of `/`, `.` and a letter up
+ * to seven characters long (every arrangement of slashes, `.`, `..`, `...` and names that short) and
+ * for the paths berth builds.
+ */
+import * as nodePath from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as berthPath from '../../core/io/path.js';
+import * as ownPath from '../../standalone/path.js';
+
+/** Every string over `alphabet` of length 0 to `max`. */
+function everyString(alphabet: readonly string[], max: number): string[] {
+  const all = [''];
+  let previous = [''];
+  for (let length = 1; length <= max; length++) {
+    previous = previous.flatMap((prefix) => alphabet.map((char) => prefix + char));
+    all.push(...previous);
+  }
+  return all;
+}
+
+const paths = everyString(['/', '.', 'a'], 7);
+const short = everyString(['/', '.', 'a'], 4);
+const berthPaths = [
+  '/home/user/.local/share/berth/credentials.berth',
+  '/run/user/1000/berth/daemon.sock',
+  'relative/dir/',
+  '//double//slashes///',
+  '/a/b/../../../c',
+  '../../x/./y/..',
+];
+
+describe('standalone/path.ts', () => {
+  it('exports what core/io/path.ts exports', () => {
+    expect(Object.keys(ownPath).sort()).toEqual(Object.keys(berthPath).sort());
+    expect([ownPath.sep, ownPath.delimiter]).toEqual([nodePath.sep, nodePath.delimiter]);
+  });
+
+  const pairs = [
+    ['normalize', ownPath.normalize, nodePath.normalize],
+    ['dirname', ownPath.dirname, nodePath.dirname],
+    ['basename', ownPath.basename, nodePath.basename],
+  ] as const;
+  for (const [name, own, node] of pairs) {
+    it(`${name} answers as node:path does`, () => {
+      const differ = [...paths, ...berthPaths].filter((path) => own(path) !== node(path));
+      expect(differ.map((path) => [path, own(path), node(path)])).toEqual([]);
+    });
+  }
+
+  it('join answers as node:path does, for no, one, two and three parts', () => {
+    const cases: string[][] = [[], ...paths.map((path) => [path]), ...berthPaths.map((path) => [path, 'x', '../y'])];
+    for (const a of short) for (const b of short) cases.push([a, b]);
+    for (const a of ['', '/', 'a/', '..']) for (const b of short) cases.push([a, b, 'c']);
+    const differ = cases.filter((parts) => ownPath.join(...parts) !== nodePath.join(...parts));
+    expect(differ.map((parts) => [parts, ownPath.join(...parts), nodePath.join(...parts)])).toEqual([]);
+  });
+
+  it('isAbsolute answers as node:path does', () => {
+    expect(paths.filter((path) => ownPath.isAbsolute(path) !== nodePath.isAbsolute(path))).toEqual([]);
+  });
+});
