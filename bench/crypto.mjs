@@ -4,7 +4,7 @@
 // (dist/bin/berth, shown as berth-bin). Prints MB/s per tool, each berth build's time ratios to each
 // peer (target ≤ 1.00) and peak RSS (target < 100 MiB), decrypting to a file and to a pipe. Run
 // after `npm run build`:
-//   node bench/crypto.mjs            (BERTH_BENCH_MIB=512, BERTH_BENCH_ROUNDS=3 to change)
+//   node bench/crypto.mjs            (BERTH_BENCH_MIB=512, BERTH_BENCH_ROUNDS=7 to change)
 // Each command runs under /usr/bin/time for its peak RSS, after a sync; the median and the best wall
 // time of the rounds are shown, and the median of the per-round ratios (each round's tools ran under
 // the same conditions). The files live in /dev/shm when it has room (BERTH_BENCH_DIR to choose): on
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 
 const MIB = 1024 * 1024;
 const sizeMiB = Number(process.env.BERTH_BENCH_MIB ?? 512);
-const rounds = Number(process.env.BERTH_BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BERTH_BENCH_ROUNDS ?? 7);
 const berthJs = new URL('../dist/berth.cjs', import.meta.url).pathname;
 const berthBin = new URL('../dist/bin/berth', import.meta.url).pathname;
 /** Each berth build measured: its name in the table and how it is started. */
