@@ -8,14 +8,16 @@
  * overrides the name.
  *
  * The helper, which a client starts for every call, is imported here, so its modules load with
- * this one (see build-standalone.mjs); so is the one-piece opener, which the helper and `berth
- * decrypt` use: an `import()` of a module not loaded yet costs the executable a round of its module
- * loader. The CLI, the daemon and the generator are loaded with `import()` when chosen.
+ * this one (see build-standalone.mjs); so are the one-piece opener, which the helper and `berth
+ * decrypt` use, and the daemon client, which every `get` the store does not answer asks first: an
+ * `import()` of a module not loaded yet costs the executable a round of its module loader. The CLI,
+ * the daemon and the generator are loaded with `import()` when chosen.
  */
 import { basename } from '../core/io/path.js';
 import { ENTRY_ARG_PREFIX } from '../core/io/self.js';
 import { runHelper } from '../helper/run.js';
 import '../core/crypto/quick-open.js';
+import '../core/resolve/daemon-first.js';
 
 type Entry = 'helper' | 'cli' | 'generate';
 
