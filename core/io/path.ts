@@ -4,4 +4,4 @@
  * standalone/path.ts in its place (build-standalone.mjs): its runtime's node:path costs each start
  * more than a stored `get` spends on its own work.
  */
-export { basename, delimiter, dirname, extname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+export { basename, delimiter, dirname, join, resolve } from 'node:path';

