@@ -2,9 +2,9 @@
  * @module
  * core/io/path.ts as the standalone executable has it (build-standalone.mjs compiles this module in
  * its place). The runtime's node:path is JavaScript that takes about 0.3 ms of every
- * start to load, for the three functions every start uses: `join`, `dirname` and `basename` are
- * here, POSIX as node:path has them (test/standalone/path.test.ts holds them to it); the rest is the
- * runtime's, loaded on first use.
+ * start to load, for what berth calls on its hot paths: `join`, `dirname`, `basename` and `resolve`
+ * are here, POSIX as node:path has them (test/standalone/path.test.ts holds them to it); a
+ * `basename` with a suffix to cut is the runtime's, loaded then.
  */
 import type * as NodePath from 'node:path';
 
@@ -63,4 +63,14 @@ export const basename: typeof NodePath.basename = (path, suffix) => {
 };
 
 export const delimiter = ':';
-export const resolve: typeof NodePath.resolve = (...paths) => real().resolve(...paths);
+/** The parts from the last absolute one on (else from the working directory), joined and normalized, no trailing slash. */
+export const resolve: typeof NodePath.resolve = (...paths) => {
+  let resolved = '';
+  for (let i = paths.length - 1; i >= -1; i--) {
+    const path = i >= 0 ? paths[i]! : process.cwd();
+    if (path === '') continue;
+    resolved = `${path}/${resolved}`;
+    if (path.startsWith('/')) break;
+  }
+  return `/${segments(resolved, true)}`;
+};

@@ -2,7 +2,7 @@
  * standalone/path.ts, the executable's node:path for berth's own modules: the same names as
  * core/io/path.ts, and the same answers as node:path for every path made of `/`, `.` and a letter up
  * to seven characters long (every arrangement of slashes, `.`, `..`, `...` and names that short) and
- * for the paths berth builds.
+ * for the paths berth builds (`resolve` from the working directory too).
  */
 import * as nodePath from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,15 +48,21 @@ describe('standalone/path.ts', () => {
     });
   }
 
-  it('join answers as node:path does, for no, one, two and three parts', () => {
+  /** No part, each path alone, berth's paths with more after them, every pair of short paths, and triples led by `leads`. */
+  function partLists(leads: readonly string[]): string[][] {
     const cases: string[][] = [[], ...paths.map((path) => [path]), ...berthPaths.map((path) => [path, 'x', '../y'])];
     for (const a of short) for (const b of short) cases.push([a, b]);
-    for (const a of ['', '/', 'a/', '..']) for (const b of short) cases.push([a, b, 'c']);
-    const differ = cases.filter((parts) => ownPath.join(...parts) !== nodePath.join(...parts));
-    expect(differ.map((parts) => [parts, ownPath.join(...parts), nodePath.join(...parts)])).toEqual([]);
-  });
+    for (const a of leads) for (const b of short) cases.push([a, b, 'c']);
+    return cases;
+  }
 
-  it("resolve is the runtime's", () => {
-    expect(ownPath.resolve('a', '../b')).toBe(nodePath.resolve('a', '../b'));
-  });
+  for (const [name, own, node, leads] of [
+    ['join', ownPath.join, nodePath.join, ['', '/', 'a/', '..']],
+    ['resolve', ownPath.resolve, nodePath.resolve, ['/', '/a/', 'a']],
+  ] as const) {
+    it(`${name} answers as node:path does`, () => {
+      const differ = partLists(leads).filter((parts) => own(...parts) !== node(...parts));
+      expect(differ.map((parts) => [parts, own(...parts), node(...parts)])).toEqual([]);
+    });
+  }
 });
