@@ -1,10 +1,10 @@
 /**
  * @module
  * core/io/path.ts as the standalone executable has it (build-standalone.mjs compiles this module in
- * its place). The runtime's node:path is JavaScript that takes about 0.3 ms of every
- * start to load, for what berth calls on its hot paths: `join`, `dirname`, `basename` and `resolve`
- * are here, POSIX as node:path has them (test/standalone/path.test.ts holds them to it); a
- * `basename` with a suffix to cut is the runtime's, loaded then.
+ * its place). The runtime's node:path is JavaScript that takes about 0.3 ms of every start to load,
+ * for what berth calls on its hot paths: `join`, `dirname`, `basename` and `resolve` are here, POSIX
+ * as node:path has them (test/standalone/path.test.ts holds them to it); a `basename` with a suffix
+ * to cut is the runtime's, loaded then.
  */
 import type * as NodePath from 'node:path';
 
@@ -15,8 +15,8 @@ const real = (): typeof NodePath => (runtime ??= require('node:path') as typeof 
 
 /**
  * `path` with `.` segments dropped, `..` taking out the segment before it (or kept, at the front of
- * a relative path) and runs of slashes made one; no leading or trailing slash. `path.normalize`
- * adds those back.
+ * a relative path) and runs of slashes made one; no leading or trailing slash (`normalize` adds
+ * those back).
  */
 function segments(path: string, absolute: boolean): string {
   const kept: string[] = [];
@@ -63,6 +63,7 @@ export const basename: typeof NodePath.basename = (path, suffix) => {
 };
 
 export const delimiter = ':';
+
 /** The parts from the last absolute one on (else from the working directory), joined and normalized, no trailing slash. */
 export const resolve: typeof NodePath.resolve = (...paths) => {
   let resolved = '';
