@@ -13,6 +13,14 @@ declare const require: (id: string) => unknown;
 let runtime: typeof NodePath | undefined;
 const real = (): typeof NodePath => (runtime ??= require('node:path') as typeof NodePath);
 
+/** As node:path refuses a path that is not a string (a variable not set), rather than join "undefined". */
+function checked(path: unknown): string {
+  if (typeof path === 'string') return path;
+  throw Object.assign(new TypeError(`The "path" argument must be of type string. Received ${path === null ? 'null' : typeof path}`), {
+    code: 'ERR_INVALID_ARG_TYPE',
+  });
+}
+
 /**
  * `path` with `.` segments dropped, `..` taking out the segment before it (or kept, at the front of
  * a relative path) and runs of slashes made one; no leading or trailing slash (`normalize` adds
@@ -40,13 +48,16 @@ const normalize = (path: string): string => {
 };
 
 export const join: typeof NodePath.join = (...paths) => {
-  const joined = paths.filter((path) => path !== '').join('/');
+  const joined = paths
+    .map(checked)
+    .filter((path) => path !== '')
+    .join('/');
   return joined === '' ? '.' : normalize(joined);
 };
 
 /** Everything before the last segment (trailing slashes are no segment); `//` is kept as POSIX allows. */
 export const dirname: typeof NodePath.dirname = (path) => {
-  if (path === '') return '.';
+  if (checked(path) === '') return '.';
   let i = path.length - 1;
   while (i >= 1 && path[i] === '/') i--;
   while (i >= 1 && path[i] !== '/') i--;
@@ -57,7 +68,7 @@ export const dirname: typeof NodePath.dirname = (path) => {
 
 export const basename: typeof NodePath.basename = (path, suffix) => {
   if (suffix !== undefined) return real().basename(path, suffix);
-  let end = path.length;
+  let end = checked(path).length;
   while (end > 0 && path[end - 1] === '/') end--;
   return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
 };
@@ -68,7 +79,7 @@ export const delimiter = ':';
 export const resolve: typeof NodePath.resolve = (...paths) => {
   let resolved = '';
   for (let i = paths.length - 1; i >= -1; i--) {
-    const path = i >= 0 ? paths[i]! : process.cwd();
+    const path = i >= 0 ? checked(paths[i]) : process.cwd();
     if (path === '') continue;
     resolved = `${path}/${resolved}`;
     if (path.startsWith('/')) break;

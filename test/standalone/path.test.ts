@@ -65,4 +65,17 @@ describe('standalone/path.ts', () => {
       expect(differ.map((parts) => [parts, own(...parts), node(...parts)])).toEqual([]);
     });
   }
+
+  it('refuses a path that is not a string, as node:path does', () => {
+    const notAPath = undefined as unknown as string;
+    for (const [own, node] of [
+      [() => ownPath.join('/a', notAPath), () => nodePath.join('/a', notAPath)],
+      [() => ownPath.resolve(notAPath), () => nodePath.resolve(notAPath)],
+      [() => ownPath.dirname(notAPath), () => nodePath.dirname(notAPath)],
+      [() => ownPath.basename(notAPath), () => nodePath.basename(notAPath)],
+    ]) {
+      expect(own).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(node).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    }
+  });
 });
