@@ -10,9 +10,6 @@ import type * as NodePath from 'node:path';
 
 declare const require: (id: string) => unknown;
 
-let runtime: typeof NodePath | undefined;
-const real = (): typeof NodePath => (runtime ??= require('node:path') as typeof NodePath);
-
 /** As node:path refuses a path that is not a string (a variable not set), rather than join "undefined". */
 function checked(path: unknown): string {
   if (typeof path === 'string') return path;
@@ -67,7 +64,7 @@ export const dirname: typeof NodePath.dirname = (path) => {
 };
 
 export const basename: typeof NodePath.basename = (path, suffix) => {
-  if (suffix !== undefined) return real().basename(path, suffix);
+  if (suffix !== undefined) return (require('node:path') as typeof NodePath).basename(path, suffix);
   let end = checked(path).length;
   while (end > 0 && path[end - 1] === '/') end--;
   return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
