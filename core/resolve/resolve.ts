@@ -11,7 +11,7 @@ import { loadPackage } from '../io/packages.js';
 import type { Env } from '../paths.js';
 import { PROVIDERS, detectProvider, type ProviderLoader, type ProviderName } from '../providers/index.js';
 import { NotMyRegistryError, type Credential, type ProviderRequest, type ServiceAccountIdentity } from '../providers/provider.js';
-import { registryHost, registryKey } from '../registry-host.js';
+import { registryHost, registryKey, splitServerURL } from '../registry-host.js';
 import { cacheKeyFor, withCache, type CredentialCache } from './cache.js';
 
 export interface RetryPolicy {
@@ -76,9 +76,7 @@ export function pickRegistry(
 }
 
 function repositoryPath(serverURL: string): string {
-  const withoutScheme = serverURL.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  const slash = withoutScheme.indexOf('/');
-  const path = slash < 0 ? '' : trimSlashes(withoutScheme.slice(slash + 1));
+  const { path } = splitServerURL(serverURL);
   // docker names Docker Hub `https://index.docker.io/v1/`: an API version, not a repository
   return /^v[12]$/.test(path) ? '' : path;
 }

@@ -52,7 +52,56 @@ describe('registryHost', () => {
     ['https://index.docker.io/v1/', 'index.docker.io'],
     ['oci://Registry.Example:443/x', 'registry.example:443'],
     ['a@b@registry.example', 'registry.example'],
+    ['https://user;x@ghcr.io/v2/', 'ghcr.io'],
+    ['registry.example:5000?x#y', 'registry.example:5000'],
   ])('%j → %j', (serverURL, host) => {
     expect(registryHost(serverURL)).toBe(host);
+  });
+
+  // What a client contacts is the host its URL parser reads: the authority ends at the first `/`,
+  // `?` or `#`, so what follows an `@` after one of them is no host of the URL's.
+  it.each([
+    ['evil.example?@ghcr.io', 'evil.example'],
+    ['evil.example#@ghcr.io', 'evil.example'],
+    ['https://evil.example?@ghcr.io', 'evil.example'],
+    ['https://evil.example#@docker.io', 'evil.example'],
+    ['evil.example/@ghcr.io', 'evil.example'],
+  ])('%j is %j, never the host after the @', (serverURL, host) => {
+    expect(registryHost(serverURL)).toBe(host);
+    expect(registryKey(serverURL)).toBe(host);
+  });
+
+  it.each([
+    'evil.example\\@ghcr.io', // a path separator to browsers, part of the user name to Python
+    'https://evil.example\\@ghcr.io',
+    'ghcr.io\\',
+    'gh cr.io',
+    'ghcr.io:',
+    'ghcr.io:99999999',
+    'user@',
+  ])('%j names no registry: parsers read its host differently, or it holds no host', (serverURL) => {
+    expect(registryHost(serverURL)).toBe('');
+  });
+
+  it('agrees with the WHATWG URL parser on every URL it reads: the same host, or none', () => {
+    const alphabet = ['a', '.', '@', '?', '#', ';', '/', ':', '1', '\\', '%', ' ', '[', ']'];
+    let checked = 0;
+    const visit = (middle: string) => {
+      for (const serverURL of [`https://${middle}@ghcr.io`, `https://ghcr.io${middle}`, `https://${middle}`]) {
+        let parsed: URL;
+        try {
+          parsed = new URL(serverURL);
+        } catch {
+          continue; // a URL no client can contact
+        }
+        const ours = registryHost(serverURL);
+        // compared as the parser writes a host (it turns `1` into `0.0.0.1`)
+        if (ours !== '') expect(new URL(`https://${ours}`).host, serverURL).toBe(parsed.host);
+        checked++;
+      }
+      if (middle.length < 4) for (const c of alphabet) visit(middle + c);
+    };
+    visit('');
+    expect(checked).toBeGreaterThan(20_000);
   });
 });

@@ -129,6 +129,32 @@ const SCRIPT: Step[] = [
     stdout: '{"ServerURL":"ghcr.io","Username":"octocat","Secret":"ghp_s3cret1"}\n',
   },
 
+  // A client sends credentials to the host its URL parser reads, which ends at the first `?` or `#`:
+  // what follows an `@` after one is never the registry, so ghcr.io's entry goes to nobody else.
+  ...['evil.example?@ghcr.io', 'evil.example#@ghcr.io', 'https://evil.example?@ghcr.io/v2/'].map(
+    (serverURL): Step => ({ name: `get ${serverURL} is not ghcr.io`, args: ['get'], stdin: serverURL, stdout: NOT_FOUND, exit: 1 }),
+  ),
+  {
+    name: 'a backslash in the host names no registry (parsers read it differently)',
+    args: ['get'],
+    stdin: 'evil.example\\@ghcr.io',
+    stdout: 'no credentials server URL\n',
+    exit: 1,
+  },
+  { name: 'store under such a URL', args: ['store'], stdin: creds('evil.example?@ghcr.io', 'mallory', 'not-octocat'), stdout: '' },
+  {
+    name: "is the other host's entry, and ghcr.io's is untouched",
+    args: ['get'],
+    stdin: 'https://user@ghcr.io',
+    stdout: '{"ServerURL":"https://user@ghcr.io","Username":"octocat","Secret":"ghp_s3cret1"}\n',
+  },
+  {
+    name: 'the other host got it',
+    args: ['get'],
+    stdin: 'evil.example',
+    stdout: '{"ServerURL":"evil.example","Username":"mallory","Secret":"not-octocat"}\n',
+  },
+
   { name: 'no arguments', args: [], stdout: USAGE, exit: 1 },
   { name: 'unknown action', args: ['fetch'], stdout: USAGE, exit: 1 },
   { name: 'too many arguments', args: ['get', 'ghcr.io'], stdin: 'ghcr.io', stdout: USAGE, exit: 1 },
