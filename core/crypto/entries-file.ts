@@ -52,6 +52,21 @@ export interface EntriesFile<E> {
 
 export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
   const { path, keyPath, what } = options;
+  const noKey = () => new EntriesFileError('no-key', `${what} ${path} exists but its key file ${keyPath} is missing`);
+  /**
+   * The key file's key, for a write; undefined when there is neither file nor key yet (the write
+   * makes the key). A file whose key is gone is refused as a read refuses it: a new key would not
+   * open it, and would stand in the way of putting the old one back. A file that may be replaced
+   * (onUnreadable) gets a new key.
+   */
+  const keyForWrite = async (): Promise<Buffer | undefined> => {
+    const existing = await readKeyFileIfExists(keyPath);
+    if (existing || options.onUnreadable || (await readFileIfExists(path)) === undefined) return existing;
+    // A first writer makes the key before the file: read it again before calling it missing.
+    const made = await readKeyFileIfExists(keyPath);
+    if (!made) throw noKey();
+    return made;
+  };
   const read = async (key?: Buffer): Promise<Entries<E>> => {
     try {
       return await readOrThrow(key);
@@ -75,7 +90,7 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
     } catch (err) {
       throw new EntriesFileError('unreadable', `cannot open ${what} ${path}: ${oneLine(err)}`, err);
     }
-    if (!fileKey) throw new EntriesFileError('no-key', `${what} ${path} exists but its key file ${keyPath} is missing`);
+    if (!fileKey) throw noKey();
     try {
       return parseEntries((await decrypt(sealed, fileKey)).toString('utf8'), options.checkEntry);
     } catch (err) {
@@ -91,7 +106,7 @@ export function entriesFile<E>(options: EntriesFileOptions<E>): EntriesFile<E> {
         import('../io/atomic.js'),
         import('./format.js'),
       ]);
-      const key = await readOrCreateKeyFile(keyPath);
+      const key = (await keyForWrite()) ?? (await readOrCreateKeyFile(keyPath));
       await withLock(`${path}.lock`, what, async (held) => {
         const entries = await read(key);
         change(entries);

@@ -109,6 +109,42 @@ describe('entriesFile', () => {
     expect(notes).toEqual(['unreadable', 'unreadable']);
   });
 
+  it('a write to a file whose key is gone is refused, makes no key and leaves the file as it was', async () => {
+    const keyPath = join(dir, 'key', 'entries.aes');
+    await open().update((entries) => {
+      entries.a = { secret: 's' };
+    });
+    const key = await readFile(keyPath);
+    const sealed = await readFile(join(dir, 'entries.berth'));
+    await rm(keyPath);
+    await expect(
+      open().update((entries) => {
+        entries.b = { secret: 't' };
+      }),
+    ).rejects.toMatchObject({ reason: 'no-key', message: expect.stringMatching(/exists but its key file .*entries\.aes is missing$/) });
+    await expect(stat(keyPath)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(join(dir, 'entries.berth'))).toEqual(sealed);
+    // the key put back opens the file, and writes go on
+    await writeFile(keyPath, key, { mode: 0o600 });
+    await open().update((entries) => {
+      entries.b = { secret: 't' };
+    });
+    expect(await open().read()).toEqual({ a: { secret: 's' }, b: { secret: 't' } });
+  });
+
+  it('a file that may be replaced (a cache) gets a new key when its key is gone', async () => {
+    await open().update((entries) => {
+      entries.a = { secret: 's' };
+    });
+    await rm(join(dir, 'key', 'entries.aes'));
+    const notes: string[] = [];
+    await open((err) => notes.push(err.reason)).update((entries) => {
+      entries.b = { secret: 't' };
+    });
+    expect(await open().read()).toEqual({ b: { secret: 't' } });
+    expect(notes).toEqual(['unreadable']);
+  });
+
   it('names a malformed entry', async () => {
     const loose = entriesFile({
       path: join(dir, 'entries.berth'),
