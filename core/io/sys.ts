@@ -120,10 +120,14 @@ function readDescriptor(
       }
       return false;
     };
+    // A pipe with nothing in it yet is read again after 1 ms, then less and less often (up to
+    // POLL_MAX_MS apart), so a client that writes late costs little and one that never writes next to no CPU.
+    let pollMs = 1;
     const later = () => {
       if (done) return;
       waiting();
-      setTimeout(next, 1);
+      setTimeout(next, pollMs);
+      pollMs = Math.min(pollMs * 2, POLL_MAX_MS);
     };
     const next = (): void => {
       if (done) return;
@@ -145,11 +149,15 @@ function readDescriptor(
           return;
         }
         if (!took(null, bytesRead)) return;
+        pollMs = 1;
       }
     };
     next();
   });
 }
+
+/** The longest wait between two reads of a pipe that has nothing yet. */
+const POLL_MAX_MS = 50;
 
 /** The pipe behind `fd` opened anew without blocking (its own file description: `fd` is left as it is). */
 function reopenNonBlocking(fd: number): { fd: number; own: true } | undefined {

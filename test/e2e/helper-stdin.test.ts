@@ -3,7 +3,9 @@
  * and a socket (node's child_process, as editors and node tools start it), the server URL written
  * late and in pieces. Either way the helper reads the descriptor itself and answers.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argvFor } from './harness/build.js';
 import { clientHome, spawnCollect, type ClientHome } from './harness/clients.js';
@@ -54,6 +56,43 @@ function get(stdio: 'pipe' | 'socket', pieces: string[], gapMs: number): Promise
 describe('the helper reads stdin however a client gives it', { timeout: 30_000 }, () => {
   it.each(['socket', 'pipe'] as const)('a %s, the server URL in two pieces written 300 ms apart: answered', async (stdio) => {
     expect(await get(stdio, ['late.exa', 'mple.com\n'], 300)).toEqual({ stdout: ANSWER, stderr: '', code: 0 });
+  });
+});
+
+/** CPU time (user + system, in clock ticks) the process has used so far. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('a pipe that stays empty', { timeout: 30_000 }, () => {
+  it('the helper waits for the writer without spinning, then answers', async () => {
+    // A named pipe with the writer's end held here: the helper's stdin is a pipe with nothing in it
+    // until the client (this test) writes, 3.5 s later.
+    const fifo = join(home.dir, 'slow-client.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    const [file, args] = argvFor('helper', ['get']);
+    const child = spawn(file, args, { env: home.env, stdio: [reader, 'pipe', 'pipe'] });
+    closeSync(reader);
+    let stdout = '';
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await sleep(1_000); // started, and waiting
+    const before = cpuTicks(child.pid!);
+    await sleep(2_500);
+    const waited = cpuTicks(child.pid!) - before;
+    writeSync(writer, 'late.example.com');
+    closeSync(writer);
+    expect(await closed).toBe(0);
+    expect(stdout).toBe(ANSWER);
+    // 2.5 s of waiting: a read every millisecond spent 25-30 ticks (0.25-0.3 s of CPU) here
+    expect(waited).toBeLessThanOrEqual(8);
   });
 });
 
