@@ -53,6 +53,18 @@ describe('armor', () => {
     });
   }
 
+  it('names the line of a bad character deep in a large file, fed in large pieces', () => {
+    const large = encode(randomBytes(48 * 10_000), 1 << 16);
+    const at = large.split('\n', 5000).join('\n').length + 1; // line 5001 starts here
+    const broken = `${large.slice(0, at + 20)}!${large.slice(at + 21)}`;
+    expect(decode(large, 1 << 16).length).toBe(48 * 10_000);
+    expect(() => decode(broken, 1 << 16)).toThrow(/^armored text corrupted at line 5001: not a 64-column base64 line$/);
+    expect(() => decode(broken.replace(/\n/g, '\r\n'), 1 << 16)).toThrow(/at line 5001:/);
+    // the URL-safe alphabet, which Node's base64 decoder would take, is not berth's
+    const urlSafe = `${large.slice(0, at + 20)}-${large.slice(at + 21)}`;
+    expect(() => decode(urlSafe, 1 << 16)).toThrow(/^armored text corrupted at line 5001: not a 64-column base64 line$/);
+  });
+
   it('allows whitespace after the END line and a missing final newline', () => {
     expect(decode(`${text}\n  \n`).length).toBe(200);
     expect(decode(text.trimEnd()).length).toBe(200);
