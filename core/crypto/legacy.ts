@@ -39,7 +39,7 @@ export class LegacyDecoder {
   write(data: Uint8Array): Buffer[] {
     const text = this.base64 + Buffer.from(data).toString('latin1').replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || (this.padded && text.length > 0)) {
-      throw new NotBerthFileError('not a berth encrypted file (nor a legacy jet file: it is not base64 text)');
+      throw new NotBerthFileError('not a legacy jet file after all: past its start it holds text that is not base64');
     }
     const whole = text.length - (text.length % 4);
     this.base64 = text.slice(whole);

@@ -45,6 +45,10 @@ describe('legacy jet files', () => {
   it('rejects base64 too short to hold the IV, and base64 with junk in it', () => {
     expect(() => decryptBuffer(Buffer.from('QUFBQUFBQUFBQUFBQUFBQUFBQUFB'), key, { onLegacy: () => {} })).toThrow(WrongKeyError);
     expect(() => decryptBuffer(Buffer.from(`${file.toString()}!!`), key, { onLegacy: () => {} })).toThrow(NotBerthFileError);
+    // a line of text appended: taken as legacy by its start, so the error does not say it never was
+    expect(() => decryptBuffer(Buffer.from(`${file.toString()}\nextra line\n`), key, { onLegacy: () => {} })).toThrow(
+      /^not a legacy jet file after all: past its start it holds text that is not base64$/,
+    );
     expect(() => decryptBuffer(Buffer.from('QUFBQUFBQUFBQUFBQUFBQUFBQUFB'.slice(0, 20)), key, { onLegacy: () => {} })).toThrow(
       NotBerthFileError,
     );
