@@ -46,9 +46,26 @@ export function registryHost(serverURL: string): string {
   return splitServerURL(serverURL).host;
 }
 
-/** The store key for a server URL: Docker Hub's canonical key for any Hub alias, else `host[:port]`. */
+/**
+ * Where docker's web-based Hub login (`docker login` with no user name, docker 27.4 on) keeps its
+ * OAuth access and refresh tokens, beside the Hub login itself: entries of their own, never the
+ * Hub's (a login that failed after storing them would otherwise leave a token as the Hub login).
+ */
+const DOCKER_TOKEN_KEYS = new Set([`${DOCKER_HUB_KEY}access-token`, `${DOCKER_HUB_KEY}refresh-token`]);
+
+/** Whether a store key holds one of docker's Hub OAuth tokens: an entry that names no registry of its own. */
+export function isDockerTokenKey(key: string): boolean {
+  return DOCKER_TOKEN_KEYS.has(key);
+}
+
+/**
+ * The store key for a server URL: Docker Hub's canonical key for any Hub alias, else `host[:port]`;
+ * docker's Hub token keys as they are.
+ */
 export function registryKey(serverURL: string): string {
-  const host = registryHost(serverURL);
+  const trimmed = serverURL.trim();
+  if (DOCKER_TOKEN_KEYS.has(trimmed)) return trimmed;
+  const host = registryHost(trimmed);
   if (host === '') return '';
   return HUB_ALIASES.has(host) ? DOCKER_HUB_KEY : host;
 }

@@ -14,7 +14,7 @@ import { oneLine, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { withStoreLock } from '../io/lock.js';
 import { containersAuthFile, dockerConfigFile, type Env } from '../paths.js';
-import { DOCKER_HUB_KEY, registryKey as storeKeyOf } from '../registry-host.js';
+import { DOCKER_HUB_KEY, isDockerTokenKey, registryKey as storeKeyOf } from '../registry-host.js';
 import type { Replaced } from './replaced.js';
 
 /** The helper name clients turn into `docker-credential-berth`. */
@@ -314,7 +314,8 @@ export async function shadowedByPrimaryAuthFile(env: Env, registryKeys: readonly
  * itself, and counts as "configured" for auth.json.
  * Returns warnings for the user (an entry naming another helper is left alone).
  */
-export function addRegistryIfConfigured(env: Env, registryKey: string): Promise<string[]> {
+export async function addRegistryIfConfigured(env: Env, registryKey: string): Promise<string[]> {
+  if (isDockerTokenKey(registryKey)) return []; // a token beside the Hub login, no registry of its own
   // Parallel `docker login`s each run a helper that may edit auth.json: one at a time, so none is
   // refused as "changed while berth was editing it" and none loses another's entry.
   return withStoreLock(env, 'client-files', () => addRegistryUnlocked(env, registryKey));

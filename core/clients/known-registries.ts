@@ -8,7 +8,7 @@ import { openActiveStore } from '../store/index.js';
 import { loadConfig } from '../config/load.js';
 import { oneLine } from '../errors.js';
 import type { Env } from '../paths.js';
-import { registryKey } from '../registry-host.js';
+import { isDockerTokenKey, registryKey } from '../registry-host.js';
 import { withTimeout } from '../io/timeout.js';
 
 export interface KnownRegistries {
@@ -37,7 +37,7 @@ export async function knownRegistries(env: Env): Promise<KnownRegistries> {
     const entries = await withTimeout(store.list(), STORE_LIST_TIMEOUT_MS, `listing the ${store.name} store`);
     for (const serverURL of Object.keys(entries)) {
       const key = registryKey(serverURL);
-      if (key !== '') keys.add(key);
+      if (key !== '' && !isDockerTokenKey(key)) keys.add(key);
     }
   } catch (err) {
     problems.push(`cannot list the credential store: ${oneLine(err)}`);

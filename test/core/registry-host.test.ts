@@ -1,6 +1,6 @@
 /** One spelling per registry: real spellings from docker and containers/image, and look-alikes that must stay apart. */
 import { describe, expect, it } from 'vitest';
-import { DOCKER_HUB_KEY, registryHost, registryKey } from '../../core/registry-host.js';
+import { DOCKER_HUB_KEY, isDockerTokenKey, registryHost, registryKey } from '../../core/registry-host.js';
 
 describe('registryKey', () => {
   it.each([
@@ -40,6 +40,17 @@ describe('registryKey', () => {
   ])('%s is not Docker Hub', (serverURL) => {
     expect(registryKey(serverURL)).not.toBe(DOCKER_HUB_KEY);
     expect(registryKey(serverURL)).toBe(registryHost(serverURL));
+  });
+
+  it("keeps docker's Hub OAuth token keys apart from the Hub login", () => {
+    for (const token of ['access-token', 'refresh-token']) {
+      expect(registryKey(`https://index.docker.io/v1/${token}`)).toBe(`https://index.docker.io/v1/${token}`);
+      expect(registryKey(`https://index.docker.io/v1/${token}\n`)).toBe(`https://index.docker.io/v1/${token}`);
+      expect(isDockerTokenKey(registryKey(`https://index.docker.io/v1/${token}`))).toBe(true);
+    }
+    expect(isDockerTokenKey(DOCKER_HUB_KEY)).toBe(false);
+    // any other path on Hub is still Hub
+    expect(registryKey('https://index.docker.io/v1/library/nginx')).toBe(DOCKER_HUB_KEY);
   });
 
   it.each(['', '   ', 'https://', 'https:///v2/', '/just/a/path'])('%j names no registry', (serverURL) => {

@@ -63,6 +63,37 @@ const SCRIPT: Step[] = [
     }),
   ),
 
+  // docker's web-based Hub login stores its OAuth tokens under keys of their own, then the Hub login
+  ...(['access-token', 'refresh-token'] as const).map(
+    (token): Step => ({
+      name: `store docker's Hub ${token} key`,
+      args: ['store'],
+      stdin: creds(`https://index.docker.io/v1/${token}`, 'hubuser', `${token}-value`),
+      stdout: '',
+    }),
+  ),
+  {
+    name: 'the Hub login is not a token',
+    args: ['get'],
+    stdin: 'https://index.docker.io/v1/',
+    stdout: '{"ServerURL":"https://index.docker.io/v1/","Username":"hubuser","Secret":"hub_s3cret2"}\n',
+  },
+  {
+    name: 'the refresh token is its own entry, as docker logout reads it',
+    args: ['get'],
+    stdin: 'https://index.docker.io/v1/refresh-token',
+    stdout: '{"ServerURL":"https://index.docker.io/v1/refresh-token","Username":"hubuser","Secret":"refresh-token-value"}\n',
+  },
+  ...(['access-token', 'refresh-token'] as const).map(
+    (token): Step => ({ name: `erase the ${token}`, args: ['erase'], stdin: `https://index.docker.io/v1/${token}`, stdout: '' }),
+  ),
+  {
+    name: 'and the Hub login stays',
+    args: ['get'],
+    stdin: 'docker.io',
+    stdout: '{"ServerURL":"docker.io","Username":"hubuser","Secret":"hub_s3cret2"}\n',
+  },
+
   { name: 'store an identity token', args: ['store'], stdin: creds('myacr.azurecr.io', '<token>', 'eyJ0b2tlbg.refresh'), stdout: '' },
   {
     name: 'get the identity token back',

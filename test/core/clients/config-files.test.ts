@@ -159,6 +159,13 @@ describe('addRegistryIfConfigured (after berth login)', () => {
     expect((await stat(authPath())).mode & 0o777).toBe(0o600);
   });
 
+  it("names no registry for docker's Hub OAuth tokens, which sit beside the Hub login", async () => {
+    const text = '{"credHelpers": {"a.io": "berth"}}';
+    await put(authPath(), text);
+    expect(await addRegistryIfConfigured(env, `${DOCKER_HUB_KEY}refresh-token`)).toEqual([]);
+    expect(await readFile(authPath(), 'utf8')).toBe(text);
+  });
+
   it('adds to per-registry credHelpers in both files', async () => {
     await put(dockerPath(), '{"credHelpers": {"a.io": "berth", "gcr.io": "gcloud"}}');
     await put(authPath(), '{"credHelpers": {"a.io": "berth"}}');

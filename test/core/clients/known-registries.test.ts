@@ -30,6 +30,8 @@ describe('knownRegistries', () => {
     const store = await openStore('file', { env });
     await store.set('ghcr.io', { username: 'u', secret: 's' });
     await store.set('localhost:5000', { username: 'u', secret: 's' });
+    // docker's Hub OAuth tokens sit beside the Hub login: no registry of their own
+    await store.set(`${DOCKER_HUB_KEY}refresh-token`, { username: 'u', secret: 'r..client' });
     expect(await knownRegistries(env)).toEqual({ registryKeys: ['ghcr.io', DOCKER_HUB_KEY, 'localhost:5000'], problems: [] });
   });
 
