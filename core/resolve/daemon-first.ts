@@ -6,7 +6,8 @@
  * caller resolves on its own. With `daemon.autoStart` in the config (or `BERTH_DAEMON_AUTOSTART=1`)
  * an absent daemon is started in the background for next time, as git's credential-cache does.
  */
-import { loadConfig, type ConfigLoader } from '../config/load.js';
+import { loadConfig, type Config, type ConfigLoader } from '../config/load.js';
+import { registryKey } from '../registry-host.js';
 import { DaemonUnavailableError, credentialFromDaemon, daemonSocketPath, type DaemonRequest } from './daemon-client.js';
 import type { Env } from '../paths.js';
 import type { Credential } from '../credential.js';
@@ -32,6 +33,9 @@ export interface DaemonFirstOptions {
 export function daemonFirst(env: Env, options: DaemonFirstOptions = {}): ResolveServerURL {
   return async (serverURL) => {
     const { config } = await (options.loadConfig ?? (() => loadConfig(env, { lenient: true })))();
+    // The daemon keeps one token per host: a host whose registries split it by repository prefix
+    // is resolved here, where the repository path picks the registry.
+    if (scopedByPrefix(config, serverURL)) return options.direct?.(serverURL);
     const socketPath = daemonSocketPath(env, config.daemon?.socket);
     try {
       return await credentialFromDaemon(socketPath, serverURL, options.timeouts ?? timeoutsFrom(env));
@@ -46,6 +50,12 @@ export function daemonFirst(env: Env, options: DaemonFirstOptions = {}): Resolve
       return options.direct?.(serverURL);
     }
   };
+}
+
+/** Whether a configured registry for the server URL's host serves only a repository prefix of it. */
+function scopedByPrefix(config: Config, serverURL: string): boolean {
+  const key = registryKey(serverURL);
+  return key !== '' && (config.registries ?? []).some((registry) => registry.prefix !== undefined && registryKey(registry.host) === key);
 }
 
 /** `BERTH_DAEMON_CONNECT_TIMEOUT_MS` and `BERTH_DAEMON_TIMEOUT_MS` (the answer) override the defaults. */

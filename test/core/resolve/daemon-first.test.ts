@@ -36,6 +36,22 @@ describe('daemonFirst', () => {
     expect(directCalls).toBe(0);
   });
 
+  it('resolves a host split by repository prefix directly: the daemon answers per host', async () => {
+    const { env } = await home();
+    await fakeDaemon(env.BERTH_DAEMON_SOCKET);
+    const registries = [
+      { name: 'team-a', provider: 'static' as const, host: 'quay.example.com', prefix: 'team-a' },
+      { name: 'team-b', provider: 'static' as const, host: 'quay.example.com', prefix: 'team-b' },
+    ];
+    const loadConfig = async () => ({ path: '', exists: true, config: { registries }, problems: [] });
+    const asked: string[] = [];
+    const resolve = daemonFirst(env, { direct: async (url) => (asked.push(url), direct(url)), loadConfig });
+    expect(await resolve('quay.example.com/team-b/app')).toMatchObject({ secret: 'direct' });
+    expect(asked).toEqual(['quay.example.com/team-b/app']);
+    // other hosts still go to the daemon
+    expect(await resolve('ghcr.io')).toMatchObject({ secret: 'from-daemon' });
+  });
+
   it('resolves directly when no daemon runs, quietly', async () => {
     const { env } = await home();
     const warnings: string[] = [];
