@@ -2,7 +2,8 @@
  * @module
  * The kubelet's image credential provider protocol (`credentialprovider.kubelet.k8s.io/v1` and
  * `v1beta1`), pure: parse one `CredentialProviderRequest`, name the registry of its image, and
- * build the `CredentialProviderResponse` (same `apiVersion`, `cacheKeyType: Registry`, a Go
+ * build the `CredentialProviderResponse` (same `apiVersion`, `cacheKeyType: Registry` or, for a
+ * registry that serves one repository prefix of its host, `Image`, a Go
  * duration for `cacheDuration`). Resolving the credential is the caller's (cli/commands/kube.ts).
  */
 import { UsageError } from '../errors.js';
@@ -26,7 +27,8 @@ export interface AuthConfig {
 export interface CredentialProviderResponse {
   kind: 'CredentialProviderResponse';
   apiVersion: ApiVersion;
-  cacheKeyType: 'Registry';
+  /** Per host; per image when the credential serves only a repository prefix of its host. */
+  cacheKeyType: 'Registry' | 'Image';
   cacheDuration?: string;
   auth: Record<string, AuthConfig>;
 }
@@ -74,12 +76,27 @@ export function parseRequest(text: string): CredentialProviderRequest {
  * Docker Hub (`docker.io`).
  */
 export function imageRegistryHost(image: string): string {
+  return splitImage(image).host;
+}
+
+/**
+ * The image's repository with its registry host and no tag or digest, as a server URL that picks a
+ * registry by repository prefix: `quay.example.com/team-b/app:1` is `quay.example.com/team-b/app`,
+ * `nginx` is `docker.io/library/nginx`.
+ */
+export function imageRepository(image: string): string {
+  const { host, path } = splitImage(image);
+  return `${host}/${path}`;
+}
+
+function splitImage(image: string): { host: string; path: string } {
   const withoutScheme = image.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
   const slash = withoutScheme.indexOf('/');
-  if (slash < 0) return 'docker.io';
-  const first = withoutScheme.slice(0, slash);
-  if (first.includes('.') || first.includes(':') || first === 'localhost') return first.toLowerCase();
-  return 'docker.io';
+  const first = slash < 0 ? '' : withoutScheme.slice(0, slash);
+  const onHost = first.includes('.') || first.includes(':') || first === 'localhost';
+  const name = (onHost ? withoutScheme.slice(slash + 1) : withoutScheme).replace(/@.*$/, '').replace(/:[^/]*$/, '');
+  if (onHost) return { host: first.toLowerCase(), path: name };
+  return { host: 'docker.io', path: name.includes('/') ? name : `library/${name}` };
 }
 
 /** A duration as Go's `time.Duration.String()` prints it, to the second: `11h30m0s`, `45m0s`, `0s`. */
@@ -105,9 +122,11 @@ export interface Found {
   username: string;
   secret: string;
   expiresAt?: Date;
+  /** `host/prefix` when the credential serves only that repository prefix of its host. */
+  scope?: string;
 }
 
-/** The answer for a request: `auth` keyed by the image's registry host, empty when nothing applies. */
+/** The answer for a request: `auth` keyed by the image's registry host (or the prefix it serves), empty when nothing applies. */
 export function buildResponse(request: CredentialProviderRequest, found: Found | undefined, now: number): CredentialProviderResponse {
   const response: CredentialProviderResponse = {
     kind: 'CredentialProviderResponse',
@@ -117,9 +136,12 @@ export function buildResponse(request: CredentialProviderRequest, found: Found |
   };
   if (!found) return { ...response, cacheDuration: '0s' };
   const cacheDuration = cacheDurationFor(found.expiresAt, now);
+  // A credential for one prefix of a host is keyed by that prefix and cached per image: cached per
+  // host, it would stand in for the host's other prefixes.
   return {
     ...response,
+    ...(found.scope !== undefined ? { cacheKeyType: 'Image' as const } : {}),
     ...(cacheDuration !== undefined ? { cacheDuration } : {}),
-    auth: { [imageRegistryHost(request.image)]: { username: found.username, password: found.secret } },
+    auth: { [found.scope ?? imageRegistryHost(request.image)]: { username: found.username, password: found.secret } },
   };
 }

@@ -13,7 +13,15 @@ import { registryKey } from '../registry-host.js';
 import { resolveContextFor } from '../resolve/context.js';
 import { daemonFirst } from '../resolve/daemon-first.js';
 import { pickRegistry, resolveRegistry, resolveServerURL } from '../resolve/resolve.js';
-import { buildResponse, imageRegistryHost, parseRequest, type CredentialProviderResponse, type Found } from './credential-provider.js';
+import type { RegistryConfig } from '../config/load.js';
+import {
+  buildResponse,
+  imageRegistryHost,
+  imageRepository,
+  parseRequest,
+  type CredentialProviderResponse,
+  type Found,
+} from './credential-provider.js';
 
 export interface KubeletOptions {
   env: Env;
@@ -26,37 +34,49 @@ export async function answerKubelet(text: string, options: KubeletOptions): Prom
   const request = parseRequest(text);
   const now = options.now ?? Date.now;
   const host = imageRegistryHost(request.image);
+  // The repository path picks among registries that split the host by prefix.
+  const serverURL = imageRepository(request.image);
   const serviceAccount: ServiceAccountIdentity | undefined =
     request.serviceAccountToken === undefined
       ? undefined
       : { token: request.serviceAccountToken, annotations: request.serviceAccountAnnotations ?? {} };
-  const found = (serviceAccount && (await forServiceAccount(host, serviceAccount, options))) || (await asHelper(host, options));
+  const found =
+    (serviceAccount && (await forServiceAccount(serverURL, serviceAccount, options))) || (await asHelper(host, serverURL, options));
   return buildResponse(request, found, now());
 }
 
 /** A cloud registry's credential for the pod's service account; undefined for any other registry. */
 async function forServiceAccount(
-  host: string,
+  serverURL: string,
   serviceAccount: ServiceAccountIdentity,
   options: KubeletOptions,
 ): Promise<Found | undefined> {
   const ctx = await resolveContextFor(options.env, {}, options.warn);
-  const registry = pickRegistry(host, ctx.config, ctx.detect);
+  const registry = pickRegistry(serverURL, ctx.config, ctx.detect);
   if (!registry || !isCloudProvider(registry.provider)) return undefined;
   const resolved = await resolveRegistry(registry, { ...ctx, serviceAccount }); // resolve keeps it out of the cache
-  return resolved.credential;
+  return { ...resolved.credential, ...scopeOf(serverURL, registry) };
 }
 
-async function asHelper(host: string, options: KubeletOptions): Promise<Found | undefined> {
+async function asHelper(host: string, serverURL: string, options: KubeletOptions): Promise<Found | undefined> {
   const stored = await storedLogin(host, options);
   if (stored) return stored;
-  return daemonFirst(options.env, {
+  let scope: { scope?: string } = {};
+  const found = await daemonFirst(options.env, {
     warn: options.warn,
-    direct: async (serverURL) => {
-      const resolved = await resolveServerURL(serverURL, await resolveContextFor(options.env, {}, options.warn));
-      return resolved && { serverURL, ...resolved.credential };
+    direct: async (url) => {
+      const resolved = await resolveServerURL(url, await resolveContextFor(options.env, {}, options.warn));
+      if (resolved) scope = scopeOf(url, resolved.registry);
+      return resolved?.credential;
     },
-  })(host);
+  })(serverURL);
+  return found && { ...found, ...scope };
+}
+
+/** `host/prefix` for a registry that serves one repository prefix of its host. */
+function scopeOf(serverURL: string, registry: RegistryConfig): { scope?: string } {
+  const prefix = registry.prefix?.replace(/^\/+|\/+$/g, '');
+  return prefix ? { scope: `${imageRegistryHost(serverURL)}/${prefix}` } : {};
 }
 
 /** A login kept in the active store; a store that cannot be opened is noted and passed over. */

@@ -139,7 +139,12 @@ function keyMatchesImage(key: string, image: string): boolean {
 }
 
 /** A response as the kubelet decodes it (v1 and v1beta1 have the same fields). */
-function expectConformant(result: Run, image: string, apiVersion: string): Record<string, { username: string; password: string }> {
+function expectConformant(
+  result: Run,
+  image: string,
+  apiVersion: string,
+  cacheKeyType: 'Registry' | 'Image' = 'Registry',
+): Record<string, { username: string; password: string }> {
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   expect(result.stdout.endsWith('\n')).toBe(true);
@@ -148,7 +153,7 @@ function expectConformant(result: Run, image: string, apiVersion: string): Recor
   expect(response.kind).toBe('CredentialProviderResponse');
   expect(response.apiVersion).toBe(apiVersion);
   expect(['Image', 'Registry', 'Global']).toContain(response.cacheKeyType);
-  expect(response.cacheKeyType).toBe('Registry');
+  expect(response.cacheKeyType).toBe(cacheKeyType);
   if (response.cacheDuration !== undefined) {
     expect(typeof response.cacheDuration).toBe('string');
     expect(parseGoDuration(response.cacheDuration as string)).not.toBeNaN();
@@ -229,6 +234,35 @@ describe('kubelet-credential-provider: every provider', () => {
     const result = await run(['kubelet-credential-provider'], env, request(image));
     expect(expectConformant(result, image, V1)).toEqual({ 'ghcr.io': { username: 'octocat', password: 'ghp_kubelet' } });
     expect(JSON.parse(result.stdout).cacheDuration).toBeUndefined();
+  });
+
+  it('registries that split a host by repository prefix: each image gets its own, keyed and cached by that prefix', async () => {
+    const env = await home({ A_USER: 'alice', A_TOKEN: 'a-token', B_USER: 'bob', B_TOKEN: 'b-token' });
+    for (const [name, user, token] of [
+      ['team-a', 'A_USER', 'A_TOKEN'],
+      ['team-b', 'B_USER', 'B_TOKEN'],
+    ] as const) {
+      const added = await run(
+        ['registries', 'add', name, '--provider', 'static', '--host', 'quay.example.com', '--prefix', name].concat([
+          '-o',
+          `usernameEnv=${user}`,
+          '-o',
+          `passwordEnv=${token}`,
+        ]),
+        env,
+      );
+      expect(added.code, added.stderr).toBe(0);
+    }
+    const cases = [
+      ['quay.example.com/team-a/app:1', 'quay.example.com/team-a', 'alice', 'a-token'],
+      ['quay.example.com/team-b/app:1', 'quay.example.com/team-b', 'bob', 'b-token'],
+      ['quay.example.com/team-b/tools/lint@sha256:0123', 'quay.example.com/team-b', 'bob', 'b-token'],
+    ] as const;
+    for (const [image, key, username, password] of cases) {
+      const result = await run(['kubelet-credential-provider'], env, request(image));
+      // cached per host, one team's answer would stand in for the other's images
+      expect(expectConformant(result, image, V1, 'Image'), image).toEqual({ [key]: { username, password } });
+    }
   });
 
   it('a stored login (berth login), Docker Hub images with and without a host', async () => {

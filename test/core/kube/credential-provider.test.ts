@@ -2,7 +2,14 @@
 // cache duration a token's expiry gives.
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../core/errors.js';
-import { buildResponse, cacheDurationFor, goDuration, imageRegistryHost, parseRequest } from '../../../core/kube/credential-provider.js';
+import {
+  buildResponse,
+  cacheDurationFor,
+  goDuration,
+  imageRegistryHost,
+  imageRepository,
+  parseRequest,
+} from '../../../core/kube/credential-provider.js';
 
 const V1 = 'credentialprovider.kubelet.k8s.io/v1';
 const HOUR = 3_600_000;
@@ -48,6 +55,17 @@ describe('imageRegistryHost', () => {
     ['123456789012.dkr.ecr.us-east-1.amazonaws.com/app', '123456789012.dkr.ecr.us-east-1.amazonaws.com'],
     ['user/app', 'docker.io'],
   ])('%s is on %s', (image, host) => expect(imageRegistryHost(image)).toBe(host));
+});
+
+describe('imageRepository', () => {
+  it.each([
+    ['nginx', 'docker.io/library/nginx'],
+    ['nginx:1.27', 'docker.io/library/nginx'],
+    ['user/app@sha256:abc', 'docker.io/user/app'],
+    ['quay.example.com/team-b/app:1', 'quay.example.com/team-b/app'],
+    ['localhost:5000/app', 'localhost:5000/app'],
+    ['Registry.Example.com:5000/a/b:v2@sha256:abc', 'registry.example.com:5000/a/b'],
+  ])('%s is %s', (image, repository) => expect(imageRepository(image)).toBe(repository));
 });
 
 describe('parseRequest', () => {
@@ -101,6 +119,19 @@ describe('buildResponse', () => {
       cacheKeyType: 'Registry',
       cacheDuration: '45m0s',
       auth: { 'ghcr.io': { username: 'u', password: 's' } },
+    });
+  });
+  it('a credential for one repository prefix: keyed by that prefix and cached per image', () => {
+    const response = buildResponse(
+      { apiVersion: V1, image: 'quay.example.com/team-b/app:1' },
+      { username: 'u', secret: 's', scope: 'quay.example.com/team-b' },
+      now,
+    );
+    expect(response).toEqual({
+      kind: 'CredentialProviderResponse',
+      apiVersion: V1,
+      cacheKeyType: 'Image',
+      auth: { 'quay.example.com/team-b': { username: 'u', password: 's' } },
     });
   });
   it('nothing found: empty auth, not cached', () => {
