@@ -480,10 +480,54 @@ describe('env files: decrypt --env and exec', () => {
     expect(result.stdout.toString()).toBe('s3cr3t value|unset');
   });
 
-  it('exec says when the command does not exist', async () => {
+  it('exec says when the command does not exist (127) or cannot be run (126), as a shell does', async () => {
     const result = await berth(['exec', '--env-file', 'env.encrypted', '--', 'no-such-command-berth']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(127);
     expect(result.stderr).toBe('berth: error: command not found: no-such-command-berth\n');
+    await writeFile(join(dir, 'not-executable.sh'), '#!/bin/sh\n', { mode: 0o644 });
+    const cannot = await berth(['exec', '--env-file', 'env.encrypted', '--', './not-executable.sh']);
+    expect(cannot.code).toBe(126);
+    expect(cannot.stderr).toMatch(/^berth: error: cannot run \.\/not-executable\.sh: .*\n$/);
+  });
+
+  it('exec exits 128 + the number of the signal that ended the command, whichever signal', async () => {
+    for (const [signal, code] of [
+      ['TERM', 143],
+      ['USR1', 138],
+      ['PIPE', 141],
+    ] as const) {
+      const result = await berth(['exec', '--env-file', 'env.encrypted', '--', 'sh', '-c', `kill -${signal} $$`]);
+      expect(result.code, signal).toBe(code);
+    }
+  });
+
+  it('exec -f - reads the env file from stdin (Node 20 reads an --env-file option itself)', async () => {
+    const result = await berth(['exec', '-f', '-', '--', 'sh', '-c', 'printf %s "$TOKEN"'], {
+      stdin: await readFile(join(dir, 'env.encrypted')),
+    });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.toString()).toBe('s3cr3t value');
+  });
+
+  it('exec: a Ctrl-C at the terminal reaches the command once, not again from berth', async () => {
+    // `script` gives berth a terminal; ^C typed there is the terminal's SIGINT to its foreground group
+    // a command that counts every interrupt it is given (a shell's trap runs once for two close ones)
+    const child = `let n = 0; process.on('SIGINT', () => n++); console.log('ready'); setTimeout(() => console.log('interrupts=' + n), 1500);`;
+    const [file, args] = argvFor('berth', ['exec', '-f', 'env.encrypted', '--', process.execPath, '-e', child]);
+    const quoted = [file, ...args].map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(' ');
+    const run = spawn('script', ['-qec', quoted, '/dev/null'], { cwd: dir, env: home.env as NodeJS.ProcessEnv });
+    let output = '';
+    let typed = false;
+    run.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!typed && output.includes('ready')) {
+        typed = true;
+        run.stdin.write('\x03');
+      }
+    });
+    await new Promise((resolve) => run.on('close', resolve));
+    expect(typed).toBe(true);
+    expect(output).toMatch(/interrupts=1\r?\n/);
   });
 
   it('a bad line is reported by number, without its content', async () => {
