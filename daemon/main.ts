@@ -176,7 +176,10 @@ async function startTcp(
   servers.push(server);
   const address = server.address();
   const port = address && typeof address === 'object' ? address.port : listen.port;
-  auth.hosts.push(`${listen.host}:${port}`, `localhost:${port}`, `[::1]:${port}`);
+  // Every loopback name (the listener is on loopback only): `--listen localhost:PORT` listens on
+  // 127.0.0.1, and a client may name it either way.
+  const names = new Set([listen.host, '127.0.0.1', 'localhost', '[::1]']);
+  auth.hosts.push(...[...names].map((name) => `${name}:${port}`));
   return { host: listen.host, port, tokenFile };
 }
 

@@ -247,14 +247,20 @@ async function startDetached(ctx: CliContext, options: StartOptions, socketPath:
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
   child.unref();
+  let answering: number | undefined;
   await waitFor(
     async () => {
-      if (exited !== undefined) throw new BerthError(`berth daemon exited with code ${exited} while starting`, { hint: `see ${logFile}` });
-      return (await daemonPid(socketPath)) !== undefined;
+      answering = await daemonPid(socketPath);
+      if (answering === undefined && exited !== undefined) {
+        throw new BerthError(`berth daemon exited with code ${exited} while starting`, { hint: `see ${logFile}` });
+      }
+      return answering !== undefined;
     },
     15_000,
     `berth daemon did not answer on ${socketPath} within 15 s`,
   );
+  // Another start that ran at the same time won the socket; this one's daemon stops on its own.
+  if (answering !== child.pid) throw new BerthError(`a berth daemon is already running (pid ${answering}, ${socketPath})`);
   ctx.stdout.write(`berth daemon started (pid ${child.pid}, ${socketPath}, log ${logFile})\n`);
 }
 

@@ -278,7 +278,46 @@ describe('berth daemon start|status|stop (built CLI)', () => {
     expect(await tcp({ authorization: 'Bearer wrong' })).toBe(401);
     expect(await tcp({ authorization: `Bearer ${token}`, host: `rebound.example:${port}` })).toBe(421);
     expect(await tcp({ authorization: `Bearer ${token}` })).toBe(200);
+    for (const name of ['localhost', '[::1]'])
+      expect(await tcp({ authorization: `Bearer ${token}`, host: `${name}:${port}` }), name).toBe(200);
   });
+
+  it('--listen localhost:PORT takes requests that name 127.0.0.1, where it listens', async () => {
+    const home = await tempHome();
+    cleanups.push(home.cleanup);
+    const socketPath = join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.sock');
+    const daemon = await startDaemonProcess(berthCommand('berth'), ['daemon', 'start', '--listen', 'localhost:0'], home.env, socketPath);
+    cleanups.push(() => daemon.stop());
+    const listening = /http:\/\/[^:]+:(\d+)/;
+    for (const deadline = Date.now() + 30_000; !listening.test(daemon.output()) && Date.now() < deadline; ) await sleep(50);
+    const port = Number(listening.exec(daemon.output())?.[1]);
+    const token = (await readFile(join(home.env.XDG_RUNTIME_DIR!, 'berth', 'daemon.token'), 'utf8')).trim();
+    expect(await httpGet(`http://127.0.0.1:${port}/healthz`, { authorization: `Bearer ${token}` })).toBe(200);
+    expect(await httpGet(`http://127.0.0.1:${port}/healthz`, { authorization: `Bearer ${token}`, host: `localhost:${port}` })).toBe(200);
+  });
+
+  it('two detached starts at once: one daemon, and only its start says started', async () => {
+    const home = await tempHome();
+    cleanups.push(home.cleanup);
+    const start = () =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(...argvFor('berth', ['daemon', 'start', '--detach']), { env: home.env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk) => (stdout += chunk));
+        child.stderr.on('data', (chunk) => (stderr += chunk));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    const results = await Promise.all([start(), start()]);
+    cleanups.push(async () => void spawnSync(...argvFor('berth', ['daemon', 'stop']), { env: home.env, timeout: 30_000 }));
+    const status = spawnSync(...argvFor('berth', ['daemon', 'status', '--json']), { env: home.env, encoding: 'utf8', timeout: 30_000 });
+    const running = (JSON.parse(status.stdout) as { pid: number }).pid;
+    const said = results.map((r) => /^berth daemon started \(pid (\d+),/.exec(r.stdout)?.[1]).filter(Boolean);
+    expect(said).toEqual([String(running)]);
+    const loser = results.find((r) => r.code !== 0);
+    expect(loser?.stderr).toMatch(/^berth: error: a berth daemon is already running \(pid \d+/);
+  }, 90_000);
 
   it('refuses to start when the socket directory is open to others', async () => {
     const home = await tempHome();
