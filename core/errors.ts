@@ -68,6 +68,22 @@ export class NotFoundError extends BerthError {
 }
 
 /** One line for a user, whatever was thrown. */
+/** A failed system call in words (`no space left on device`), or its message when the code is not a common one. */
+export function systemErrorText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const known: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'is a directory',
+    ENOTDIR: 'a parent is not a directory',
+    EEXIST: 'a parent is not a directory',
+    ENOSPC: 'no space left on device',
+    EROFS: 'read-only file system',
+  };
+  return (code && known[code]) || (err as Error).message;
+}
+
 export function oneLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';

@@ -15,7 +15,7 @@ import { closeSync, fstatSync, openSync, read, type Stats, writev } from 'node:f
 import { stat } from 'node:fs/promises';
 import { resolve } from '../io/path.js';
 import type { Writable } from 'node:stream';
-import { BerthError, UsageError } from '../errors.js';
+import { BerthError, systemErrorText, UsageError } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic.js';
 import { inFile } from './errors.js';
 import type { Coder } from './format.js';
@@ -44,23 +44,8 @@ export class OutputError extends BerthError {
   override name = 'OutputError';
 }
 
-function reason(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  const known: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    EISDIR: 'is a directory',
-    ENOTDIR: 'a parent is not a directory',
-    EEXIST: 'a parent is not a directory',
-    ENOSPC: 'no space left on device',
-    EROFS: 'read-only file system',
-  };
-  return (code && known[code]) || (err as Error).message;
-}
-
 function outputError(target: string, err: unknown): OutputError {
-  return new OutputError(`cannot write ${target}: ${reason(err)}`, { cause: err });
+  return new OutputError(`cannot write ${target}: ${systemErrorText(err)}`, { cause: err });
 }
 
 /** A collection to run every `everyBytes` of input. */
@@ -163,7 +148,7 @@ class FileSource implements AsyncIterable<Buffer> {
   private read(buffer: Buffer): Promise<number> {
     return new Promise((resolve, reject) => {
       read(this.fd, buffer, 0, buffer.length, null, (err, bytesRead) => {
-        if (err) reject(new UsageError(`cannot read ${this.path}: ${reason(err)}`, { cause: err }));
+        if (err) reject(new UsageError(`cannot read ${this.path}: ${systemErrorText(err)}`, { cause: err }));
         else resolve(bytesRead);
       });
     });
@@ -182,7 +167,7 @@ export async function openSource(path: string): Promise<AsyncIterable<Buffer>> {
       throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     }
   } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${reason(err)}`, { cause: err });
+    throw new UsageError(`cannot read ${path}: ${systemErrorText(err)}`, { cause: err });
   }
   return new FileSource(fd, path, info.isFile() ? info.size : 0);
 }

@@ -8,7 +8,7 @@
  */
 import type { Config, RegistryConfig } from '../config/load.js';
 import { daemonFirst, type DaemonFirstOptions } from '../resolve/daemon-first.js';
-import { AllFailedError, BerthError, UsageError } from '../errors.js';
+import { AllFailedError, BerthError, systemErrorText, UsageError } from '../errors.js';
 import { formatDockercfg, type DockercfgFormat, type SecretOptions } from './formats.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { registryKey } from '../registry-host.js';
@@ -122,6 +122,7 @@ export async function generateDockercfg(
 ): Promise<GenerateResult> {
   checkOneEntryPerHost(registries);
   formatDockercfg([], options.format, options); // bad secret or namespace names fail before any cloud call
+  if (options.output !== '-') await checkOutput(options.output);
   const unique = registries.filter((registry, index) => registries.findIndex((r) => r.name === registry.name) === index);
   const settled = await Promise.allSettled(unique.map((registry) => resolve(registry)));
   const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
@@ -139,12 +140,26 @@ export async function generateDockercfg(
   return { output: options.output, resolved };
 }
 
+/** An output that names a directory is refused before any provider is asked. */
+async function checkOutput(output: string): Promise<void> {
+  const { stat } = await import('node:fs/promises');
+  const isDirectory =
+    output.endsWith('/') ||
+    (await stat(output).then(
+      (info) => info.isDirectory(),
+      () => false,
+    ));
+  if (isDirectory) throw new UsageError(`cannot write ${output}: it is a directory`, { hint: 'give the path of the file to write' });
+}
+
 async function writeOutput(output: string, text: string): Promise<void> {
   try {
     await writeFileAtomic(output, text, { mode: 0o600 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') {
+      throw new BerthError(`cannot write ${output}: ${systemErrorText(err)}`, { cause: err });
+    }
     const [{ stat }, { dirname }] = await Promise.all([import('node:fs/promises'), import('../io/path.js')]);
     const directory = dirname(output);
     const owner = await stat(directory).then(

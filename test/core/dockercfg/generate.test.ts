@@ -95,6 +95,27 @@ describe('generateDockercfg', () => {
     expect(cloud.callCount()).toBe(0);
   });
 
+  it('refuses an output that is a directory, or names one, before asking any cloud', async () => {
+    const cloud = new FakeProvider();
+    const chosen = selectRegistries(config, ['prod'], detect);
+    for (const output of [dir, `${join(dir, 'newdir')}/`]) {
+      await expect(generateDockercfg(chosen, { output, format: 'config' }, context(cloud))).rejects.toThrow(
+        new RegExp(`^cannot write ${output.replace(/[/.]/g, '\\$&')}: it is a directory$`),
+      );
+    }
+    expect(cloud.callCount()).toBe(0);
+    await expect(stat(join(dir, 'newdir'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('an output that cannot be written is one line naming it, not the temporary file', async () => {
+    const chosen = selectRegistries(config, ['prod'], detect);
+    await writeFile(join(dir, 'file'), '');
+    const output = join(dir, 'file', 'dockercfg'); // a parent that is a file
+    await expect(generateDockercfg(chosen, { output, format: 'config' }, context(new FakeProvider()))).rejects.toThrow(
+      new RegExp(`^cannot write ${output.replace(/[/.]/g, '\\$&')}: [^\\n]+$`),
+    );
+  });
+
   it('a second run with a valid cached token makes no provider call; an expired one makes exactly one', async () => {
     const cloud = new FakeProvider({ lifetimeMs: 12 * 3_600_000 });
     const chosen = selectRegistries(config, ['prod'], detect);
