@@ -100,7 +100,10 @@ function options(env: Env, format: DockercfgFormat): Omit<GeneratorPlan, 'regist
 function autoRegistries(env: Env, detect: (host: string) => ProviderName | undefined): RegistryConfig[] {
   const hosts = hostList(env);
   if (hosts === undefined) {
-    if (value(env, 'DOCKER_USERNAME') !== undefined) return registriesFor('static', env, undefined);
+    // codeship/dockercfg-generator's variables, any of them: a static login (which names what is missing)
+    if (['DOCKER_USERNAME', 'DOCKER_PASSWORD', 'DOCKER_REGISTRY'].some((name) => value(env, name) !== undefined)) {
+      return registriesFor('static', env, undefined);
+    }
     throw new MissingVariableError('BERTH_REGISTRIES', 'name the registry hosts to write (comma-separated), or set BERTH_PROVIDER');
   }
   return hosts.flatMap((host) => registriesFor(detect(host) ?? 'static', env, [host]));
@@ -195,8 +198,13 @@ function defaultHosts(provider: ProviderName, env: Env): string[] {
       const location = value(env, 'GOOGLE_LOCATION');
       return location === undefined ? GCR_HOSTS : [...GCR_HOSTS, `${location}-docker.pkg.dev`];
     }
-    case 'static':
-      return [value(env, 'DOCKER_REGISTRY') ?? DOCKER_HUB_KEY];
+    case 'static': {
+      const host = value(env, 'DOCKER_REGISTRY') ?? DOCKER_HUB_KEY;
+      if (host.includes(',')) {
+        throw new UsageError(`DOCKER_REGISTRY=${host} names more than one registry`, { hint: 'name several hosts in BERTH_REGISTRIES' });
+      }
+      return [host];
+    }
     case 'azure':
       throw new MissingVariableError('BERTH_REGISTRIES', 'name the Azure registry, e.g. myregistry.azurecr.io');
     default:

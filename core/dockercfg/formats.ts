@@ -90,7 +90,7 @@ function secretManifest(type: string, dataKey: string, payload: string, options:
 function checkName(value: string, what: string, maxLength: number, pattern: RegExp): void {
   if (value.length > maxLength || !pattern.test(value)) {
     throw new UsageError(`"${value}" is not a valid Kubernetes ${what}`, {
-      hint: `use lower-case letters, digits and "-" (at most ${maxLength} characters), e.g. ${DEFAULT_SECRET_NAME}`,
+      hint: `use lower-case letters, digits${what === 'secret name' ? ', "-" and "."' : ' and "-"'} (at most ${maxLength} characters), e.g. ${DEFAULT_SECRET_NAME}`,
     });
   }
 }

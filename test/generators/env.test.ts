@@ -36,6 +36,9 @@ describe('planFromEnv', () => {
     [{ BERTH_PROVIDER: 'ecr', AWS_ACCOUNT_ID: '123456789012' }, /^AWS_REGION is not set: /],
     [{ BERTH_PROVIDER: 'azure' }, /^BERTH_REGISTRIES is not set: .*azurecr\.io/],
     [{}, /^BERTH_REGISTRIES is not set: /],
+    // the multi-cloud image given Codeship's static variables, one of them missing
+    [{ DOCKER_REGISTRY: 'ghcr.io', DOCKER_PASSWORD: 'p' }, /^DOCKER_USERNAME is not set: /],
+    [{ DOCKER_USERNAME: 'u' }, /^DOCKER_PASSWORD is not set: /],
   ])('names the missing variable: %o', (env, message) => {
     expect(missing(env)).toMatch(message);
   });
@@ -177,5 +180,11 @@ describe('the static image with the Codeship variables', () => {
     expect(hostsOf({ BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u', DOCKER_PASSWORD: 'p', DOCKER_REGISTRY: 'https://quay.io' })).toEqual([
       ['static', 'https://quay.io'],
     ]);
+  });
+
+  it('DOCKER_REGISTRY names one registry: a list is refused, pointing at BERTH_REGISTRIES', () => {
+    expect(() =>
+      plan({ BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u', DOCKER_PASSWORD: 'p', DOCKER_REGISTRY: 'ghcr.io,quay.io' }),
+    ).toThrow(/^DOCKER_REGISTRY=ghcr\.io,quay\.io names more than one registry$/);
   });
 });

@@ -71,7 +71,9 @@ describe('berth-generate (built)', () => {
     const env = { BERTH_PROVIDER: 'static', DOCKER_USERNAME: 'u', DOCKER_PASSWORD: 'p', BERTH_FORMAT: 'k8s-secret' };
     const result = await generate([join(dir, 'secret.json')], { ...env, BERTH_SECRET_NAME: 'Not_Valid' });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^berth: error: [^\n]*Not_Valid[^\n]*\nberth: hint: use lower-case letters, digits and "-" [^\n]+\n$/m);
+    expect(result.stderr).toMatch(
+      /^berth: error: [^\n]*Not_Valid[^\n]*\nberth: hint: use lower-case letters, digits, "-" and "." [^\n]+\n$/m,
+    );
     expect(await readdir(dir)).toEqual([]);
   });
 });
