@@ -11,35 +11,65 @@ export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
 const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 
 /**
- * A host name (any letters: an internationalised one too), an IPv4 address or an IPv6 address in
- * brackets, then an optional port: no space and none of the characters that end or split a host.
- */
-const HOST = /^(?:[^\s\\/?#@[\]:]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/;
-
-/**
  * A server URL's host (lower-cased, with its port) and the path after it (no leading or trailing
  * slash; no query or fragment). The host is '' for input that names none, and for input whose host
  * URL parsers would read differently: the authority ends at the first `/`, `?` or `#`, as in Go's
  * net/url, Python's urlsplit and browsers, so `evil.example?@ghcr.io` is evil.example, never
- * ghcr.io; a backslash in it (a path separator to browsers, part of the user name to Python) or any
- * character a host cannot hold names no registry.
+ * ghcr.io; a backslash in it (a path separator to browsers, part of the user name to Python), a
+ * space, or a port that is not a number names no registry. Every `get` reads this, so it scans
+ * rather than matching regular expressions (each costs the executable a compile on first use).
  */
 export function splitServerURL(serverURL: string): { host: string; path: string } {
-  let rest = serverURL.trim();
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(rest);
-  if (scheme) rest = rest.slice(scheme[0].length);
-  const end = rest.search(/[/?#]/);
-  const authority = end < 0 ? rest : rest.slice(0, end);
-  const path =
-    end < 0 || rest[end] !== '/'
-      ? ''
-      : rest
-          .slice(end + 1)
-          .replace(/[?#].*$/s, '')
-          .replace(/^\/+|\/+$/g, '');
+  const text = serverURL.trim();
+  const start = schemeLength(text);
+  let end = start;
+  while (end < text.length && !'/?#'.includes(text[end]!)) end++;
+  const authority = text.slice(start, end);
   const host = authority.slice(authority.lastIndexOf('@') + 1).toLowerCase();
-  return { host: !authority.includes('\\') && HOST.test(host) ? host : '', path };
+  return { host: !authority.includes('\\') && isHost(host) ? host : '', path: text[end] === '/' ? pathOf(text.slice(end + 1)) : '' };
 }
+
+/** The length of a leading `scheme://` (RFC 3986: a letter, then letters, digits, `+`, `-`, `.`), else 0. */
+function schemeLength(text: string): number {
+  const separator = text.indexOf('://');
+  if (separator < 1 || !isLetter(text[0]!)) return 0;
+  for (let i = 1; i < separator; i++) {
+    const c = text[i]!;
+    if (!isLetter(c) && !isDigit(c) && !'+-.'.includes(c)) return 0;
+  }
+  return separator + 3;
+}
+
+/**
+ * A host name (any letters: an internationalised one too) or an IPv4 address, or an IPv6 address
+ * in brackets, then an optional port: no space and none of the characters that end or split a host.
+ */
+function isHost(host: string): boolean {
+  const close = host[0] === '[' ? host.indexOf(']') : -1;
+  const colon = host.indexOf(':', close + 1);
+  const name = colon < 0 ? host : host.slice(0, colon);
+  if (colon >= 0) {
+    const port = host.slice(colon + 1);
+    if (port.length < 1 || port.length > 5 || ![...port].every(isDigit)) return false;
+  }
+  if (close >= 0)
+    return close === name.length - 1 && name.length > 2 && [...name.slice(1, -1)].every((c) => '0123456789abcdef:.'.includes(c));
+  return name.length > 0 && ![...name].some((c) => c <= ' ' || '\\/?#@[]:'.includes(c));
+}
+
+/** The path of a server URL after its host's `/`: up to a query or fragment, no slashes at either end. */
+function pathOf(rest: string): string {
+  let end = 0;
+  while (end < rest.length && rest[end] !== '?' && rest[end] !== '#') end++;
+  let from = 0;
+  let to = end;
+  while (from < to && rest[from] === '/') from++;
+  while (to > from && rest[to - 1] === '/') to--;
+  return rest.slice(from, to);
+}
+
+const isLetter = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+const isDigit = (c: string) => c >= '0' && c <= '9';
 
 /** The host (and port) of a server URL, lower-cased: '' for input that names no host (see splitServerURL). */
 export function registryHost(serverURL: string): string {
