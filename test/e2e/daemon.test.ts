@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { argvFor, berthCommand } from './harness/build.js';
+import { spawnCollect } from './harness/clients.js';
 import { harnessDaemonEntry, metric, startDaemonProcess, tempHome, type DaemonProcess } from './harness/daemon.js';
 import { startTokenService, type TokenService } from './harness/token-service.js';
 
@@ -299,16 +300,7 @@ describe('berth daemon start|status|stop (built CLI)', () => {
   it('two detached starts at once: one daemon, and only its start says started', async () => {
     const home = await tempHome();
     cleanups.push(home.cleanup);
-    const start = () =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(...argvFor('berth', ['daemon', 'start', '--detach']), { env: home.env });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk) => (stdout += chunk));
-        child.stderr.on('data', (chunk) => (stderr += chunk));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
+    const start = () => spawnCollect(...argvFor('berth', ['daemon', 'start', '--detach']), home.env as Record<string, string>);
     const results = await Promise.all([start(), start()]);
     cleanups.push(async () => void spawnSync(...argvFor('berth', ['daemon', 'stop']), { env: home.env, timeout: 30_000 }));
     const status = spawnSync(...argvFor('berth', ['daemon', 'status', '--json']), { env: home.env, encoding: 'utf8', timeout: 30_000 });
