@@ -67,7 +67,6 @@ export class NotFoundError extends BerthError {
   }
 }
 
-/** One line for a user, whatever was thrown. */
 /** A failed system call in words (`no space left on device`), or its message when the code is not a common one. */
 export function systemErrorText(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
@@ -84,6 +83,7 @@ export function systemErrorText(err: unknown): string {
   return (code && known[code]) || (err as Error).message;
 }
 
+/** One line for a user, whatever was thrown. */
 export function oneLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';

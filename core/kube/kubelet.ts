@@ -12,7 +12,7 @@ import type { ServiceAccountIdentity } from '../providers/provider.js';
 import { registryKey } from '../registry-host.js';
 import { resolveContextFor } from '../resolve/context.js';
 import { daemonFirst } from '../resolve/daemon-first.js';
-import { pickRegistry, resolveRegistry, resolveServerURL } from '../resolve/resolve.js';
+import { pickRegistry, resolveRegistry, resolveServerURL, trimSlashes } from '../resolve/resolve.js';
 import type { RegistryConfig } from '../config/load.js';
 import {
   buildResponse,
@@ -41,12 +41,13 @@ export async function answerKubelet(text: string, options: KubeletOptions): Prom
       ? undefined
       : { token: request.serviceAccountToken, annotations: request.serviceAccountAnnotations ?? {} };
   const found =
-    (serviceAccount && (await forServiceAccount(serverURL, serviceAccount, options))) || (await asHelper(host, serverURL, options));
+    (serviceAccount && (await forServiceAccount(host, serverURL, serviceAccount, options))) || (await asHelper(host, serverURL, options));
   return buildResponse(request, found, now());
 }
 
 /** A cloud registry's credential for the pod's service account; undefined for any other registry. */
 async function forServiceAccount(
+  host: string,
   serverURL: string,
   serviceAccount: ServiceAccountIdentity,
   options: KubeletOptions,
@@ -55,7 +56,7 @@ async function forServiceAccount(
   const registry = pickRegistry(serverURL, ctx.config, ctx.detect);
   if (!registry || !isCloudProvider(registry.provider)) return undefined;
   const resolved = await resolveRegistry(registry, { ...ctx, serviceAccount }); // resolve keeps it out of the cache
-  return { ...resolved.credential, ...scopeOf(serverURL, registry) };
+  return { ...resolved.credential, ...scopeOf(host, registry) };
 }
 
 async function asHelper(host: string, serverURL: string, options: KubeletOptions): Promise<Found | undefined> {
@@ -66,7 +67,7 @@ async function asHelper(host: string, serverURL: string, options: KubeletOptions
     warn: options.warn,
     direct: async (url) => {
       const resolved = await resolveServerURL(url, await resolveContextFor(options.env, {}, options.warn));
-      if (resolved) scope = scopeOf(url, resolved.registry);
+      if (resolved) scope = scopeOf(host, resolved.registry);
       return resolved?.credential;
     },
   })(serverURL);
@@ -74,9 +75,9 @@ async function asHelper(host: string, serverURL: string, options: KubeletOptions
 }
 
 /** `host/prefix` for a registry that serves one repository prefix of its host. */
-function scopeOf(serverURL: string, registry: RegistryConfig): { scope?: string } {
-  const prefix = registry.prefix?.replace(/^\/+|\/+$/g, '');
-  return prefix ? { scope: `${imageRegistryHost(serverURL)}/${prefix}` } : {};
+function scopeOf(host: string, registry: RegistryConfig): { scope?: string } {
+  const prefix = trimSlashes(registry.prefix ?? '');
+  return prefix ? { scope: `${host}/${prefix}` } : {};
 }
 
 /** A login kept in the active store; a store that cannot be opened is noted and passed over. */

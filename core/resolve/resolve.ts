@@ -81,7 +81,8 @@ function repositoryPath(serverURL: string): string {
   return /^v[12]$/.test(path) ? '' : path;
 }
 
-function trimSlashes(text: string): string {
+/** A path or prefix with no slash at either end. */
+export function trimSlashes(text: string): string {
   return text.replace(/^\/+|\/+$/g, '');
 }
 
